@@ -1,0 +1,162 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import { javaBin } from '../java.ts';
+import { fetchClasspath } from '../maven.ts';
+import type { LaunchContext, ServerDef } from '../types.ts';
+
+/**
+ * Apache Kafka in KRaft mode, one node acting as broker and controller. The jars come from
+ * Maven Central; Kafka's artifacts declare log4j-core but no SLF4J binding, so we add one.
+ * Automatic topic creation is off: topics exist only through the catalog (schemas/topics.ts).
+ */
+export const KAFKA_VERSION = '4.1.1';
+const LOG4J_VERSION = '2.24.3';
+
+const run = promisify(execFile);
+const libDir = (ctx: LaunchContext): string => join(ctx.cacheDir, `kafka-${KAFKA_VERSION}`, 'lib');
+const confDir = (ctx: LaunchContext): string => join(ctx.dataDir, 'conf');
+const logDirs = (ctx: LaunchContext): string => join(ctx.dataDir, 'logs');
+
+function classpath(ctx: LaunchContext): string {
+  return `${libDir(ctx)}/*`;
+}
+
+function jvmArgs(ctx: LaunchContext): string[] {
+  return [
+    '-Xms512m',
+    '-Xmx512m',
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${join(confDir(ctx), 'log4j2.properties')}`,
+    '-cp',
+    classpath(ctx),
+  ];
+}
+
+export const kafka: ServerDef = {
+  name: 'kafka',
+  describe: `Apache Kafka ${KAFKA_VERSION} (KRaft, combined broker+controller)`,
+  startTimeoutMs: 60_000,
+  ports: (p) => [p.kafka, p.kafkaController],
+
+  async install(ctx) {
+    await fetchClasspath(libDir(ctx), [
+      { groupId: 'org.apache.kafka', artifactId: 'kafka_2.13', version: KAFKA_VERSION },
+      // kafka-tools brings the producer/consumer perf tools the event-bus benchmark compares against.
+      { groupId: 'org.apache.kafka', artifactId: 'kafka-tools', version: KAFKA_VERSION },
+      { groupId: 'org.apache.logging.log4j', artifactId: 'log4j-slf4j-impl', version: LOG4J_VERSION },
+    ]);
+  },
+
+  async prepare(ctx) {
+    const conf = confDir(ctx);
+    mkdirSync(conf, { recursive: true });
+    const { host, ports } = ctx;
+    writeFileSync(
+      join(conf, 'server.properties'),
+      [
+        'process.roles=broker,controller',
+        'node.id=1',
+        `controller.quorum.bootstrap.servers=${host}:${ports.kafkaController}`,
+        `listeners=PLAINTEXT://${host}:${ports.kafka},CONTROLLER://${host}:${ports.kafkaController}`,
+        `advertised.listeners=PLAINTEXT://${host}:${ports.kafka}`,
+        'controller.listener.names=CONTROLLER',
+        'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+        `log.dirs=${logDirs(ctx)}`,
+        'num.partitions=6',
+        'auto.create.topics.enable=false',
+        'offsets.topic.replication.factor=1',
+        'offsets.topic.num.partitions=12',
+        'transaction.state.log.replication.factor=1',
+        'transaction.state.log.min.isr=1',
+        'share.coordinator.state.topic.replication.factor=1',
+        'share.coordinator.state.topic.min.isr=1',
+        // One node: a consumer group should not wait 3 s for members that will never come.
+        'group.initial.rebalance.delay.ms=0',
+        'num.network.threads=2',
+        'num.io.threads=4',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(conf, 'log4j2.properties'),
+      [
+        'rootLogger.level=INFO',
+        'rootLogger.appenderRef.out.ref=OUT',
+        'appender.out.type=Console',
+        'appender.out.name=OUT',
+        'appender.out.layout.type=PatternLayout',
+        'appender.out.layout.pattern=[%d] %p %m (%c)%n',
+        // The per-request config dumps drown the useful lines.
+        'logger.config.name=org.apache.kafka.common.config',
+        'logger.config.level=WARN',
+        '',
+      ].join('\n'),
+    );
+    if (!existsSync(join(logDirs(ctx), 'meta.properties'))) {
+      // A fresh log directory must be formatted with a cluster id before the first start.
+      await run(javaBin(17), [
+        ...jvmArgs(ctx).filter((a) => !a.startsWith('-Xm')),
+        'kafka.tools.StorageTool',
+        'format',
+        '--standalone',
+        '-t',
+        randomUUID().replaceAll('-', '').slice(0, 22),
+        '-c',
+        join(conf, 'server.properties'),
+      ]);
+    }
+  },
+
+  spawn(ctx) {
+    return { cmd: javaBin(17), args: [...jvmArgs(ctx), 'kafka.Kafka', join(confDir(ctx), 'server.properties')] };
+  },
+
+  async probe(ctx) {
+    const client = new Kafka({
+      clientId: 'launcher-probe',
+      brokers: [`${ctx.host}:${ctx.ports.kafka}`],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 500 },
+      connectionTimeout: 2000,
+    });
+    const topic = '__live_platform_health';
+    const admin = client.admin();
+    const producer = client.producer({ idempotent: true, allowAutoTopicCreation: false });
+    const consumer = client.consumer({ groupId: `launcher-probe-${randomUUID()}` });
+    try {
+      await admin.connect();
+      const existing = await admin.listTopics();
+      if (!existing.includes(topic)) {
+        await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+      }
+      await producer.connect();
+      const nonce = randomUUID();
+      const [meta] = await producer.send({ topic, acks: -1, messages: [{ value: nonce }] });
+      if (!meta) throw new Error('produce returned no metadata');
+      // Read back exactly the record we wrote: a real produce/fetch round trip.
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: false });
+      const seen = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('health record not consumed within 10 s')), 10_000);
+        void consumer.run({
+          eachMessage: async ({ message }) => {
+            if (message.value?.toString() === nonce) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        });
+      });
+      consumer.seek({ topic, partition: meta.partition, offset: String(meta.baseOffset) });
+      await seen;
+    } finally {
+      await Promise.allSettled([consumer.disconnect(), producer.disconnect(), admin.disconnect()]);
+    }
+  },
+};
