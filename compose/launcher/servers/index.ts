@@ -1,5 +1,11 @@
 import type { ServerDef } from '../types.ts';
+import { cassandra } from './cassandra.ts';
+import { elasticsearch } from './elasticsearch.ts';
 import { kafka } from './kafka.ts';
+import { registry } from './registry.ts';
 
-/** Start order: Kafka first (fastest, and what everything else is about). */
-export const allServers: ServerDef[] = [kafka];
+/**
+ * Start order matters only for spawning (all start in parallel and are probed together);
+ * `down` stops them in reverse.
+ */
+export const allServers: ServerDef[] = [kafka, registry, cassandra, elasticsearch];

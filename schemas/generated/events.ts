@@ -1,0 +1,313 @@
+// Generated from schemas/avro by schemas/codegen.ts. DO NOT EDIT: change the .avsc and run `npm run gen:types`.
+/* eslint-disable */
+
+/** Value of live.chat.messages, keyed by streamId so one stream's chat is totally ordered. Moderation events join the payload union as they come. */
+export interface ChatEvent {
+  /** Unique id of this event. */
+  eventId: string;
+  /** Server time the gateway accepted it. */
+  occurredAt: number;
+  /** The stream's chat room; also the Kafka key. */
+  streamId: string;
+  /** What happened. */
+  payload: ChatEventPayload;
+}
+/** One of the kinds ChatEvent.payload can hold, tagged by `type`. */
+export type ChatEventPayload = { type: 'ChatMessageSent' } & ChatMessageSent;
+
+/** A chat gateway accepted a message. Viewers see it only after it is on the topic. */
+export interface ChatMessageSent {
+  /** Assigned by the gateway; time-ordered; the Cassandra row key. */
+  messageId: string;
+  /** Sender's user id. */
+  userId: string;
+  /** Sender's display name at send time. */
+  username: string;
+  /** Badges shown next to the name (e.g. 'moderator', 'broadcaster'). */
+  badges: string[];
+  /** 1-500 characters, NFC-normalised, control characters stripped. */
+  content: string;
+  /** Optional '#rrggbb' name colour. */
+  color: string | null;
+}
+
+/** Value of live.media.segments, keyed by streamId: what media workers produced. The packager builds playlists from these alone. */
+export interface MediaEvent {
+  /** Unique id of this event. */
+  eventId: string;
+  /** When the worker emitted it. */
+  occurredAt: number;
+  /** The stream; also the Kafka key. */
+  streamId: string;
+  /** The media worker instance that produced it. */
+  workerId: string;
+  /** What was produced. */
+  payload: MediaEventPayload;
+}
+/** One of the kinds MediaEvent.payload can hold, tagged by `type`. */
+export type MediaEventPayload =
+  | ({ type: 'SegmentReady' } & SegmentReady)
+  | ({ type: 'RenditionLadder' } & RenditionLadder)
+  | ({ type: 'ThumbnailReady' } & ThumbnailReady);
+
+/** One rung of the adaptive ladder, never above the source's resolution or frame rate. */
+export interface Rendition {
+  /** e.g. '1080p60', '720p'. */
+  name: string;
+  /** Pixels. */
+  width: number;
+  /** Pixels. */
+  height: number;
+  /** Frames per second. */
+  frameRate: number;
+  /** Target video bits per second. */
+  videoBitrate: number;
+  /** AAC bits per second. */
+  audioBitrate: number;
+  /** RFC 6381 CODECS attribute for the master playlist. */
+  codecs: string;
+}
+
+/** The ladder a worker chose for a stream; the packager writes the master playlist from it. */
+export interface RenditionLadder {
+  /** Highest first. */
+  renditions: Rendition[];
+  /** Target segment duration (2000 standard, 1000 low latency). */
+  segmentDurationMs: number;
+  /** 'libx264' or 'h264_nvenc'. */
+  encoder: string;
+}
+
+/** A media segment of one rendition is complete on origin storage (renamed into place atomically). */
+export interface SegmentReady {
+  /** Ladder rung, e.g. '720p'. */
+  rendition: string;
+  /** Media sequence number; continuous across worker restarts. */
+  sequence: number;
+  /** Exact segment duration. */
+  durationMs: number;
+  /** Path relative to the stream's origin folder, e.g. '720p/000042.ts'. */
+  uri: string;
+  /** Size on disk. */
+  bytes: number;
+  /** Wall-clock time of the segment's first frame (EXT-X-PROGRAM-DATE-TIME). */
+  programDateTime: number;
+  /** True for the first segment after a worker restart or source change. */
+  discontinuity: boolean;
+}
+
+/** A fresh preview image of the stream (every 10 s while live). */
+export interface ThumbnailReady {
+  /** Path relative to the stream's origin folder. */
+  uri: string;
+  /** Pixels. */
+  width: number;
+  /** Pixels. */
+  height: number;
+}
+
+/** Value of live.notifications, keyed by recipientId. notificationId is derived from (stream, start, recipient), so a redelivered fan-out creates nothing new. */
+export interface NotificationCreated {
+  /** Unique id of this event. */
+  eventId: string;
+  /** When the notifier created it. */
+  occurredAt: number;
+  /** Who is notified; also the Kafka key. */
+  recipientId: string;
+  /** Deterministic id; the storage key. */
+  notificationId: string;
+  /** What it is about. */
+  kind: NotificationKind;
+  /** The stream that went live. */
+  streamId: string;
+  /** Who went live. */
+  streamerId: string;
+  /** Display name for the notification text. */
+  streamerName: string;
+  /** Stream title at go-live time. */
+  title: string;
+}
+
+/** What a notification is about. UNKNOWN is what a reader sees for a kind added after its schema. */
+export type NotificationKind = 'UNKNOWN' | 'STREAM_WENT_LIVE';
+export const NotificationKindValues = ['UNKNOWN', 'STREAM_WENT_LIVE'] as const;
+
+/** Why a stream ended. UNKNOWN is what a reader sees for a reason added after its schema. */
+export type EndReason = 'UNKNOWN' | 'STREAMER_ENDED' | 'PUBLISHER_DISCONNECTED' | 'INGEST_TIMEOUT' | 'ADMIN';
+export const EndReasonValues = [
+  'UNKNOWN',
+  'STREAMER_ENDED',
+  'PUBLISHER_DISCONNECTED',
+  'INGEST_TIMEOUT',
+  'ADMIN',
+] as const;
+
+/** Delivery latency tier the streamer chose: STANDARD ~3 s (2 s segments), LOW ~1 s (1 s segments, LL-HLS), ULTRA_LOW <500 ms (WebRTC, not built yet). */
+export type LatencyMode = 'STANDARD' | 'LOW' | 'ULTRA_LOW';
+export const LatencyModeValues = ['STANDARD', 'LOW', 'ULTRA_LOW'] as const;
+
+/** A streamer created a stream through the API; it is 'ready' until ingest receives media. The stream key itself never appears in any event, only its hash. */
+export interface StreamCreated {
+  /** User id of the owner; only they may update or end the stream. */
+  streamerId: string;
+  /** Display name of the owner at creation time (searchable). */
+  streamerName: string;
+  /** 1-200 characters after trimming. */
+  title: string;
+  /** Browse category, e.g. 'Gaming'. */
+  category: string;
+  /** At most 10 tags of at most 25 characters, lower-cased. */
+  tags: string[];
+  /** Latency tier; decides the segment duration. */
+  latencyMode: LatencyMode;
+  /** Whether the packager keeps a VOD when the stream ends. */
+  recordingEnabled: boolean;
+  /** Whether chat accepts messages for this stream. */
+  chatEnabled: boolean;
+  /** Hex SHA-256 of the secret stream key; RTMP ingest authenticates against it. */
+  streamKeyHash: string;
+}
+
+/** The stream is over: the owner ended it, or its publisher disconnected or timed out. Ended streams never go live again. */
+export interface StreamEnded {
+  /** Why it ended. */
+  reason: EndReason;
+  /** User id for STREAMER_ENDED or ADMIN; null when ingest ended it. */
+  endedBy: string | null;
+}
+
+/** Value of live.stream.lifecycle, keyed by streamId. The topic is the stream registry: kept forever, replayed to rebuild every stream projection. */
+export interface StreamLifecycleEvent {
+  /** Unique id of this event; consumers de-duplicate on it. */
+  eventId: string;
+  /** When the change happened, by the producer's clock. */
+  occurredAt: number;
+  /** The stream this event is about; also the Kafka key. */
+  streamId: string;
+  /** What happened. */
+  payload: StreamLifecycleEventPayload;
+}
+/** One of the kinds StreamLifecycleEvent.payload can hold, tagged by `type`. */
+export type StreamLifecycleEventPayload =
+  | ({ type: 'StreamCreated' } & StreamCreated)
+  | ({ type: 'StreamUpdated' } & StreamUpdated)
+  | ({ type: 'StreamWentLive' } & StreamWentLive)
+  | ({ type: 'StreamEnded' } & StreamEnded);
+
+/** The owner changed stream metadata. A null field means 'unchanged'. */
+export interface StreamUpdated {
+  /** New title, or null if unchanged. */
+  title: string | null;
+  /** New category, or null if unchanged. */
+  category: string | null;
+  /** Replacement tag list, or null if unchanged. */
+  tags: string[] | null;
+  /** User id that made the change (the owner). */
+  updatedBy: string;
+}
+
+/** Ingest received the first media for the stream. Media workers start transcoding from sourceUrl. */
+export interface StreamWentLive {
+  /** When the first media arrived at ingest; the stream's broadcast start. */
+  startedAt: number;
+  /** Where a media worker pulls the ingested source from (internal URL, carries no secret). */
+  sourceUrl: string;
+  /** Which ingest instance holds the publisher connection. */
+  ingestNode: string;
+  /** Source video width in pixels, if known. */
+  width: number | null;
+  /** Source video height in pixels, if known. */
+  height: number | null;
+  /** Source frames per second, if known. */
+  frameRate: number | null;
+  /** Source video codec, e.g. 'h264'. */
+  videoCodec: string | null;
+  /** Source audio codec, e.g. 'aac'; null when the source has no audio. */
+  audioCodec: string | null;
+}
+
+/** followerId started following the streamer (the Kafka key). */
+export interface Followed {
+  /** The user who follows. */
+  followerId: string;
+}
+
+/** Value of live.user.follows, keyed by streamerId so one streamer's follow history is ordered; the latest event per (streamer, follower) wins. */
+export interface FollowEvent {
+  /** Unique id of this event. */
+  eventId: string;
+  /** When the API accepted it. */
+  occurredAt: number;
+  /** The followed user; also the Kafka key. */
+  streamerId: string;
+  /** What happened. */
+  payload: FollowEventPayload;
+}
+/** One of the kinds FollowEvent.payload can hold, tagged by `type`. */
+export type FollowEventPayload = ({ type: 'Followed' } & Followed) | ({ type: 'Unfollowed' } & Unfollowed);
+
+/** followerId stopped following the streamer (the Kafka key). */
+export interface Unfollowed {
+  /** The user who stopped following. */
+  followerId: string;
+}
+
+/** CONNECT and DISCONNECT come from the gateway's socket lifecycle; HEARTBEAT from the player every 10 s. */
+export type HeartbeatKind = 'CONNECT' | 'HEARTBEAT' | 'DISCONNECT';
+export const HeartbeatKindValues = ['CONNECT', 'HEARTBEAT', 'DISCONNECT'] as const;
+
+/** Value of live.viewer.counts (compacted, keyed by streamId): absolute counts, never increments, so the latest record per key is the truth. */
+export interface ViewerCountChanged {
+  /** Unique id of this event. */
+  eventId: string;
+  /** End of the window the count describes. */
+  occurredAt: number;
+  /** The counted stream; also the Kafka key. */
+  streamId: string;
+  /** Distinct sessions with a heartbeat in the last 30 s. */
+  viewers: number;
+  /** Highest 'viewers' seen for this broadcast. */
+  peakViewers: number;
+}
+
+/** Value of live.viewer.heartbeats, keyed by streamId: one player session's presence signal. */
+export interface ViewerHeartbeat {
+  /** Unique id of this event. */
+  eventId: string;
+  /** Gateway receive time (clamped; never the client's clock). */
+  occurredAt: number;
+  /** The watched stream; also the Kafka key. */
+  streamId: string;
+  /** Player session, unique per page load; the unit the counter counts. */
+  sessionId: string;
+  /** Signed-in viewer, or null for anonymous. */
+  userId: string | null;
+  /** Lifecycle signal. */
+  kind: HeartbeatKind;
+  /** Rendition the player is on, e.g. '720p'. */
+  quality: string | null;
+  /** Time spent buffering since the previous heartbeat, clamped to [0, 60000]. */
+  bufferingMs: number;
+  /** The gateway instance holding the socket. */
+  gatewayId: string;
+}
+
+/** Value of live.vod.recordings, keyed by streamId: the packager wrote a complete VOD playlist for an ended, recorded stream. */
+export interface VodRecorded {
+  /** Unique id of this event. */
+  eventId: string;
+  /** When the VOD playlist was written. */
+  occurredAt: number;
+  /** The recorded stream; also the Kafka key. */
+  streamId: string;
+  /** Master playlist of the VOD, relative to the origin root. */
+  playlistUri: string;
+  /** Total duration of the recording. */
+  durationMs: number;
+  /** Segments in the longest rendition. */
+  segmentCount: number;
+  /** Broadcast start. */
+  startedAt: number;
+  /** Broadcast end. */
+  endedAt: number;
+}

@@ -1,0 +1,111 @@
+import type {
+  ChatEvent,
+  FollowEvent,
+  MediaEvent,
+  NotificationCreated,
+  StreamLifecycleEvent,
+  ViewerCountChanged,
+  ViewerHeartbeat,
+  VodRecorded,
+} from './generated/events.ts';
+
+/**
+ * The topic catalog: one entry per topic, naming its key field, its value record (the root
+ * .avsc), partitions and retention. `T` ties the entry to the generated event type, so a producer
+ * or consumer of a topic is typed by the catalog alone. Names get the deployment's prefix
+ * (LIVE_TOPIC_PREFIX) so tests and tenants can share a broker without sharing topics.
+ */
+export interface TopicSpec<T> {
+  /** Base name, `live.<domain>.<what>`. */
+  base: string;
+  /** Field of the event that is the Kafka key; fixes per-entity ordering. */
+  key: keyof T & string;
+  /** Full name of the root record in schemas/avro. */
+  valueRecord: string;
+  partitions: number;
+  /** 'forever', a retention in ms, or 'compact' (latest value per key). */
+  retention: 'forever' | 'compact' | number;
+  /** Phantom field carrying T; never set. */
+  readonly _type?: T;
+}
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+function spec<T>(s: Omit<TopicSpec<T>, '_type'>): TopicSpec<T> {
+  return s;
+}
+
+export const TOPICS = {
+  streamLifecycle: spec<StreamLifecycleEvent>({
+    base: 'live.stream.lifecycle',
+    key: 'streamId',
+    valueRecord: 'live.stream.StreamLifecycleEvent',
+    partitions: 6,
+    retention: 'forever',
+  }),
+  chatMessages: spec<ChatEvent>({
+    base: 'live.chat.messages',
+    key: 'streamId',
+    valueRecord: 'live.chat.ChatEvent',
+    partitions: 12,
+    retention: 30 * DAY,
+  }),
+  viewerHeartbeats: spec<ViewerHeartbeat>({
+    base: 'live.viewer.heartbeats',
+    key: 'streamId',
+    valueRecord: 'live.viewer.ViewerHeartbeat',
+    partitions: 12,
+    retention: 6 * HOUR,
+  }),
+  viewerCounts: spec<ViewerCountChanged>({
+    base: 'live.viewer.counts',
+    key: 'streamId',
+    valueRecord: 'live.viewer.ViewerCountChanged',
+    partitions: 6,
+    retention: 'compact',
+  }),
+  mediaSegments: spec<MediaEvent>({
+    base: 'live.media.segments',
+    key: 'streamId',
+    valueRecord: 'live.media.MediaEvent',
+    partitions: 12,
+    retention: 3 * DAY,
+  }),
+  userFollows: spec<FollowEvent>({
+    base: 'live.user.follows',
+    key: 'streamerId',
+    valueRecord: 'live.user.FollowEvent',
+    partitions: 6,
+    retention: 'forever',
+  }),
+  notifications: spec<NotificationCreated>({
+    base: 'live.notifications',
+    key: 'recipientId',
+    valueRecord: 'live.notification.NotificationCreated',
+    partitions: 6,
+    retention: 30 * DAY,
+  }),
+  vodRecordings: spec<VodRecorded>({
+    base: 'live.vod.recordings',
+    key: 'streamId',
+    valueRecord: 'live.vod.VodRecorded',
+    partitions: 3,
+    retention: 'forever',
+  }),
+} as const;
+
+export type TopicKey = keyof typeof TOPICS;
+export type EventOf<K extends TopicKey> = (typeof TOPICS)[K] extends TopicSpec<infer T> ? T : never;
+
+/** Dead letters keep their original bytes for this long, enough to notice, fix and re-drive. */
+export const DLQ_RETENTION_MS = 30 * DAY;
+
+export const dlqName = (topic: string): string => `${topic}.dlq`;
+export const subjectOf = (topic: string): string => `${topic}-value`;
+
+/** Kafka topic configs for a spec: what `ensureTopics` creates and checks. */
+export function topicConfig(retention: TopicSpec<unknown>['retention']): Record<string, string> {
+  if (retention === 'compact') return { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': String(60_000) };
+  return { 'cleanup.policy': 'delete', 'retention.ms': retention === 'forever' ? '-1' : String(retention) };
+}

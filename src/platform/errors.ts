@@ -1,0 +1,39 @@
+/**
+ * Errors carry a `retriable` flag, as kafkajs's do; the consumer runner branches on it:
+ * retriable -> back off and retry without committing; otherwise -> dead-letter and move on.
+ */
+export class PlatformError extends Error {
+  constructor(
+    message: string,
+    readonly retriable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A store or broker is unreachable or overloaded: try again later, lose nothing. */
+export class TransientError extends PlatformError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, true, options);
+  }
+}
+
+/** The record itself is bad: retrying cannot help. */
+export class PoisonRecordError extends PlatformError {
+  constructor(
+    message: string,
+    readonly reason: DeadLetterReason,
+    options?: { cause?: unknown },
+  ) {
+    super(message, false, options);
+  }
+}
+
+export type DeadLetterReason = 'not-wire-format' | 'unknown-schema' | 'undecodable' | 'invalid' | 'handler-failed';
+
+export function isRetriable(err: unknown): boolean {
+  if (err && typeof err === 'object' && 'retriable' in err) return Boolean((err as { retriable: unknown }).retriable);
+  return false;
+}

@@ -1,0 +1,263 @@
+import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import { PoisonRecordError, isRetriable, type DeadLetterReason } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import { deadLetterHeaders } from './dead-letter.ts';
+import type { EventProducer, TopicHandle } from './producer.ts';
+import { dlqName } from '../../../schemas/topics.ts';
+
+/**
+ * The one consumer loop every processor and sink uses (at-least-once):
+ * - records are decoded, then handed to the topic's handler in order, in chunks;
+ * - an offset is resolved (and so may be committed) only after the handler's effect is durable;
+ * - undecodable records, and records a handler rejects for good, go to `<topic>.dlq` and the
+ *   partition moves on;
+ * - retriable failures back off with capped, jittered delays and no commit, heartbeating all the
+ *   while so a slow store does not cost the partition;
+ * - when kafkajs gives up restarting, `onFatal` is called and `healthy` turns false.
+ * Handlers must be idempotent: a record can be delivered again after a crash or a rebalance.
+ */
+export interface ConsumedEvent<T> {
+  event: T;
+  key: string | null;
+  topic: string;
+  partition: number;
+  offset: string;
+  /** Broker append time (ms). */
+  timestamp: number;
+  headers: IHeaders;
+}
+
+export type BatchHandler<T> = (records: ConsumedEvent<T>[]) => Promise<void>;
+
+export interface ConsumerOptions {
+  groupId: string;
+  /** Where a group with no committed offset starts. */
+  fromBeginning?: boolean;
+  /** Largest chunk handed to a handler at once. */
+  maxBatch?: number;
+  retry?: { initialMs: number; maxMs: number };
+  onFatal?: (err: Error) => void;
+}
+
+interface Subscription {
+  topic: TopicHandle<unknown>;
+  handler: BatchHandler<unknown>;
+}
+
+const HEARTBEAT_EVERY_MS = 3000;
+
+export class EventConsumer {
+  private readonly consumer: Consumer;
+  private readonly subs = new Map<string, Subscription>();
+  private fatal: Error | undefined;
+  private running = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly producer: EventProducer,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+    private readonly opts: ConsumerOptions,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: opts.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3000,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      maxWaitTimeInMs: 250,
+    });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      this.log.error({ err: payload.error, restart: payload.restart, group: opts.groupId }, 'consumer crashed');
+      if (!payload.restart) {
+        this.fatal = payload.error;
+        opts.onFatal?.(payload.error);
+      }
+    });
+  }
+
+  get healthy(): boolean {
+    return this.running && this.fatal === undefined;
+  }
+
+  on<T>(topic: TopicHandle<T>, handler: BatchHandler<T>): this {
+    this.subs.set(topic.name, { topic, handler } as unknown as Subscription);
+    return this;
+  }
+
+  async start(): Promise<void> {
+    await this.producer.connect();
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [...this.subs.keys()], fromBeginning: this.opts.fromBeginning ?? false });
+    await this.consumer.run({
+      eachBatchAutoResolve: false,
+      autoCommit: true,
+      autoCommitInterval: 1000,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    this.running = true;
+  }
+
+  /** Stops fetching, lets the batch in hand finish (or abandon its retries), commits what is done. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.consumer.disconnect();
+    await this.producer.disconnect();
+  }
+
+  /** Test and tooling hook: resolves once the group has been assigned partitions. */
+  onceJoined(): Promise<void> {
+    return new Promise((resolve) => {
+      const off = this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+        off();
+        resolve();
+      });
+    });
+  }
+
+  private async onBatch(p: EachBatchPayload): Promise<void> {
+    const { batch } = p;
+    const sub = this.subs.get(batch.topic);
+    if (!sub) return;
+    const group = this.opts.groupId;
+    const started = process.hrtime.bigint();
+    this.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition), group }, Number(batch.offsetLag()));
+    const alive = (): boolean => p.isRunning() && !p.isStale();
+    const max = this.opts.maxBatch ?? 500;
+    let chunk: ConsumedEvent<unknown>[] = [];
+
+    const flush = async (): Promise<boolean> => {
+      if (!chunk.length) return true;
+      const ok = await this.deliver(sub, chunk, p, alive);
+      chunk = [];
+      return ok;
+    };
+
+    for (const msg of batch.messages) {
+      if (!alive()) return;
+      let event: unknown;
+      const decoded = await this.retrying(p, alive, async () => {
+        try {
+          event = await sub.topic.codec.decode(msg.value);
+          return 'ok' as const;
+        } catch (err) {
+          if (err instanceof PoisonRecordError) return err;
+          throw err;
+        }
+      });
+      if (decoded === 'stopped') return;
+      if (decoded instanceof PoisonRecordError) {
+        if (!(await flush())) return;
+        if (!(await this.deadLetter(p, msg, decoded.reason, decoded.message, alive))) return;
+        continue;
+      }
+      chunk.push({
+        event,
+        key: msg.key ? msg.key.toString() : null,
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: msg.offset,
+        timestamp: Number(msg.timestamp),
+        headers: msg.headers ?? {},
+      });
+      if (chunk.length >= max && !(await flush())) return;
+    }
+    await flush();
+    this.metrics.batchSeconds.observe({ topic: batch.topic, group }, Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  /** Hands a chunk to the handler; on a non-retriable failure isolates the bad record(s) one by one. */
+  private async deliver(sub: Subscription, chunk: ConsumedEvent<unknown>[], p: EachBatchPayload, alive: () => boolean): Promise<boolean> {
+    const topic = p.batch.topic;
+    const group = this.opts.groupId;
+    const result = await this.retrying(p, alive, async () => {
+      try {
+        await sub.handler(chunk);
+        return 'ok' as const;
+      } catch (err) {
+        if (isRetriable(err)) throw err;
+        return err as Error;
+      }
+    });
+    if (result === 'stopped') return false;
+    if (result === 'ok') {
+      await this.commit(p, chunk[chunk.length - 1]!.offset, chunk.length);
+      return true;
+    }
+    if (chunk.length > 1) {
+      for (const one of chunk) {
+        if (!(await this.deliver(sub, [one], p, alive))) return false;
+      }
+      return true;
+    }
+    const only = chunk[0]!;
+    this.metrics.handlerErrors.inc({ topic, group, retriable: 'false' });
+    const msg = p.batch.messages.find((m) => m.offset === only.offset)!;
+    const reason: DeadLetterReason = result instanceof PoisonRecordError ? result.reason : 'handler-failed';
+    return this.deadLetter(p, msg, reason, result.message, alive);
+  }
+
+  private async deadLetter(
+    p: EachBatchPayload,
+    msg: KafkaMessage,
+    reason: DeadLetterReason,
+    error: string,
+    alive: () => boolean,
+  ): Promise<boolean> {
+    const { topic, partition } = p.batch;
+    const group = this.opts.groupId;
+    this.log.warn({ topic, partition, offset: msg.offset, reason, error }, 'dead-lettering record');
+    const sent = await this.retrying(p, alive, async () => {
+      await this.producer.sendRaw(dlqName(topic), [
+        { key: msg.key, value: msg.value, headers: deadLetterHeaders(msg, { topic, partition, group }, reason, error) },
+      ]);
+      return 'ok' as const;
+    }, true);
+    if (sent !== 'ok') return false;
+    this.metrics.deadLettered.inc({ topic, group, reason });
+    await this.commit(p, msg.offset, 0);
+    return true;
+  }
+
+  private async commit(p: EachBatchPayload, offset: string, handled: number): Promise<void> {
+    p.resolveOffset(offset);
+    if (handled) this.metrics.consumed.inc({ topic: p.batch.topic, group: this.opts.groupId }, handled);
+    await p.commitOffsetsIfNecessary();
+  }
+
+  /**
+   * Runs `fn` until it returns; retriable throws are retried with capped jittered backoff while
+   * the consumer is alive, heartbeating so the group keeps the partition. Returns 'stopped' when
+   * the consumer stops or loses the partition first (nothing is committed then).
+   */
+  private async retrying<R>(
+    p: EachBatchPayload,
+    alive: () => boolean,
+    fn: () => Promise<R>,
+    everythingRetriable = false,
+  ): Promise<R | 'stopped'> {
+    const { initialMs, maxMs } = this.opts.retry ?? { initialMs: 200, maxMs: 30_000 };
+    let delay = initialMs;
+    for (let attempt = 1; ; attempt++) {
+      const beat = setInterval(() => void p.heartbeat().catch(() => undefined), HEARTBEAT_EVERY_MS);
+      try {
+        return await fn();
+      } catch (err) {
+        if (!everythingRetriable && !isRetriable(err)) throw err;
+        this.metrics.handlerErrors.inc({ topic: p.batch.topic, group: this.opts.groupId, retriable: 'true' });
+        this.log.warn({ err, attempt, retryInMs: delay, topic: p.batch.topic, partition: p.batch.partition }, 'retriable failure');
+      } finally {
+        clearInterval(beat);
+      }
+      const until = Date.now() + delay * (0.5 + Math.random() / 2);
+      while (Date.now() < until) {
+        if (!alive()) return 'stopped';
+        await p.heartbeat().catch(() => undefined);
+        await new Promise((r) => setTimeout(r, Math.min(500, Math.max(0, until - Date.now()))));
+      }
+      if (!alive()) return 'stopped';
+      delay = Math.min(maxMs, delay * 2);
+    }
+  }
+}

@@ -1,0 +1,43 @@
+import type { IHeaders, KafkaMessage } from 'kafkajs';
+import type { DeadLetterReason } from '../errors.ts';
+
+/**
+ * A dead letter is the original record, byte for byte (key, value, headers), sent to
+ * `<topic>.dlq` with these headers added, so it can be inspected, fixed and re-driven.
+ */
+export const DLQ_HEADERS = {
+  reason: 'dlq.reason',
+  error: 'dlq.error',
+  topic: 'dlq.origin.topic',
+  partition: 'dlq.origin.partition',
+  offset: 'dlq.origin.offset',
+  timestamp: 'dlq.origin.timestamp',
+  group: 'dlq.consumer.group',
+  failedAt: 'dlq.failed.at',
+} as const;
+
+export function deadLetterHeaders(
+  msg: KafkaMessage,
+  origin: { topic: string; partition: number; group: string },
+  reason: DeadLetterReason,
+  error: string,
+): IHeaders {
+  return {
+    ...msg.headers,
+    [DLQ_HEADERS.reason]: reason,
+    [DLQ_HEADERS.error]: error.slice(0, 2000),
+    [DLQ_HEADERS.topic]: origin.topic,
+    [DLQ_HEADERS.partition]: String(origin.partition),
+    [DLQ_HEADERS.offset]: msg.offset,
+    [DLQ_HEADERS.timestamp]: msg.timestamp,
+    [DLQ_HEADERS.group]: origin.group,
+    [DLQ_HEADERS.failedAt]: new Date().toISOString(),
+  };
+}
+
+export function headerString(headers: IHeaders | undefined, name: string): string | undefined {
+  const v = headers?.[name];
+  if (v === undefined) return undefined;
+  const one = Array.isArray(v) ? v[0] : v;
+  return one === undefined ? undefined : Buffer.isBuffer(one) ? one.toString('utf8') : String(one);
+}

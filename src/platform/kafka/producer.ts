@@ -1,0 +1,47 @@
+import type { IHeaders, Producer } from 'kafkajs';
+import type { Metrics } from '../metrics.ts';
+import type { EventCodec } from './codec.ts';
+
+/**
+ * Idempotent producer with acks from all in-sync replicas: a retried send never duplicates or
+ * reorders a partition's records. `publish` resolves only once Kafka acknowledged every event.
+ */
+export interface TopicHandle<T> {
+  name: string;
+  key: keyof T & string;
+  codec: EventCodec<T>;
+}
+
+export class EventProducer {
+  constructor(
+    private readonly producer: Producer,
+    private readonly metrics: Metrics,
+  ) {}
+
+  async connect(): Promise<void> {
+    await this.producer.connect();
+  }
+
+  async publish<T>(topic: TopicHandle<T>, events: T[], headers?: IHeaders): Promise<void> {
+    if (events.length === 0) return;
+    await this.producer.send({
+      topic: topic.name,
+      acks: -1,
+      messages: events.map((e) => ({ key: String(e[topic.key]), value: topic.codec.encode(e), headers })),
+    });
+    this.metrics.produced.inc({ topic: topic.name }, events.length);
+  }
+
+  /** Raw bytes, for the dead-letter path and re-drive: no encoding, the record is sent as it was. */
+  async sendRaw(
+    topic: string,
+    records: Array<{ key: Buffer | string | null; value: Buffer | null; headers?: IHeaders }>,
+  ): Promise<void> {
+    await this.producer.send({ topic, acks: -1, messages: records });
+    this.metrics.produced.inc({ topic }, records.length);
+  }
+
+  async disconnect(): Promise<void> {
+    await this.producer.disconnect();
+  }
+}

@@ -1,0 +1,30 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+/**
+ * Where the real servers are. The test runner (scripts/test.ts) exports these after bringing the
+ * servers up; a developer running one spec by hand gets them from `.data/endpoints.json`, which
+ * `npm run infra -- up` writes. A spec never starts servers itself and never passes without them.
+ */
+export interface Endpoints {
+  kafkaBrokers: string[];
+  registryUrl: string;
+  cassandraContactPoints: string[];
+  elasticsearchUrl: string;
+}
+
+export function endpoints(): Endpoints {
+  const file = resolve(import.meta.dirname, '..', '..', '.data', 'endpoints.json');
+  const fromFile = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
+  const get = (name: string): string => {
+    const v = process.env[name] ?? fromFile[name];
+    if (!v) throw new Error(`${name} is not set: run the tests with \`npm test\` (or \`npm run infra -- up\` first)`);
+    return v;
+  };
+  return {
+    kafkaBrokers: get('KAFKA_BROKERS').split(','),
+    registryUrl: get('SCHEMA_REGISTRY_URL'),
+    cassandraContactPoints: get('CASSANDRA_CONTACT_POINTS').split(','),
+    elasticsearchUrl: get('ELASTICSEARCH_URL'),
+  };
+}
