@@ -7,17 +7,21 @@ import type { SpawnSpec } from './types.ts';
 /**
  * Detached server processes tracked by pid files. Each server runs in its own process group so
  * that stopping it also stops whatever its start script forked (Elasticsearch's launcher forks
- * the JVM). A pid file records the pid and the command line; a pid whose command line no longer
- * matches is a stale file, never a process to kill.
+ * the JVM). A pid file records the pid and the kernel's start time of that process; a pid whose
+ * start time differs was reused by another process, so the file is stale, never a process to kill.
  */
 interface PidRecord {
   pid: number;
+  startTicks: string;
   cmd: string;
 }
 
-function cmdlineOf(pid: number): string | undefined {
+/** Field 22 of /proc/<pid>/stat: start time in clock ticks since boot (after the parenthesised name). */
+function startTicksOf(pid: number): string | undefined {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return state[0] === 'Z' ? undefined : state[19];
   } catch {
     return undefined;
   }
@@ -26,8 +30,8 @@ function cmdlineOf(pid: number): string | undefined {
 export function runningPid(pidFile: string): number | undefined {
   if (!existsSync(pidFile)) return undefined;
   const rec = JSON.parse(readFileSync(pidFile, 'utf8')) as PidRecord;
-  const live = cmdlineOf(rec.pid);
-  return live !== undefined && live.startsWith(rec.cmd.slice(0, 200)) ? rec.pid : undefined;
+  const ticks = startTicksOf(rec.pid);
+  return ticks !== undefined && ticks === rec.startTicks ? rec.pid : undefined;
 }
 
 function userIds(user: string): { uid: number; gid: number } {
@@ -52,7 +56,8 @@ export function startDetached(spec: SpawnSpec, logFile: string, pidFile: string)
   if (child.pid === undefined) throw new Error(`could not spawn ${spec.cmd}`);
   child.unref();
   const cmd = [spec.cmd, ...spec.args].join(' ');
-  writeFileSync(pidFile, JSON.stringify({ pid: child.pid, cmd } satisfies PidRecord));
+  const startTicks = startTicksOf(child.pid) ?? '';
+  writeFileSync(pidFile, JSON.stringify({ pid: child.pid, startTicks, cmd } satisfies PidRecord));
   return child.pid;
 }
 
