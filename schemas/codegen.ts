@@ -39,7 +39,9 @@ function tsType(s: AvroSchema, owner: string, field: string, extra: string[]): s
   if (Array.isArray(s)) {
     const nonNull = s.filter((b) => b !== 'null');
     const nullable = nonNull.length !== s.length;
-    const allNamedRecords = nonNull.every((b) => typeof b === 'string' && !['string', 'int', 'long', 'boolean', 'double', 'float', 'bytes'].includes(b));
+    const allNamedRecords = nonNull.every(
+      (b) => typeof b === 'string' && !['string', 'int', 'long', 'boolean', 'double', 'float', 'bytes'].includes(b),
+    );
     if (!nullable && allNamedRecords) {
       const alias = `${shortName(owner)}${field[0]?.toUpperCase()}${field.slice(1)}`;
       extra.push(
@@ -60,7 +62,7 @@ function tsType(s: AvroSchema, owner: string, field: string, extra: string[]): s
 
 const wrap = (t: string): string => (t.includes('|') ? `(${t})` : t);
 
-const doc = (text: unknown, indent = ''): string => (text ? `${indent}/** ${String(text)} */\n` : '');
+const doc = (text: unknown, indent = ''): string => (typeof text === 'string' ? `${indent}/** ${text} */\n` : '');
 
 export function generate(): string {
   const named = [...loadNamedSchemas().values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -75,7 +77,10 @@ export function generate(): string {
       );
     } else if (schema.type === 'record') {
       const fields = (schema.fields as Array<Record<string, unknown>>)
-        .map((f) => `${doc(f.doc, '  ')}  ${String(f.name)}: ${tsType(f.type as AvroSchema, name, String(f.name), extra)};`)
+        .map(
+          (f) =>
+            `${doc(f.doc, '  ')}  ${String(f.name)}: ${tsType(f.type as AvroSchema, name, String(f.name), extra)};`,
+        )
         .join('\n');
       blocks.push(`${doc(schema.doc)}export interface ${shortName(name)} {\n${fields}\n}\n${extra.join('\n')}`);
     }

@@ -17,7 +17,10 @@ export function frozenVersions(topicBase: string): Array<{ version: number; sche
   return readdirSync(dir)
     .map((f) => /^v(\d+)\.avsc$/.exec(f))
     .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ version: Number(m[1]), schema: JSON.parse(readFileSync(join(dir, m[0]), 'utf8')) as Record<string, unknown> }))
+    .map((m) => ({
+      version: Number(m[1]),
+      schema: JSON.parse(readFileSync(join(dir, m[0]), 'utf8')) as Record<string, unknown>,
+    }))
     .sort((a, b) => a.version - b.version);
 }
 

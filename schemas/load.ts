@@ -18,8 +18,9 @@ export interface NamedSchema {
 }
 
 function fullName(s: Record<string, unknown>): string {
-  const name = String(s.name);
-  return name.includes('.') || !s.namespace ? name : `${String(s.namespace)}.${name}`;
+  const name = s.name as string;
+  const ns = s.namespace as string | undefined;
+  return name.includes('.') || !ns ? name : `${ns}.${name}`;
 }
 
 export function loadNamedSchemas(dir = AVRO_DIR): Map<string, NamedSchema> {

@@ -49,7 +49,9 @@ async function main(): Promise<number> {
     case 'status': {
       const rows = await launcher.status();
       for (const r of rows) {
-        console.log(`${r.name.padEnd(14)} ${r.pid ? `pid ${r.pid}`.padEnd(12) : 'stopped'.padEnd(12)} ${r.healthy ? 'healthy' : 'DOWN'}   ${r.describe}`);
+        console.log(
+          `${r.name.padEnd(14)} ${r.pid ? `pid ${r.pid}`.padEnd(12) : 'stopped'.padEnd(12)} ${r.healthy ? 'healthy' : 'DOWN'}   ${r.describe}`,
+        );
       }
       return rows.every((r) => r.healthy) ? 0 : 1;
     }

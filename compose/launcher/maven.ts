@@ -43,9 +43,13 @@ async function mvn(workDir: string, args: string[]): Promise<void> {
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stdout?: string; stderr?: string };
     if (e.code === 'ENOENT') {
-      throw new Error('Maven (mvn) is not on PATH: install it (apt-get install maven) to fetch the servers.');
+      throw new Error('Maven (mvn) is not on PATH: install it (apt-get install maven) to fetch the servers.', {
+        cause: err,
+      });
     }
-    throw new Error(`mvn ${args.join(' ')} failed:\n${(e.stdout ?? '') + (e.stderr ?? '')}`.slice(0, 4000));
+    throw new Error(`mvn ${args.join(' ')} failed:\n${(e.stdout ?? '') + (e.stderr ?? '')}`.slice(0, 4000), {
+      cause: err,
+    });
   }
 }
 
@@ -71,11 +75,7 @@ export async function fetchClasspath(
   mkdirSync(work, { recursive: true });
   const deps = [...roots, ...(opts.extra ?? [])].map((c) => depXml(c, opts.exclusions)).join('');
   writeFileSync(join(work, 'pom.xml'), pom(deps));
-  await mvn(work, [
-    'dependency:copy-dependencies',
-    `-DoutputDirectory=${join(work, 'lib')}`,
-    '-DincludeScope=runtime',
-  ]);
+  await mvn(work, ['dependency:copy-dependencies', `-DoutputDirectory=${join(work, 'lib')}`, '-DincludeScope=runtime']);
   rmSync(dest, { recursive: true, force: true });
   renameSync(join(work, 'lib'), dest);
   rmSync(work, { recursive: true, force: true });

@@ -36,7 +36,12 @@ export const env = {
     z
       .string()
       .default(def)
-      .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+      .transform((s) =>
+        s
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
+      )
       .pipe(z.array(z.string()).min(1)),
   bool: (def: boolean) =>
     z

@@ -48,7 +48,10 @@ describe('event bus against real Kafka and the schema registry', () => {
     await consumer.stop();
 
     assert.deepEqual(plain(got.map((r) => r.event)), fixtures);
-    assert.ok(got.every((r) => r.key === 'stream_abc123'), 'keyed by streamId');
+    assert.ok(
+      got.every((r) => r.key === 'stream_abc123'),
+      'keyed by streamId',
+    );
     assert.equal(new Set(got.map((r) => r.partition)).size, 1, 'one stream, one partition');
 
     // Any standard tool reads the topic: decode the raw bytes with the stock Confluent client.
@@ -106,7 +109,11 @@ describe('event bus against real Kafka and the schema registry', () => {
     const ids = ['h1', 'h2', 'h3'];
     await producer.publish(
       topic,
-      ids.map((id, i) => ({ ...fixtures[0]!, eventId: `00000000-0000-4000-8000-00000000000${i}`, streamId: 'handler' + id })),
+      ids.map((id, i) => ({
+        ...fixtures[0]!,
+        eventId: `00000000-0000-4000-8000-00000000000${i}`,
+        streamId: 'handler' + id,
+      })),
     );
     const applied: string[] = [];
     const consumer = bus.consumer({ groupId: `${topic.name}.reject`, fromBeginning: true });
@@ -154,7 +161,10 @@ describe('event bus against real Kafka and the schema registry', () => {
     await waitFor('offset committed', async () => (await committed()).some((o) => o === '1'));
     await consumer.stop();
     await admin.disconnect();
-    assert.ok(committedDuringFailures.every((o) => o === '-1'), `nothing committed while failing: ${committedDuringFailures.join(',')}`);
+    assert.ok(
+      committedDuringFailures.every((o) => o === '-1'),
+      `nothing committed while failing: ${committedDuringFailures.join(',')}`,
+    );
     const retried = await b.metrics.registry.getSingleMetricAsString('live_handler_errors_total');
     assert.match(retried, /retriable="true"[^\n]* 3/);
   });
@@ -166,7 +176,10 @@ describe('event bus against real Kafka and the schema registry', () => {
     const p = b.producer();
     await p.connect();
     const groupId = `${topic.name}.resume`;
-    const mk = (n: number) => ({ ...fixtures[0]!, eventId: `00000000-0000-4000-8000-0000000000${String(n).padStart(2, '0')}` });
+    const mk = (n: number) => ({
+      ...fixtures[0]!,
+      eventId: `00000000-0000-4000-8000-0000000000${String(n).padStart(2, '0')}`,
+    });
     await p.publish(topic, [1, 2, 3].map(mk));
     const first: string[] = [];
     const c1 = b.consumer({ groupId, fromBeginning: true });
@@ -183,7 +196,10 @@ describe('event bus against real Kafka and the schema registry', () => {
     await c2.start();
     await waitFor('the two new ones', () => second.length >= 2);
     await c2.stop();
-    assert.deepEqual(second, [4, 5].map((n) => mk(n).eventId));
+    assert.deepEqual(
+      second,
+      [4, 5].map((n) => mk(n).eventId),
+    );
   });
 });
 

@@ -168,7 +168,12 @@ export class EventConsumer {
   }
 
   /** Hands a chunk to the handler; on a non-retriable failure isolates the bad record(s) one by one. */
-  private async deliver(sub: Subscription, chunk: ConsumedEvent<unknown>[], p: EachBatchPayload, alive: () => boolean): Promise<boolean> {
+  private async deliver(
+    sub: Subscription,
+    chunk: ConsumedEvent<unknown>[],
+    p: EachBatchPayload,
+    alive: () => boolean,
+  ): Promise<boolean> {
     const topic = p.batch.topic;
     const group = this.opts.groupId;
     const result = await this.retrying(p, alive, async () => {
@@ -208,12 +213,21 @@ export class EventConsumer {
     const { topic, partition } = p.batch;
     const group = this.opts.groupId;
     this.log.warn({ topic, partition, offset: msg.offset, reason, error }, 'dead-lettering record');
-    const sent = await this.retrying(p, alive, async () => {
-      await this.producer.sendRaw(dlqName(topic), [
-        { key: msg.key, value: msg.value, headers: deadLetterHeaders(msg, { topic, partition, group }, reason, error) },
-      ]);
-      return 'ok' as const;
-    }, true);
+    const sent = await this.retrying(
+      p,
+      alive,
+      async () => {
+        await this.producer.sendRaw(dlqName(topic), [
+          {
+            key: msg.key,
+            value: msg.value,
+            headers: deadLetterHeaders(msg, { topic, partition, group }, reason, error),
+          },
+        ]);
+        return 'ok' as const;
+      },
+      true,
+    );
     if (sent !== 'ok') return false;
     this.metrics.deadLettered.inc({ topic, group, reason });
     await this.commit(p, msg.offset, 0);
@@ -246,7 +260,10 @@ export class EventConsumer {
       } catch (err) {
         if (!everythingRetriable && !isRetriable(err)) throw err;
         this.metrics.handlerErrors.inc({ topic: p.batch.topic, group: this.opts.groupId, retriable: 'true' });
-        this.log.warn({ err, attempt, retryInMs: delay, topic: p.batch.topic, partition: p.batch.partition }, 'retriable failure');
+        this.log.warn(
+          { err, attempt, retryInMs: delay, topic: p.batch.topic, partition: p.batch.partition },
+          'retriable failure',
+        );
       } finally {
         clearInterval(beat);
       }

@@ -44,9 +44,13 @@ export class SchemaRegistryClient {
 
   /** Whether `schema` could be registered: checked against every version (transitive). */
   async isCompatible(subject: string, schema: object): Promise<{ compatible: boolean; messages: string[] }> {
-    const res = (await this.call('POST', `/compatibility/subjects/${encodeURIComponent(subject)}/versions?verbose=true`, {
-      schema: JSON.stringify(schema),
-    })) as { is_compatible: boolean; messages?: string[] };
+    const res = (await this.call(
+      'POST',
+      `/compatibility/subjects/${encodeURIComponent(subject)}/versions?verbose=true`,
+      {
+        schema: JSON.stringify(schema),
+      },
+    )) as { is_compatible: boolean; messages?: string[] };
     return { compatible: res.is_compatible, messages: res.messages ?? [] };
   }
 

@@ -11,7 +11,10 @@ export interface ResolvedTopic {
   spec: TopicSpec<unknown>;
 }
 
-export async function ensureTopics(admin: Admin, topics: ResolvedTopic[]): Promise<{ created: string[]; altered: string[] }> {
+export async function ensureTopics(
+  admin: Admin,
+  topics: ResolvedTopic[],
+): Promise<{ created: string[]; altered: string[] }> {
   const wanted: ITopicConfig[] = topics.flatMap(({ name, spec }) => [
     {
       topic: name,
@@ -37,7 +40,11 @@ export async function ensureTopics(admin: Admin, topics: ResolvedTopic[]): Promi
   if (present.length) {
     const meta = await admin.fetchTopicMetadata({ topics: present.map((t) => t.topic) });
     const grow = meta.topics
-      .map((m) => ({ topic: m.name, have: m.partitions.length, want: present.find((p) => p.topic === m.name)?.numPartitions ?? 0 }))
+      .map((m) => ({
+        topic: m.name,
+        have: m.partitions.length,
+        want: present.find((p) => p.topic === m.name)?.numPartitions ?? 0,
+      }))
       .filter((x) => x.have < x.want);
     if (grow.length) {
       await admin.createPartitions({ topicPartitions: grow.map((g) => ({ topic: g.topic, count: g.want })) });
@@ -49,7 +56,9 @@ export async function ensureTopics(admin: Admin, topics: ResolvedTopic[]): Promi
     });
     const drift = present.filter((t) => {
       const entries = described.resources.find((r) => r.resourceName === t.topic)?.configEntries ?? [];
-      return (t.configEntries ?? []).some((want) => entries.find((e) => e.configName === want.name)?.configValue !== want.value);
+      return (t.configEntries ?? []).some(
+        (want) => entries.find((e) => e.configName === want.name)?.configValue !== want.value,
+      );
     });
     if (drift.length) {
       await admin.alterConfigs({

@@ -20,7 +20,10 @@ export function frame(schemaId: number, avroBody: Buffer): Buffer {
 
 export function unframe(buf: Buffer | null): { schemaId: number; body: Buffer } {
   if (!buf || buf.length < HEADER) {
-    throw new PoisonRecordError(`value is ${buf ? `${buf.length} bytes` : 'null'}; the wire format needs at least 5`, 'not-wire-format');
+    throw new PoisonRecordError(
+      `value is ${buf ? `${buf.length} bytes` : 'null'}; the wire format needs at least 5`,
+      'not-wire-format',
+    );
   }
   if (buf[0] !== MAGIC_BYTE) {
     throw new PoisonRecordError(`magic byte is ${buf[0]}, expected 0`, 'not-wire-format');

@@ -1,0 +1,124 @@
+/**
+ * `npm test`: static checks, then every spec against real servers.
+ *
+ * Servers, in order of preference:
+ *   1. endpoints already given in the environment (KAFKA_BROKERS, SCHEMA_REGISTRY_URL,
+ *      CASSANDRA_CONTACT_POINTS, ELASTICSEARCH_URL): used as they are;
+ *   2. a Docker engine that answers: testcontainers (tests/support/containers.ts);
+ *   3. otherwise the local launcher (compose/launcher), the same one `./live up` uses.
+ * The servers are left running afterwards (a second run reuses them in seconds);
+ * `npm run infra -- down` stops them.
+ *
+ *   --no-check     skip tsc/eslint/prettier/codegen checks
+ *   --only <text>  run only spec files whose path contains <text>
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { endpointsOf, launcherConfig } from '../compose/launcher/config.ts';
+import { Launcher } from '../compose/launcher/launcher.ts';
+import { allServers } from '../compose/launcher/servers/index.ts';
+
+const root = resolve(import.meta.dirname, '..');
+const { values } = parseArgs({
+  options: { 'no-check': { type: 'boolean', default: false }, only: { type: 'string' } },
+});
+
+function step(title: string): void {
+  console.log(`\n=== ${title}`);
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env });
+  return r.status ?? 1;
+}
+
+function specFiles(): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.name === 'node_modules' || e.name.startsWith('.') || e.name === 'scratch') continue;
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.spec.ts')) out.push(relative(root, p));
+    }
+  };
+  for (const d of ['src', 'schemas', 'compose', 'tests', 'bench', 'scripts']) {
+    try {
+      walk(join(root, d));
+    } catch {
+      /* folder absent */
+    }
+  }
+  // Unit specs first: they fail fast and need no server.
+  return out.sort((a, b) => Number(!a.includes('.unit.')) - Number(!b.includes('.unit.')) || a.localeCompare(b));
+}
+
+function dockerAnswers(): boolean {
+  try {
+    execFileSync('docker', ['info'], { stdio: 'ignore', timeout: 5000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function serverEnv(): Promise<NodeJS.ProcessEnv> {
+  const names = ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'CASSANDRA_CONTACT_POINTS', 'ELASTICSEARCH_URL'];
+  if (names.every((n) => process.env[n])) {
+    console.log('using servers from the environment');
+    return process.env;
+  }
+  if (process.env.LIVE_TEST_SERVERS !== 'local' && dockerAnswers()) {
+    console.log('Docker answers: starting servers with testcontainers');
+    const { startContainers } = await import('../tests/support/containers.ts');
+    return { ...process.env, ...(await startContainers()) };
+  }
+  console.log('no Docker engine: starting servers with the local launcher');
+  const config = launcherConfig();
+  const report = {
+    info: (m: string) => console.log(`[infra] ${m}`),
+    warn: (m: string) => console.error(`[infra] ${m}`),
+  };
+  await new Launcher(config, allServers, report).up();
+  return { ...process.env, ...endpointsOf(config) };
+}
+
+async function main(): Promise<number> {
+  if (!values['no-check']) {
+    step('static checks (codegen, tsc, eslint, prettier)');
+    for (const [cmd, args] of [
+      ['npx', ['tsx', 'schemas/codegen.ts', '--check']],
+      ['npx', ['tsc', '--noEmit', '-p', '.']],
+      ['npx', ['eslint', '--max-warnings', '0', '.']],
+      ['npx', ['prettier', '--check', '--log-level', 'warn', '.']],
+    ] as const) {
+      if (run(cmd, [...args]) !== 0) {
+        console.error(`check failed: ${cmd} ${args.join(' ')}`);
+        return 1;
+      }
+    }
+  }
+  step('servers');
+  const env = await serverEnv();
+  const files = specFiles().filter((f) => !values.only || f.includes(values.only));
+  if (!files.length) {
+    console.error('no spec files found');
+    return 1;
+  }
+  step(`${files.length} spec files`);
+  return run(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
+    env,
+  );
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);
