@@ -10,10 +10,11 @@
  * `npm run infra -- down` stops them.
  *
  *   --no-check     skip tsc/eslint/prettier/codegen checks
+ *   --unit         only the unit specs (*.unit.spec.ts): no servers needed
  *   --only <text>  run only spec files whose path contains <text>
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { endpointsOf, launcherConfig } from '../compose/launcher/config.ts';
@@ -22,7 +23,11 @@ import { allServers } from '../compose/launcher/servers/index.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
-  options: { 'no-check': { type: 'boolean', default: false }, only: { type: 'string' } },
+  options: {
+    'no-check': { type: 'boolean', default: false },
+    unit: { type: 'boolean', default: false },
+    only: { type: 'string' },
+  },
 });
 
 function step(title: string): void {
@@ -100,19 +105,44 @@ async function main(): Promise<number> {
       }
     }
   }
-  step('servers');
-  const env = await serverEnv();
-  const files = specFiles().filter((f) => !values.only || f.includes(values.only));
+  const files = specFiles()
+    .filter((f) => !values.unit || f.includes('.unit.'))
+    .filter((f) => !values.only || f.includes(values.only));
   if (!files.length) {
     console.error('no spec files found');
     return 1;
   }
+  let env = process.env;
+  if (!files.every((f) => f.includes('.unit.'))) {
+    step('servers');
+    env = await serverEnv();
+  }
   step(`${files.length} spec files`);
-  return run(
+  const tap = join(root, '.data', 'test-results.tap');
+  mkdirSync(join(root, '.data'), { recursive: true });
+  rmSync(tap, { force: true });
+  const code = run(
     process.execPath,
-    ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
+    [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-concurrency=1',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=tap',
+      `--test-reporter-destination=${tap}`,
+      ...files,
+    ],
     env,
   );
+  // One plain closing line that any CI reads, from the TAP totals.
+  const totals = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
+  const count = (k: string): number => Number(new RegExp(`^# ${k} (\\d+)$`, 'm').exec(totals)?.[1] ?? 0);
+  console.log(
+    `\ntests: ${count('pass')} passed, ${count('fail') + count('cancelled')} failed, ${count('skipped')} skipped`,
+  );
+  return code;
 }
 
 main().then(

@@ -1,0 +1,138 @@
+/**
+ * `./live up|down|status|logs`: the whole platform on one machine. `up` starts the real servers
+ * (compose/launcher), creates the topics and registers the schemas, then starts every service as
+ * a detached process with its own log and pid file, and waits for each one's /healthz.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { endpointsOf, launcherConfig } from './launcher/config.ts';
+import { Launcher } from './launcher/launcher.ts';
+import { runningPid, startDetached, stopProcess, tail } from './launcher/proc.ts';
+import { allServers } from './launcher/servers/index.ts';
+import { platformServices, type ServiceDef } from './services.ts';
+import { EventBus } from '../src/platform/kafka/bus.ts';
+import { createLogger } from '../src/platform/logger.ts';
+import { Metrics } from '../src/platform/metrics.ts';
+
+const root = resolve(import.meta.dirname, '..');
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { wipe: { type: 'boolean', default: false }, n: { type: 'string', short: 'n', default: '100' } },
+});
+const say = (m: string): void => console.log(`[live] ${m}`);
+const report = { info: (m: string) => console.log(`[infra] ${m}`), warn: (m: string) => console.error(`[infra] ${m}`) };
+
+const config = launcherConfig();
+const servicesDir = join(config.dataDir, 'services');
+const pidFile = (s: ServiceDef): string => join(servicesDir, `${s.name}.pid`);
+const logFile = (s: ServiceDef): string => join(servicesDir, `${s.name}.log`);
+
+async function healthy(s: ServiceDef): Promise<boolean> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${s.metricsPort}/healthz`, { signal: AbortSignal.timeout(2000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+async function up(): Promise<void> {
+  if (values.wipe) await down(true);
+  await new Launcher(config, allServers, report).up();
+  const endpoints = endpointsOf(config);
+
+  say('creating topics and registering schemas');
+  const bus = new EventBus(
+    {
+      brokers: endpoints.KAFKA_BROKERS!.split(','),
+      registryUrl: endpoints.SCHEMA_REGISTRY_URL!,
+      clientId: 'platform-up',
+      topicPrefix: '',
+    },
+    new Metrics('platform-up', { defaults: false }),
+    createLogger('platform-up', 'warn'),
+  );
+  await bus.init();
+
+  mkdirSync(servicesDir, { recursive: true });
+  const services = platformServices(endpoints);
+  for (const s of services) {
+    if (runningPid(pidFile(s)) !== undefined && (await healthy(s))) {
+      say(`${s.name}: already running`);
+      continue;
+    }
+    await stopProcess(pidFile(s), 5000);
+    const pid = startDetached(
+      { cmd: process.execPath, args: ['--import', 'tsx', s.entry], env: s.env, cwd: root },
+      logFile(s),
+      pidFile(s),
+    );
+    say(`${s.name}: started (pid ${pid}), log ${logFile(s)}`);
+  }
+  for (const s of services) {
+    const until = Date.now() + 60_000;
+    while (!(await healthy(s))) {
+      if (runningPid(pidFile(s)) === undefined || Date.now() > until) {
+        throw new Error(`${s.name} did not become healthy. Last log lines:\n${tail(logFile(s), 30)}`);
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    say(`${s.name}: healthy${s.url ? ` at ${s.url}` : ''}`);
+  }
+  say('platform is up');
+  for (const [k, v] of Object.entries(endpoints)) say(`${k}=${v}`);
+}
+
+async function down(wipe: boolean): Promise<void> {
+  // Services first (they flush and commit), then the servers they depend on.
+  for (const s of [...platformServices(endpointsOf(config))].reverse()) {
+    say(`${s.name}: ${await stopProcess(pidFile(s), 20_000)}`);
+  }
+  await new Launcher(config, allServers, report).down({ wipe });
+}
+
+async function status(): Promise<number> {
+  let ok = true;
+  for (const r of await new Launcher(config, allServers, report).status()) {
+    ok &&= r.healthy;
+    console.log(`${r.name.padEnd(18)} ${r.healthy ? 'healthy' : 'DOWN'.padEnd(7)}  ${r.describe}`);
+  }
+  for (const s of platformServices(endpointsOf(config))) {
+    const h = runningPid(pidFile(s)) !== undefined && (await healthy(s));
+    ok &&= h;
+    console.log(`${s.name.padEnd(18)} ${h ? 'healthy' : 'DOWN'.padEnd(7)}  ${s.url ?? ''}`);
+  }
+  return ok ? 0 : 1;
+}
+
+async function main(): Promise<number> {
+  const [cmd, arg] = positionals;
+  switch (cmd) {
+    case 'up':
+      await up();
+      return 0;
+    case 'down':
+      await down(values.wipe ?? false);
+      return 0;
+    case 'status':
+      return status();
+    case 'logs': {
+      const s = platformServices(endpointsOf(config)).find((x) => x.name === arg);
+      if (s) console.log(tail(logFile(s), Number(values.n)));
+      else console.log(new Launcher(config, allServers, report).logTail(arg ?? '', Number(values.n)));
+      return 0;
+    }
+    default:
+      console.error('usage: ./live up [--wipe] | down [--wipe] | status | logs <service|server> [-n N] | test');
+      return 2;
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`[live] ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);
