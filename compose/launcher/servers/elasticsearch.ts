@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -127,6 +127,22 @@ async function ensureReachableHome(ctx: LaunchContext): Promise<void> {
   renameSync(work, mirror);
 }
 
+/**
+ * A checkout under a private folder (/root is mode 700) is out of RUN_AS's reach. Elasticsearch's
+ * data must live in the checkout's `.data/`, so each folder above it that others cannot enter
+ * gets the search bit only (o+x: enter, not list), and the change is reported.
+ */
+async function grantTraverse(ctx: LaunchContext, target: string): Promise<void> {
+  const parts = target.split('/').filter(Boolean);
+  for (let i = 1; i < parts.length; i++) {
+    const dir = `/${parts.slice(0, i).join('/')}`;
+    if ((statSync(dir).mode & 0o001) === 0) {
+      chmodSync(dir, statSync(dir).mode | 0o001);
+      ctx.report.warn(`elasticsearch: made ${dir} searchable by other users (o+x) so ${RUN_AS} can reach ${target}`);
+    }
+  }
+}
+
 function elasticsearchYml(ctx: LaunchContext): string {
   const p = paths(ctx);
   const q = (s: string) => JSON.stringify(s); // a JSON string is a valid YAML scalar
@@ -199,6 +215,7 @@ export const elasticsearch: ServerDef = {
     // Only the folders Elasticsearch writes: the mirrored distribution shares inodes with the
     // cache, and chown-ing it would hand the cache's files to RUN_AS.
     await sh('chown', ['-R', `${RUN_AS}:${RUN_AS}`, p.conf, p.data, p.logs, p.tmp]);
+    if (!(await asUser(['test', '-w', p.data]))) await grantTraverse(ctx, ctx.dataDir);
     if (!(await asUser(['test', '-w', p.data]))) {
       throw new Error(
         `${RUN_AS} cannot reach ${p.data}: every folder above ${ctx.dataDir} must be searchable ` +
