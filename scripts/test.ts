@@ -90,6 +90,25 @@ async function serverEnv(): Promise<NodeJS.ProcessEnv> {
   return { ...process.env, ...endpointsOf(config) };
 }
 
+/**
+ * Specs name their topics t_<label>_<time>_<random>: the previous runs' leftovers go, so the
+ * broker does not accumulate thousands of partitions across runs.
+ */
+async function dropTestTopics(brokers: string): Promise<void> {
+  const { Kafka, logLevel } = await import('kafkajs');
+  const admin = new Kafka({ brokers: brokers.split(','), clientId: 'test-runner', logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const stale = (await admin.listTopics()).filter((t) => t.startsWith('t_'));
+    if (stale.length) {
+      await admin.deleteTopics({ topics: stale, timeout: 30_000 });
+      console.log(`dropped ${stale.length} topics left by earlier test runs`);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 async function main(): Promise<number> {
   if (!values['no-check']) {
     step('static checks (codegen, tsc, eslint, prettier)');
@@ -116,6 +135,7 @@ async function main(): Promise<number> {
   if (!files.every((f) => f.includes('.unit.'))) {
     step('servers');
     env = await serverEnv();
+    await dropTestTopics(env.KAFKA_BROKERS!);
   }
   step(`${files.length} spec files`);
   const tap = join(root, '.data', 'test-results.tap');
