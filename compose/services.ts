@@ -11,6 +11,21 @@ export interface ServiceDef {
   url?: string;
 }
 
-export function platformServices(_endpoints: Record<string, string>): ServiceDef[] {
-  return [];
+export function platformServices(endpoints: Record<string, string>): ServiceDef[] {
+  const shared = { ...endpoints, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+  return [
+    {
+      name: 'discovery-indexer',
+      entry: 'src/processors/discovery-indexer/main.ts',
+      env: { ...shared, METRICS_PORT: '9410' },
+      metricsPort: 9410,
+    },
+    {
+      name: 'api',
+      entry: 'src/gateways/api/main.ts',
+      env: { ...shared, METRICS_PORT: '9400', API_PORT: '8080' },
+      metricsPort: 9400,
+      url: 'http://127.0.0.1:8080/api/v1',
+    },
+  ];
 }

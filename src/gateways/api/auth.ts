@@ -1,0 +1,77 @@
+import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
+
+/**
+ * Bearer tokens: HS256 JWTs signed with the key from config. `sub` is the user id, `name` the
+ * display name a stream is created under. Only HS256 is accepted (no `alg: none`, no algorithm
+ * confusion), and issuer, audience and expiry are checked.
+ */
+export interface Principal {
+  userId: string;
+  username: string;
+}
+
+export class Unauthorized extends Error {
+  readonly code = 'unauthorized';
+  constructor(message: string) {
+    super(message);
+    this.name = 'Unauthorized';
+  }
+}
+
+export interface TokenSettings {
+  issuer: string;
+  audience: string;
+}
+
+const ALG = 'HS256';
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+
+export class Authenticator {
+  constructor(
+    private readonly key: Uint8Array,
+    private readonly settings: TokenSettings,
+  ) {}
+
+  /** The caller, or Unauthorized when the header is missing or the token is not valid now. */
+  async require(authorization: string | undefined): Promise<Principal> {
+    if (!authorization) throw new Unauthorized('send Authorization: Bearer <token>');
+    const token = BEARER.exec(authorization.trim())?.[1];
+    if (!token) throw new Unauthorized('the Authorization header is not a bearer token');
+    try {
+      const { payload } = await jwtVerify(token, this.key, {
+        algorithms: [ALG],
+        issuer: this.settings.issuer,
+        audience: this.settings.audience,
+        requiredClaims: ['sub', 'exp'],
+      });
+      const name = payload['name'];
+      if (typeof name !== 'string' || !name || !payload.sub) throw new Unauthorized('the token names no user');
+      return { userId: payload.sub, username: name };
+    } catch (err) {
+      if (err instanceof Unauthorized) throw err;
+      if (err instanceof joseErrors.JWTExpired) throw new Unauthorized('the token has expired');
+      throw new Unauthorized('the token is not valid');
+    }
+  }
+
+  /** For public reads: anonymous without a header, but a header that is sent must be valid. */
+  async optional(authorization: string | undefined): Promise<Principal | undefined> {
+    return authorization ? this.require(authorization) : undefined;
+  }
+}
+
+export async function mintToken(
+  key: Uint8Array,
+  settings: TokenSettings,
+  who: Principal,
+  ttlSeconds: number,
+): Promise<string> {
+  return new SignJWT({ name: who.username })
+    .setProtectedHeader({ alg: ALG, typ: 'JWT' })
+    .setSubject(who.userId)
+    .setIssuer(settings.issuer)
+    .setAudience(settings.audience)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
+    .sign(key);
+}

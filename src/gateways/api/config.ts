@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { env, loadConfig } from '../../platform/config.ts';
+import { elasticsearchEnv, kafkaEnv } from '../../platform/infra-config.ts';
+import { discoveryEnv } from '../../sinks/elasticsearch/discovery-index.ts';
+
+/** The API gateway's configuration (and the token CLI's); the only reader of process.env for them. */
+const optionalUrl = z
+  .string()
+  .default('')
+  .transform((s) => s || null)
+  .pipe(z.url().nullable());
+
+const schema = z.object({
+  ...kafkaEnv,
+  ...elasticsearchEnv,
+  ...discoveryEnv,
+  API_HOST: env.str('127.0.0.1'),
+  API_PORT: env.port(8080),
+  /** Largest request body accepted; larger ones are answered 413 without being read. */
+  API_MAX_BODY_BYTES: env.int(16 * 1024, 256),
+  /** HS256 key, at least 32 characters. Unset: a random key in API_JWT_SECRET_FILE (local use). */
+  API_JWT_SECRET: z.string().min(32).optional(),
+  API_JWT_SECRET_FILE: env.str('.data/api-jwt.secret'),
+  API_JWT_ISSUER: env.str('live-platform'),
+  API_JWT_AUDIENCE: env.str('live-api'),
+  /** Lifetime of tokens `npm run token` mints. */
+  API_TOKEN_TTL_S: env.int(12 * 3600, 60),
+  /** How long a write waits for this instance's own registry to apply it before answering anyway. */
+  API_READ_YOUR_WRITES_MS: env.int(5000, 0),
+  /** How long start-up may take to load the registry from the topic. */
+  API_REGISTRY_CATCHUP_MS: env.int(120_000, 1000),
+  /** Retry-After (seconds) on 503s. */
+  API_RETRY_AFTER_S: env.int(5, 1),
+  /** Streamers' encoders connect here; the stream key goes after it. */
+  INGEST_RTMP_URL: z.url().default('rtmp://127.0.0.1:1935/live'),
+  INGEST_RTMPS_URL: optionalUrl,
+  INGEST_WEBRTC_URL: optionalUrl,
+  /** Viewer-facing site (playback_url = <PUBLIC_BASE_URL>/streams/<id>). */
+  PUBLIC_BASE_URL: z.url().default('http://127.0.0.1:8080'),
+  /** Edge cache / origin serving HLS (<CDN_BASE_URL>/hls/<id>/master.m3u8). */
+  CDN_BASE_URL: z.url().default('http://127.0.0.1:8088'),
+  /** Chat gateway (<WS_BASE_URL>/streams/<id>/chat). */
+  WS_BASE_URL: z.url().default('ws://127.0.0.1:8090'),
+  METRICS_PORT: env.port(9400),
+  METRICS_HOST: env.str('127.0.0.1'),
+  LOG_LEVEL: env.logLevel(),
+});
+
+export type ApiConfig = z.infer<typeof schema>;
+
+export const loadApiConfig = (source: NodeJS.ProcessEnv = process.env): ApiConfig => loadConfig(schema, source);

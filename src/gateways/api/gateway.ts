@@ -1,0 +1,101 @@
+import type { Elasticsearch } from '../../platform/elasticsearch.ts';
+import { HttpServer } from '../../platform/http/server.ts';
+import type { EventBus } from '../../platform/kafka/bus.ts';
+import type { Logger } from '../../platform/logger.ts';
+import type { Metrics } from '../../platform/metrics.ts';
+import type { Component } from '../../platform/service.ts';
+import { StreamCommands } from '../../producers/streams/stream-commands.ts';
+import { StreamRegistryProjection } from '../../processors/stream-registry/projection.ts';
+import { StreamRegistry } from '../../processors/stream-registry/registry.ts';
+import { DiscoverySearch } from '../../sinks/elasticsearch/discovery-search.ts';
+import { Authenticator, type TokenSettings } from './auth.ts';
+import { errorReply } from './errors.ts';
+import type { Links } from './protocol.ts';
+import { apiRoutes } from './routes.ts';
+
+/**
+ * Wires the API gateway from its clients; main.ts and the integration spec both build it here.
+ * Start order: producer, registry (caught up with the topics), then the listener; runService
+ * stops them in reverse, listener first.
+ */
+export interface ApiSettings {
+  host: string;
+  port: number;
+  maxBodyBytes: number;
+  /** Unique to this process instance: every instance reads every partition. */
+  registryGroupId: string;
+  registryCatchUpMs: number;
+  readYourWritesMs: number;
+  discoveryAlias: string;
+  retryAfterS: number;
+  token: TokenSettings;
+  links: Links;
+}
+
+export interface ApiGateway {
+  components: Component[];
+  server: HttpServer;
+  registry: StreamRegistry;
+  healthy: () => boolean;
+}
+
+export function apiGateway(deps: {
+  bus: EventBus;
+  es: Elasticsearch;
+  signingKey: Uint8Array;
+  settings: ApiSettings;
+  log: Logger;
+  metrics: Metrics;
+  onFatal?: (err: Error) => void;
+}): ApiGateway {
+  const { bus, settings: s, log } = deps;
+  const registry = new StreamRegistry();
+  const projection = new StreamRegistryProjection(bus, registry, {
+    groupId: s.registryGroupId,
+    catchUpDeadlineMs: s.registryCatchUpMs,
+    ...(deps.onFatal && { onFatal: deps.onFatal }),
+  });
+  const producer = bus.producer();
+  const commands = new StreamCommands({
+    registry,
+    publish: (events) => producer.publish(bus.topic('streamLifecycle'), events),
+    readYourWritesMs: s.readYourWritesMs,
+    log,
+  });
+  const server = new HttpServer({
+    name: 'api',
+    host: s.host,
+    port: s.port,
+    maxBodyBytes: s.maxBodyBytes,
+    routes: apiRoutes({
+      auth: new Authenticator(deps.signingKey, s.token),
+      commands,
+      registry,
+      discovery: new DiscoverySearch(deps.es, s.discoveryAlias),
+      links: s.links,
+    }),
+    onError: (err, req) =>
+      errorReply(err, s.retryAfterS, (e) =>
+        log.error({ err: e, route: req.route, method: req.method }, 'request failed'),
+      ),
+    log,
+    metrics: deps.metrics,
+  });
+  return {
+    components: [
+      {
+        name: 'lifecycle-producer',
+        start: async () => {
+          await bus.init(['streamLifecycle']);
+          await producer.connect();
+        },
+        stop: () => producer.disconnect(),
+      },
+      projection,
+      server,
+    ],
+    server,
+    registry,
+    healthy: () => projection.healthy,
+  };
+}

@@ -1,0 +1,27 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * The JWT signing key: API_JWT_SECRET when set (production: from a secret store), otherwise a
+ * random key kept in a local file (created on first use, mode 600) that the API and
+ * `npm run token` share, so local development needs no setup and ships no default secret.
+ */
+export function loadSigningKey(cfg: { API_JWT_SECRET?: string | undefined; API_JWT_SECRET_FILE: string }): Uint8Array {
+  if (cfg.API_JWT_SECRET) return new TextEncoder().encode(cfg.API_JWT_SECRET);
+  try {
+    return new TextEncoder().encode(readFileSync(cfg.API_JWT_SECRET_FILE, 'utf8').trim());
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  mkdirSync(dirname(cfg.API_JWT_SECRET_FILE), { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  try {
+    writeFileSync(cfg.API_JWT_SECRET_FILE, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    // Another process created it first: use theirs.
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return new TextEncoder().encode(readFileSync(cfg.API_JWT_SECRET_FILE, 'utf8').trim());
+  }
+  return new TextEncoder().encode(secret);
+}

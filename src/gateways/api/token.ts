@@ -1,0 +1,31 @@
+/**
+ * Mints a bearer token for local use, signed with the API's key:
+ *   npm run token -- --user user_123 --name darksouls_pro
+ * Prints only the token, so `TOKEN=$(npm run -s token -- ...)` works.
+ */
+import { parseArgs } from 'node:util';
+import { mintToken } from './auth.ts';
+import { loadApiConfig } from './config.ts';
+import { loadSigningKey } from './signing-key.ts';
+
+const { values } = parseArgs({
+  options: { user: { type: 'string' }, name: { type: 'string' }, ttl: { type: 'string' } },
+});
+if (!values.user || !values.name) {
+  console.error('usage: npm run token -- --user <user id> --name <display name> [--ttl <seconds>]');
+  process.exit(2);
+}
+const cfg = loadApiConfig();
+const ttl = values.ttl ? Number(values.ttl) : cfg.API_TOKEN_TTL_S;
+if (!Number.isInteger(ttl) || ttl <= 0) {
+  console.error('--ttl must be a positive whole number of seconds');
+  process.exit(2);
+}
+console.log(
+  await mintToken(
+    loadSigningKey(cfg),
+    { issuer: cfg.API_JWT_ISSUER, audience: cfg.API_JWT_AUDIENCE },
+    { userId: values.user, username: values.name },
+    ttl,
+  ),
+);

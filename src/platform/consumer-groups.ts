@@ -1,0 +1,72 @@
+import type { EventBus } from './kafka/bus.ts';
+import type { Logger } from './logger.ts';
+
+/**
+ * "Has this consumer group handled everything that was in these topics when I asked?" A
+ * projection that serves reads waits on this before it starts answering, and a rebuild waits on
+ * it before it swaps in its result.
+ *
+ * The test is the group's committed offsets against the end offsets taken at the call: the
+ * consumer runner commits only after a record's effect is durable or the record was
+ * dead-lettered, so a committed offset at the end means every record before it was dealt with,
+ * including undecodable ones no handler ever saw.
+ */
+export async function waitForGroupToReachEnd(
+  bus: EventBus,
+  groupId: string,
+  topics: string[],
+  opts: { deadlineMs: number; pollMs?: number },
+): Promise<void> {
+  const admin = bus.kafka.admin();
+  await admin.connect();
+  try {
+    const targets = (
+      await Promise.all(
+        topics.map(async (topic) =>
+          (await admin.fetchTopicOffsets(topic)).map((p) => ({
+            topic,
+            partition: p.partition,
+            low: Number(p.low),
+            end: Number(p.high),
+          })),
+        ),
+      )
+    ).flat();
+    const until = Date.now() + opts.deadlineMs;
+    for (;;) {
+      const committed = new Map<string, number>();
+      for (const t of await admin.fetchOffsets({ groupId, topics })) {
+        for (const p of t.partitions) committed.set(`${t.topic}/${p.partition}`, Number(p.offset));
+      }
+      const behind = targets.filter((t) => t.end > t.low && (committed.get(`${t.topic}/${t.partition}`) ?? -1) < t.end);
+      if (!behind.length) return;
+      if (Date.now() > until) {
+        const where = behind.map(
+          (t) => `${t.topic}/${t.partition} at ${committed.get(`${t.topic}/${t.partition}`) ?? -1} of ${t.end}`,
+        );
+        throw new Error(
+          `consumer group ${groupId} did not reach the end of its topics in ${opts.deadlineMs} ms: ${where.join(', ')}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, opts.pollMs ?? 100));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Deletes a group nothing will resume (a per-instance or one-off group), so groups do not pile up
+ * on the broker. Best effort: a failure is logged, and the broker expires empty groups anyway.
+ */
+export async function deleteConsumerGroup(bus: EventBus, groupId: string, log: Logger): Promise<void> {
+  const admin = bus.kafka.admin();
+  try {
+    await admin.connect();
+    await admin.deleteGroups([groupId]);
+  } catch (err) {
+    log.warn({ err, groupId }, 'could not delete consumer group');
+  } finally {
+    await admin.disconnect();
+  }
+}

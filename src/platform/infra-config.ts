@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { env } from './config.ts';
+import { EventBus } from './kafka/bus.ts';
+import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
+
+/**
+ * Environment variables for the shared servers, as fragments each process's config schema
+ * spreads in (the process's config module stays the only reader of process.env). Defaults are
+ * the local launcher's endpoints (`npm run infra -- up`).
+ */
+export const kafkaEnv = {
+  /** Comma-separated bootstrap brokers. */
+  KAFKA_BROKERS: env.list('127.0.0.1:9092'),
+  /** Confluent-compatible schema registry base URL. */
+  SCHEMA_REGISTRY_URL: env.str('http://127.0.0.1:8081/apis/ccompat/v7'),
+  /** Prepended to every topic (and so every subject); lets tenants or tests share a broker. */
+  LIVE_TOPIC_PREFIX: z.string().default(''),
+};
+
+export const elasticsearchEnv = {
+  ELASTICSEARCH_URL: env.str('http://127.0.0.1:9200'),
+};
+
+type KafkaConfig = { KAFKA_BROKERS: string[]; SCHEMA_REGISTRY_URL: string; LIVE_TOPIC_PREFIX: string };
+
+export function busFromConfig(cfg: KafkaConfig, clientId: string, metrics: Metrics, log: Logger): EventBus {
+  return new EventBus(
+    { brokers: cfg.KAFKA_BROKERS, registryUrl: cfg.SCHEMA_REGISTRY_URL, clientId, topicPrefix: cfg.LIVE_TOPIC_PREFIX },
+    metrics,
+    log,
+  );
+}

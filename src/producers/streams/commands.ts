@@ -1,0 +1,44 @@
+import type { LatencyMode } from '../../../schemas/generated/events.ts';
+
+/**
+ * What a streamer asks of the stream API, already validated. Everything `decide` would otherwise
+ * have to invent (ids, the clock, the stream key's hash) comes in with the command, so `decide`
+ * stays pure and its tests exact.
+ */
+export interface CommandContext {
+  /** The authenticated user issuing the command. */
+  userId: string;
+  username: string;
+  /** Epoch ms; becomes the events' occurredAt. */
+  now: number;
+  /** One fresh UUID per event the command may emit. */
+  eventIds: readonly string[];
+}
+
+export interface StartStream {
+  type: 'StartStream';
+  streamId: string;
+  streamKeyHash: string;
+  title: string;
+  category: string;
+  tags: string[];
+  latencyMode: LatencyMode;
+  recordingEnabled: boolean;
+  chatEnabled: boolean;
+}
+
+/** Absent fields stay as they are. */
+export interface UpdateStream {
+  type: 'UpdateStream';
+  streamId: string;
+  title?: string;
+  category?: string;
+  tags?: string[];
+}
+
+export interface EndStream {
+  type: 'EndStream';
+  streamId: string;
+}
+
+export type StreamCommand = StartStream | UpdateStream | EndStream;

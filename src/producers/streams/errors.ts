@@ -1,0 +1,15 @@
+/**
+ * Why a stream command (or a read of one stream) was refused. Domain code names the reason; the gateway's error table maps
+ * it to a transport status (HTTP here, close codes elsewhere).
+ */
+export type StreamErrorCode = 'stream_not_found' | 'not_stream_owner' | 'stream_ended' | 'stream_exists';
+
+export class StreamError extends Error {
+  constructor(
+    readonly code: StreamErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StreamError';
+  }
+}
