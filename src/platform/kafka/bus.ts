@@ -6,7 +6,7 @@ import type { Metrics } from '../metrics.ts';
 import { createKafka } from './client.ts';
 import { EventCodec } from './codec.ts';
 import { EventConsumer, type ConsumerOptions } from './consumer.ts';
-import { EventProducer, type TopicHandle } from './producer.ts';
+import { EventProducer, JavaCompatiblePartitioner, type TopicHandle } from './producer.ts';
 import { SchemaRegistryClient } from './registry.ts';
 import { ensureTopics } from './topics.ts';
 
@@ -77,7 +77,12 @@ export class EventBus {
 
   producer(): EventProducer {
     return new EventProducer(
-      this.kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false }),
+      this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 5,
+        allowAutoTopicCreation: false,
+        createPartitioner: JavaCompatiblePartitioner,
+      }),
       this.metrics,
     );
   }

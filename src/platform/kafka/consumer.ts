@@ -2,6 +2,7 @@ import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from '
 import { PoisonRecordError, isRetriable, type DeadLetterReason } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
+import { NEEDS_WRITER_SCHEMA } from './codec.ts';
 import { deadLetterHeaders } from './dead-letter.ts';
 import type { EventProducer, TopicHandle } from './producer.ts';
 import { dlqName } from '../../../schemas/topics.ts';
@@ -129,27 +130,43 @@ export class EventConsumer {
 
     const flush = async (): Promise<boolean> => {
       if (!chunk.length) return true;
+      // Checked per chunk rather than per record (isStale is not free): nothing is handed to the
+      // handler, dead-lettered or committed once the consumer stops or loses the partition.
+      if (!alive()) return false;
       const ok = await this.deliver(sub, chunk, p, alive);
       chunk = [];
       return ok;
     };
 
+    if (!alive()) return;
+    const codec = sub.topic.codec;
     for (const msg of batch.messages) {
-      if (!alive()) return;
       let event: unknown;
-      const decoded = await this.retrying(p, alive, async () => {
-        try {
-          event = await sub.topic.codec.decode(msg.value);
-          return 'ok' as const;
-        } catch (err) {
-          if (err instanceof PoisonRecordError) return err;
-          throw err;
-        }
-      });
-      if (decoded === 'stopped') return;
-      if (decoded instanceof PoisonRecordError) {
+      let poison: PoisonRecordError | undefined;
+      try {
+        // Synchronous for every record whose writer schema is known: no promise, no timer per record.
+        event = codec.decodeSync(msg.value);
+      } catch (err) {
+        if (!(err instanceof PoisonRecordError)) throw err;
+        poison = err;
+      }
+      if (event === NEEDS_WRITER_SCHEMA) {
+        // The first record of a writer schema: fetch it, retrying while the registry is unreachable.
+        const decoded = await this.retrying(p, alive, async () => {
+          try {
+            event = await codec.decode(msg.value);
+            return 'ok' as const;
+          } catch (err) {
+            if (err instanceof PoisonRecordError) return err;
+            throw err;
+          }
+        });
+        if (decoded === 'stopped') return;
+        if (decoded instanceof PoisonRecordError) poison = decoded;
+      }
+      if (poison) {
         if (!(await flush())) return;
-        if (!(await this.deadLetter(p, msg, decoded.reason, decoded.message, alive))) return;
+        if (!alive() || !(await this.deadLetter(p, msg, poison.reason, poison.message, alive))) return;
         continue;
       }
       chunk.push({
