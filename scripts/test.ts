@@ -91,7 +91,7 @@ async function serverEnv(): Promise<NodeJS.ProcessEnv> {
 }
 
 /**
- * Specs name their topics t_<label>_<time>_<random>: the previous runs' leftovers go, so the
+ * Specs name their topics t_<label>_<base36 time>_<random>: earlier runs' leftovers go, so the
  * broker does not accumulate thousands of partitions across runs.
  */
 async function dropTestTopics(brokers: string): Promise<void> {
@@ -99,7 +99,11 @@ async function dropTestTopics(brokers: string): Promise<void> {
   const admin = new Kafka({ brokers: brokers.split(','), clientId: 'test-runner', logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    const stale = (await admin.listTopics()).filter((t) => t.startsWith('t_'));
+    // Only topics over 30 minutes old: a spec running elsewhere right now keeps its own.
+    const stale = (await admin.listTopics()).filter((t) => {
+      const m = /^t_.*_([0-9a-z]+)_[0-9a-f]{6}\./.exec(t);
+      return m !== null && Date.now() - parseInt(m[1]!, 36) > 30 * 60_000;
+    });
     if (stale.length) {
       await admin.deleteTopics({ topics: stale, timeout: 30_000 });
       console.log(`dropped ${stale.length} topics left by earlier test runs`);
