@@ -1,4 +1,4 @@
-import type { LatencyMode } from '../../../schemas/generated/events.ts';
+import type { StartInput } from './validation.ts';
 
 /**
  * What a streamer asks of the stream API, already validated. Everything `decide` would otherwise
@@ -15,16 +15,11 @@ export interface CommandContext {
   eventIds: readonly string[];
 }
 
-export interface StartStream {
+/** A validated start request, plus what the API generated for it. */
+export interface StartStream extends StartInput {
   type: 'StartStream';
   streamId: string;
   streamKeyHash: string;
-  title: string;
-  category: string;
-  tags: string[];
-  latencyMode: LatencyMode;
-  recordingEnabled: boolean;
-  chatEnabled: boolean;
 }
 
 /** Absent fields stay as they are. */
