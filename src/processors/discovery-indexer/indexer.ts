@@ -24,8 +24,20 @@ export interface IndexerOptions {
   /** True when `target` is an alias: a missing alias then waits instead of auto-creating an index. */
   requireAlias: boolean;
   retry?: { initialMs: number; maxMs: number };
+  /** Largest chunk of records folded into one read and one write (default MAX_CHUNK). */
+  maxBatch?: number;
   onFatal?: (err: Error) => void;
 }
+
+/**
+ * Records per chunk. Each chunk costs one _mget and one _bulk, and a stream's changes within one
+ * chunk fold into a single write, so while catching up (a fresh group, a rebuild, a backlog)
+ * bigger chunks mean fewer round trips and fewer document writes: with 100,000 streams
+ * (bench/discovery.ts) 5,000 wrote 11% fewer documents and indexed ~1.4x as fast as the
+ * consumer's default of 500. About 3 MB per _bulk (~600 bytes per item, action line included), within Elasticsearch's
+ * advice of a few MB to tens of MB per request. In steady state chunks are as small as what arrived.
+ */
+export const MAX_CHUNK = 5000;
 
 export const INDEXED_TOPICS = ['streamLifecycle', 'viewerCounts'] as const;
 
@@ -53,6 +65,7 @@ export class DiscoveryIndexer implements Component {
       .consumer({
         groupId: this.opts.groupId,
         fromBeginning: true,
+        maxBatch: this.opts.maxBatch ?? MAX_CHUNK,
         ...(this.opts.retry && { retry: this.opts.retry }),
         ...(this.opts.onFatal && { onFatal: this.opts.onFatal }),
       })
