@@ -21,6 +21,19 @@ export function platformServices(endpoints: Record<string, string>): ServiceDef[
       metricsPort: 9410,
     },
     {
+      name: 'chat-archiver',
+      entry: 'src/sinks/chat-archiver/main.ts',
+      env: { ...shared, METRICS_PORT: '9421' },
+      metricsPort: 9421,
+    },
+    {
+      name: 'chat-gateway',
+      entry: 'src/gateways/chat/main.ts',
+      env: { ...shared, METRICS_PORT: '9420', CHAT_PORT: '8090' },
+      metricsPort: 9420,
+      url: 'ws://127.0.0.1:8090/streams/<id>/chat',
+    },
+    {
       name: 'api',
       entry: 'src/gateways/api/main.ts',
       env: { ...shared, METRICS_PORT: '9400', API_PORT: '8080' },

@@ -1,7 +1,7 @@
 // Generated from schemas/avro by schemas/codegen.ts. DO NOT EDIT: change the .avsc and run `npm run gen:types`.
 /* eslint-disable */
 
-/** Value of live.chat.messages, keyed by streamId so one stream's chat is totally ordered. Moderation events join the payload union as they come. */
+/** Value of live.chat.messages, keyed by streamId so one stream's chat (messages and moderation) is totally ordered. */
 export interface ChatEvent {
   /** Unique id of this event. */
   eventId: string;
@@ -9,11 +9,26 @@ export interface ChatEvent {
   occurredAt: number;
   /** The stream's chat room; also the Kafka key. */
   streamId: string;
-  /** What happened. */
+  /** What happened. Kinds are only ever added (a reader meeting an unknown kind dead-letters it). */
   payload: ChatEventPayload;
 }
 /** One of the kinds ChatEvent.payload can hold, tagged by `type`. */
-export type ChatEventPayload = { type: 'ChatMessageSent' } & ChatMessageSent;
+export type ChatEventPayload =
+  | ({ type: 'ChatMessageSent' } & ChatMessageSent)
+  | ({ type: 'ChatMessageDeleted' } & ChatMessageDeleted)
+  | ({ type: 'UserTimedOut' } & UserTimedOut)
+  | ({ type: 'UserBanned' } & UserBanned)
+  | ({ type: 'UserUnbanned' } & UserUnbanned)
+  | ({ type: 'ModeratorAdded' } & ModeratorAdded)
+  | ({ type: 'ModeratorRemoved' } & ModeratorRemoved);
+
+/** The streamer or one of their moderators deleted a message. Gateways tell viewers to hide it; the archiver removes its content from history. */
+export interface ChatMessageDeleted {
+  /** The deleted message's id (a time-based UUID, so it names its own time bucket). */
+  messageId: string;
+  /** User id of the streamer or moderator who deleted it. */
+  actorId: string;
+}
 
 /** A chat gateway accepted a message. Viewers see it only after it is on the topic. */
 export interface ChatMessageSent {
@@ -29,6 +44,52 @@ export interface ChatMessageSent {
   content: string;
   /** Optional '#rrggbb' name colour. */
   color: string | null;
+}
+
+/** The streamer named a moderator of their chat: they may delete messages and time out or ban viewers. */
+export interface ModeratorAdded {
+  /** The new moderator. */
+  userId: string;
+  /** User id of the streamer. */
+  actorId: string;
+}
+
+/** The streamer took a user's moderator role away. */
+export interface ModeratorRemoved {
+  /** The former moderator. */
+  userId: string;
+  /** User id of the streamer. */
+  actorId: string;
+}
+
+/** A user may no longer send in this stream's chat, until a UserUnbanned. */
+export interface UserBanned {
+  /** The user banned. */
+  userId: string;
+  /** User id of the streamer or moderator who did it. */
+  actorId: string;
+  /** Optional reason shown to moderators. */
+  reason: string | null;
+}
+
+/** A user may not send in this stream's chat until occurredAt + durationSeconds. */
+export interface UserTimedOut {
+  /** The user timed out. */
+  userId: string;
+  /** User id of the streamer or moderator who did it. */
+  actorId: string;
+  /** How long the timeout lasts, 1 s to 14 days. */
+  durationSeconds: number;
+  /** Optional reason shown to moderators. */
+  reason: string | null;
+}
+
+/** Lifts a ban (and any running timeout) on a user in this stream's chat. */
+export interface UserUnbanned {
+  /** The user unbanned. */
+  userId: string;
+  /** User id of the streamer or moderator who did it. */
+  actorId: string;
 }
 
 /** Value of live.media.segments, keyed by streamId: what media workers produced. The packager builds playlists from these alone. */

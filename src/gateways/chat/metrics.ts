@@ -1,0 +1,35 @@
+import { Counter, Gauge } from 'prom-client';
+import type { Metrics } from '../../platform/metrics.ts';
+
+/** The chat gateway's own metrics, beside the event-bus ones every service has. */
+export class ChatMetrics {
+  readonly connections: Gauge;
+  readonly rooms: Gauge;
+  readonly accepted: Counter<'type'>;
+  readonly refused: Counter<'code'>;
+  readonly closed: Counter<'code'>;
+
+  constructor(metrics: Metrics) {
+    const registers = [metrics.registry];
+    this.connections = new Gauge({ name: 'live_chat_connections', help: 'Open chat WebSockets', registers });
+    this.rooms = new Gauge({ name: 'live_chat_rooms', help: 'Streams this instance holds recent chat for', registers });
+    this.accepted = new Counter({
+      name: 'live_chat_accepted_total',
+      help: 'Chat commands published to the topic, by event type',
+      labelNames: ['type'],
+      registers,
+    });
+    this.refused = new Counter({
+      name: 'live_chat_refused_total',
+      help: 'Frames answered with an error frame or a close, by error code',
+      labelNames: ['code'],
+      registers,
+    });
+    this.closed = new Counter({
+      name: 'live_chat_closed_total',
+      help: 'Chat WebSockets closed, by close code (1006: dropped without a close frame, e.g. a slow reader or invalid UTF-8)',
+      labelNames: ['code'],
+      registers,
+    });
+  }
+}

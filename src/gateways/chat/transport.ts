@@ -1,0 +1,325 @@
+import { STATUS_CODES } from 'node:http';
+import uWS from '@trufflesuite/uws-js-unofficial';
+import { isRetriable } from '../../platform/errors.ts';
+import type { Logger } from '../../platform/logger.ts';
+import type { Component } from '../../platform/service.ts';
+import type { Identity } from '../../producers/chat/decide.ts';
+import { CHAT_ERRORS, ChatError, isChatErrorCode, type ChatErrorCode } from './errors.ts';
+import type { ChatMetrics } from './metrics.ts';
+import { messageBody } from './protocol.ts';
+import type { Admission, ChatConnection, ChatService } from './service.ts';
+import type { Tickets } from './tickets.ts';
+
+/**
+ * The chat gateway's uWebSockets.js adapter: one port for the WebSocket and its two HTTP routes.
+ *
+ *   WS   /streams/:id/chat[?ticket=...][&since=<message_id>]   read anonymously; send with a ticket
+ *        (or `Authorization: Bearer`, for clients that can set headers)
+ *   GET  /api/v1/streams/:id/chat?before=<message_id>&limit=<1..100>   older history, oldest first
+ *   POST /api/v1/streams/:id/chat/tickets   (Authorization: Bearer)   a short-lived ticket
+ *
+ * What it owns: the upgrade (origin allowlist, authentication and the history read all happen
+ * before the socket opens, with `onAborted` set first), frame sizes, binary frames, backpressure
+ * and close codes. uWS itself enforces `maxPayloadLength` (a larger frame drops the connection),
+ * refuses text frames that are not UTF-8 (dropped, close code 1006 on both ends) and, with
+ * `closeOnBackpressureLimit`, drops a reader whose unsent bytes pass `maxBackpressure`: a slow
+ * viewer is disconnected (and may resume with `since`), never buffered without bound, and never
+ * slows anyone else. Frames up to the hard limit but over `maxFrameBytes` get a clean 1009.
+ *
+ * Never logged: query strings (tickets) and Authorization headers.
+ */
+export interface TransportOptions {
+  host: string;
+  /** 0 picks a free port; read it from `port` after start. */
+  port: number;
+  /** Origins allowed to open the socket or call the routes from a browser; '*' allows any. */
+  allowedOrigins: string[];
+  maxFrameBytes: number;
+  hardMaxPayloadBytes: number;
+  idleTimeoutSeconds: number;
+  maxBackpressureBytes: number;
+  maxConnections: number;
+  pageDefault: number;
+}
+
+/** Verifies an `Authorization: Bearer` header (the API's Authenticator fits). */
+export interface BearerAuth {
+  require(authorization: string | undefined): Promise<Identity>;
+}
+
+interface SocketData {
+  streamId: string;
+  admission: Admission;
+  conn: UwsConnection | undefined;
+}
+
+const topicOf = (streamId: string): string => `chat/${streamId}`;
+const KNOWN_CLOSE_CODES = new Set([1000, 1001, 1003, 1005, 1006, 1007, 1008, 1009, 1011, 1012]);
+
+class UwsConnection implements ChatConnection {
+  closed = false;
+
+  constructor(
+    readonly id: number,
+    private readonly ws: uWS.WebSocket<SocketData>,
+    readonly streamId: string,
+    readonly user: Identity | undefined,
+  ) {}
+
+  send(frame: string): void {
+    if (this.closed) return;
+    this.ws.cork(() => this.ws.send(frame, false));
+  }
+
+  close(code: ChatErrorCode): void {
+    if (this.closed) return;
+    const c = CHAT_ERRORS[code].close ?? { code: 1011, reason: 'internal error' };
+    this.ws.end(c.code, c.reason);
+  }
+}
+
+interface HttpCall {
+  params: string[];
+  query: URLSearchParams;
+  origin: string;
+  authorization: string;
+}
+interface HttpAnswer {
+  status: number;
+  body?: unknown;
+}
+
+export class ChatTransport implements Component {
+  readonly name = 'chat-transport';
+  private readonly app = uWS.App();
+  private listenSocket: uWS.us_listen_socket | undefined;
+  private readonly connections = new Set<UwsConnection>();
+  private nextId = 1;
+  private readonly anyOrigin: boolean;
+
+  constructor(
+    private readonly service: ChatService,
+    private readonly tickets: Tickets,
+    private readonly auth: BearerAuth,
+    private readonly opts: TransportOptions,
+    private readonly log: Logger,
+    private readonly metrics: ChatMetrics,
+  ) {
+    this.anyOrigin = opts.allowedOrigins.includes('*');
+  }
+
+  get port(): number {
+    if (!this.listenSocket) throw new Error('chat transport is not listening');
+    return uWS.us_socket_local_port(this.listenSocket as unknown as uWS.us_socket);
+  }
+
+  /** Every local socket of the stream gets the frame, in call order (uWS pub/sub keeps order). */
+  broadcast(streamId: string, frame: string): void {
+    this.app.publish(topicOf(streamId), frame, false);
+  }
+
+  async start(): Promise<void> {
+    this.app.ws<SocketData>('/streams/:id/chat', {
+      maxPayloadLength: this.opts.hardMaxPayloadBytes,
+      idleTimeout: this.opts.idleTimeoutSeconds,
+      sendPingsAutomatically: true,
+      maxBackpressure: this.opts.maxBackpressureBytes,
+      // Typed as a number in this release's typings; uWS reads it as a flag.
+      closeOnBackpressureLimit: 1,
+      compression: uWS.DISABLED,
+      upgrade: (res, req, context) => this.upgrade(res, req, context),
+      open: (ws) => this.open(ws),
+      message: (ws, message, isBinary) => this.message(ws, message, isBinary),
+      close: (ws, code, message) => this.closed(ws, code, message),
+    });
+    this.route('get', '/api/v1/streams/:id/chat', (c) => this.history(c));
+    this.route('post', '/api/v1/streams/:id/chat/tickets', (c) => this.ticket(c));
+    for (const path of ['/api/v1/streams/:id/chat', '/api/v1/streams/:id/chat/tickets']) {
+      this.app.options(path, (res, req) => {
+        const origin = req.getHeader('origin');
+        res.cork(() => {
+          res.writeStatus(this.originAllowed(origin) ? '204 No Content' : '403 Forbidden');
+          this.corsHeaders(res, origin);
+          res.writeHeader('access-control-allow-methods', 'GET, POST');
+          res.writeHeader('access-control-allow-headers', 'authorization, content-type');
+          res.writeHeader('access-control-max-age', '600');
+          res.endWithoutBody(0);
+        });
+      });
+    }
+    this.app.any('/*', (res) => {
+      res.cork(() => this.writeJson(res, '', { status: 404, body: errorBody('route_not_found', 'no such route') }));
+    });
+    this.listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) =>
+      this.app.listen(this.opts.host, this.opts.port, (s) =>
+        s ? resolve(s) : reject(new Error(`chat gateway cannot listen on ${this.opts.host}:${this.opts.port}`)),
+      ),
+    );
+    this.log.info({ host: this.opts.host, port: this.port }, 'chat gateway listening');
+  }
+
+  /** Stops accepting, then closes every socket with 1012 (service restart): clients reconnect elsewhere with `since`. */
+  async stop(): Promise<void> {
+    if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = undefined;
+    for (const conn of [...this.connections]) conn.close('shutting_down');
+  }
+
+  private upgrade(res: uWS.HttpResponse, req: uWS.HttpRequest, context: uWS.us_socket_context_t): void {
+    // uWS reuses `req` once this callback returns: copy everything out before the first await.
+    const streamId = decodeParam(req.getParameter(0));
+    const origin = req.getHeader('origin');
+    const authorization = req.getHeader('authorization');
+    const key = req.getHeader('sec-websocket-key');
+    const protocol = req.getHeader('sec-websocket-protocol');
+    const extensions = req.getHeader('sec-websocket-extensions');
+    const query = new URLSearchParams(req.getQuery());
+    let aborted = false;
+    res.onAborted(() => (aborted = true));
+
+    void (async () => {
+      if (!this.originAllowed(origin)) throw new ChatError('origin_not_allowed', 'this origin may not open chat');
+      if (this.connections.size >= this.opts.maxConnections)
+        throw new ChatError('too_many_connections', 'this chat server is full');
+      const ticket = query.get('ticket');
+      const user = ticket
+        ? await this.tickets.verify(ticket, streamId)
+        : authorization
+          ? await this.auth.require(authorization)
+          : undefined;
+      const admission = await this.service.admit(streamId, user, query.get('since') ?? undefined);
+      if (aborted) return;
+      res.cork(() =>
+        res.upgrade<SocketData>({ streamId, admission, conn: undefined }, key, protocol, extensions, context),
+      );
+    })().catch((err: unknown) => {
+      if (aborted) return;
+      const answer = this.answerFor(err, streamId);
+      res.cork(() => this.writeJson(res, origin, answer));
+    });
+  }
+
+  private open(ws: uWS.WebSocket<SocketData>): void {
+    const data = ws.getUserData();
+    const conn = new UwsConnection(this.nextId++, ws, data.streamId, data.admission.user);
+    data.conn = conn;
+    this.connections.add(conn);
+    // History first, then subscribe, in one synchronous step: no topic frame can fall between.
+    this.service.join(conn, data.admission);
+    ws.subscribe(topicOf(data.streamId));
+  }
+
+  private message(ws: uWS.WebSocket<SocketData>, message: ArrayBuffer, isBinary: boolean): void {
+    const conn = ws.getUserData().conn!;
+    if (isBinary) return this.refuse(conn, 'binary_frame');
+    if (message.byteLength > this.opts.maxFrameBytes) return this.refuse(conn, 'frame_too_large');
+    // uWS has already checked the text is UTF-8; copy it out before the buffer is reused.
+    void this.service.receive(conn, Buffer.from(message).toString('utf8'));
+  }
+
+  private closed(ws: uWS.WebSocket<SocketData>, code: number, message: ArrayBuffer): void {
+    const conn = ws.getUserData().conn;
+    if (!conn) return;
+    conn.closed = true;
+    this.connections.delete(conn);
+    this.service.leave(conn);
+    // Clients pick their own close codes: only the ones that mean something here become labels.
+    this.metrics.closed.inc({ code: KNOWN_CLOSE_CODES.has(code) ? String(code) : 'other' });
+    if (code === 1006) {
+      // uWS's own reason when it dropped the socket: invalid UTF-8, an oversize frame, backpressure.
+      const reason = Buffer.from(message).toString('utf8');
+      if (reason) this.log.info({ streamId: conn.streamId, reason }, 'chat socket dropped');
+    }
+  }
+
+  private refuse(conn: UwsConnection, code: ChatErrorCode): void {
+    this.metrics.refused.inc({ code });
+    conn.close(code);
+  }
+
+  private async history(c: HttpCall): Promise<HttpAnswer> {
+    const before = c.query.get('before') ?? undefined;
+    const limitParam = c.query.get('limit');
+    const limit = limitParam === null ? this.opts.pageDefault : Number(limitParam);
+    const page = await this.service.page(c.params[0]!, before, limit);
+    return {
+      status: 200,
+      body: { messages: page.messages.map(messageBody), next_before: page.nextBefore },
+    };
+  }
+
+  private async ticket(c: HttpCall): Promise<HttpAnswer> {
+    if (!this.originAllowed(c.origin))
+      throw new ChatError('origin_not_allowed', 'this origin may not get chat tickets');
+    const user = await this.auth.require(c.authorization || undefined);
+    const streamId = c.params[0]!;
+    this.service.requireStream(streamId);
+    return {
+      status: 200,
+      body: { ticket: await this.tickets.issue(user, streamId), expires_in: this.tickets.ttlSeconds },
+    };
+  }
+
+  private route(method: 'get' | 'post', pattern: string, handle: (c: HttpCall) => Promise<HttpAnswer>): void {
+    const params = (pattern.match(/:[^/]+/g) ?? []).length;
+    this.app[method](pattern, (res, req) => {
+      const call: HttpCall = {
+        params: Array.from({ length: params }, (_, i) => decodeParam(req.getParameter(i))),
+        query: new URLSearchParams(req.getQuery()),
+        origin: req.getHeader('origin'),
+        authorization: req.getHeader('authorization'),
+      };
+      let aborted = false;
+      res.onAborted(() => (aborted = true));
+      handle(call)
+        .catch((err: unknown) => this.answerFor(err, call.params[0]))
+        .then((answer) => {
+          if (!aborted) res.cork(() => this.writeJson(res, call.origin, answer));
+        })
+        .catch((err: unknown) => this.log.error({ err }, 'could not write a chat HTTP reply'));
+    });
+  }
+
+  private answerFor(err: unknown, streamId: string | undefined): HttpAnswer {
+    const raw = (err as { code?: unknown } | null)?.code;
+    const code: ChatErrorCode = isChatErrorCode(raw) ? raw : isRetriable(err) ? 'unavailable' : 'internal';
+    if (code === 'internal') this.log.error({ err, streamId }, 'chat request failed');
+    this.metrics.refused.inc({ code });
+    const message =
+      code === 'internal'
+        ? 'internal error'
+        : code === 'unavailable'
+          ? 'temporarily unavailable'
+          : (err as Error).message;
+    return { status: CHAT_ERRORS[code].http, body: errorBody(code, message) };
+  }
+
+  private writeJson(res: uWS.HttpResponse, origin: string, a: HttpAnswer): void {
+    res.writeStatus(`${a.status} ${STATUS_CODES[a.status] ?? ''}`);
+    this.corsHeaders(res, origin);
+    res.writeHeader('content-type', 'application/json; charset=utf-8');
+    if (a.status === 503) res.writeHeader('retry-after', '5');
+    res.end(JSON.stringify(a.body ?? {}));
+  }
+
+  private corsHeaders(res: uWS.HttpResponse, origin: string): void {
+    if (!origin || !this.originAllowed(origin)) return;
+    res.writeHeader('access-control-allow-origin', origin);
+    res.writeHeader('vary', 'Origin');
+  }
+
+  /** No Origin header: not a browser, so not a cross-site page riding a user's session. */
+  private originAllowed(origin: string): boolean {
+    return !origin || this.anyOrigin || this.opts.allowedOrigins.includes(origin);
+  }
+}
+
+const errorBody = (code: ChatErrorCode, message: string) => ({ error: { code, message } });
+
+function decodeParam(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}

@@ -1,0 +1,143 @@
+import cassandra from 'cassandra-driver';
+import { z } from 'zod';
+import { env } from './config.ts';
+import { TransientError } from './errors.ts';
+
+/**
+ * The one place cassandra-driver is imported: a small client that runs prepared CQL, and sorts
+ * the driver's failures into the platform's retriable / not-retriable errors. Stores built on it
+ * take a `Cassandra` as a parameter and see plain values only (uuids and timeuuids as strings,
+ * bigints as numbers), so the driver can be swapped.
+ *
+ * Unreachable, timed out, overloaded or unavailable -> TransientError: the consumer runner backs
+ * off and retries without committing. Anything else (bad CQL, a missing table) is returned as it
+ * was.
+ */
+export const cassandraEnv = {
+  /** Comma-separated `host:port` contact points. */
+  CASSANDRA_CONTACT_POINTS: env.list('127.0.0.1:9042'),
+  CASSANDRA_LOCAL_DC: env.str('datacenter1'),
+  /** Replication factor used when a process creates its keyspace (NetworkTopologyStrategy, local DC). */
+  CASSANDRA_REPLICATION_FACTOR: env.int(1, 1),
+  CASSANDRA_REQUEST_TIMEOUT_MS: env.int(10_000, 100),
+};
+
+export type CassandraConfig = { [K in keyof typeof cassandraEnv]: z.output<(typeof cassandraEnv)[K]> };
+
+export type Row = Record<string, unknown>;
+export interface Statement {
+  query: string;
+  params: unknown[];
+}
+
+const RETRIABLE_CODES = new Set<number>([
+  cassandra.types.responseErrorCodes.unavailableException,
+  cassandra.types.responseErrorCodes.overloaded,
+  cassandra.types.responseErrorCodes.isBootstrapping,
+  cassandra.types.responseErrorCodes.truncateError,
+  cassandra.types.responseErrorCodes.writeTimeout,
+  cassandra.types.responseErrorCodes.readTimeout,
+  cassandra.types.responseErrorCodes.readFailure,
+  cassandra.types.responseErrorCodes.writeFailure,
+]);
+
+/** A driver error as a platform error: TransientError when trying again later can succeed. */
+export function classifyCassandraError(err: unknown, what: string): Error {
+  const { errors } = cassandra;
+  const transient =
+    err instanceof errors.NoHostAvailableError ||
+    err instanceof errors.OperationTimedOutError ||
+    err instanceof errors.BusyConnectionError ||
+    (err instanceof errors.ResponseError && RETRIABLE_CODES.has(err.code)) ||
+    // A socket dropped mid-request surfaces as a plain DriverError or a Node socket error.
+    (err instanceof errors.DriverError &&
+      !(err instanceof errors.ResponseError) &&
+      /connection|socket/i.test(err.message)) ||
+    (err instanceof Error && 'code' in err && /^(ECONN|EPIPE|ETIMEDOUT|EHOSTUNREACH)/.test(String(err.code)));
+  if (transient) return new TransientError(`cassandra ${what}: ${(err as Error).message}`, { cause: err });
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+function plain(value: unknown): unknown {
+  if (value instanceof cassandra.types.Uuid) return value.toString();
+  if (value instanceof cassandra.types.Long) return value.toNumber();
+  if (Array.isArray(value)) return value.map(plain);
+  return value;
+}
+
+export class Cassandra {
+  private readonly client: cassandra.Client;
+
+  constructor(
+    cfg: Pick<CassandraConfig, 'CASSANDRA_CONTACT_POINTS' | 'CASSANDRA_LOCAL_DC' | 'CASSANDRA_REQUEST_TIMEOUT_MS'>,
+  ) {
+    this.client = new cassandra.Client({
+      contactPoints: cfg.CASSANDRA_CONTACT_POINTS,
+      localDataCenter: cfg.CASSANDRA_LOCAL_DC,
+      socketOptions: { readTimeout: cfg.CASSANDRA_REQUEST_TIMEOUT_MS, connectTimeout: 5000 },
+      // Back on its feet within seconds of the cluster: the default waits up to 10 minutes.
+      policies: { reconnection: new cassandra.policies.reconnection.ExponentialReconnectionPolicy(250, 5000, false) },
+      queryOptions: { consistency: cassandra.types.consistencies.localQuorum, prepare: true },
+    });
+  }
+
+  /** Connects, retrying while the cluster is unreachable, until `deadlineMs` passes. */
+  async connect(deadlineMs = 60_000): Promise<void> {
+    const until = Date.now() + deadlineMs;
+    for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        await this.client.connect();
+        return;
+      } catch (err) {
+        const e = classifyCassandraError(err, 'connect');
+        if (!(e instanceof TransientError) || Date.now() + delay > until) throw e;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  async execute(
+    what: string,
+    query: string,
+    params: unknown[] = [],
+    opts: { idempotent?: boolean } = {},
+  ): Promise<Row[]> {
+    try {
+      const rs = await this.client.execute(query, params, { prepare: true, isIdempotent: opts.idempotent ?? false });
+      return rs.rows.map((r) => {
+        const out: Row = {};
+        for (const k of r.keys()) out[k] = plain(r.get(k));
+        return out;
+      });
+    } catch (err) {
+      throw classifyCassandraError(err, what);
+    }
+  }
+
+  /**
+   * An unlogged batch: callers keep every statement in one partition, where a batch is applied
+   * atomically and in one round trip, and never span partitions (that would make the coordinator
+   * do the fan-out a client does better).
+   */
+  async unloggedBatch(what: string, statements: Statement[], opts: { idempotent: boolean }): Promise<void> {
+    if (!statements.length) return;
+    try {
+      await this.client.batch(statements, { prepare: true, logged: false, isIdempotent: opts.idempotent });
+    } catch (err) {
+      throw classifyCassandraError(err, what);
+    }
+  }
+
+  /** A schema change, unprepared; the driver waits for schema agreement so the next statement sees it. */
+  async ddl(query: string): Promise<void> {
+    try {
+      await this.client.execute(query, [], { prepare: false, isIdempotent: true });
+    } catch (err) {
+      throw classifyCassandraError(err, 'schema change');
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    await this.client.shutdown();
+  }
+}

@@ -1,0 +1,141 @@
+import type { Cassandra, Statement } from '../../platform/cassandra.ts';
+import type { ModerationColumn } from '../../producers/chat/moderation.ts';
+import { bucketOf, dayOf, type MessageWrite, type WritePlan } from './plan.ts';
+
+/**
+ * The archiver's thin Cassandra shell: runs a WritePlan. Every statement is idempotent (same
+ * cells, same write times), so the driver may retry it and the consumer may redeliver it.
+ *
+ * Order: messages, then the bucket index and moderation cells, then the per-minute stats, which
+ * are recomputed from the rows just written. A crash anywhere leaves the offset uncommitted and
+ * the whole chunk is written again.
+ */
+export class ChatArchiveWriter {
+  private readonly q: ReturnType<typeof queries>;
+
+  constructor(
+    private readonly db: Cassandra,
+    keyspace: string,
+    private readonly concurrency: number,
+  ) {
+    this.q = queries(keyspace);
+  }
+
+  async apply(plan: WritePlan): Promise<void> {
+    await eachLimit(plan.messages, this.concurrency, (batch) =>
+      this.db.unloggedBatch(
+        'write messages',
+        batch.writes.map((w) => this.messageStatement(batch.streamId, batch.bucket, w)),
+        { idempotent: true },
+      ),
+    );
+    await Promise.all([
+      eachLimit(plan.buckets, this.concurrency, (s) =>
+        this.db.unloggedBatch(
+          'write bucket index',
+          s.buckets.map((b) => ({ query: this.q.bucket, params: [s.streamId, b.bucket, b.ttl] })),
+          { idempotent: true },
+        ),
+      ),
+      eachLimit(plan.moderation, this.concurrency, (s) =>
+        this.db.unloggedBatch(
+          'write moderation',
+          s.effects.map((fx) => ({
+            query: this.q.moderation[fx.column],
+            params: [
+              fx.at,
+              fx.column === 'timeout_until' ? new Date(fx.value as number) : fx.value,
+              s.streamId,
+              fx.userId,
+            ],
+          })),
+          { idempotent: true },
+        ),
+      ),
+    ]);
+    await this.writeStats(plan.minutes);
+  }
+
+  /** Absolute per-minute values, counted from chat_messages (so a replay or a restart recounts, never adds). */
+  private async writeStats(minutes: WritePlan['minutes']): Promise<void> {
+    const rows = await mapLimit(minutes, this.concurrency, async ({ streamId, minute, ttl }) => {
+      const found = await this.db.execute(
+        'read minute',
+        this.q.minuteRows,
+        [streamId, bucketOf(minute), new Date(minute), new Date(minute + 59_999)],
+        { idempotent: true },
+      );
+      const senders = found.map((r) => r.user_id).filter((u): u is string => typeof u === 'string');
+      return { streamId, minute, ttl, messages: senders.length, chatters: new Set(senders).size };
+    });
+    const byPartition = new Map<string, Statement[]>();
+    for (const r of rows) {
+      if (!r.messages) continue;
+      const key = `${r.streamId}\u0000${dayOf(r.minute)}`;
+      const list = byPartition.get(key) ?? [];
+      list.push({
+        query: this.q.stats,
+        params: [r.streamId, dayOf(r.minute), new Date(r.minute), r.messages, r.chatters, r.ttl],
+      });
+      byPartition.set(key, list);
+    }
+    await eachLimit([...byPartition.values()], this.concurrency, (statements) =>
+      this.db.unloggedBatch('write stats', statements, { idempotent: true }),
+    );
+  }
+
+  private messageStatement(streamId: string, bucket: number, w: MessageWrite): Statement {
+    switch (w.kind) {
+      case 'insert':
+        return {
+          query: this.q.insertMessage,
+          params: [streamId, bucket, w.messageId, w.userId, w.username, w.badges, w.content, w.color, w.ttl, w.at],
+        };
+      case 'delete':
+        return { query: this.q.deleteMessage, params: [w.ttl, w.at, w.actorId, streamId, bucket, w.messageId] };
+      default: {
+        const _exhaustive: never = w;
+        return _exhaustive;
+      }
+    }
+  }
+}
+
+function queries(ks: string) {
+  const moderation = (column: ModerationColumn): string =>
+    `UPDATE ${ks}.chat_moderation USING TIMESTAMP ? SET ${column} = ? WHERE stream_id = ? AND user_id = ?`;
+  return {
+    insertMessage: `INSERT INTO ${ks}.chat_messages (stream_id, bucket, message_id, user_id, username, badges, content, color)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TTL ? AND TIMESTAMP ?`,
+    deleteMessage: `UPDATE ${ks}.chat_messages USING TTL ? AND TIMESTAMP ? SET content = null, deleted_by = ?
+      WHERE stream_id = ? AND bucket = ? AND message_id = ?`,
+    bucket: `INSERT INTO ${ks}.chat_buckets (stream_id, bucket) VALUES (?, ?) USING TTL ?`,
+    moderation: {
+      banned: moderation('banned'),
+      timeout_until: moderation('timeout_until'),
+      moderator: moderation('moderator'),
+    } satisfies Record<ModerationColumn, string>,
+    minuteRows: `SELECT user_id FROM ${ks}.chat_messages
+      WHERE stream_id = ? AND bucket = ? AND message_id >= minTimeuuid(?) AND message_id <= maxTimeuuid(?)`,
+    stats: `INSERT INTO ${ks}.chat_stats_by_minute (stream_id, day, minute, messages, chatters) VALUES (?, ?, ?, ?, ?)
+      USING TTL ?`,
+  };
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; the first failure rejects. */
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+const eachLimit = async <T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> => {
+  await mapLimit(items, limit, fn);
+};
