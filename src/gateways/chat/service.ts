@@ -10,6 +10,7 @@ import { CHAT_ERRORS, ChatError, type ChatErrorCode } from './errors.ts';
 import type { ChatMetrics } from './metrics.ts';
 import { encode, lineOf, parseClientFrame } from './protocol.ts';
 import { RecentMessages } from './recent.ts';
+import { KeyedLock } from '../../platform/keyed-lock.ts';
 
 /**
  * The chat gateway's service: everything between a connection and the topic, with no transport
@@ -91,6 +92,7 @@ interface Room {
 export class ChatService {
   private readonly rooms = new Map<string, Room>();
   private readonly floods = new Map<number, { since: number; frames: number }>();
+  private readonly inOrder = new KeyedLock();
   private readonly limits: IntakeLimits;
 
   constructor(
@@ -145,9 +147,20 @@ export class ChatService {
     this.deps.metrics.connections.dec();
   }
 
-  /** A text frame from a connection. Never throws: every failure is an error frame or a close. */
-  async receive(conn: ChatConnection, text: string): Promise<void> {
-    if (this.flooded(conn)) return this.refuse(conn, 'flood', 'too many frames');
+  /**
+   * A text frame from a connection. Never throws: every failure is an error frame or a close.
+   * Frames of one connection are handled one after another, so a viewer's messages reach the
+   * topic (and everyone) in the order they were sent, even though publishing is asynchronous.
+   */
+  receive(conn: ChatConnection, text: string): Promise<void> {
+    if (this.flooded(conn)) {
+      this.refuse(conn, 'flood', 'too many frames');
+      return Promise.resolve();
+    }
+    return this.inOrder.run(String(conn.id), () => this.handle(conn, text));
+  }
+
+  private async handle(conn: ChatConnection, text: string): Promise<void> {
     const parsed = parseClientFrame(text);
     if (!parsed.ok) return this.refuse(conn, parsed.code, parsed.message, { nonce: parsed.nonce });
     const { command, nonce } = parsed;
