@@ -152,6 +152,10 @@ async function main(): Promise<number> {
       'tsx',
       '--test',
       '--test-concurrency=1',
+      // A failed spec can leave a client connected; exit anyway once the tests are done, and
+      // turn a hung test into a failure instead of a CI run that never ends.
+      '--test-force-exit',
+      '--test-timeout=300000',
       '--test-reporter=spec',
       '--test-reporter-destination=stdout',
       '--test-reporter=tap',

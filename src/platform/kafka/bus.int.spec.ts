@@ -216,7 +216,10 @@ async function readAll(bus: EventBus, topic: string, done: (records: Raw[]) => b
     eachMessage: async ({ message }) =>
       void out.push({ key: message.key?.toString() ?? null, value: message.value, headers: message.headers ?? {} }),
   });
-  await waitFor(`records on ${topic}`, () => done(out));
-  await c.disconnect();
+  try {
+    await waitFor(`records on ${topic}`, () => done(out));
+  } finally {
+    await c.disconnect();
+  }
   return out;
 }
