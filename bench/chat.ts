@@ -1,0 +1,826 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import type { ChatEvent } from '../schemas/generated/events.ts';
+import { subjectOf } from '../schemas/topics.ts';
+import cassandra from 'cassandra-driver';
+import { Cassandra } from '../src/platform/cassandra.ts';
+import { waitForGroupToReachEnd } from '../src/platform/consumer-groups.ts';
+import { EventBus } from '../src/platform/kafka/bus.ts';
+import { createLogger } from '../src/platform/logger.ts';
+import { Metrics } from '../src/platform/metrics.ts';
+import { TimeUuidGenerator, timeOfTimeUuid } from '../src/platform/timeuuid.ts';
+import { ChatArchiver } from '../src/sinks/chat-archiver/archiver.ts';
+import { bucketOf } from '../src/sinks/chat-archiver/plan.ts';
+import { ensureChatSchema } from '../src/sinks/chat-archiver/schema.ts';
+import { ChatArchiveWriter } from '../src/sinks/chat-archiver/store.ts';
+import { endpoints } from '../tests/support/endpoints.ts';
+import { ServiceProcess } from '../tests/support/process.ts';
+import { streamEvents } from '../tests/support/stream-events.ts';
+import { ratio, writeResult, type Metric } from './lib/results.ts';
+
+/**
+ * Chat fan-out and archiving, against a Socket.IO server and a one-insert-per-message baseline,
+ * in one run on this machine (everything on loopback, load generators on the same cores):
+ *
+ *   - ours: ONE real chat gateway process (src/gateways/chat/main.ts), C anonymous WebSocket readers
+ *     over S streams (one hot stream with H of them), opened by L load-generator processes (`ws`).
+ *     Chat messages are published straight onto the chat topic with the bus producer, as a gateway
+ *     does once it accepts a sender's frame; the gateway consumes the topic and fans each out.
+ *   - peer: a minimal Socket.IO 4 server (one child process, websocket transport only), the same
+ *     readers joined to one room per stream, each message emitted to its room. Its input comes from
+ *     this process over IPC, not Kafka. Readers speak the Engine.IO/Socket.IO wire protocol over the
+ *     same `ws` client, so both sides cost the load generators the same per frame.
+ *   - latency: R messages/s in for T seconds (each rate of --rates, lowest first; the first is the
+ *     headline), spread evenly over the streams; receive time minus the
+ *     send time embedded in the content (one machine clock), over every frame owed (one never
+ *     delivered counts as later than the 10 s histogram ceiling).
+ *   - delivered rate: a burst of B messages as fast as they can be sent, spread evenly; frames
+ *     received by all readers / (last frame received − first message sent).
+ *   - memory: server RSS (/proc) after the readers opened minus before, per connection.
+ *   - archiver: N ChatMessageSent events on a fresh topic, the real ChatArchiver (production batch
+ *     settings) into a fresh keyspace, start to every offset committed (rows are written before the
+ *     commit; counted afterwards); baseline: the same rows, one prepared INSERT each, P in flight.
+ *
+ *   npm run bench -- chat [--connections C] [--streams S] [--hot H] [--loadgens L] [--rates R1,R2]
+ *     [--seconds T] [--burst B] [--archive N] [--no-peer] [--no-archive]
+ */
+const ROLE = process.env.BENCH_CHAT_ROLE;
+const ORIGIN = 'http://bench.example';
+const MARK = Buffer.from('"content":"t=');
+const HIST_BUCKETS = 100_001; // 0.1 ms buckets up to 10 s, the last one for everything later
+const now = (): number => performance.timeOrigin + performance.now();
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+type ToLoadgen =
+  | { type: 'connect'; urls: string[]; sio: boolean; concurrency: number }
+  | { type: 'count' }
+  | { type: 'stats' }
+  | { type: 'reset'; phase: string }
+  | { type: 'closeAll' };
+type FromLoadgen =
+  | { type: 'connected'; ok: number; failed: number; firstError: string | null }
+  | { type: 'count'; received: number; lastAt: number; closed: number }
+  | { type: 'stats'; received: number; lastAt: number; closed: number; hist: Array<[number, number]> }
+  | { type: 'reset' }
+  | { type: 'closedAll' };
+
+/** A load-generator process: holds sockets, counts the marked frames and their latency. */
+async function loadgenRole(): Promise<void> {
+  const { default: WebSocket } = await import('ws');
+  let sockets: InstanceType<typeof WebSocket>[] = [];
+  let received = 0;
+  let lastAt = 0;
+  let closed = 0;
+  let counting = true;
+  let phase = 0x7a; // the character after `t=` that marks this phase's frames
+  const hist = new Uint32Array(HIST_BUCKETS);
+  const reply = (m: FromLoadgen): void => void process.send!(m);
+  const onFrame = (data: Buffer): void => {
+    const at = data.indexOf(MARK);
+    if (at < 0) return;
+    const t = now();
+    const start = at + MARK.length;
+    if (data[start] !== phase) return; // a frame from an earlier phase, still arriving
+    const sent = Number(data.toString('latin1', start + 2, data.indexOf(34, start)));
+    received++;
+    lastAt = t;
+    hist[Math.min(Math.max(0, Math.floor((t - sent) * 10)), HIST_BUCKETS - 1)]!++;
+  };
+  const open = (url: string, sio: boolean): Promise<InstanceType<typeof WebSocket>> =>
+    new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, { origin: ORIGIN, perMessageDeflate: false, skipUTF8Validation: true });
+      let ready = false;
+      const timer = setTimeout(() => {
+        ws.terminate();
+        reject(new Error('connect timed out'));
+      }, 30_000);
+      ws.on('error', (err) => {
+        clearTimeout(timer);
+        if (!ready) reject(err);
+      });
+      ws.on('close', () => {
+        if (ready && counting) closed++;
+      });
+      ws.on('message', (raw: Buffer, isBinary: boolean) => {
+        if (isBinary) return;
+        if (!ready) {
+          // Gateway: the first frame is the history. Socket.IO: "0{...}" (Engine.IO open), then "40..." (joined).
+          if (!sio) ready = true;
+          else if (raw[0] === 0x30 && raw[1] !== 0x30 && raw[1] !== 0x34) return void ws.send('40');
+          else if (raw[0] === 0x34 && raw[1] === 0x30) ready = true;
+          if (ready) {
+            clearTimeout(timer);
+            resolve(ws);
+          }
+          return;
+        }
+        if (sio && raw.length === 1 && raw[0] === 0x32) return void ws.send('3'); // ping -> pong
+        onFrame(raw);
+      });
+    });
+  process.on('message', (m: ToLoadgen) => {
+    void (async () => {
+      switch (m.type) {
+        case 'connect': {
+          let next = 0;
+          let ok = 0;
+          let failed = 0;
+          let firstError: string | null = null;
+          const worker = async (): Promise<void> => {
+            while (next < m.urls.length) {
+              const url = m.urls[next++]!;
+              try {
+                sockets.push(await open(url, m.sio));
+                ok++;
+              } catch (err) {
+                failed++;
+                firstError ??= (err as Error).message;
+              }
+            }
+          };
+          await Promise.all(Array.from({ length: m.concurrency }, worker));
+          return reply({ type: 'connected', ok, failed, firstError });
+        }
+        case 'count':
+          return reply({ type: 'count', received, lastAt, closed });
+        case 'stats': {
+          const pairs: Array<[number, number]> = [];
+          hist.forEach((n, i) => n && pairs.push([i, n]));
+          return reply({ type: 'stats', received, lastAt, closed, hist: pairs });
+        }
+        case 'reset':
+          received = 0;
+          lastAt = 0;
+          closed = 0;
+          hist.fill(0);
+          phase = m.phase.charCodeAt(0);
+          return reply({ type: 'reset' });
+        case 'closeAll':
+          counting = false;
+          for (const ws of sockets) ws.terminate();
+          sockets = [];
+          await sleep(500);
+          counting = true;
+          return reply({ type: 'closedAll' });
+      }
+    })();
+  });
+  process.send!({ type: 'ready' });
+}
+
+interface SioPublish {
+  type: 'publish';
+  messages: Array<{ stream: string; frame: Record<string, unknown> }>;
+}
+
+/** The peer: a minimal Socket.IO server, one room per stream, input over IPC. */
+async function sioServerRole(): Promise<void> {
+  const { Server } = await import('socket.io');
+  const http = createServer();
+  const io = new Server(http, { transports: ['websocket'], serveClient: false, cors: { origin: ORIGIN } });
+  io.on('connection', (socket) => void socket.join(String(socket.handshake.query.stream)));
+  process.on('message', (m: SioPublish) => {
+    for (const { stream, frame } of m.messages) io.to(stream).emit('message', frame);
+  });
+  http.listen(0, '127.0.0.1', () => {
+    const addr = http.address();
+    process.send!({ type: 'listening', port: typeof addr === 'object' && addr ? addr.port : 0 });
+  });
+}
+
+if (ROLE === 'loadgen') await loadgenRole();
+else if (ROLE === 'sio') await sioServerRole();
+else await main();
+
+// ---------------------------------------------------------------------------------------------
+// The orchestrating process.
+
+async function main(): Promise<void> {
+  const { values: args } = parseArgs({
+    options: {
+      connections: { type: 'string', default: '10000' },
+      streams: { type: 'string', default: '20' },
+      hot: { type: 'string', default: '5000' },
+      loadgens: { type: 'string', default: '2' },
+      rates: { type: 'string', default: '1000,100' },
+      seconds: { type: 'string', default: '10' },
+      burst: { type: 'string', default: '6000' },
+      archive: { type: 'string', default: '100000' },
+      'no-peer': { type: 'boolean', default: false },
+      'no-archive': { type: 'boolean', default: false },
+      'no-write': { type: 'boolean', default: false },
+    },
+  });
+  const C = Number(args.connections);
+  const S = Number(args.streams);
+  const H = Number(args.hot);
+  const L = Number(args.loadgens);
+  const RATES = args.rates.split(',').map(Number);
+  const RATE = RATES[0]!;
+  const SECONDS = Number(args.seconds);
+  const BURST = Number(args.burst);
+  const ARCHIVE_N = Number(args.archive);
+  if (![C, S, H, L, ...RATES, SECONDS, BURST, ARCHIVE_N].every((n) => Number.isInteger(n) && n > 0) || H > C || S < 2) {
+    throw new Error('every option is a positive integer, --hot ≤ --connections, --streams ≥ 2');
+  }
+  const PEER = !args['no-peer'];
+  const ARCHIVE = !args['no-archive'];
+  const e = endpoints();
+  const runId = randomBytes(4).toString('hex');
+  const prefix = `bench_chat_${runId}.`;
+  const log = createLogger('bench', process.env.BENCH_LOG_LEVEL ?? 'error');
+  const say = (msg: string): void => console.log(`[chat] ${new Date().toISOString().slice(11, 19)} ${msg}`);
+  const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+  const loads: string[] = [];
+  const noteLoad = (when: string): void => void loads.push(`${when} ${loadavg()[0]!.toFixed(1)}`);
+
+  // Streams: stream 0 is hot; reader i watches stream 0 for i < H, else one of the others in turn.
+  const streams = Array.from({ length: S }, (_, i) => `bench-${runId}-s${i}`);
+  const streamOf = (i: number): number => (i < H ? 0 : 1 + ((i - H) % (S - 1)));
+  const viewers = new Array<number>(S).fill(0);
+  for (let i = 0; i < C; i++) viewers[streamOf(i)]!++;
+
+  const bus = new EventBus(
+    { brokers: e.kafkaBrokers, registryUrl: e.registryUrl, clientId: 'bench-chat', topicPrefix: prefix },
+    new Metrics('bench', { defaults: false }),
+    log,
+  );
+  // The archiver reads its own topic, so the fan-out phases' messages are not in it.
+  const archBus = new EventBus(
+    {
+      brokers: e.kafkaBrokers,
+      registryUrl: e.registryUrl,
+      clientId: 'bench-chat-archiver',
+      topicPrefix: `${prefix}arch.`,
+    },
+    new Metrics('bench', { defaults: false }),
+    log,
+  );
+  const db = new Cassandra({
+    CASSANDRA_CONTACT_POINTS: e.cassandraContactPoints,
+    CASSANDRA_LOCAL_DC: 'datacenter1',
+    CASSANDRA_REQUEST_TIMEOUT_MS: 20_000,
+  });
+  const ksGateway = `bench_chat_${runId}_gw`;
+  const ksArchiver = `bench_chat_${runId}_arch`;
+  const ksBaseline = `bench_chat_${runId}_base`;
+  const ttlSeconds = 30 * 86_400;
+  const children: ChildProcess[] = [];
+  let gateway: ServiceProcess | undefined;
+  let archiver: ChatArchiver | undefined;
+  const producer = bus.producer();
+
+  const rssOf = (pid: number): number => {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return Number(m?.[1] ?? 0) * 1024;
+  };
+  const forkRole = (role: string): ChildProcess => {
+    const child = fork(import.meta.filename, [], {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, BENCH_CHAT_ROLE: role },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    children.push(child);
+    return child;
+  };
+  const nextMessage = <T>(child: ChildProcess, type: string, deadlineMs: number): Promise<T> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.off('message', on);
+        reject(new Error(`no "${type}" from a child in ${deadlineMs} ms`));
+      }, deadlineMs);
+      const on = (m: { type: string }): void => {
+        if (m.type !== type) return;
+        clearTimeout(timer);
+        child.off('message', on);
+        resolve(m as T);
+      };
+      child.on('message', on);
+    });
+  const ask = <T extends FromLoadgen>(child: ChildProcess, m: ToLoadgen, type: T['type'], deadlineMs = 30_000) => {
+    const p = nextMessage<T>(child, type, deadlineMs);
+    child.send(m);
+    return p;
+  };
+
+  interface Side {
+    name: string;
+    pid: number;
+    url: (stream: string) => string;
+    sio: boolean;
+    /** Sends one batch of marked messages (stream index, content). */
+    send: (batch: Array<{ s: number; content: string }>) => Promise<void>;
+  }
+  interface LatencyResult {
+    rate: number;
+    sent: number;
+    expected: number;
+    received: number;
+    p50: number;
+    p99: number;
+    max: number;
+    drops: number;
+  }
+  const CEILING_MS = (HIST_BUCKETS - 1) / 10;
+  const ms = (v: number): string => (v >= CEILING_MS ? `≥ ${CEILING_MS} ms` : `${v} ms`);
+  interface SideResult {
+    connected: number;
+    failed: number;
+    firstError: string | null;
+    connectSeconds: number;
+    rssBefore: number;
+    rssAfter: number;
+    latency: LatencyResult[];
+    burst: { sent: number; expected: number; received: number; seconds: number; rate: number; sendSeconds: number };
+    drops: number;
+  }
+
+  const percentile = (hist: Map<number, number>, total: number, p: number): number => {
+    const want = Math.ceil(total * p);
+    let seen = 0;
+    for (const [i, n] of [...hist].sort((a, b) => a[0] - b[0])) {
+      seen += n;
+      if (seen >= want) return i / 10;
+    }
+    return CEILING_MS;
+  };
+
+  const counts = async (gens: ChildProcess[]) => {
+    const all = await Promise.all(
+      gens.map((g) => ask<Extract<FromLoadgen, { type: 'count' }>>(g, { type: 'count' }, 'count')),
+    );
+    return {
+      received: all.reduce((s, c) => s + c.received, 0),
+      lastAt: Math.max(...all.map((c) => c.lastAt)),
+      closed: all.reduce((s, c) => s + c.closed, 0),
+    };
+  };
+  /** Until every expected frame arrived, or nothing new came for `quietMs`, or the deadline. */
+  const drain = async (gens: ChildProcess[], expected: number, quietMs: number, deadlineMs: number) => {
+    const until = Date.now() + deadlineMs;
+    let last = -1;
+    let lastChange = Date.now();
+    for (;;) {
+      const c = await counts(gens);
+      if (c.received >= expected) return c;
+      if (c.received !== last) [last, lastChange] = [c.received, Date.now()];
+      if (Date.now() - lastChange > quietMs || Date.now() > until) return c;
+      await sleep(200);
+    }
+  };
+
+  const runSide = async (side: Side, gens: ChildProcess[]): Promise<SideResult> => {
+    await Promise.all(gens.map((g) => ask(g, { type: 'reset', phase: 'z' }, 'reset')));
+    await sleep(2000);
+    const rssBefore = rssOf(side.pid);
+    const urls = Array.from({ length: C }, (_, i) => side.url(streams[streamOf(i)]!));
+    const t0 = Date.now();
+    const conn = await Promise.all(
+      gens.map((g, k) =>
+        ask<Extract<FromLoadgen, { type: 'connected' }>>(
+          g,
+          { type: 'connect', urls: urls.filter((_, i) => i % gens.length === k), sio: side.sio, concurrency: 64 },
+          'connected',
+          300_000,
+        ),
+      ),
+    );
+    const connectSeconds = (Date.now() - t0) / 1000;
+    const connected = conn.reduce((s, c) => s + c.ok, 0);
+    const failed = conn.reduce((s, c) => s + c.failed, 0);
+    const firstError = conn.find((c) => c.firstError)?.firstError ?? null;
+    say(
+      `${side.name}: ${fmt(connected)} readers open in ${connectSeconds.toFixed(1)} s (${failed} failed${firstError ? `: ${firstError}` : ''})`,
+    );
+    await sleep(3000);
+    const rssAfter = rssOf(side.pid);
+    say(`${side.name}: RSS ${fmt(rssBefore / 2 ** 20)} -> ${fmt(rssAfter / 2 ** 20)} MiB`);
+    noteLoad(`${side.name} connected`);
+    // Only connected readers count towards what is expected.
+    const live = new Array<number>(S).fill(0);
+    if (connected === C) live.splice(0, S, ...viewers);
+    else for (let i = 0; i < C; i++) live[streamOf(i)]! += connected / C; // approximation when some failed
+
+    // Delivered rate: a burst of BURST messages, as fast as they can be sent.
+    await Promise.all(gens.map((g) => ask(g, { type: 'reset', phase: 'z' }, 'reset')));
+    let bExpected = 0;
+    const bBatches: Array<Array<{ s: number; content: string }>> = [];
+    for (let k = 0; k < BURST; k += 500) {
+      bBatches.push(
+        Array.from({ length: Math.min(500, BURST - k) }, (_, j) => {
+          const s = (k + j) % S;
+          bExpected += live[s]!;
+          return { s, content: '' };
+        }),
+      );
+    }
+    const b0 = now();
+    await Promise.all(
+      bBatches.map((batch) => {
+        for (const m of batch) m.content = `t=z:${now().toFixed(3)}`;
+        return side.send(batch);
+      }),
+    );
+    const sendSeconds = (now() - b0) / 1000;
+    const afterBurst = await drain(gens, Math.floor(bExpected), 5000, 120_000);
+    const burstSeconds = (afterBurst.lastAt - b0) / 1000;
+    const burst = {
+      sent: BURST,
+      expected: Math.floor(bExpected),
+      received: afterBurst.received,
+      seconds: burstSeconds,
+      rate: afterBurst.received / burstSeconds,
+      sendSeconds,
+    };
+    say(
+      `${side.name}: burst of ${fmt(BURST)} (sent in ${sendSeconds.toFixed(2)} s): ${fmt(burst.received)}/${fmt(bExpected)} frames ` +
+        `in ${burstSeconds.toFixed(2)} s = ${fmt(burst.rate)} delivered/s (drops ${afterBurst.closed})`,
+    );
+
+    noteLoad(`${side.name} after burst`);
+
+    // Latency: `rate` messages/s in for SECONDS, spread evenly over the streams, paced every 10 ms.
+    const latencyPhase = async (rate: number, phase: string): Promise<LatencyResult> => {
+      await Promise.all(gens.map((g) => ask(g, { type: 'reset', phase }, 'reset')));
+      let sent = 0;
+      let expected = 0;
+      const inFlight = new Set<Promise<void>>();
+      const tStart = performance.now();
+      while (performance.now() - tStart < SECONDS * 1000) {
+        const due = Math.floor(((performance.now() - tStart) / 1000) * rate) - sent;
+        if (due > 0) {
+          const batch = Array.from({ length: due }, () => {
+            const s = sent++ % S;
+            expected += live[s]!;
+            return { s, content: `t=${phase}:${now().toFixed(3)}` };
+          });
+          const p = side.send(batch).finally(() => inFlight.delete(p));
+          inFlight.add(p);
+          if (inFlight.size > 50) await Promise.race(inFlight);
+        }
+        await sleep(10);
+      }
+      await Promise.all(inFlight);
+      const after = await drain(gens, Math.floor(expected), 5000, 60_000);
+      const stats = await Promise.all(
+        gens.map((g) => ask<Extract<FromLoadgen, { type: 'stats' }>>(g, { type: 'stats' }, 'stats')),
+      );
+      const hist = new Map<number, number>();
+      for (const st of stats) for (const [i, n] of st.hist) hist.set(i, (hist.get(i) ?? 0) + n);
+      const received = stats.reduce((s, c) => s + c.received, 0);
+      // Frames never delivered count as later than anything seen (percentiles over what was owed).
+      const owed = Math.max(received, Math.floor(expected));
+      const r: LatencyResult = {
+        rate,
+        sent,
+        expected: Math.floor(expected),
+        received,
+        p50: percentile(hist, owed, 0.5),
+        p99: percentile(hist, owed, 0.99),
+        max: percentile(hist, owed, 1),
+        drops: after.closed,
+      };
+      say(
+        `${side.name}: latency at ${fmt(rate)} msg/s in: ${fmt(received)}/${fmt(expected)} frames, ` +
+          `p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, max ${ms(r.max)} (drops ${after.closed})`,
+      );
+      noteLoad(`${side.name} after ${fmt(rate)} msg/s`);
+      return r;
+    };
+
+    const latency: LatencyResult[] = [];
+    // Lowest rate first: a backlog the higher rate leaves cannot then spill into another phase.
+    for (const rate of [...RATES].sort((x, y) => x - y))
+      latency.push(await latencyPhase(rate, String.fromCharCode(97 + RATES.indexOf(rate))));
+    await Promise.all(gens.map((g) => ask(g, { type: 'closeAll' }, 'closedAll', 60_000)));
+    return {
+      connected,
+      failed,
+      firstError,
+      connectSeconds,
+      rssBefore,
+      rssAfter,
+      latency,
+      burst,
+      drops: afterBurst.closed + latency.reduce((n, l) => n + l.drops, 0),
+    };
+  };
+
+  const frameOf = (content: string) => ({
+    type: 'message',
+    message_id: randomUUID(),
+    user: { user_id: 'user_bench', username: 'BENCH', badges: [] },
+    content,
+    color: null,
+    timestamp: new Date().toISOString(),
+  });
+
+  const ids = new TimeUuidGenerator();
+  const chatEvent = (streamId: string, content: string, userId = 'user_bench'): ChatEvent => {
+    const at = Date.now();
+    return {
+      eventId: randomUUID(),
+      occurredAt: at,
+      streamId,
+      payload: {
+        type: 'ChatMessageSent',
+        messageId: ids.next(at),
+        userId,
+        username: userId.toUpperCase(),
+        badges: [],
+        content,
+        color: null,
+      },
+    };
+  };
+
+  let ours: SideResult | undefined;
+  let peer: SideResult | undefined;
+  let arch: { seconds: number; rate: number; rows: number } | undefined;
+  let base: { seconds: number; rate: number; rows: number } | undefined;
+  const ARCH_CONCURRENCY = 8;
+  const BASE_CONCURRENCY = 64;
+
+  try {
+    say(`${fmt(C)} readers over ${S} streams (hot: ${fmt(H)}), ${L} load generators; run ${runId}`);
+    noteLoad('start');
+    await bus.init(['streamLifecycle', 'chatMessages']);
+    await producer.connect();
+    await producer.publish(
+      bus.topic('streamLifecycle'),
+      streams.map((id) => streamEvents.created(id, { streamerId: 'owner' })),
+    );
+    await db.connect();
+    await ensureChatSchema(db, ksGateway, { replicationFactor: 1, localDc: 'datacenter1', ttlSeconds });
+
+    const gens = Array.from({ length: L }, () => forkRole('loadgen'));
+    await Promise.all(gens.map((g) => nextMessage(g, 'ready', 60_000)));
+
+    // Ours.
+    gateway = new ServiceProcess('chat-gateway', 'src/gateways/chat/main.ts', {
+      KAFKA_BROKERS: e.kafkaBrokers.join(','),
+      SCHEMA_REGISTRY_URL: e.registryUrl,
+      CASSANDRA_CONTACT_POINTS: e.cassandraContactPoints.join(','),
+      LIVE_TOPIC_PREFIX: prefix,
+      CHAT_KEYSPACE: ksGateway,
+      CHAT_PORT: '0',
+      METRICS_PORT: '0',
+      API_JWT_SECRET: randomBytes(32).toString('hex'),
+      CHAT_ALLOWED_ORIGINS: ORIGIN,
+      LOG_LEVEL: 'info',
+    });
+    const listening = await gateway.waitForLog('listening', (l) => l.msg === 'chat gateway listening', 120_000);
+    const port = listening.port as number;
+    const chatTopic = bus.topic('chatMessages');
+    ours = await runSide(
+      {
+        name: 'gateway',
+        pid: gateway.pid,
+        sio: false,
+        url: (s) => `ws://127.0.0.1:${port}/streams/${s}/chat`,
+        send: (batch) =>
+          producer.publish(
+            chatTopic,
+            batch.map((m) => chatEvent(streams[m.s]!, m.content)),
+          ),
+      },
+      gens,
+    );
+    await gateway.kill('SIGTERM');
+    gateway = undefined;
+
+    // Peer.
+    if (PEER) {
+      const sio = forkRole('sio');
+      const { port: sioPort } = await nextMessage<{ port: number }>(sio, 'listening', 60_000);
+      peer = await runSide(
+        {
+          name: 'socket.io',
+          pid: sio.pid!,
+          sio: true,
+          url: (s) => `ws://127.0.0.1:${sioPort}/socket.io/?EIO=4&transport=websocket&stream=${encodeURIComponent(s)}`,
+          send: async (batch) =>
+            void sio.send({
+              type: 'publish',
+              messages: batch.map((m) => ({ stream: streams[m.s]!, frame: frameOf(m.content) })),
+            } satisfies SioPublish),
+        },
+        gens,
+      );
+      sio.kill('SIGKILL');
+    }
+    for (const g of gens) g.kill('SIGKILL');
+
+    // Archiver against one INSERT per message.
+    if (ARCHIVE) {
+      const events = Array.from({ length: ARCHIVE_N }, (_, i) =>
+        chatEvent(streams[i % S]!, `archived chat line ${i} with some typical length to it`, `user_${i % 997}`),
+      );
+      await archBus.init(['chatMessages']);
+      const archTopic = archBus.topic('chatMessages');
+      for (let k = 0; k < events.length; k += 2000) await producer.publish(archTopic, events.slice(k, k + 2000));
+      say(`archiver: ${fmt(ARCHIVE_N)} events on the topic`);
+      for (const ks of [ksArchiver, ksBaseline]) {
+        await ensureChatSchema(db, ks, { replicationFactor: 1, localDc: 'datacenter1', ttlSeconds });
+      }
+      const groupId = `${prefix}chat-archiver`;
+      noteLoad('archiver start');
+      const a0 = now();
+      archiver = new ChatArchiver(archBus, new ChatArchiveWriter(db, ksArchiver, ARCH_CONCURRENCY), {
+        groupId,
+        maxRecords: 500,
+        limits: { maxRows: 100, maxBytes: 4096, ttlSeconds },
+      });
+      await archiver.start();
+      await waitForGroupToReachEnd(archBus, groupId, [archTopic.name], { deadlineMs: 300_000, pollMs: 100 });
+      const aSeconds = (now() - a0) / 1000;
+      await archiver.stop();
+      archiver = undefined;
+      const partitions = new Map<string, [string, number]>();
+      for (const ev of events) {
+        const p = ev.payload as { messageId: string };
+        const b = bucketOf(timeOfTimeUuid(p.messageId));
+        partitions.set(`${ev.streamId}/${b}`, [ev.streamId, b]);
+      }
+      const countRows = async (ks: string): Promise<number> => {
+        let n = 0;
+        for (const [s, b] of partitions.values()) {
+          const r = await db.execute(
+            'count',
+            `SELECT COUNT(*) AS n FROM ${ks}.chat_messages WHERE stream_id = ? AND bucket = ?`,
+            [s, b],
+          );
+          n += Number(r[0]?.n ?? 0);
+        }
+        return n;
+      };
+      arch = { seconds: aSeconds, rate: ARCHIVE_N / aSeconds, rows: await countRows(ksArchiver) };
+      say(`archiver: ${fmt(arch.rows)} rows in ${aSeconds.toFixed(2)} s = ${fmt(arch.rate)} msg/s`);
+
+      noteLoad('baseline start');
+      const insert =
+        `INSERT INTO ${ksBaseline}.chat_messages (stream_id, bucket, message_id, user_id, username, badges, content, color) ` +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?';
+      let b0 = 0;
+      // cassandra-driver itself (the platform wrapper reads rows back), its own executeConcurrent helper.
+      const client = new cassandra.Client({
+        contactPoints: e.cassandraContactPoints,
+        localDataCenter: 'datacenter1',
+        socketOptions: { readTimeout: 20_000 },
+      });
+      await client.connect();
+      try {
+        const params = events.map((ev) => {
+          const p = ev.payload as Extract<ChatEvent['payload'], { type: 'ChatMessageSent' }>;
+          return [
+            ev.streamId,
+            bucketOf(timeOfTimeUuid(p.messageId)),
+            p.messageId,
+            p.userId,
+            p.username,
+            p.badges,
+            p.content,
+            p.color,
+            ttlSeconds,
+          ];
+        });
+        await client.execute(insert, params[0], { prepare: true }); // prepared before the clock starts
+        b0 = now();
+        await cassandra.concurrent.executeConcurrent(client, insert, params, {
+          concurrencyLevel: BASE_CONCURRENCY,
+        });
+      } finally {
+        await client.shutdown();
+      }
+      const bSeconds = (now() - b0) / 1000;
+      base = { seconds: bSeconds, rate: ARCHIVE_N / bSeconds, rows: await countRows(ksBaseline) };
+      say(`baseline: ${fmt(base.rows)} rows in ${bSeconds.toFixed(2)} s = ${fmt(base.rate)} msg/s`);
+    }
+  } finally {
+    say('cleaning up');
+    await archiver?.stop().catch(() => undefined);
+    await gateway?.kill('SIGKILL');
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await producer.disconnect().catch(() => undefined);
+    const admin = bus.kafka.admin();
+    await admin.connect();
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (topics.length) await admin.deleteTopics({ topics, timeout: 30_000 }).catch(() => undefined);
+    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(prefix));
+    if (groups.length) await admin.deleteGroups(groups).catch(() => undefined);
+    await admin.disconnect();
+    for (const t of topics) {
+      const subject = `${e.registryUrl}/subjects/${encodeURIComponent(subjectOf(t))}`;
+      for (const q of ['', '?permanent=true'])
+        await fetch(`${subject}${q}`, { method: 'DELETE' }).catch(() => undefined);
+    }
+    for (const ks of [ksGateway, ksArchiver, ksBaseline])
+      await db.ddl(`DROP KEYSPACE IF EXISTS ${ks}`).catch(() => undefined);
+    await db.shutdown();
+    say(`deleted ${topics.length} topics, ${groups.length} groups, 3 keyspaces`);
+  }
+
+  if (args['no-write'] || !ours) return;
+  const perConn = (r: SideResult): number => (r.rssAfter - r.rssBefore) / Math.max(1, r.connected);
+  const fanoutNote = (r: SideResult): string =>
+    `${fmt(r.connected)}/${fmt(C)} readers open in ${r.connectSeconds.toFixed(1)} s; burst ${fmt(r.burst.received)}/${fmt(r.burst.expected)} frames ` +
+    `(${fmt(r.burst.sent)} messages sent in ${r.burst.sendSeconds.toFixed(2)} s) over ${r.burst.seconds.toFixed(2)} s; ` +
+    `readers dropped: ${r.drops}`;
+  const deliveredRatio = peer ? ratio(ours.burst.rate, peer.burst.rate) : null;
+  const latencyMetrics = (rate: number): Metric[] => {
+    const o = ours.latency.find((l) => l.rate === rate)!;
+    const p = peer?.latency.find((l) => l.rate === rate);
+    const pair = (name: string, v: number, target: string, meets: boolean, notes?: string): Metric => ({
+      metric: `send-to-receive latency ${name} at ${fmt(rate)} msg/s in`,
+      value: v,
+      unit: 'ms',
+      peer: p ? { name: 'Socket.IO, no Kafka', value: name === 'p50' ? p.p50 : p.p99 } : null,
+      ratio: p ? ratio(v, name === 'p50' ? p.p50 : p.p99) : null,
+      target,
+      meetsTarget: meets,
+      ...(notes && { notes }),
+    });
+    const side = (n: string, l: LatencyResult): string =>
+      `${n}: ${fmt(l.received)}/${fmt(l.expected)} frames delivered within 60 s of the last send, max ${ms(l.max)}`;
+    return [
+      pair(
+        'p50',
+        o.p50,
+        'report only',
+        true,
+        `${fmt(rate)} messages/s for ${SECONDS} s, spread evenly over the ${S} streams, so ${fmt((rate * C) / S)} frames/s owed ` +
+          'to the readers. Percentiles over every frame owed; a frame never delivered counts as later than the ' +
+          `${CEILING_MS} ms histogram ceiling (a value of ${CEILING_MS} means "at least"). Ours: producer -> Kafka -> gateway ` +
+          `consumer -> sockets; the peer: IPC -> room emit. ${side('Ours', o)}${p ? `; ${side('Socket.IO', p)}` : ''}.`,
+      ),
+      pair(
+        'p99',
+        o.p99,
+        rate === RATE ? '< 100 ms' : 'report only',
+        rate !== RATE || (o.p99 < 100 && o.received >= o.expected),
+      ),
+    ];
+  };
+  const extra: Metric[] = [
+    ...RATES.flatMap(latencyMetrics),
+    {
+      metric: 'server memory per idle connection',
+      value: Math.round(perConn(ours)),
+      unit: 'bytes',
+      peer: peer ? { name: 'Socket.IO', value: Math.round(perConn(peer)) } : null,
+      ratio: peer ? ratio(perConn(ours), perConn(peer)) : null,
+      target: '< 20 KB',
+      meetsTarget: perConn(ours) < 20_000,
+      notes:
+        `Server process RSS (/proc VmRSS) 3 s after the readers opened minus before, / readers (kernel socket buffers not included). ` +
+        `Gateway ${fmt(ours.rssBefore / 2 ** 20)} -> ${fmt(ours.rssAfter / 2 ** 20)} MiB` +
+        (peer ? `; Socket.IO ${fmt(peer.rssBefore / 2 ** 20)} -> ${fmt(peer.rssAfter / 2 ** 20)} MiB.` : '.'),
+    },
+  ];
+  if (arch && base) {
+    extra.push({
+      metric: 'archiver into Cassandra',
+      value: Math.round(arch.rate),
+      unit: 'msg/s',
+      peer: { name: `one prepared INSERT per message, ${BASE_CONCURRENCY} in flight`, value: Math.round(base.rate) },
+      ratio: ratio(arch.rate, base.rate),
+      target: '≥ 40,000 msg/s',
+      meetsTarget: arch.rate >= 40_000 && arch.rows === ARCHIVE_N,
+      notes:
+        `${fmt(ARCHIVE_N)} ChatMessageSent events (${S} streams) already on a fresh topic; the real ChatArchiver with the production ` +
+        `settings (500 records per round, unlogged batches of ≤ 100 rows / 4 KiB, ${ARCH_CONCURRENCY} in flight) into a fresh keyspace, ` +
+        `from start (group join included) to every offset committed: ${fmt(arch.rows)} rows, ${arch.seconds.toFixed(2)} s; it also writes ` +
+        `the bucket index and per-minute stats. Baseline: the same rows, one prepared INSERT each from memory (no Kafka), ` +
+        `${BASE_CONCURRENCY} in flight, into another fresh keyspace: ${fmt(base.rows)} rows, ${base.seconds.toFixed(2)} s.`,
+    });
+  }
+  const command =
+    `npm run bench -- chat --connections ${C} --streams ${S} --hot ${H} --loadgens ${L} --rates ${RATES.join(',')} --seconds ${SECONDS} ` +
+    `--burst ${BURST} --archive ${ARCHIVE_N}${PEER ? '' : ' --no-peer'}${ARCHIVE ? '' : ' --no-archive'}`;
+  const file = writeResult('chat', {
+    metric: 'delivered chat frames/s, one gateway process',
+    value: Math.round(ours.burst.rate),
+    unit: 'frames/s',
+    peer: peer ? { name: 'Socket.IO 4 server, same rooms, no Kafka', value: Math.round(peer.burst.rate) } : null,
+    ratio: deliveredRatio,
+    target: '≥ 300,000/s and ≥ 5× Socket.IO',
+    meetsTarget: ours.burst.rate >= 300_000 && deliveredRatio !== null && deliveredRatio >= 5,
+    notes: [
+      `One gateway process (src/gateways/chat/main.ts, default settings) and, after it, one Socket.IO server process, each with`,
+      `${fmt(C)} anonymous WebSocket readers over ${S} streams (${fmt(H)} on the hot one, ${fmt(viewers[1]!)} or so on each other), opened`,
+      `by ${L} load-generator processes (ws) on the same 2 cores as the server, Kafka, Cassandra, Elasticsearch and the registry.`,
+      `Delivered rate: a burst of ${fmt(BURST)} messages spread evenly over the streams, published as fast as possible (ours: straight`,
+      'onto the chat topic with the bus producer, as the gateway publishes an accepted frame; Socket.IO: over IPC to the server,',
+      'which emits to the room), frames received by all readers / (last frame received − first message sent).',
+      `Ours: ${fanoutNote(ours)}.${peer ? ` Socket.IO: ${fanoutNote(peer)}.` : ''}`,
+      `1-minute load average: ${loads.join(', ')} (the machine is shared).`,
+    ].join(' '),
+    command,
+    extra,
+  });
+  say(`wrote ${file}`);
+}
