@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { loadArchiverConfig } from '../src/sinks/chat-archiver/config.ts';
 import type { ChatEvent } from '../schemas/generated/events.ts';
 import { subjectOf } from '../schemas/topics.ts';
 import cassandra from 'cassandra-driver';
@@ -632,7 +633,7 @@ async function main(): Promise<void> {
       const a0 = now();
       archiver = new ChatArchiver(archBus, new ChatArchiveWriter(db, ksArchiver, ARCH_CONCURRENCY), {
         groupId,
-        maxRecords: 500,
+        maxRecords: loadArchiverConfig({}).CHAT_ARCHIVER_MAX_RECORDS,
         limits: { maxRows: 100, maxBytes: 4096, ttlSeconds },
       });
       await archiver.start();
