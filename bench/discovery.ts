@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { profiled } from './lib/profile.ts';
 import type { StreamLifecycleEvent, ViewerCountChanged } from '../schemas/generated/events.ts';
 import { parseSearchQuery } from '../src/gateways/api/protocol.ts';
 import { createElasticsearch, type Elasticsearch } from '../src/platform/elasticsearch.ts';
@@ -441,7 +441,7 @@ async function indexOurs(
     target: alias,
     requireAlias: true,
   });
-  return profiled(round === 1 ? 'indexer' : undefined, async () => {
+  return profiled(round === 1 ? 'discovery-indexer' : undefined, async () => {
     const t0 = now();
     await indexer.start();
     try {
@@ -712,24 +712,6 @@ async function measureSearch(
 
 // ---------------------------------------------------------------------------------------------
 // Profiling and clean-up
-
-async function profiled<R>(phase: string | undefined, fn: () => Promise<R>): Promise<R> {
-  const dir = process.env.BENCH_PROFILE;
-  if (!dir || !phase) return fn();
-  const { Session } = await import('node:inspector/promises');
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  try {
-    return await fn();
-  } finally {
-    const { profile } = await session.post('Profiler.stop');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `discovery-${phase}.cpuprofile`), JSON.stringify(profile));
-    session.disconnect();
-  }
-}
 
 async function cleanUp(bus: EventBus, es: Elasticsearch): Promise<void> {
   const done: string[] = [];

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { profiled } from './lib/profile.ts';
 import type { Admin } from 'kafkajs';
 import { launcherConfig } from '../compose/launcher/config.ts';
 import { javaBin } from '../compose/launcher/java.ts';
@@ -326,25 +326,6 @@ async function sampled<R>(fn: () => Promise<R>): Promise<R> {
   } finally {
     clearInterval(timer);
     sample();
-  }
-}
-
-/** With BENCH_PROFILE=<dir>, a V8 CPU profile of `fn` is written to <dir>/<phase>.cpuprofile. */
-async function profiled<R>(phase: string, fn: () => Promise<R>): Promise<R> {
-  const dir = process.env.BENCH_PROFILE;
-  if (!dir) return fn();
-  const { Session } = await import('node:inspector/promises');
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  try {
-    return await fn();
-  } finally {
-    const { profile } = await session.post('Profiler.stop');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `${phase}.cpuprofile`), JSON.stringify(profile));
-    session.disconnect();
   }
 }
 
