@@ -210,8 +210,8 @@ describe('chat archiver (real Kafka, real Cassandra)', () => {
 
     const ttl = await db.execute(
       'ttl',
-      `SELECT TTL(user_id) AS ttl FROM ${ks}.chat_messages WHERE stream_id = ? AND bucket = ? LIMIT 1`,
-      [rows[0]!.stream_id, rows[0]!.bucket],
+      `SELECT TTL(user_id) AS ttl FROM ${ks}.chat_messages WHERE stream_id = ? AND bucket = ? AND message_id = ?`,
+      [rows[0]!.stream_id, rows[0]!.bucket, rows[0]!.message_id],
     );
     const age = (Date.now() - (rows[0]!.at as number) / 1000) / 1000;
     assert.ok(
