@@ -36,15 +36,20 @@ export function startedResponse(s: StreamRecord, streamKey: string, links: Links
   };
 }
 
+/** The fields every stream representation starts with. */
+const streamSummary = (s: StreamRecord) => ({
+  stream_id: s.streamId,
+  status: s.status,
+  title: s.title,
+  category: s.category,
+  tags: s.tags,
+  latency_mode: LATENCY_WIRE[s.latencyMode],
+});
+
 /** The stream as its owner sees it after a change (never the key or its hash). */
 export function streamResponse(s: StreamRecord) {
   return {
-    stream_id: s.streamId,
-    status: s.status,
-    title: s.title,
-    category: s.category,
-    tags: s.tags,
-    latency_mode: LATENCY_WIRE[s.latencyMode],
+    ...streamSummary(s),
     enable_recording: s.recordingEnabled,
     enable_chat: s.chatEnabled,
     created_at: iso(s.createdAt),
@@ -56,12 +61,7 @@ export function streamResponse(s: StreamRecord) {
 
 export function playbackResponse(s: StreamRecord, viewerCount: number, links: Links) {
   return {
-    stream_id: s.streamId,
-    status: s.status,
-    title: s.title,
-    category: s.category,
-    tags: s.tags,
-    latency_mode: LATENCY_WIRE[s.latencyMode],
+    ...streamSummary(s),
     streamer: { user_id: s.streamerId, username: s.streamerName, avatar: null },
     viewer_count: viewerCount,
     started_at: iso(s.startedAt),

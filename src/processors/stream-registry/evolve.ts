@@ -1,4 +1,4 @@
-import type { LatencyMode, StreamLifecycleEvent } from '../../../schemas/generated/events.ts';
+import type { StreamCreated, StreamLifecycleEvent } from '../../../schemas/generated/events.ts';
 
 /**
  * The stream registry's state for one stream, folded from live.stream.lifecycle alone.
@@ -7,18 +7,9 @@ import type { LatencyMode, StreamLifecycleEvent } from '../../../schemas/generat
  */
 export type StreamStatus = 'ready' | 'live' | 'ended';
 
-export interface StreamRecord {
+/** What the stream was created with (kept current by StreamUpdated), plus its lifecycle. */
+export interface StreamRecord extends StreamCreated {
   streamId: string;
-  streamerId: string;
-  streamerName: string;
-  title: string;
-  category: string;
-  tags: string[];
-  latencyMode: LatencyMode;
-  recordingEnabled: boolean;
-  chatEnabled: boolean;
-  /** Hex SHA-256 of the stream key; what RTMP ingest looks a publisher up by. */
-  streamKeyHash: string;
   status: StreamStatus;
   /** Epoch ms of StreamCreated. */
   createdAt: number;
