@@ -114,6 +114,22 @@ export class Cassandra {
     }
   }
 
+  /** Every row a query returns, page by page (execute returns the first page only). */
+  async scan(what: string, query: string, params: unknown[] = []): Promise<Row[]> {
+    try {
+      const out: Row[] = [];
+      const rs = await this.client.execute(query, params, { prepare: true, isIdempotent: true, fetchSize: 5000 });
+      for await (const r of rs) {
+        const row: Row = {};
+        for (const k of r.keys()) row[k] = plain(r.get(k));
+        out.push(row);
+      }
+      return out;
+    } catch (err) {
+      throw classifyCassandraError(err, what);
+    }
+  }
+
   /**
    * An unlogged batch: callers keep every statement in one partition, where a batch is applied
    * atomically and in one round trip, and never span partitions (that would make the coordinator

@@ -1,6 +1,12 @@
 import type { EventBus } from './kafka/bus.ts';
 import type { Logger } from './logger.ts';
 
+/** Records the group has committed past, out of those in its topics when the wait began. */
+export interface GroupProgress {
+  done: number;
+  total: number;
+}
+
 /**
  * "Has this consumer group handled everything that was in these topics when I asked?" A
  * projection that serves reads waits on this before it starts answering, and a rebuild waits on
@@ -15,7 +21,7 @@ export async function waitForGroupToReachEnd(
   bus: EventBus,
   groupId: string,
   topics: string[],
-  opts: { deadlineMs: number; pollMs?: number },
+  opts: { deadlineMs: number; pollMs?: number; onProgress?: (progress: GroupProgress) => void },
 ): Promise<void> {
   const admin = bus.kafka.admin();
   await admin.connect();
@@ -38,6 +44,12 @@ export async function waitForGroupToReachEnd(
       for (const t of await admin.fetchOffsets({ groupId, topics })) {
         for (const p of t.partitions) committed.set(`${t.topic}/${p.partition}`, Number(p.offset));
       }
+      const at = (t: (typeof targets)[number]): number =>
+        Math.min(t.end, Math.max(t.low, committed.get(`${t.topic}/${t.partition}`) ?? t.low));
+      opts.onProgress?.({
+        done: targets.reduce((n, t) => n + at(t) - t.low, 0),
+        total: targets.reduce((n, t) => n + t.end - t.low, 0),
+      });
       const behind = targets.filter((t) => t.end > t.low && (committed.get(`${t.topic}/${t.partition}`) ?? -1) < t.end);
       if (!behind.length) return;
       if (Date.now() > until) {

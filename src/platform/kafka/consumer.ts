@@ -38,7 +38,20 @@ export interface ConsumerOptions {
   /** Largest chunk handed to a handler at once. */
   maxBatch?: number;
   retry?: { initialMs: number; maxMs: number };
+  /** How often handled offsets are committed (default 1000 ms); a lag reader sees progress this late. */
+  commitIntervalMs?: number;
   onFatal?: (err: Error) => void;
+  /**
+   * Point-in-time rebuilds: records appended after this time (broker timestamp, ms) are passed
+   * over and committed, never handed to a handler, so the group still reaches the topic's end.
+   */
+  until?: number;
+  /**
+   * Called synchronously with the whole assignment (topic -> partitions) each time the group
+   * (re)assigns partitions, before any record of the new assignment is handed to a handler. Every
+   * rebalance revokes everything first (eager protocol), so this is the full set now owned.
+   */
+  onAssigned?: (assignment: Record<string, number[]>) => void;
 }
 
 interface Subscription {
@@ -69,6 +82,10 @@ export class EventConsumer {
       maxBytesPerPartition: 4 * 1024 * 1024,
       maxWaitTimeInMs: 250,
     });
+    const onAssigned = opts.onAssigned;
+    if (onAssigned) {
+      this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => onAssigned(payload.memberAssignment));
+    }
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       this.log.error({ err: payload.error, restart: payload.restart, group: opts.groupId }, 'consumer crashed');
       if (!payload.restart) {
@@ -94,7 +111,7 @@ export class EventConsumer {
     await this.consumer.run({
       eachBatchAutoResolve: false,
       autoCommit: true,
-      autoCommitInterval: 1000,
+      autoCommitInterval: this.opts.commitIntervalMs ?? 1000,
       eachBatch: (payload) => this.onBatch(payload),
     });
     this.running = true;
@@ -105,6 +122,15 @@ export class EventConsumer {
     this.running = false;
     await this.consumer.disconnect();
     await this.producer.disconnect();
+  }
+
+  /**
+   * Moves an assigned partition's position. A batch in hand for it turns stale and is neither
+   * handed on nor committed; fetching resumes at `offset`, and the group's committed offset moves
+   * there too.
+   */
+  seek(topic: string, partition: number, offset: string): void {
+    this.consumer.seek({ topic, partition, offset });
   }
 
   /** Test and tooling hook: resolves once the group has been assigned partitions. */
@@ -140,7 +166,13 @@ export class EventConsumer {
 
     if (!alive()) return;
     const codec = sub.topic.codec;
+    const until = this.opts.until;
     for (const msg of batch.messages) {
+      if (until !== undefined && Number(msg.timestamp) > until) {
+        if (!(await flush())) return;
+        await this.commit(p, msg.offset, 0);
+        continue;
+      }
       let event: unknown;
       let poison: PoisonRecordError | undefined;
       try {

@@ -27,6 +27,8 @@ export interface IndexerOptions {
   /** Largest chunk of records folded into one read and one write (default MAX_CHUNK). */
   maxBatch?: number;
   onFatal?: (err: Error) => void;
+  /** A point-in-time rebuild: only records appended up to this time (ms). */
+  until?: number;
 }
 
 /**
@@ -68,6 +70,7 @@ export class DiscoveryIndexer implements Component {
         maxBatch: this.opts.maxBatch ?? MAX_CHUNK,
         ...(this.opts.retry && { retry: this.opts.retry }),
         ...(this.opts.onFatal && { onFatal: this.opts.onFatal }),
+        ...(this.opts.until !== undefined && { until: this.opts.until }),
       })
       .on(this.bus.topic('streamLifecycle'), (records) =>
         this.apply(records.map((r) => ({ source: 'lifecycle', offset: Number(r.offset), event: r.event }))),

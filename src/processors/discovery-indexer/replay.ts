@@ -1,4 +1,4 @@
-import { deleteConsumerGroup, waitForGroupToReachEnd } from '../../platform/consumer-groups.ts';
+import { deleteConsumerGroup, waitForGroupToReachEnd, type GroupProgress } from '../../platform/consumer-groups.ts';
 import { esCall, type Elasticsearch } from '../../platform/elasticsearch.ts';
 import type { EventBus } from '../../platform/kafka/bus.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -27,6 +27,7 @@ export interface ReplayOptions {
   groupPrefix: string;
   catchUpDeadlineMs: number;
   keepOld?: boolean;
+  onProgress?: (p: GroupProgress) => void;
 }
 
 export async function rebuildDiscoveryIndex(
@@ -42,7 +43,11 @@ export async function rebuildDiscoveryIndex(
   try {
     await indexer.start();
     const topics = INDEXED_TOPICS.map((k) => bus.topicName(k));
-    const caughtUp = () => waitForGroupToReachEnd(bus, groupId, topics, { deadlineMs: opts.catchUpDeadlineMs });
+    const caughtUp = () =>
+      waitForGroupToReachEnd(bus, groupId, topics, {
+        deadlineMs: opts.catchUpDeadlineMs,
+        ...(opts.onProgress && { onProgress: opts.onProgress }),
+      });
     await caughtUp();
     const previous = await swapAlias(es, opts.alias, index);
     swapped = true;
@@ -54,6 +59,47 @@ export async function rebuildDiscoveryIndex(
   } finally {
     await indexer.stop();
     if (!swapped)
+      await deleteIndices(es, [index]).catch((err: unknown) =>
+        log.warn({ err, index }, 'could not drop the unfinished index'),
+      );
+    await deleteConsumerGroup(bus, groupId, log);
+  }
+}
+
+/**
+ * Builds the discovery index into a fresh index of its own and leaves the alias alone: for
+ * `replay --verify` (compared with the live index) and point-in-time rebuilds (`until`: only the
+ * records appended up to then), which must never replace what readers see.
+ */
+export async function buildDiscoveryIndexApart(
+  deps: { bus: EventBus; es: Elasticsearch; log: Logger },
+  opts: Omit<ReplayOptions, 'keepOld'> & { until?: number },
+): Promise<string> {
+  const { bus, es, log } = deps;
+  const index = await createFreshIndex(es, opts.alias, opts.definition);
+  const groupId = `${opts.groupPrefix}.rebuild.${index}`;
+  log.info({ index, groupId, until: opts.until }, 'building a discovery index apart from the live one');
+  const indexer = new DiscoveryIndexer(bus, es, {
+    groupId,
+    target: index,
+    requireAlias: false,
+    ...(opts.until !== undefined && { until: opts.until }),
+  });
+  let done = false;
+  try {
+    await indexer.start();
+    await waitForGroupToReachEnd(
+      bus,
+      groupId,
+      INDEXED_TOPICS.map((k) => bus.topicName(k)),
+      { deadlineMs: opts.catchUpDeadlineMs, ...(opts.onProgress && { onProgress: opts.onProgress }) },
+    );
+    await esCall('refresh', () => es.indices.refresh({ index }));
+    done = true;
+    return index;
+  } finally {
+    await indexer.stop();
+    if (!done)
       await deleteIndices(es, [index]).catch((err: unknown) =>
         log.warn({ err, index }, 'could not drop the unfinished index'),
       );

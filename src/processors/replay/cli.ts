@@ -1,93 +1,113 @@
 /**
- * Rebuilds a derived store from the topics and swaps it in:
- *   npm run replay -- discovery [--keep-old]   fresh index, then an atomic alias swap
- *   npm run replay -- chat --into <keyspace>    the chat archive into a fresh keyspace
- *                                               (point CHAT_KEYSPACE at it to switch)
+ * Rebuilds any derived store from the topics (stores are registered in ./stores/index.ts):
+ *
+ *   npm run replay -- list
+ *   npm run replay -- <store> [--into <target>] [--keep-old]   rebuild, then swap it in
+ *   npm run replay -- <store> --verify [--keep]                rebuild apart, compare with the live
+ *                                                              store, print the differences
+ *   npm run replay -- <store> --as-of <time> [--into <target>] the store as it stood at <time>
+ *                                                              (ISO 8601 or epoch ms), apart
+ *
+ * Progress is a bar on a terminal and a plain line every few seconds elsewhere. Exit status: 0
+ * done (and, with --verify, equal), 1 differences found, 2 usage or failure.
  * The stream registry needs no command: every API instance rebuilds it from the topic at start.
  */
 import { parseArgs } from 'node:util';
-import { clusterReady, createElasticsearch } from '../../platform/elasticsearch.ts';
-import { busFromConfig } from '../../platform/infra-config.ts';
-import { createLogger } from '../../platform/logger.ts';
-import { Metrics } from '../../platform/metrics.ts';
-import { discoveryIndex } from '../../sinks/elasticsearch/discovery-index.ts';
-import { loadIndexerConfig } from '../discovery-indexer/config.ts';
-import { rebuildDiscoveryIndex } from '../discovery-indexer/replay.ts';
-import { Cassandra } from '../../platform/cassandra.ts';
-import { loadArchiverConfig } from '../../sinks/chat-archiver/config.ts';
-import { rebuildChatArchive } from '../../sinks/chat-archiver/replay.ts';
+import { changedFields, compareDumps, type Difference } from './compare.ts';
+import { progressView } from './progress.ts';
+import { REPLAY_STORES } from './stores/index.ts';
 
-interface Options {
-  keepOld: boolean;
-  into: string | undefined;
-}
-
-const STORES = {
-  async discovery({ keepOld }: Options): Promise<void> {
-    const cfg = loadIndexerConfig();
-    const log = createLogger('replay', cfg.LOG_LEVEL);
-    const bus = busFromConfig(cfg, 'replay', new Metrics('replay', { defaults: false }), log);
-    const es = createElasticsearch({ url: cfg.ELASTICSEARCH_URL });
-    try {
-      await clusterReady(es, { deadlineMs: 60_000 });
-      const result = await rebuildDiscoveryIndex(
-        { bus, es, log },
-        {
-          alias: cfg.DISCOVERY_ALIAS,
-          definition: discoveryIndex({ shards: cfg.DISCOVERY_SHARDS, replicas: cfg.DISCOVERY_REPLICAS }),
-          groupPrefix: `${cfg.LIVE_TOPIC_PREFIX}${cfg.DISCOVERY_GROUP_ID}`,
-          catchUpDeadlineMs: cfg.DISCOVERY_REBUILD_DEADLINE_MS,
-          keepOld,
-        },
-      );
-      log.info(result, `${cfg.DISCOVERY_ALIAS} now points at the rebuilt index`);
-    } finally {
-      await es.close();
-    }
-  },
-
-  async chat({ into }: Options): Promise<void> {
-    const cfg = loadArchiverConfig();
-    const target = into ?? cfg.CHAT_REPLAY_KEYSPACE;
-    if (!target || target === cfg.CHAT_KEYSPACE) {
-      throw new Error(`give --into <keyspace> other than the live one (${cfg.CHAT_KEYSPACE})`);
-    }
-    const log = createLogger('replay', cfg.LOG_LEVEL);
-    const bus = busFromConfig(cfg, 'replay', new Metrics('replay', { defaults: false }), log);
-    const db = new Cassandra(cfg);
-    try {
-      await db.connect();
-      await rebuildChatArchive(
-        { bus, db, log },
-        {
-          keyspace: target,
-          groupPrefix: `${cfg.LIVE_TOPIC_PREFIX}${cfg.CHAT_ARCHIVER_GROUP_ID}`,
-          limits: {
-            maxRows: cfg.CHAT_ARCHIVER_BATCH_ROWS,
-            maxBytes: cfg.CHAT_ARCHIVER_BATCH_BYTES,
-            ttlSeconds: cfg.CHAT_RETENTION_DAYS * 86_400,
-          },
-          concurrency: cfg.CHAT_ARCHIVER_CONCURRENCY,
-          maxRecords: cfg.CHAT_ARCHIVER_MAX_RECORDS,
-          deadlineMs: cfg.CHAT_REPLAY_DEADLINE_MS,
-          replicationFactor: cfg.CASSANDRA_REPLICATION_FACTOR,
-          localDc: cfg.CASSANDRA_LOCAL_DC,
-        },
-      );
-      log.info({ keyspace: target }, 'chat archive rebuilt');
-    } finally {
-      await db.shutdown();
-    }
-  },
-};
+const USAGE = `usage: npm run replay -- list
+       npm run replay -- <store> [--into <target>] [--keep-old]
+       npm run replay -- <store> --verify [--keep] [--max-diffs N]
+       npm run replay -- <store> --as-of <ISO time | epoch ms> [--into <target>]`;
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { 'keep-old': { type: 'boolean', default: false }, into: { type: 'string' } },
+  options: {
+    'keep-old': { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    verify: { type: 'boolean', default: false },
+    into: { type: 'string' },
+    'as-of': { type: 'string' },
+    'max-diffs': { type: 'string', default: '20' },
+  },
 });
-const name = positionals[0];
-if (!name || !(name in STORES)) {
-  console.error('usage: npm run replay -- discovery [--keep-old] | chat --into <keyspace>');
+
+function fail(message: string): never {
+  console.error(message);
   process.exit(2);
 }
-await STORES[name as keyof typeof STORES]({ keepOld: values['keep-old'] ?? false, into: values.into });
+
+function parseTime(text: string): number {
+  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+  if (!Number.isFinite(ms)) fail(`--as-of: "${text}" is not an ISO 8601 time or epoch milliseconds`);
+  if (ms > Date.now()) fail(`--as-of: ${new Date(ms).toISOString()} is in the future`);
+  return ms;
+}
+
+const LABELS: Record<Difference['kind'], string> = {
+  changed: 'changed',
+  'only-live': 'only in live',
+  'only-rebuilt': 'only in rebuilt',
+};
+
+function describe(d: Difference): string {
+  const fields = d.kind === 'changed' ? `: ${changedFields(d.live, d.rebuilt).join(', ') || 'value'}` : '';
+  return `${LABELS[d.kind].padEnd(15)} ${d.key}${fields}`;
+}
+
+// Plain output for a person: the services' JSON logs only when something goes wrong.
+process.env.LOG_LEVEL ??= 'error';
+
+const name = positionals[0];
+if (name === 'list') {
+  for (const [n, s] of Object.entries(REPLAY_STORES)) console.log(`${n.padEnd(14)} ${s.description}`);
+  process.exit(0);
+}
+const entry = name ? REPLAY_STORES[name] : undefined;
+if (!name || !entry)
+  fail(`${name ? `unknown store "${name}"; ` : ''}stores: ${Object.keys(REPLAY_STORES).join(', ')}\n${USAGE}`);
+if (values.verify && values['as-of']) fail('--verify compares with the live store; it does not take --as-of');
+const asOf = values['as-of'] === undefined ? undefined : parseTime(values['as-of']);
+const maxDiffs = Number(values['max-diffs']);
+
+const store = await entry.open();
+let status = 0;
+try {
+  const label = `replay ${name}${asOf === undefined ? '' : ` as of ${new Date(asOf).toISOString()}`}`;
+  const view = progressView(label, { tty: Boolean(process.stdout.isTTY) });
+  const started = Date.now();
+  const outcome = await store
+    .rebuild({
+      mode: values.verify || asOf !== undefined ? 'apart' : 'swap',
+      ...(values.into !== undefined && { into: values.into }),
+      ...(asOf !== undefined && { asOf }),
+      keepOld: values['keep-old'],
+      onProgress: (p) => view.update(p),
+    })
+    .finally(() => view.stop());
+  console.log(`${label}: rebuilt into ${outcome.target} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  for (const note of outcome.notes) console.log(`  ${note}`);
+
+  if (values.verify) {
+    const live = await store.settledLiveTarget();
+    const diffs = compareDumps(await store.dump(live), await store.dump(outcome.target));
+    if (diffs.length) {
+      status = 1;
+      console.log(`${diffs.length} difference(s) between the live ${live} and the rebuilt ${outcome.target}:`);
+      for (const d of diffs.slice(0, maxDiffs)) console.log(`  ${describe(d)}`);
+      if (diffs.length > maxDiffs) console.log(`  … and ${diffs.length - maxDiffs} more (--max-diffs)`);
+    } else {
+      console.log(`verified: the rebuilt store equals the live ${live}`);
+    }
+    if (values.keep) console.log(`  kept ${outcome.target}`);
+    else await store.drop(outcome.target);
+  }
+} catch (err) {
+  console.error(`replay ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
+  status = 2;
+} finally {
+  await store.close();
+}
+process.exit(status);

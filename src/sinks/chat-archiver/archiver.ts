@@ -20,6 +20,8 @@ export interface ArchiverOptions {
   maxRecords: number;
   limits: BatchLimits;
   onFatal?: (err: Error) => void;
+  /** A point-in-time rebuild: only records appended up to this time (ms). */
+  until?: number;
 }
 
 export class ChatArchiver implements Component {
@@ -44,6 +46,7 @@ export class ChatArchiver implements Component {
         fromBeginning: true,
         maxBatch: this.opts.maxRecords,
         ...(this.opts.onFatal && { onFatal: this.opts.onFatal }),
+        ...(this.opts.until !== undefined && { until: this.opts.until }),
       })
       .on(this.bus.topic('chatMessages'), async (records) => {
         await this.writer.apply(

@@ -1,5 +1,5 @@
 import type { Cassandra } from '../../platform/cassandra.ts';
-import { deleteConsumerGroup, waitForGroupToReachEnd } from '../../platform/consumer-groups.ts';
+import { deleteConsumerGroup, waitForGroupToReachEnd, type GroupProgress } from '../../platform/consumer-groups.ts';
 import type { EventBus } from '../../platform/kafka/bus.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { ChatArchiver } from './archiver.ts';
@@ -24,6 +24,9 @@ export interface RebuildOptions {
   deadlineMs: number;
   replicationFactor: number;
   localDc: string;
+  /** Rebuild the archive as it stood at this time (ms): later records are passed over. */
+  until?: number;
+  onProgress?: (p: GroupProgress) => void;
 }
 
 export async function rebuildChatArchive(
@@ -42,10 +45,14 @@ export async function rebuildChatArchive(
     groupId,
     maxRecords: opts.maxRecords,
     limits: opts.limits,
+    ...(opts.until !== undefined && { until: opts.until }),
   });
   try {
     await archiver.start();
-    await waitForGroupToReachEnd(bus, groupId, [bus.topicName('chatMessages')], { deadlineMs: opts.deadlineMs });
+    await waitForGroupToReachEnd(bus, groupId, [bus.topicName('chatMessages')], {
+      deadlineMs: opts.deadlineMs,
+      ...(opts.onProgress && { onProgress: opts.onProgress }),
+    });
   } finally {
     await archiver.stop();
     await deleteConsumerGroup(bus, groupId, log);

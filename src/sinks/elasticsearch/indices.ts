@@ -65,3 +65,13 @@ export async function deleteIndices(es: Elasticsearch, indices: string[]): Promi
 }
 
 const isAlreadyExists = (err: unknown): boolean => errorType(err) === 'resource_already_exists_exception';
+
+/** Every document of an index by id (scrolled), for comparing a rebuild with the live index. */
+export async function dumpIndex(es: Elasticsearch, index: string): Promise<Map<string, unknown>> {
+  const docs = new Map<string, unknown>();
+  const scroll = es.helpers.scrollSearch<unknown>({ index, size: 5000, sort: ['_doc'], query: { match_all: {} } });
+  for await (const page of scroll) {
+    for (const hit of page.body.hits.hits) docs.set(hit._id!, hit._source);
+  }
+  return docs;
+}
