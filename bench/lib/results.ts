@@ -18,7 +18,8 @@ export interface Metric {
   /** value / peer.value, or null without a peer. */
   ratio: number | null;
   target: string;
-  meetsTarget: boolean;
+  /** null when the issue sets no figure to meet (the number is recorded to track regressions). */
+  meetsTarget: boolean | null;
   notes?: string;
 }
 
@@ -90,7 +91,7 @@ const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 function row(m: Metric): string {
   const peer = m.peer ? `${num(m.peer.value)} (${m.peer.name})` : '—';
   const r = m.ratio === null ? '—' : `${m.ratio.toFixed(2)}×`;
-  return `| ${cell(m.metric)} | ${num(m.value)} ${m.unit} | ${cell(peer)} | ${r} | ${cell(m.target)} | ${m.meetsTarget ? 'yes' : '**no**'} |`;
+  return `| ${cell(m.metric)} | ${num(m.value)} ${m.unit} | ${cell(peer)} | ${r} | ${cell(m.target)} | ${m.meetsTarget === null ? 'n/a' : m.meetsTarget ? 'yes' : '**no**'} |`;
 }
 
 /** Regenerates docs/benchmarks.md from every bench/results/*.json. */
