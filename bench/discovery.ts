@@ -363,7 +363,18 @@ function buildDataSet(n: number): DataSet {
       const viewers = k === COUNTS_PER_LIVE ? final : Math.floor(final * rand());
       peak = Math.max(peak, viewers);
       const at = liveAt + k * 30_000;
-      counts.push({ at, e: { eventId: randomUUID(), occurredAt: at, streamId, viewers, peakViewers: peak } });
+      counts.push({
+        at,
+        e: {
+          eventId: randomUUID(),
+          occurredAt: at,
+          streamId,
+          viewers,
+          peakViewers: peak,
+          qualities: {},
+          bufferingRatio: 0,
+        },
+      });
     }
   }
   lifecycle.sort((a, b) => a.at - b.at);

@@ -7,10 +7,12 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { endpointsOf, launcherConfig } from './launcher/config.ts';
+import { DEBIAN_TOOLS, ensureDebianTools } from './launcher/debian.ts';
 import { Launcher } from './launcher/launcher.ts';
 import { runningPid, startDetached, stopProcess, tail } from './launcher/proc.ts';
 import { allServers } from './launcher/servers/index.ts';
 import { platformServices, type ServiceDef } from './services.ts';
+import { ensureWebBuild } from './web-build.ts';
 import { EventBus } from '../src/platform/kafka/bus.ts';
 import { createLogger } from '../src/platform/logger.ts';
 import { Metrics } from '../src/platform/metrics.ts';
@@ -40,6 +42,8 @@ async function healthy(s: ServiceDef): Promise<boolean> {
 async function up(): Promise<void> {
   if (values.wipe) await down(true);
   await new Launcher(config, allServers, report).up();
+  // Ingest, the media workers, the demo broadcast and the edge cache run Debian's ffmpeg and nginx.
+  ensureDebianTools([DEBIAN_TOOLS.ffmpeg, DEBIAN_TOOLS.ffprobe, DEBIAN_TOOLS.nginx], report);
   const endpoints = endpointsOf(config);
 
   say('creating topics and registering schemas');
@@ -55,6 +59,8 @@ async function up(): Promise<void> {
   );
   await bus.init();
 
+  // The API serves the web page from web/dist.
+  ensureWebBuild(report);
   mkdirSync(servicesDir, { recursive: true });
   const services = platformServices(endpoints);
   for (const s of services) {

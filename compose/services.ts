@@ -34,11 +34,97 @@ export function platformServices(endpoints: Record<string, string>): ServiceDef[
       url: 'ws://127.0.0.1:8090/streams/<id>/chat',
     },
     {
+      name: 'viewer-gateway',
+      entry: 'src/gateways/viewer/main.ts',
+      env: { ...shared, METRICS_PORT: '9430', VIEWER_PORT: '8091' },
+      metricsPort: 9430,
+      url: 'ws://127.0.0.1:8091/streams/<id>/viewers',
+    },
+    {
+      name: 'viewer-counter',
+      entry: 'src/processors/viewer-counter/main.ts',
+      env: { ...shared, METRICS_PORT: '9431' },
+      metricsPort: 9431,
+    },
+    {
+      name: 'follows-sink',
+      entry: 'src/sinks/follows/main.ts',
+      env: { ...shared, METRICS_PORT: '9441' },
+      metricsPort: 9441,
+    },
+    {
+      name: 'notifications-sink',
+      entry: 'src/sinks/notifications/main.ts',
+      env: { ...shared, METRICS_PORT: '9443' },
+      metricsPort: 9443,
+    },
+    {
+      name: 'notifier',
+      entry: 'src/processors/notifier/main.ts',
+      env: { ...shared, METRICS_PORT: '9442' },
+      metricsPort: 9442,
+    },
+    {
+      name: 'push-gateway',
+      entry: 'src/gateways/notifications/main.ts',
+      env: { ...shared, METRICS_PORT: '9440', NOTIFY_PORT: '8092' },
+      metricsPort: 9440,
+      url: 'ws://127.0.0.1:8092/notifications',
+    },
+    {
+      name: 'ingest',
+      entry: 'src/producers/ingest/main.ts',
+      // node-rtsp-rtmp-server's RTMP handshake creates an RC4 cipher: OpenSSL 3 has it only in the legacy provider.
+      env: { ...shared, METRICS_PORT: '9450', INGEST_RTMP_PORT: '1935', NODE_OPTIONS: '--openssl-legacy-provider' },
+      metricsPort: 9450,
+      url: 'rtmp://127.0.0.1:1935/live/<stream key>',
+    },
+    {
+      name: 'media-worker',
+      entry: 'src/media/worker/main.ts',
+      env: { ...shared, METRICS_PORT: '9451' },
+      metricsPort: 9451,
+    },
+    {
+      name: 'packager',
+      entry: 'src/processors/packager/main.ts',
+      env: { ...shared, METRICS_PORT: '9455' },
+      metricsPort: 9455,
+    },
+    {
+      name: 'origin',
+      entry: 'src/gateways/origin/main.ts',
+      env: { ...shared, METRICS_PORT: '9453', ORIGIN_PORT: '8070' },
+      metricsPort: 9453,
+      url: 'http://127.0.0.1:8070/hls/<id>/master.m3u8',
+    },
+    {
+      name: 'edge',
+      entry: 'src/gateways/edge/main.ts',
+      env: { ...shared, METRICS_PORT: '9456', EDGE_PORT: '8088', ORIGIN_PORT: '8070' },
+      metricsPort: 9456,
+      url: 'http://127.0.0.1:8088/hls/<id>/master.m3u8',
+    },
+    {
+      name: 'cdn-prefetcher',
+      entry: 'src/processors/cdn-prefetcher/main.ts',
+      env: { ...shared, METRICS_PORT: '9454', EDGE_URLS: 'http://127.0.0.1:8088' },
+      metricsPort: 9454,
+    },
+    {
       name: 'api',
       entry: 'src/gateways/api/main.ts',
-      env: { ...shared, METRICS_PORT: '9400', API_PORT: '8080' },
+      // Local platform: the web page's sign-in form mints development identities (dev-token.ts).
+      env: { ...shared, METRICS_PORT: '9400', API_PORT: '8080', API_DEV_SIGN_IN: 'true' },
       metricsPort: 9400,
-      url: 'http://127.0.0.1:8080/api/v1',
+      url: 'http://127.0.0.1:8080 (web page; API under /api/v1)',
+    },
+    {
+      // Last: it creates its stream through the API above and publishes to ingest.
+      name: 'demo-broadcast',
+      entry: 'src/media/demo/main.ts',
+      env: { ...shared, METRICS_PORT: '9457', DEMO_API_URL: 'http://127.0.0.1:8080' },
+      metricsPort: 9457,
     },
   ];
 }

@@ -18,8 +18,10 @@ import { readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { endpointsOf, launcherConfig } from '../compose/launcher/config.ts';
+import { DEBIAN_TOOLS, ensureDebianTools } from '../compose/launcher/debian.ts';
 import { Launcher } from '../compose/launcher/launcher.ts';
 import { allServers } from '../compose/launcher/servers/index.ts';
+import { ensureWebBuild } from '../compose/web-build.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -132,6 +134,7 @@ async function main(): Promise<number> {
     for (const [cmd, args] of [
       ['npx', ['tsx', 'schemas/codegen.ts', '--check']],
       ['npx', ['tsc', '--noEmit', '-p', '.']],
+      ['npx', ['tsc', '--noEmit', '-p', 'web']],
       ['npx', ['eslint', '--max-warnings', '0', '.']],
       ['npx', ['prettier', '--check', '--log-level', 'warn', '.']],
     ] as const) {
@@ -151,6 +154,13 @@ async function main(): Promise<number> {
   let env = process.env;
   if (!files.every((f) => f.includes('.unit.'))) {
     step('servers');
+    // The API serves the web page; the browser specs need it built.
+    ensureWebBuild({ info: (m) => console.log(`[web] ${m}`), warn: (m) => console.error(`[web] ${m}`) });
+    // Media specs run real ffmpeg/ffprobe and the edge's nginx: Debian's, installed once per machine.
+    ensureDebianTools([DEBIAN_TOOLS.ffmpeg, DEBIAN_TOOLS.ffprobe, DEBIAN_TOOLS.nginx], {
+      info: (m) => console.log(`[tools] ${m}`),
+      warn: (m) => console.error(`[tools] ${m}`),
+    });
     env = await serverEnv();
     await dropTestTopics(env.KAFKA_BROKERS!);
   }

@@ -329,6 +329,10 @@ export interface ViewerCountChanged {
   viewers: number;
   /** Highest 'viewers' seen for this broadcast. */
   peakViewers: number;
+  /** Of 'viewers', how many are on each rendition (their latest heartbeat's quality; 'unknown' when none was reported). */
+  qualities: Record<string, number>;
+  /** Share of the counted sessions' latest heartbeat intervals spent buffering, 0..1. */
+  bufferingRatio: number;
 }
 
 /** Value of live.viewer.heartbeats, keyed by streamId: one player session's presence signal. */

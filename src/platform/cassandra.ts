@@ -104,7 +104,7 @@ export class Cassandra {
   ): Promise<Row[]> {
     try {
       const rs = await this.client.execute(query, params, { prepare: true, isIdempotent: opts.idempotent ?? false });
-      return rs.rows.map((r) => {
+      return (rs.rows ?? []).map((r) => {
         const out: Row = {};
         for (const k of r.keys()) out[k] = plain(r.get(k));
         return out;

@@ -56,5 +56,7 @@ export const streamEvents = {
     streamId,
     viewers,
     peakViewers,
+    qualities: {},
+    bufferingRatio: 0,
   }),
 };

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { env, loadConfig } from '../../platform/config.ts';
+import { cassandraEnv } from '../../platform/cassandra.ts';
 import { elasticsearchEnv, kafkaEnv } from '../../platform/infra-config.ts';
+import { followsStoreEnv } from '../../sinks/follows/config.ts';
+import { notificationsStoreEnv } from '../../sinks/notifications/config.ts';
 import { discoveryEnv } from '../../sinks/elasticsearch/discovery-index.ts';
 
 /** The API gateway's configuration (and the token CLI's); the only reader of process.env for them. */
@@ -14,6 +17,11 @@ const schema = z.object({
   ...kafkaEnv,
   ...elasticsearchEnv,
   ...discoveryEnv,
+  ...cassandraEnv,
+  ...followsStoreEnv,
+  ...notificationsStoreEnv,
+  /** How long an instance remembers its own follow decisions (refusing a double follow before the graph shows it). */
+  API_FOLLOW_PENDING_MS: env.int(30_000, 0),
   API_HOST: env.str('127.0.0.1'),
   API_PORT: env.port(8080),
   /** Largest request body accepted; larger ones are answered 413 without being read. */
@@ -41,6 +49,14 @@ const schema = z.object({
   CDN_BASE_URL: z.url().default('http://127.0.0.1:8088'),
   /** Chat gateway (<WS_BASE_URL>/streams/<id>/chat). */
   WS_BASE_URL: z.url().default('ws://127.0.0.1:8090'),
+  /** Viewer presence gateway (<VIEWER_WS_BASE_URL>/streams/<id>/viewers), told to the web page. */
+  VIEWER_WS_BASE_URL: z.url().default('ws://127.0.0.1:8091'),
+  /** Notification push gateway (WebSocket /notifications and its ticket route), told to the web page. */
+  NOTIFY_BASE_URL: z.url().default('http://127.0.0.1:8092'),
+  /** The web page's build (web/dist), served at /. */
+  WEB_DIST_DIR: env.str('web/dist'),
+  /** Development identities: POST /api/v1/dev/token mints a token for any name (dev-token.ts). Local use only. */
+  API_DEV_SIGN_IN: env.bool(false),
   METRICS_PORT: env.port(9400),
   METRICS_HOST: env.str('127.0.0.1'),
   LOG_LEVEL: env.logLevel(),

@@ -1,5 +1,6 @@
 import { isRetriable } from '../../platform/errors.ts';
 import type { HttpReply, TransportRejection } from '../../platform/http/server.ts';
+import type { FollowErrorCode } from '../../producers/follows/errors.ts';
 import type { StreamErrorCode } from '../../producers/streams/errors.ts';
 
 /**
@@ -12,6 +13,7 @@ import type { StreamErrorCode } from '../../producers/streams/errors.ts';
  */
 export type ErrorCode =
   | StreamErrorCode
+  | FollowErrorCode
   | TransportRejection
   | 'invalid_request'
   | 'unauthorized'
@@ -22,12 +24,16 @@ export type ErrorCode =
 export const HTTP_STATUS: Record<ErrorCode, number> = {
   invalid_request: 400,
   invalid_json: 400,
+  cannot_follow_self: 400,
   unauthorized: 401,
   not_stream_owner: 403,
   stream_not_found: 404,
   route_not_found: 404,
+  user_not_found: 404,
   stream_ended: 409,
   stream_exists: 409,
+  already_following: 409,
+  not_following: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   internal: 500,

@@ -5,6 +5,8 @@ import type { Logger } from '../../platform/logger.ts';
 import type { Metrics } from '../../platform/metrics.ts';
 import type { Component } from '../../platform/service.ts';
 import { StreamCommands } from '../../producers/streams/stream-commands.ts';
+import { MediaCatalog } from '../../processors/media-catalog/catalog.ts';
+import { MediaCatalogProjection } from '../../processors/media-catalog/projection.ts';
 import { StreamRegistryProjection } from '../../processors/stream-registry/projection.ts';
 import { StreamRegistry } from '../../processors/stream-registry/registry.ts';
 import { DiscoverySearch } from '../../sinks/elasticsearch/discovery-search.ts';
@@ -12,6 +14,9 @@ import { Authenticator, type TokenSettings } from './auth.ts';
 import { errorReply } from './errors.ts';
 import type { Links } from './protocol.ts';
 import { apiRoutes } from './routes.ts';
+import { userApi, type UserApiDeps } from './user-routes.ts';
+import { devTokenRoutes, type DevTokenSettings } from './dev-token.ts';
+import { webRoutes, type WebSettings } from './web.ts';
 
 /**
  * Wires the API gateway from its clients; main.ts and the integration spec both build it here.
@@ -46,6 +51,12 @@ export function apiGateway(deps: {
   settings: ApiSettings;
   log: Logger;
   metrics: Metrics;
+  /** Follows and notifications (user-routes.ts); without it those routes are not served. */
+  users?: Pick<UserApiDeps, 'graph' | 'inbox' | 'pendingMs'>;
+  /** The web page and its config (web.ts); without it nothing is served outside /api. */
+  web?: WebSettings;
+  /** Development sign-in (dev-token.ts); only for local use. */
+  devSignIn?: DevTokenSettings;
   onFatal?: (err: Error) => void;
 }): ApiGateway {
   const { bus, settings: s, log } = deps;
@@ -55,6 +66,12 @@ export function apiGateway(deps: {
     catchUpDeadlineMs: s.registryCatchUpMs,
     ...(deps.onFatal && { onFatal: deps.onFatal }),
   });
+  const media = new MediaCatalog();
+  const mediaProjection = new MediaCatalogProjection(bus, media, {
+    // Unique per instance, like the registry's: the media catalog's group rides on its name.
+    groupId: `${s.registryGroupId}.media`,
+    ...(deps.onFatal && { onFatal: deps.onFatal }),
+  });
   const producer = bus.producer();
   const commands = new StreamCommands({
     registry,
@@ -62,18 +79,27 @@ export function apiGateway(deps: {
     readYourWritesMs: s.readYourWritesMs,
     log,
   });
+  const auth = new Authenticator(deps.signingKey, s.token);
+  const users = deps.users && userApi({ bus, auth, registry, ...deps.users });
   const server = new HttpServer({
     name: 'api',
     host: s.host,
     port: s.port,
     maxBodyBytes: s.maxBodyBytes,
-    routes: apiRoutes({
-      auth: new Authenticator(deps.signingKey, s.token),
-      commands,
-      registry,
-      discovery: new DiscoverySearch(deps.es, s.discoveryAlias),
-      links: s.links,
-    }),
+    routes: [
+      ...apiRoutes({
+        auth,
+        commands,
+        registry,
+        discovery: new DiscoverySearch(deps.es, s.discoveryAlias),
+        media,
+        links: s.links,
+      }),
+      ...(users?.routes ?? []),
+      ...(deps.devSignIn ? devTokenRoutes(deps.devSignIn) : []),
+      // Last: its catch-all serves the page.
+      ...(deps.web ? webRoutes(deps.web) : []),
+    ],
     onError: (err, req) =>
       errorReply(err, s.retryAfterS, (e) =>
         log.error({ err: e, route: req.route, method: req.method }, 'request failed'),
@@ -91,11 +117,13 @@ export function apiGateway(deps: {
         },
         stop: () => producer.disconnect(),
       },
+      ...(users?.components ?? []),
       projection,
+      mediaProjection,
       server,
     ],
     server,
     registry,
-    healthy: () => projection.healthy,
+    healthy: () => projection.healthy && mediaProjection.healthy,
   };
 }

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { Cassandra } from '../../platform/cassandra.ts';
 import { createElasticsearch } from '../../platform/elasticsearch.ts';
 import { busFromConfig } from '../../platform/infra-config.ts';
 import { createLogger } from '../../platform/logger.ts';
@@ -11,6 +12,8 @@ import { Metrics, serveMetrics } from '../../platform/metrics.ts';
 import { fatal, runService } from '../../platform/service.ts';
 import { loadApiConfig } from './config.ts';
 import { apiGateway } from './gateway.ts';
+import { FollowGraph } from '../../sinks/follows/graph.ts';
+import { Inbox } from '../../sinks/notifications/inbox.ts';
 import { loadSigningKey } from './signing-key.ts';
 
 const cfg = loadApiConfig();
@@ -18,15 +21,40 @@ const log = createLogger('api', cfg.LOG_LEVEL);
 const metrics = new Metrics('api');
 const bus = busFromConfig(cfg, 'api', metrics, log);
 const es = createElasticsearch({ url: cfg.ELASTICSEARCH_URL, requestTimeoutMs: 5000 });
+// Follower graph and inbox reads; the follows and notifications sinks create the tables.
+const db = new Cassandra(cfg);
+const signingKey = loadSigningKey(cfg);
 let stopAll: (reason: string) => Promise<void> = async () => undefined;
 
 const api = apiGateway({
   bus,
   es,
-  signingKey: loadSigningKey(cfg),
+  signingKey,
   log,
   metrics,
   onFatal: (err) => fatal(log, stopAll)(err),
+  users: {
+    graph: new FollowGraph(db, cfg.FOLLOWS_KEYSPACE),
+    inbox: new Inbox(db, cfg.NOTIFICATIONS_KEYSPACE, cfg.NOTIFICATIONS_RETENTION_DAYS * 86_400),
+    pendingMs: cfg.API_FOLLOW_PENDING_MS,
+  },
+  web: {
+    distDir: cfg.WEB_DIST_DIR,
+    client: {
+      chatApiBaseUrl: cfg.WS_BASE_URL,
+      viewersWsBaseUrl: cfg.VIEWER_WS_BASE_URL,
+      notificationsBaseUrl: cfg.NOTIFY_BASE_URL,
+      devSignIn: cfg.API_DEV_SIGN_IN,
+    },
+  },
+  ...(cfg.API_DEV_SIGN_IN && {
+    devSignIn: {
+      key: signingKey,
+      token: { issuer: cfg.API_JWT_ISSUER, audience: cfg.API_JWT_AUDIENCE },
+      ttlSeconds: cfg.API_TOKEN_TTL_S,
+      host: cfg.API_HOST,
+    },
+  }),
   settings: {
     host: cfg.API_HOST,
     port: cfg.API_PORT,
@@ -49,6 +77,7 @@ let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
 
 const { stop } = await runService(log, [
   { name: 'elasticsearch-client', start: async () => undefined, stop: () => es.close() },
+  { name: 'cassandra', start: () => db.connect(), stop: () => db.shutdown() },
   ...api.components,
   {
     name: 'metrics',

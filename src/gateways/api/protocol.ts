@@ -1,11 +1,13 @@
 import { z } from 'zod';
-import type { LatencyMode } from '../../../schemas/generated/events.ts';
+import type { LatencyMode, ViewerCountChanged } from '../../../schemas/generated/events.ts';
 import { ValidationError, parseOrReject } from '../../platform/validation.ts';
 import type { StreamDocument } from '../../processors/discovery-indexer/document.ts';
+import type { StreamMedia } from '../../processors/media-catalog/catalog.ts';
 import type { StreamRecord, StreamStatus } from '../../processors/stream-registry/evolve.ts';
 import type { StreamSearch } from '../../sinks/elasticsearch/discovery-query.ts';
 import type { CategoryRank, SearchPage } from '../../sinks/elasticsearch/discovery-search.ts';
 import { decodeCursor, encodeCursor, fingerprintOf } from '../../sinks/elasticsearch/search-cursor.ts';
+import { playbackMedia } from './media.ts';
 
 /**
  * The HTTP API's wire shapes (snake_case JSON, timestamps as ISO 8601 UTC) and query parsing.
@@ -59,28 +61,44 @@ export function streamResponse(s: StreamRecord) {
   };
 }
 
-export function playbackResponse(s: StreamRecord, viewerCount: number, links: Links) {
+export function playbackResponse(
+  s: StreamRecord,
+  viewerCount: number,
+  links: Links,
+  viewers: ViewerCountChanged | undefined = undefined,
+  media: StreamMedia | undefined = undefined,
+) {
+  const m = playbackMedia(s, media, links.cdnBaseUrl);
   return {
     ...streamSummary(s),
     streamer: { user_id: s.streamerId, username: s.streamerName, avatar: null },
     viewer_count: viewerCount,
+    // From the viewer counter's latest count: peak of this broadcast, players per rendition, and
+    // the share of their latest heartbeat intervals spent buffering (0..1).
+    peak_viewer_count: viewers?.peakViewers ?? 0,
+    viewers_by_quality: viewers?.qualities ?? {},
+    buffering_ratio: viewers?.bufferingRatio ?? 0,
     started_at: iso(s.startedAt),
     ended_at: iso(s.endedAt),
-    playback_urls: { hls: `${base(links.cdnBaseUrl)}/hls/${enc(s.streamId)}/master.m3u8`, dash: null },
-    // The rendition ladder arrives with media (RenditionLadder events); empty until then.
-    qualities: [],
-    thumbnail: null,
+    playback_urls: { hls: m.hls, dash: null },
+    // The rendition ladder and thumbnails arrive with media (live.media.segments); empty until then.
+    qualities: m.qualities,
+    thumbnail: m.thumbnail,
     chat_url: s.chatEnabled ? `${base(links.wsBaseUrl)}/streams/${enc(s.streamId)}/chat` : null,
   };
 }
 
-export function searchResponse(page: SearchPage, nextCursor: string | null) {
+export function searchResponse(
+  page: SearchPage,
+  nextCursor: string | null,
+  thumbnailOf: (streamId: string) => string | null = () => null,
+) {
   return {
     streams: page.streams.map((d: StreamDocument) => ({
       stream_id: d.stream_id,
       title: d.title,
       streamer: { user_id: d.streamer_id, username: d.streamer_name, avatar: null },
-      thumbnail: null,
+      thumbnail: thumbnailOf(d.stream_id),
       status: d.status,
       viewer_count: d.viewer_count,
       category: d.category,

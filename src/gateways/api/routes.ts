@@ -2,9 +2,11 @@ import type { HttpReply, Route } from '../../platform/http/server.ts';
 import { StreamError } from '../../producers/streams/errors.ts';
 import type { StreamCommands } from '../../producers/streams/stream-commands.ts';
 import { parseStartRequest, parseUpdateRequest } from '../../producers/streams/validation.ts';
+import type { MediaCatalog } from '../../processors/media-catalog/catalog.ts';
 import type { StreamRegistry } from '../../processors/stream-registry/registry.ts';
 import type { DiscoverySearch } from '../../sinks/elasticsearch/discovery-search.ts';
 import type { Authenticator } from './auth.ts';
+import { thumbnailUrl } from './media.ts';
 import {
   categoriesResponse,
   parseCategoriesQuery,
@@ -26,6 +28,8 @@ export interface RouteDeps {
   commands: StreamCommands;
   registry: StreamRegistry;
   discovery: DiscoverySearch;
+  /** Ladders, thumbnails and VODs (live.media.segments, live.vod.recordings). */
+  media: MediaCatalog;
   links: Links;
 }
 
@@ -67,7 +71,9 @@ export function apiRoutes(d: RouteDeps): Route[] {
         await d.auth.optional(req.headers.authorization);
         const { search, nextCursor } = parseSearchQuery(req.query);
         const page = await d.discovery.search(search);
-        return ok(searchResponse(page, nextCursor(page)));
+        return ok(
+          searchResponse(page, nextCursor(page), (id) => thumbnailUrl(id, d.media.get(id), d.links.cdnBaseUrl)),
+        );
       },
     },
     {
@@ -78,7 +84,9 @@ export function apiRoutes(d: RouteDeps): Route[] {
         const id = req.params.id!;
         const stream = d.registry.get(id);
         if (!stream) throw new StreamError('stream_not_found', `no stream ${id}`);
-        return ok(playbackResponse(stream, d.registry.viewerCount(id), d.links));
+        return ok(
+          playbackResponse(stream, d.registry.viewerCount(id), d.links, d.registry.viewerStats(id), d.media.get(id)),
+        );
       },
     },
     {

@@ -33,6 +33,7 @@ export interface HttpRequest {
 
 export interface HttpReply {
   status: number;
+  /** Sent as JSON, except bytes, which are sent as they are (with their content-type in `headers`). */
   body?: unknown;
   headers?: Record<string, string>;
 }
@@ -154,10 +155,11 @@ export class HttpServer implements Component {
 
     const reply = (r: HttpReply, closeConnection = false) => {
       if (!aborted) {
-        const body = r.body === undefined ? undefined : JSON.stringify(r.body);
+        const bytes = r.body instanceof Uint8Array;
+        const body = r.body === undefined ? undefined : bytes ? (r.body as Uint8Array) : JSON.stringify(r.body);
         res.cork(() => {
           res.writeStatus(`${r.status} ${STATUS_CODES[r.status] ?? ''}`);
-          if (body !== undefined) res.writeHeader('content-type', 'application/json; charset=utf-8');
+          if (body !== undefined && !bytes) res.writeHeader('content-type', 'application/json; charset=utf-8');
           for (const [k, v] of Object.entries(r.headers ?? {})) res.writeHeader(k, v);
           if (body === undefined) res.endWithoutBody(0, closeConnection);
           else res.end(body, closeConnection);

@@ -40,6 +40,8 @@ export interface ConsumerOptions {
   retry?: { initialMs: number; maxMs: number };
   /** How often handled offsets are committed (default 1000 ms); a lag reader sees progress this late. */
   commitIntervalMs?: number;
+  /** Partitions whose batches are handled at once (default 1); each partition's records stay in order. */
+  partitionsConcurrently?: number;
   onFatal?: (err: Error) => void;
   /**
    * Point-in-time rebuilds: records appended after this time (broker timestamp, ms) are passed
@@ -112,6 +114,7 @@ export class EventConsumer {
       eachBatchAutoResolve: false,
       autoCommit: true,
       autoCommitInterval: this.opts.commitIntervalMs ?? 1000,
+      partitionsConsumedConcurrently: this.opts.partitionsConcurrently ?? 1,
       eachBatch: (payload) => this.onBatch(payload),
     });
     this.running = true;
@@ -131,6 +134,15 @@ export class EventConsumer {
    */
   seek(topic: string, partition: number, offset: string): void {
     this.consumer.seek({ topic, partition, offset });
+  }
+
+  /**
+   * The partitions this member holds, after every rebalance (kafkajs GROUP_JOIN), by topic. For
+   * processors whose work is "whatever my partitions own" (media workers), not just records.
+   */
+  onAssignment(listener: (assignment: Record<string, number[]>) => void): this {
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => listener(e.payload.memberAssignment));
+    return this;
   }
 
   /** Test and tooling hook: resolves once the group has been assigned partitions. */

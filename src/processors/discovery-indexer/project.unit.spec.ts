@@ -12,7 +12,15 @@ const lifecycle = (offset: number, occurredAt: number, payload: StreamLifecycleE
 const viewers = (offset: number, count: number, peak: number): IndexedChange => ({
   source: 'viewers',
   offset,
-  event: { eventId: `v${offset}`, occurredAt: 0, streamId: 'stream_1', viewers: count, peakViewers: peak },
+  event: {
+    eventId: `v${offset}`,
+    occurredAt: 0,
+    streamId: 'stream_1',
+    viewers: count,
+    peakViewers: peak,
+    qualities: {},
+    bufferingRatio: 0,
+  },
 });
 const created = lifecycle(3, 1000, {
   type: 'StreamCreated',

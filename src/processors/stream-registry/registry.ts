@@ -12,9 +12,10 @@ import { evolve, type StreamRecord } from './evolve.ts';
 export class StreamRegistry {
   private readonly streams = new Map<string, StreamRecord>();
   private readonly byKeyHash = new Map<string, string>();
-  private readonly viewers = new Map<string, { count: number; offset: number }>();
+  private readonly viewers = new Map<string, { count: ViewerCountChanged; offset: number }>();
   private readonly waiters = new Map<string, () => void>();
   private readonly lifecycleOffsets = new Map<string, number>();
+  private readonly byStreamer = new Map<string, Set<string>>();
 
   get(streamId: string): StreamRecord | undefined {
     return this.streams.get(streamId);
@@ -26,7 +27,17 @@ export class StreamRegistry {
   }
 
   viewerCount(streamId: string): number {
-    return this.viewers.get(streamId)?.count ?? 0;
+    return this.viewers.get(streamId)?.count.viewers ?? 0;
+  }
+
+  /** The latest ViewerCountChanged of a stream (current, peak, per quality, buffering), if any. */
+  viewerStats(streamId: string): ViewerCountChanged | undefined {
+    return this.viewers.get(streamId)?.count;
+  }
+
+  /** Every stream a user has created, in creation order: who is a known streamer, and who is live. */
+  streamsOf(streamerId: string): StreamRecord[] {
+    return [...(this.byStreamer.get(streamerId) ?? [])].map((id) => this.streams.get(id)!);
   }
 
   get size(): number {
@@ -41,6 +52,8 @@ export class StreamRegistry {
       if (next) {
         this.streams.set(event.streamId, next);
         this.byKeyHash.set(next.streamKeyHash, next.streamId);
+        const own = this.byStreamer.get(next.streamerId) ?? new Set<string>();
+        this.byStreamer.set(next.streamerId, own.add(next.streamId));
       }
     }
     this.waiters.get(event.eventId)?.();
@@ -48,7 +61,7 @@ export class StreamRegistry {
 
   applyViewers(event: ViewerCountChanged, offset: number): void {
     const last = this.viewers.get(event.streamId)?.offset ?? -1;
-    if (offset > last) this.viewers.set(event.streamId, { count: event.viewers, offset });
+    if (offset > last) this.viewers.set(event.streamId, { count: event, offset });
   }
 
   /**

@@ -1,0 +1,195 @@
+/**
+ * Transcoding speed: a 1080p30 source to the 1080p/720p/480p ladder with libx264 on this box,
+ * through our worker's path (StreamTranscoder: the plan from ffmpeg-args.ts, fluent-ffmpeg, the
+ * parent-death launcher, playlist polling and an event per segment) against the very same ffmpeg
+ * argument list run by hand (child_process, no wrapper, no polling), alternating, in one run.
+ *
+ *   npm run bench -- transcode [--seconds 20] [--preset veryfast] [--rounds 2]
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEBIAN_TOOLS, ensureDebianTools } from '../compose/launcher/debian.ts';
+import { buildTranscodePlan, planArgs } from '../src/media/ffmpeg-args.ts';
+import { ffmpegLauncher } from '../src/media/ffmpeg.ts';
+import { selectLadder } from '../src/media/ladder.ts';
+import { StreamTranscoder } from '../src/media/transcoder.ts';
+import { createLogger } from '../src/platform/logger.ts';
+import { ratio, writeResult, type Metric } from './lib/results.ts';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '20' },
+    preset: { type: 'string', default: 'veryfast' },
+    rounds: { type: 'string', default: '2' },
+  },
+});
+const seconds = Number(values.seconds);
+const preset = values.preset!;
+const rounds = Number(values.rounds);
+const say = (m: string): void => console.log(`[bench:transcode] ${m}`);
+const tools = ensureDebianTools([DEBIAN_TOOLS.ffmpeg], { info: say, warn: say });
+const work = mkdtempSync(join(tmpdir(), 'bench-transcode-'));
+const source = join(work, 'source-1080p30.mp4');
+const ladder = selectLadder({ width: 1920, height: 1080, frameRate: 30 }, 2000, ['1080p', '720p', '480p']);
+const thumbnail = { everySec: 10, width: 320, height: 180 };
+
+say(`generating a ${seconds} s 1080p30 source (testsrc2 + tone)`);
+const gen = spawnSync(tools.ffmpeg!, [
+  '-hide_banner',
+  '-loglevel',
+  'error',
+  '-y',
+  '-f',
+  'lavfi',
+  '-i',
+  `testsrc2=size=1920x1080:rate=30:duration=${seconds}`,
+  '-f',
+  'lavfi',
+  '-i',
+  `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
+  '-c:v',
+  'libx264',
+  '-preset',
+  'ultrafast',
+  '-qp',
+  '18',
+  '-g',
+  '60',
+  '-c:a',
+  'aac',
+  source,
+]);
+if (gen.status !== 0) throw new Error(`could not generate the source: ${gen.stderr.toString()}`);
+
+async function byHand(round: number): Promise<number> {
+  const streamDir = join(work, `hand-${round}`, 'stream');
+  for (const r of ladder) mkdirSync(join(streamDir, r.name), { recursive: true });
+  mkdirSync(join(streamDir, '.work'), { recursive: true });
+  mkdirSync(join(streamDir, 'thumbs'), { recursive: true });
+  const args = planArgs(
+    buildTranscodePlan({
+      input: source,
+      live: false,
+      hasAudio: true,
+      ladder,
+      segmentDurationMs: 2000,
+      encoder: 'libx264',
+      x264Preset: preset,
+      streamDir,
+      workDir: join(streamDir, '.work'),
+      startNumber: 0,
+      thumbnail: { ...thumbnail, startNumber: 0 },
+      stallTimeoutS: 10,
+      playlistWindow: 10,
+    }),
+  );
+  const t0 = performance.now();
+  const code = await new Promise<number | null>((resolve) => {
+    const p = spawn(tools.ffmpeg!, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    p.once('exit', resolve);
+  });
+  if (code !== 0) throw new Error(`ffmpeg by hand exited ${code}`);
+  return (performance.now() - t0) / 1000;
+}
+
+async function worker(round: number): Promise<{ wallS: number; segments: number }> {
+  let segments = 0;
+  const t = new StreamTranscoder(
+    {
+      streamId: 'stream',
+      input: source,
+      live: false,
+      hasAudio: true,
+      ladder,
+      segmentDurationMs: 2000,
+      encoder: 'libx264',
+      x264Preset: preset,
+      mediaRoot: join(work, `worker-${round}`),
+      thumbnail,
+      stallTimeoutS: 10,
+    },
+    {
+      publish: async (payloads) => void (segments += payloads.filter((p) => p.type === 'SegmentReady').length),
+      ffmpegPath: ffmpegLauncher(tools.ffmpeg),
+      log: createLogger('bench-transcode', 'warn'),
+    },
+  );
+  const t0 = performance.now();
+  await t.start();
+  const exit = await t.exited;
+  if (exit.error) throw new Error(`worker path failed: ${exit.error}`);
+  return { wallS: (performance.now() - t0) / 1000, segments };
+}
+
+const hand: number[] = [];
+const ours: number[] = [];
+let segments = 0;
+for (let i = 0; i < rounds; i++) {
+  // Alternate which goes first, so neither always gets the cooler machine.
+  const order = i % 2 === 0 ? (['hand', 'worker'] as const) : (['worker', 'hand'] as const);
+  for (const which of order) {
+    if (which === 'hand') {
+      hand.push(await byHand(i));
+      say(`round ${i + 1}: by hand ${hand.at(-1)!.toFixed(2)} s wall`);
+    } else {
+      const r = await worker(i);
+      ours.push(r.wallS);
+      segments = r.segments;
+      say(`round ${i + 1}: worker path ${r.wallS.toFixed(2)} s wall, ${r.segments} SegmentReady`);
+    }
+  }
+}
+rmSync(work, { recursive: true, force: true });
+
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+const r2 = (x: number): number => Math.round(x * 100) / 100;
+const rtfOurs = r2(seconds / mean(ours));
+const rtfHand = r2(seconds / mean(hand));
+const overheadPct = r2(((mean(ours) - mean(hand)) / mean(hand)) * 100);
+const extra: Metric[] = [
+  {
+    metric: 'worker path overhead against the same ffmpeg command by hand',
+    value: overheadPct,
+    unit: '% wall time',
+    peer: null,
+    ratio: null,
+    target: '≤ 5%',
+    meetsTarget: overheadPct <= 5,
+    notes: `mean of ${rounds} alternating rounds each; walls ours ${ours.map(r2).join(', ')} s, by hand ${hand.map(r2).join(', ')} s`,
+  },
+  {
+    metric: 'NVENC sessions and speed on a GPU',
+    value: 0,
+    unit: 'not measured',
+    peer: null,
+    ratio: null,
+    target: 'measure when a GPU machine is lent',
+    meetsTarget: null,
+    notes:
+      'no GPU machine was lent to this task: the h264_nvenc path (CUDA decode + scale_cuda + NVENC) is built and unit-tested as an argument list only',
+  },
+];
+const file = writeResult('transcode', {
+  metric: `real-time factor, 1080p30 -> 1080p/720p/480p, libx264 ${preset}, worker path`,
+  value: rtfOurs,
+  unit: '× real time',
+  peer: { name: 'the same ffmpeg argument list run by hand', value: rtfHand },
+  ratio: ratio(rtfOurs, rtfHand),
+  target: '≥ 1.2× real time, overhead ≤ 5%',
+  meetsTarget: rtfOurs >= 1.2 && overheadPct <= 5,
+  notes: [
+    `A ${seconds} s 1920x1080 30 fps testsrc2 source with a 48 kHz tone (generated, H.264 ultrafast qp 18),`,
+    `transcoded to 1080p (6 Mb/s), 720p (3 Mb/s) and 480p (1.5 Mb/s) with libx264 preset ${preset}, AAC audio per rung,`,
+    `2 s HLS/MPEG-TS segments with keyframes forced every 2 s, and a thumbnail every 10 s: one ffmpeg, one decode.`,
+    `Real-time factor = media seconds / wall seconds, from the process start to its exit (the worker path: from`,
+    `StreamTranscoder.start() to its final scan, ${segments} SegmentReady per run, published to a counter rather than Kafka).`,
+    `Read from a file as fast as ffmpeg goes (no -re), so the factor is the headroom a live stream would have.`,
+    `1-minute load average at the end: ${loadavg()[0]!.toFixed(2)} (the box is shared with Kafka, Cassandra and Elasticsearch).`,
+  ].join(' '),
+  command: `npm run bench -- transcode --seconds ${seconds} --preset ${preset} --rounds ${rounds}`,
+  extra,
+});
+say(`worker ${rtfOurs}x, by hand ${rtfHand}x, overhead ${overheadPct}% -> ${file}`);

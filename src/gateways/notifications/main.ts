@@ -1,0 +1,78 @@
+/**
+ * Notifications push gateway: WebSockets at /notifications; every instance reads all of
+ * live.notifications and pushes each to the recipient's sockets here.
+ *   node --import tsx src/gateways/notifications/main.ts
+ * Start order: the feed (pinned at the topic's end), metrics, then the listener. Stop runs back.
+ */
+import { Counter, Gauge } from 'prom-client';
+import { busFromConfig } from '../../platform/infra-config.ts';
+import { createLogger } from '../../platform/logger.ts';
+import { Metrics, serveMetrics } from '../../platform/metrics.ts';
+import { fatal, runService } from '../../platform/service.ts';
+import { Authenticator } from '../api/auth.ts';
+import { loadSigningKey } from '../api/signing-key.ts';
+import { loadPushGatewayConfig } from './config.ts';
+import { NotificationFeed } from './feed.ts';
+import { RecentIds, notificationFrame } from './protocol.ts';
+import { PushTickets, pushTicketKey } from './tickets.ts';
+import { PushTransport } from './transport.ts';
+
+const cfg = loadPushGatewayConfig();
+const log = createLogger('push-gateway', cfg.LOG_LEVEL).child({ instance: cfg.NOTIFY_INSTANCE_ID });
+const metrics = new Metrics('push-gateway');
+const bus = busFromConfig(cfg, `push-gateway-${cfg.NOTIFY_INSTANCE_ID}`, metrics, log);
+const jwtKey = loadSigningKey(cfg);
+let stopAll: (reason: string) => Promise<void> = async () => undefined;
+
+const transport = new PushTransport(
+  new PushTickets(pushTicketKey(jwtKey), cfg.NOTIFY_TICKET_TTL_S),
+  new Authenticator(jwtKey, { issuer: cfg.API_JWT_ISSUER, audience: cfg.API_JWT_AUDIENCE }),
+  {
+    host: cfg.NOTIFY_HOST,
+    port: cfg.NOTIFY_PORT,
+    allowedOrigins: cfg.NOTIFY_ALLOWED_ORIGINS,
+    idleTimeoutSeconds: cfg.NOTIFY_IDLE_TIMEOUT_S,
+    maxBackpressureBytes: cfg.NOTIFY_MAX_BACKPRESSURE_BYTES,
+    maxConnections: cfg.NOTIFY_MAX_CONNECTIONS,
+  },
+  log,
+);
+const pushed = new Counter({
+  name: 'live_push_notifications_total',
+  help: 'Notifications pushed to at least one socket on this instance',
+  registers: [metrics.registry],
+});
+new Gauge({
+  name: 'live_push_connections',
+  help: 'Open push sockets',
+  registers: [metrics.registry],
+  collect() {
+    this.set(transport.connections);
+  },
+});
+const recent = new RecentIds(cfg.NOTIFY_DEDUPE_IDS);
+const feed = new NotificationFeed(
+  bus,
+  (n) => {
+    if (recent.firstTime(n.notificationId) && transport.push(n.recipientId, notificationFrame(n))) pushed.inc();
+  },
+  {
+    groupId: `${cfg.LIVE_TOPIC_PREFIX}push-gateway.${cfg.NOTIFY_INSTANCE_ID}`,
+    onFatal: (err) => fatal(log, stopAll)(err),
+  },
+  log,
+);
+let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
+
+const { stop } = await runService(log, [
+  feed,
+  {
+    name: 'metrics',
+    start: async () => {
+      metricsServer = await serveMetrics(metrics, cfg.METRICS_PORT, cfg.METRICS_HOST, () => ({ ok: feed.healthy }));
+    },
+    stop: async () => void metricsServer?.close(),
+  },
+  transport,
+]);
+stopAll = stop;

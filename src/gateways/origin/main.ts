@@ -1,0 +1,38 @@
+/**
+ * HLS origin process: serves MEDIA_ROOT under /hls/<streamId>/ to the edges.
+ *   npx tsx src/gateways/origin/main.ts
+ */
+import { createLogger } from '../../platform/logger.ts';
+import { Metrics, serveMetrics } from '../../platform/metrics.ts';
+import { runService } from '../../platform/service.ts';
+import { loadOriginConfig } from './config.ts';
+import { OriginServer } from './server.ts';
+
+const cfg = loadOriginConfig();
+const log = createLogger('origin', cfg.LOG_LEVEL);
+const metrics = new Metrics('origin');
+const origin = new OriginServer({
+  host: cfg.ORIGIN_HOST,
+  port: cfg.ORIGIN_PORT,
+  mediaRoot: cfg.MEDIA_ROOT,
+  cache: {
+    masterMaxAgeS: cfg.ORIGIN_MASTER_MAX_AGE_S,
+    playlistMaxAgeS: cfg.ORIGIN_PLAYLIST_MAX_AGE_S,
+    vodMaxAgeS: cfg.ORIGIN_VOD_MAX_AGE_S,
+    thumbnailMaxAgeS: cfg.ORIGIN_THUMBNAIL_MAX_AGE_S,
+  },
+  log,
+  metrics,
+});
+let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
+
+await runService(log, [
+  origin,
+  {
+    name: 'metrics',
+    start: async () => {
+      metricsServer = await serveMetrics(metrics, cfg.METRICS_PORT, cfg.METRICS_HOST);
+    },
+    stop: async () => void metricsServer?.close(),
+  },
+]);

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createLogger } from '../../platform/logger.ts';
+import { Metrics } from '../../platform/metrics.ts';
+import { DEFAULT_CACHE_POLICY } from './paths.ts';
+import { OriginServer } from './server.ts';
+
+/** A request sent exactly as written (fetch would normalise `..` and percent-escapes away). */
+function raw(
+  port: number,
+  path: string,
+  o: { method?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: o.method ?? 'GET', headers: o.headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('HLS origin', () => {
+  let root: string;
+  let origin: OriginServer;
+  const segment = Buffer.alloc(188 * 100, 0x47);
+
+  before(async () => {
+    root = mkdtempSync(join(tmpdir(), 'origin-'));
+    mkdirSync(join(root, 's1', '720p'), { recursive: true });
+    mkdirSync(join(root, 's1', 'thumbs'), { recursive: true });
+    mkdirSync(join(root, 's1', '.packager'), { recursive: true });
+    writeFileSync(join(root, 's1', 'master.m3u8'), '#EXTM3U\n');
+    writeFileSync(join(root, 's1', '720p.m3u8'), '#EXTM3U\n#EXT-X-TARGETDURATION:2\n');
+    writeFileSync(join(root, 's1', '720p', '000000.ts'), segment);
+    writeFileSync(join(root, 's1', 'thumbs', '000001.jpg'), Buffer.from([0xff, 0xd8, 0xff]));
+    writeFileSync(join(root, 's1', '.packager', 'state.json'), '{}');
+    writeFileSync(join(root, 'secret.ts'), 'outside every stream folder');
+    origin = new OriginServer({
+      host: '127.0.0.1',
+      port: 0,
+      mediaRoot: root,
+      cache: DEFAULT_CACHE_POLICY,
+      log: createLogger('origin', 'silent'),
+      metrics: new Metrics('origin', { defaults: false }),
+    });
+    await origin.start();
+  });
+  after(async () => {
+    await origin.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('serves playlists short-lived with an ETag, segments immutable, thumbnails as JPEG, all with CORS', async () => {
+    const playlist = await raw(origin.port, '/hls/s1/720p.m3u8');
+    assert.equal(playlist.status, 200);
+    assert.equal(playlist.headers['content-type'], 'application/vnd.apple.mpegurl');
+    assert.equal(playlist.headers['cache-control'], 'public, max-age=1, must-revalidate');
+    assert.equal(playlist.headers['access-control-allow-origin'], '*');
+    assert.ok(playlist.headers.etag);
+    assert.equal(playlist.headers['last-modified'], undefined);
+
+    const master = await raw(origin.port, '/hls/s1/master.m3u8?player=1');
+    assert.equal(master.headers['cache-control'], 'public, max-age=2, must-revalidate');
+
+    const seg = await raw(origin.port, '/hls/s1/720p/000000.ts');
+    assert.equal(seg.status, 200);
+    assert.equal(seg.headers['content-type'], 'video/mp2t');
+    assert.equal(seg.headers['cache-control'], 'public, max-age=31536000, immutable');
+    assert.equal(seg.headers['accept-ranges'], 'bytes');
+    assert.deepEqual(seg.body, segment);
+
+    const thumb = await raw(origin.port, '/hls/s1/thumbs/000001.jpg');
+    assert.equal(thumb.headers['content-type'], 'image/jpeg');
+    assert.equal(thumb.headers['cache-control'], 'public, max-age=300');
+  });
+
+  it('revalidation: a matching ETag is answered 304 without a body', async () => {
+    const first = await raw(origin.port, '/hls/s1/720p.m3u8');
+    const again = await raw(origin.port, '/hls/s1/720p.m3u8', {
+      headers: { 'if-none-match': String(first.headers.etag) },
+    });
+    assert.equal(again.status, 304);
+    assert.equal(again.body.length, 0);
+    writeFileSync(join(root, 's1', '720p.m3u8'), '#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:1\n');
+    const changed = await raw(origin.port, '/hls/s1/720p.m3u8', {
+      headers: { 'if-none-match': String(first.headers.etag) },
+    });
+    assert.equal(changed.status, 200);
+  });
+
+  it('serves byte ranges', async () => {
+    const part = await raw(origin.port, '/hls/s1/720p/000000.ts', { headers: { range: 'bytes=188-375' } });
+    assert.equal(part.status, 206);
+    assert.equal(part.headers['content-range'], `bytes 188-375/${segment.length}`);
+    assert.deepEqual(part.body, segment.subarray(188, 376));
+    const beyond = await raw(origin.port, '/hls/s1/720p/000000.ts', { headers: { range: 'bytes=999999-' } });
+    assert.equal(beyond.status, 416);
+  });
+
+  it('answers preflights and refuses other methods', async () => {
+    const pre = await raw(origin.port, '/hls/s1/720p/000000.ts', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://player.example', 'access-control-request-headers': 'range' },
+    });
+    assert.equal(pre.status, 204);
+    assert.match(String(pre.headers['access-control-allow-headers']), /Range/);
+    const head = await raw(origin.port, '/hls/s1/720p/000000.ts', { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers['content-length'], String(segment.length));
+    assert.equal((await raw(origin.port, '/hls/s1/720p.m3u8', { method: 'DELETE' })).status, 405);
+  });
+
+  it('no path leaves the stream folders: traversal is 400, anything unknown 404, never cached', async () => {
+    for (const path of [
+      '/hls/s1/../secret.ts',
+      '/hls/s1/%2e%2e/secret.ts',
+      '/hls/s1/%2E%2E%2Fsecret.ts',
+      '/hls/%2e%2e/secret.ts',
+      '/hls/s1/..%5csecret.ts',
+      '/hls/s1/720p%2f000000.ts',
+      '/hls/s1/.packager/state.json',
+    ]) {
+      const r = await raw(origin.port, path);
+      assert.equal(r.status, 400, path);
+      assert.doesNotMatch(r.body.toString(), /outside/, path);
+    }
+    for (const path of ['/secret.ts', '/hls/s1/state.json', '/hls/s1/720p/000009.ts', '/hls/s2/master.m3u8']) {
+      const r = await raw(origin.port, path);
+      assert.equal(r.status, 404, path);
+      assert.equal(r.headers['cache-control'], 'no-store', path);
+    }
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * Which origin URLs exist: `/hls/<streamId>/<file>` and nothing else, matched on the raw path
+ * against an allowlist of names, so no spelling of a path (`..`, `%2e%2e`, `%2f`, backslashes, a
+ * dot file like `.packager/`) can reach outside the stream folders. Pure.
+ */
+export type MediaKind = 'master' | 'playlist' | 'vod' | 'segment' | 'thumbnail';
+
+export type Resolved =
+  { ok: true; kind: MediaKind; streamId: string; file: string } | { ok: false; status: 400 | 404; reason: string };
+
+const NAME = '[A-Za-z0-9_-]{1,128}';
+const MEDIA_PATH = new RegExp(`^/hls/(${NAME})/((?:${NAME}/)?${NAME}(?:\\.vod)?\\.(?:m3u8|ts|jpg))$`);
+
+/** `rawPath` is the request target without its query string, exactly as the client sent it. */
+export function resolveMediaPath(rawPath: string): Resolved {
+  if (/%|\\|\/\.|\/\/|\0/.test(rawPath)) return { ok: false, status: 400, reason: 'malformed path' };
+  const m = MEDIA_PATH.exec(rawPath);
+  if (!m) return { ok: false, status: 404, reason: 'no such media' };
+  const streamId = m[1]!;
+  const file = m[2]!;
+  return { ok: true, kind: kindOf(file), streamId, file };
+}
+
+function kindOf(file: string): MediaKind {
+  if (file.endsWith('.m3u8')) {
+    if (file === 'master.m3u8') return 'master';
+    return file === 'vod.m3u8' || file.endsWith('.vod.m3u8') ? 'vod' : 'playlist';
+  }
+  return file.endsWith('.jpg') ? 'thumbnail' : 'segment';
+}
+
+/**
+ * Cache-Control per kind, after the design's CDN strategy: segments never change once written;
+ * playlists change with every segment and are revalidated (ETag) when their short life ends; a
+ * VOD playlist is final. The live media playlist lives 1 s rather than the design's 4 s: an edge
+ * keeping it 4 s would add up to 4 s to the time before a new segment is seen, against a target
+ * of segment duration + 1 s.
+ */
+export interface CachePolicy {
+  masterMaxAgeS: number;
+  playlistMaxAgeS: number;
+  vodMaxAgeS: number;
+  thumbnailMaxAgeS: number;
+}
+
+export const DEFAULT_CACHE_POLICY: CachePolicy = {
+  masterMaxAgeS: 2,
+  playlistMaxAgeS: 1,
+  vodMaxAgeS: 86_400,
+  thumbnailMaxAgeS: 300,
+};
+
+export function cacheControl(kind: MediaKind, p: CachePolicy): string {
+  switch (kind) {
+    case 'master':
+      return `public, max-age=${p.masterMaxAgeS}, must-revalidate`;
+    case 'playlist':
+      return `public, max-age=${p.playlistMaxAgeS}, must-revalidate`;
+    case 'vod':
+      return `public, max-age=${p.vodMaxAgeS}`;
+    case 'segment':
+      return 'public, max-age=31536000, immutable';
+    case 'thumbnail':
+      return `public, max-age=${p.thumbnailMaxAgeS}`;
+    default: {
+      const _exhaustive: never = kind;
+      return _exhaustive;
+    }
+  }
+}
+
+export const CONTENT_TYPES: Record<MediaKind, string> = {
+  master: 'application/vnd.apple.mpegurl',
+  playlist: 'application/vnd.apple.mpegurl',
+  vod: 'application/vnd.apple.mpegurl',
+  segment: 'video/mp2t',
+  thumbnail: 'image/jpeg',
+};
+
+/** The URL path of a file in a stream's folder, as the origin and every edge serve it. */
+export const mediaUrlPath = (streamId: string, file: string): string => `/hls/${streamId}/${file}`;

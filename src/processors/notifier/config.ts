@@ -1,0 +1,48 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { env, loadConfig } from '../../platform/config.ts';
+import { cassandraEnv } from '../../platform/cassandra.ts';
+import { kafkaEnv } from '../../platform/infra-config.ts';
+import { followsStoreEnv } from '../../sinks/follows/config.ts';
+
+/** The notifier's configuration; the only reader of process.env for it. */
+const schema = z.object({
+  ...kafkaEnv,
+  ...cassandraEnv,
+  ...followsStoreEnv,
+  /** The notifier's own table of large fan-outs in progress. */
+  NOTIFIER_KEYSPACE: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,47}$/)
+    .default('live_notifier'),
+  /** Shared by every notifier instance: they split the lifecycle partitions. */
+  NOTIFIER_GROUP_ID: env.str('notifier'),
+  /** Names this process as the owner of fan-out jobs; unique per process unless set. */
+  NOTIFIER_INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+    .default(() => `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`),
+  /** Followers notified in the lifecycle handler itself; a go-live with more continues in the background. */
+  NOTIFIER_INLINE_MAX: env.int(1000, 1),
+  /** Followers read and published per background page. */
+  NOTIFIER_PAGE_SIZE: env.int(5000, 1),
+  /** A crashed notifier's large fan-outs are taken over this long after its last page. */
+  NOTIFIER_LEASE_MS: env.int(15_000, 500),
+  NOTIFIER_RECOVER_EVERY_MS: env.int(5000, 100),
+  NOTIFIER_CONCURRENCY: env.int(2, 1),
+  /** Background pages wait while the notifications sink is this many records behind (0: never wait). */
+  NOTIFIER_MAX_SINK_LAG: env.int(10_000, 0),
+  /** The notifications sink's group, whose lag paces the background lane. */
+  NOTIFICATIONS_SINK_GROUP_ID: env.str('notifications-sink'),
+  NOTIFIER_MAX_AGE_MS: env.int(3_600_000, 1000),
+  NOTIFIER_CATCHUP_MS: env.int(120_000, 1000),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9442),
+  METRICS_HOST: env.str('127.0.0.1'),
+  LOG_LEVEL: env.logLevel(),
+});
+
+export type NotifierConfig = z.infer<typeof schema>;
+
+export const loadNotifierConfig = (source: NodeJS.ProcessEnv = process.env): NotifierConfig =>
+  loadConfig(schema, source);

@@ -1,0 +1,39 @@
+import { Counter, Gauge, Histogram } from 'prom-client';
+import type { Metrics } from '../../platform/metrics.ts';
+
+/** The viewer counter's own metrics, beside the event-bus ones every service has. */
+export class CounterMetrics {
+  readonly heartbeats: Counter<'outcome'>;
+  readonly published: Counter;
+  readonly streams: Gauge;
+  readonly partitions: Gauge<'phase'>;
+  readonly rebuildSeconds: Histogram;
+
+  constructor(metrics: Metrics) {
+    const registers = [metrics.registry];
+    this.heartbeats = new Counter({
+      name: 'live_viewer_counter_heartbeats_total',
+      help: 'Heartbeats read, by outcome: applied, clamped_future, clamped_late, stale (refused), not_live (refused: the stream ended)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.published = new Counter({
+      name: 'live_viewer_counter_counts_published_total',
+      help: 'ViewerCountChanged events acknowledged by Kafka',
+      registers,
+    });
+    this.streams = new Gauge({ name: 'live_viewer_counter_streams', help: 'Streams with a window here', registers });
+    this.partitions = new Gauge({
+      name: 'live_viewer_counter_partitions',
+      help: 'Owned heartbeat partitions, by phase (seeking, rebuilding, live)',
+      labelNames: ['phase'],
+      registers,
+    });
+    this.rebuildSeconds = new Histogram({
+      name: 'live_viewer_counter_rebuild_seconds',
+      help: 'From an assignment to every owned partition being live again',
+      buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60],
+      registers,
+    });
+  }
+}

@@ -1,0 +1,189 @@
+import { randomUUID } from 'node:crypto';
+import type { Admin } from 'kafkajs';
+import { TransientError } from '../../platform/errors.ts';
+import type { EventBus } from '../../platform/kafka/bus.ts';
+import type { EventConsumer } from '../../platform/kafka/consumer.ts';
+import type { EventProducer } from '../../platform/kafka/producer.ts';
+import type { Logger } from '../../platform/logger.ts';
+import type { Component } from '../../platform/service.ts';
+import { ViewerCounter, type CounterConfig, type CounterFacts } from './counter.ts';
+import type { CounterMetrics } from './metrics.ts';
+
+/**
+ * The viewer counter's Kafka shell: live.viewer.heartbeats in (one consumer group shared by every
+ * instance, so a stream's heartbeats all reach one of them), live.viewer.counts out.
+ *
+ * On every assignment it moves each owned partition back to the first heartbeat at or after
+ * `now - window - margin` (offsets by timestamp), or to the group's committed offset when that is
+ * older (a counter that was down longer still reads what it missed), and re-reads from there
+ * without publishing until it passes the record that was last at assignment. Offsets are still
+ * committed as records are folded, but nothing depends on them: the window always comes from the
+ * topic.
+ */
+export interface CounterProcessorOptions {
+  groupId: string;
+  counter: CounterConfig;
+  rebuildMarginMs: number;
+  tickMs: number;
+  onFatal?: (err: Error) => void;
+}
+
+const HEARTBEATS = 'viewerHeartbeats';
+
+export class ViewerCounterProcessor implements Component {
+  readonly name = 'viewer-counter';
+  readonly counter: ViewerCounter;
+  private consumer: EventConsumer | undefined;
+  private producer: EventProducer | undefined;
+  private admin: Admin | undefined;
+  private generation = 0;
+  private partitionsOwned: number[] = [];
+  private assignedAt = 0;
+  private ticker: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    private readonly bus: EventBus,
+    facts: CounterFacts,
+    private readonly opts: CounterProcessorOptions,
+    private readonly log: Logger,
+    private readonly metrics: CounterMetrics,
+  ) {
+    this.counter = new ViewerCounter(opts.counter, facts, randomUUID);
+  }
+
+  get healthy(): boolean {
+    return this.consumer?.healthy ?? false;
+  }
+
+  async start(): Promise<void> {
+    await this.bus.init([HEARTBEATS, 'viewerCounts']);
+    this.admin = this.bus.kafka.admin();
+    await this.admin.connect();
+    this.producer = this.bus.producer();
+    await this.producer.connect();
+    const topic = this.bus.topic(HEARTBEATS);
+    this.consumer = this.bus
+      .consumer({
+        groupId: this.opts.groupId,
+        maxBatch: 5000,
+        retry: { initialMs: 50, maxMs: 1000 },
+        onAssigned: (assignment) => this.assigned(assignment[topic.name] ?? []),
+        ...(this.opts.onFatal && { onFatal: this.opts.onFatal }),
+      })
+      .on(topic, async (records) => {
+        const outcomes = new Map<string, number>();
+        for (const r of records) {
+          // Thrown before anything is folded: the batch is stale once the seek lands, and is dropped.
+          if (!this.counter.ready(r.partition)) throw new TransientError('partition is moving to its window start');
+          const o = this.counter.apply(r.partition, Number(r.offset), r.event, r.timestamp);
+          outcomes.set(o, (outcomes.get(o) ?? 0) + 1);
+        }
+        for (const [outcome, n] of outcomes) this.metrics.heartbeats.inc({ outcome }, n);
+      });
+    await this.consumer.start();
+    this.ticker = setInterval(() => {
+      this.ticking = this.ticking.then(() => this.tick());
+    }, this.opts.tickMs);
+  }
+
+  /** Consumer first (it commits what it folded), then a publish in flight, then the producer. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.ticker);
+    await this.consumer?.stop();
+    await this.ticking;
+    await this.producer?.disconnect();
+    await this.admin?.disconnect();
+  }
+
+  /** Test hook: resolves once every owned partition is live (rebuilt). */
+  async whenLive(deadlineMs: number): Promise<void> {
+    const until = Date.now() + deadlineMs;
+    while (!this.allLive()) {
+      if (Date.now() > until) throw new Error('viewer counter partitions did not turn live');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  private allLive(): boolean {
+    return this.partitionsOwned.length > 0 && this.partitionsOwned.every((p) => this.counter.phaseOf(p) === 'live');
+  }
+
+  private assigned(partitions: number[]): void {
+    const generation = ++this.generation;
+    this.assignedAt = Date.now();
+    this.partitionsOwned = partitions;
+    this.counter.assign(partitions);
+    this.log.info({ partitions }, 'heartbeat partitions assigned; rebuilding their windows');
+    void this.seekToWindow(generation, partitions);
+  }
+
+  private async seekToWindow(generation: number, partitions: number[]): Promise<void> {
+    const topic = this.bus.topicName(HEARTBEATS);
+    for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
+      if (generation !== this.generation || this.stopped) return;
+      try {
+        const admin = this.admin!;
+        const fromTime = Date.now() - this.opts.counter.windowMs - this.opts.rebuildMarginMs;
+        const [byTime, ends, committed] = await Promise.all([
+          admin.fetchTopicOffsetsByTimestamp(topic, fromTime),
+          admin.fetchTopicOffsets(topic),
+          admin.fetchOffsets({ groupId: this.opts.groupId, topics: [topic] }),
+        ]);
+        if (generation !== this.generation) return;
+        const committedOf = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
+        const plan = partitions.map((partition) => {
+          const end = ends.find((e) => e.partition === partition)!;
+          const high = Number(end.high);
+          const low = Number(end.low);
+          const at = Number(byTime.find((b) => b.partition === partition)?.offset ?? high);
+          const done = committedOf.get(partition) ?? -1;
+          const target = Math.max(low, done >= 0 && done < at ? done : at < 0 ? high : at);
+          return { partition, target, lastOffset: high - 1 };
+        });
+        // Seek first: from this synchronous step on, a batch in hand for these partitions is stale.
+        for (const p of plan) this.consumer!.seek(topic, p.partition, String(p.target));
+        for (const p of plan) this.counter.rebuildFrom(p.partition, fromTime, p.lastOffset, p.target);
+        this.log.info({ plan, fromTime }, 'heartbeat partitions moved to their window start');
+        void this.observeRebuild(generation);
+        return;
+      } catch (err) {
+        this.log.warn({ err, retryInMs: delay }, 'could not find where the windows start; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  private async observeRebuild(generation: number): Promise<void> {
+    while (generation === this.generation && !this.stopped && !this.allLive()) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (generation !== this.generation || this.stopped) return;
+    const seconds = (Date.now() - this.assignedAt) / 1000;
+    this.metrics.rebuildSeconds.observe(seconds);
+    this.log.info({ seconds }, 'viewer windows rebuilt; publishing counts');
+  }
+
+  private async tick(): Promise<void> {
+    const phases = { seeking: 0, rebuilding: 0, live: 0 };
+    for (const p of this.partitionsOwned) {
+      const phase = this.counter.phaseOf(p);
+      if (phase) phases[phase]++;
+    }
+    for (const [phase, n] of Object.entries(phases)) this.metrics.partitions.set({ phase }, n);
+    this.metrics.streams.set(this.counter.streamCount);
+    const now = Date.now();
+    const due = this.counter.due(now);
+    if (!due.length) return;
+    try {
+      await this.producer!.publish(this.bus.topic('viewerCounts'), due);
+      this.counter.published(due, now);
+      this.metrics.published.inc(due.length);
+    } catch (err) {
+      this.counter.unsent(due);
+      this.log.warn({ err, streams: due.length }, 'could not publish viewer counts; retrying next tick');
+    }
+  }
+}

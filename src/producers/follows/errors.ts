@@ -1,0 +1,15 @@
+/**
+ * Why a follow command was refused. Domain code names the reason; the API's error table maps it
+ * to an HTTP status.
+ */
+export type FollowErrorCode = 'cannot_follow_self' | 'user_not_found' | 'already_following' | 'not_following';
+
+export class FollowError extends Error {
+  constructor(
+    readonly code: FollowErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'FollowError';
+  }
+}

@@ -1,0 +1,38 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { env, loadConfig } from '../../platform/config.ts';
+import { kafkaEnv } from '../../platform/infra-config.ts';
+
+/** 0 picks a free port (tests); the chosen one is logged. */
+const port = (def: number) => z.coerce.number().int().min(0).max(65535).default(def);
+
+/** RTMP ingest's configuration; the only reader of process.env for it. */
+const schema = z.object({
+  ...kafkaEnv,
+  INGEST_RTMP_HOST: env.str('0.0.0.0'),
+  INGEST_RTMP_PORT: port(1935),
+  /** Base of the internal pull URL put in StreamWentLive: `<base>/<streamId>`; no secret in it. */
+  INGEST_PULL_BASE_URL: z
+    .string()
+    .regex(/^rtmp:\/\//)
+    .optional(),
+  /** Peers allowed to pull (play) an ingested stream: media workers. Exact addresses. */
+  INGEST_PULL_ALLOW: env.list('127.0.0.1,::1,::ffff:127.0.0.1'),
+  /** Identifies this instance in StreamWentLive.ingestNode. */
+  INGEST_NODE_ID: env.str(`ingest-${hostname()}`),
+  /** A live publisher sending nothing for this long is cut off and its stream ended (INGEST_TIMEOUT). */
+  INGEST_MEDIA_TIMEOUT_MS: env.int(10_000, 500),
+  /** Connections that never publish are closed after this long. */
+  INGEST_IDLE_SESSION_TIMEOUT_MS: env.int(30_000, 1000),
+  /** Bound on probing the source's resolution, frame rate and codecs. */
+  INGEST_PROBE_TIMEOUT_S: env.int(8, 1),
+  /** How long start-up may take to load the stream registry from the topic. */
+  INGEST_REGISTRY_CATCHUP_MS: env.int(120_000, 1000),
+  METRICS_PORT: port(9450),
+  METRICS_HOST: env.str('127.0.0.1'),
+  LOG_LEVEL: env.logLevel(),
+});
+
+export type IngestConfig = z.infer<typeof schema>;
+
+export const loadIngestConfig = (source: NodeJS.ProcessEnv = process.env): IngestConfig => loadConfig(schema, source);

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { StreamLifecycleEvent } from '../../../schemas/generated/events.ts';
+import { testBus } from '../../../tests/support/bus.ts';
+import { endpoints } from '../../../tests/support/endpoints.ts';
+import { collect, publishTestPattern } from '../../../tests/support/media.ts';
+import { ServiceProcess } from '../../../tests/support/process.ts';
+import { streamEvents } from '../../../tests/support/stream-events.ts';
+import { waitFor } from '../../../tests/support/wait.ts';
+import type { EventBus } from '../../platform/kafka/bus.ts';
+import type { EventProducer } from '../../platform/kafka/producer.ts';
+
+describe('RTMP ingest against real Kafka and a real ffmpeg publisher', () => {
+  let bus: EventBus;
+  let producer: EventProducer;
+  let ingest: ServiceProcess;
+  let port: number;
+  let lifecycle: Awaited<ReturnType<typeof collect<'streamLifecycle'>>>;
+  const key = `live_${randomBytes(32).toString('base64url')}`;
+  const streamId = `stream_${randomBytes(6).toString('hex')}`;
+  const url = (k: string) => `rtmp://127.0.0.1:${port}/live/${k}`;
+  const of = (type: string) => (e: StreamLifecycleEvent) => e.streamId === streamId && e.payload.type === type;
+
+  before(async () => {
+    bus = testBus('ingest');
+    await bus.init(['streamLifecycle']);
+    producer = bus.producer();
+    await producer.connect();
+    await producer.publish(bus.topic('streamLifecycle'), [
+      streamEvents.created(streamId, { streamKeyHash: createHash('sha256').update(key).digest('hex') }),
+    ]);
+    lifecycle = await collect(bus, 'streamLifecycle');
+    const e = endpoints();
+    ingest = new ServiceProcess('ingest', 'src/producers/ingest/main.ts', {
+      KAFKA_BROKERS: e.kafkaBrokers.join(','),
+      SCHEMA_REGISTRY_URL: e.registryUrl,
+      LIVE_TOPIC_PREFIX: bus.config.topicPrefix,
+      INGEST_RTMP_HOST: '127.0.0.1',
+      INGEST_RTMP_PORT: '0',
+      METRICS_PORT: '0',
+      INGEST_NODE_ID: 'ingest-spec',
+      NODE_OPTIONS: '--openssl-legacy-provider',
+      LOG_LEVEL: 'info',
+    });
+    port = (await ingest.waitForLog('rtmp listening', (l) => l.msg === 'rtmp listening', 90_000)).port as number;
+  });
+
+  after(async () => {
+    await ingest?.kill('SIGTERM');
+    await lifecycle?.stop();
+    await producer?.disconnect();
+  });
+
+  it('refuses an unknown key and closes the connection', async () => {
+    const wrong = publishTestPattern(url('live_not-a-real-key'), { seconds: 30 });
+    const code = await wrong.exited;
+    assert.notEqual(code, 0, 'ffmpeg must fail to publish with a wrong key');
+    await ingest.waitForLog('refusal', (l) => l.msg === 'publish refused' && l.reason === 'unknown_key');
+  });
+
+  it('survives garbage on the RTMP port', async () => {
+    for (const size of [10, 1537, 8192]) {
+      await new Promise<void>((resolve) => {
+        const s = connect(port, '127.0.0.1', () => s.end(randomBytes(size)));
+        s.on('error', () => resolve());
+        s.on('close', () => resolve());
+        s.resume();
+      });
+    }
+    assert.ok(ingest.running, `ingest crashed:\n${ingest.tail()}`);
+  });
+
+  it('a good key goes live with the source details, and a vanished publisher ends the stream', async () => {
+    const pub = publishTestPattern(url(key), { size: '320x240', fps: 15 });
+    const live = await waitFor('StreamWentLive', () => lifecycle.events.find(of('StreamWentLive')), 60_000);
+    assert.equal(live.payload.type, 'StreamWentLive');
+    if (live.payload.type !== 'StreamWentLive') return;
+    assert.equal(live.payload.width, 320);
+    assert.equal(live.payload.height, 240);
+    assert.equal(live.payload.frameRate, 15);
+    assert.equal(live.payload.videoCodec, 'h264');
+    assert.equal(live.payload.audioCodec, 'aac');
+    assert.equal(live.payload.ingestNode, 'ingest-spec');
+    assert.equal(live.payload.sourceUrl, `rtmp://127.0.0.1:${port}/live/${streamId}`);
+    assert.ok(!JSON.stringify(live).includes(key), 'the stream key must never reach an event');
+    // The publisher disappears without a goodbye (no FCUnpublish, no EOS).
+    pub.proc.kill('SIGKILL');
+    const ended = await waitFor('StreamEnded', () => lifecycle.events.find(of('StreamEnded')), 60_000);
+    assert.deepEqual(ended.payload, { type: 'StreamEnded', reason: 'PUBLISHER_DISCONNECTED', endedBy: null });
+    assert.ok(ingest.running);
+  });
+
+  it('refuses the key of an ended stream', async () => {
+    await waitFor('registry sees the end', () =>
+      ingest.logs.some((l) => l.msg === 'stream ended' && l.streamId === streamId),
+    );
+    const again = publishTestPattern(url(key), { seconds: 30 });
+    assert.notEqual(await again.exited, 0);
+    await ingest.waitForLog('refusal', (l) => l.msg === 'publish refused' && l.reason === 'stream_ended');
+  });
+});

@@ -1,0 +1,239 @@
+import { randomUUID } from 'node:crypto';
+import { Counter, Gauge } from 'prom-client';
+import type { EndReason, StreamLifecycleEvent } from '../../../schemas/generated/events.ts';
+import type { ProbedSource } from '../../media/ffmpeg.ts';
+import { KeyedLock } from '../../platform/keyed-lock.ts';
+import type { Logger } from '../../platform/logger.ts';
+import type { Metrics } from '../../platform/metrics.ts';
+import type { StreamRecord } from '../../processors/stream-registry/evolve.ts';
+import { checkStreamKey } from './key-check.ts';
+import type { PublishDecision } from './rtmp-server.ts';
+
+/**
+ * RTMP ingest's domain: which publisher may publish, and the lifecycle events its connection
+ * implies. Transport-free (the RTMP server calls in; events go out through `publish`).
+ *
+ *   publish accepted -> first media -> probe the source (ffprobe on the internal pull URL)
+ *     -> StreamWentLive{sourceUrl, ingestNode, width, height, frameRate, codecs}
+ *   socket closed                          -> StreamEnded(PUBLISHER_DISCONNECTED)
+ *   no media for `mediaTimeoutMs`          -> connection cut, StreamEnded(INGEST_TIMEOUT)
+ *   the stream was ended elsewhere (API)   -> connection cut, no event (it is already ended)
+ * Events of one stream are serialised, so StreamEnded never overtakes its StreamWentLive; a
+ * publisher that leaves before the probe finishes never went live and emits nothing.
+ */
+export interface IngestDeps {
+  lookupByKeyHash: (hash: string) => StreamRecord | undefined;
+  streamStatus: (streamId: string) => StreamRecord['status'] | undefined;
+  publish: (events: StreamLifecycleEvent[]) => Promise<void>;
+  probe: (url: string) => Promise<ProbedSource>;
+  disconnect: (sessionId: string) => void;
+  /** Called once a stream's publisher is gone, so its players learn the stream is over. */
+  streamGone: (streamId: string) => void;
+  pullUrl: (streamId: string) => string;
+  ingestNode: string;
+  mediaTimeoutMs: number;
+  log: Logger;
+  metrics: Metrics;
+  clock?: () => number;
+}
+
+interface Session {
+  sessionId: string;
+  streamId: string;
+  acceptedAt: number;
+  firstMediaAt: number | null;
+  lastMediaAt: number;
+  /** Frame rate the publisher's encoder declared (onMetaData), preferred over a probe's estimate. */
+  declaredFrameRate: number | null;
+  wentLive: boolean;
+  closed: boolean;
+  /** Set once StreamEnded is decided, so a later close does not end it twice. */
+  ending: EndReason | null;
+}
+
+export class Ingest {
+  private readonly sessions = new Map<string, Session>();
+  private readonly byStream = new Map<string, string>();
+  private readonly lock = new KeyedLock();
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly now: () => number;
+  private readonly m: {
+    publishers: Gauge;
+    refused: Counter<'reason'>;
+    live: Counter;
+    ended: Counter<'reason'>;
+  };
+
+  constructor(private readonly deps: IngestDeps) {
+    this.now = deps.clock ?? Date.now;
+    const registers = [deps.metrics.registry];
+    this.m = {
+      publishers: new Gauge({ name: 'live_ingest_publishers', help: 'Accepted RTMP publishers connected', registers }),
+      refused: new Counter({
+        name: 'live_ingest_refused_total',
+        help: 'RTMP publishes refused, by reason',
+        labelNames: ['reason'],
+        registers,
+      }),
+      live: new Counter({ name: 'live_ingest_went_live_total', help: 'StreamWentLive events emitted', registers }),
+      ended: new Counter({
+        name: 'live_ingest_ended_total',
+        help: 'StreamEnded events emitted, by reason',
+        labelNames: ['reason'],
+        registers,
+      }),
+    };
+  }
+
+  authorizePublish(sessionId: string, key: string, remoteAddress: string): PublishDecision {
+    const check = checkStreamKey(key, this.deps.lookupByKeyHash, (id) => this.byStream.has(id));
+    if (!check.ok) {
+      this.m.refused.inc({ reason: check.reason });
+      this.deps.log.warn({ sessionId, remoteAddress, reason: check.reason }, 'publish refused');
+      return { accept: false, reason: check.reason };
+    }
+    const streamId = check.stream.streamId;
+    const now = this.now();
+    this.sessions.set(sessionId, {
+      sessionId,
+      streamId,
+      acceptedAt: now,
+      firstMediaAt: null,
+      lastMediaAt: now,
+      declaredFrameRate: null,
+      wentLive: false,
+      closed: false,
+      ending: null,
+    });
+    this.byStream.set(streamId, sessionId);
+    this.m.publishers.set(this.byStream.size);
+    this.deps.log.info(
+      { sessionId, streamId, remoteAddress, takeover: check.stream.status === 'live' },
+      'publish accepted',
+    );
+    return { accept: true, streamId };
+  }
+
+  isPublishing(streamId: string): boolean {
+    return this.byStream.has(streamId);
+  }
+
+  onMetadata(sessionId: string, metadata: Record<string, unknown>): void {
+    const s = this.sessions.get(sessionId);
+    const fps = Number(metadata.framerate ?? metadata.videoframerate);
+    if (s && Number.isFinite(fps) && fps > 0 && fps <= 240) s.declaredFrameRate = Math.round(fps * 1000) / 1000;
+  }
+
+  onMedia(sessionId: string): void {
+    const s = this.sessions.get(sessionId);
+    if (!s) return;
+    s.lastMediaAt = this.now();
+    if (s.firstMediaAt !== null) return;
+    s.firstMediaAt = s.lastMediaAt;
+    this.track(
+      this.lock
+        .run(s.streamId, () => this.goLive(s))
+        .catch((err: unknown) => {
+          this.deps.log.error(
+            { err, streamId: s.streamId },
+            'could not announce StreamWentLive; closing the publisher',
+          );
+          this.deps.disconnect(s.sessionId);
+        }),
+    );
+  }
+
+  onClose(sessionId: string): void {
+    const s = this.sessions.get(sessionId);
+    if (!s) return;
+    s.closed = true;
+    this.sessions.delete(sessionId);
+    if (this.byStream.get(s.streamId) === sessionId) this.byStream.delete(s.streamId);
+    this.m.publishers.set(this.byStream.size);
+    this.deps.streamGone(s.streamId);
+    this.deps.log.info({ sessionId, streamId: s.streamId }, 'publisher disconnected');
+    this.end(s, 'PUBLISHER_DISCONNECTED');
+  }
+
+  /** Periodic: cut stalled publishers and those whose stream was ended elsewhere. */
+  sweep(): void {
+    const now = this.now();
+    for (const s of this.sessions.values()) {
+      if (this.deps.streamStatus(s.streamId) === 'ended' && s.wentLive && s.ending === null) {
+        this.deps.log.info({ streamId: s.streamId }, 'stream ended elsewhere; closing its publisher');
+        s.ending = 'UNKNOWN';
+        this.deps.disconnect(s.sessionId);
+      } else if (now - s.lastMediaAt > this.deps.mediaTimeoutMs && s.ending === null) {
+        this.deps.log.warn(
+          { streamId: s.streamId, silentMs: now - s.lastMediaAt },
+          'publisher sent no media; cutting it off',
+        );
+        this.end(s, 'INGEST_TIMEOUT');
+        this.deps.disconnect(s.sessionId);
+      }
+    }
+  }
+
+  /** Resolves once every event decided so far is published (shutdown: after the sockets closed). */
+  async drain(): Promise<void> {
+    while (this.pending.size) await Promise.all(this.pending);
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
+  private async goLive(s: Session): Promise<void> {
+    const sourceUrl = this.deps.pullUrl(s.streamId);
+    let source: ProbedSource = { width: null, height: null, frameRate: null, videoCodec: null, audioCodec: null };
+    try {
+      source = await this.deps.probe(sourceUrl);
+    } catch (err) {
+      // Still live: the worker probes for itself when the event carries no source details.
+      this.deps.log.warn({ err, streamId: s.streamId }, 'source probe failed');
+    }
+    if (s.declaredFrameRate !== null && source.videoCodec !== null) source.frameRate = s.declaredFrameRate;
+    if (s.closed || s.ending !== null) return;
+    await this.deps.publish([
+      {
+        eventId: randomUUID(),
+        occurredAt: this.now(),
+        streamId: s.streamId,
+        payload: {
+          type: 'StreamWentLive',
+          startedAt: s.firstMediaAt!,
+          sourceUrl,
+          ingestNode: this.deps.ingestNode,
+          ...source,
+        },
+      },
+    ]);
+    s.wentLive = true;
+    this.m.live.inc();
+    this.deps.log.info({ streamId: s.streamId, sourceUrl, ...source }, 'stream went live');
+  }
+
+  private end(s: Session, reason: EndReason): void {
+    if (s.ending !== null && reason === 'PUBLISHER_DISCONNECTED') return;
+    s.ending ??= reason;
+    const why = s.ending;
+    const done = this.lock
+      .run(s.streamId, async () => {
+        if (!s.wentLive || why === 'UNKNOWN') return;
+        if (this.deps.streamStatus(s.streamId) === 'ended') return;
+        await this.deps.publish([
+          {
+            eventId: randomUUID(),
+            occurredAt: this.now(),
+            streamId: s.streamId,
+            payload: { type: 'StreamEnded', reason: why, endedBy: null },
+          },
+        ]);
+        this.m.ended.inc({ reason: why });
+        this.deps.log.info({ streamId: s.streamId, reason: why }, 'stream ended');
+      })
+      .catch((err: unknown) => this.deps.log.error({ err, streamId: s.streamId }, 'could not announce StreamEnded'));
+    this.track(done);
+  }
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { env, loadConfig } from '../../platform/config.ts';
+import { cassandraEnv } from '../../platform/cassandra.ts';
+import { kafkaEnv } from '../../platform/infra-config.ts';
+
+/** Where notifications live and for how long; the API reads the same settings. */
+export const notificationsStoreEnv = {
+  NOTIFICATIONS_KEYSPACE: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,47}$/, 'a Cassandra keyspace name (lower case, digits, _)')
+    .default('live_notifications'),
+  NOTIFICATIONS_RETENTION_DAYS: env.int(30, 1),
+};
+
+/** The notifications sink's (and its replay's) configuration; the only reader of process.env for them. */
+const schema = z.object({
+  ...kafkaEnv,
+  ...cassandraEnv,
+  ...notificationsStoreEnv,
+  /** Shared by every notifications-sink instance; the notifier paces large fan-outs by this group's lag. */
+  NOTIFICATIONS_SINK_GROUP_ID: env.str('notifications-sink'),
+  /** Records handed to one write round, at most. */
+  NOTIFICATIONS_SINK_MAX_RECORDS: env.int(2000, 1),
+  /** Inserts in flight at once. */
+  NOTIFICATIONS_SINK_CONCURRENCY: env.int(128, 1),
+  /** Committed often, so the notifier's lag reading is current. */
+  NOTIFICATIONS_SINK_COMMIT_MS: env.int(200, 50),
+  /** Partitions written at once (each keeps its order). */
+  NOTIFICATIONS_SINK_PARTITIONS_AT_ONCE: env.int(3, 1),
+  NOTIFICATIONS_REPLAY_DEADLINE_MS: env.int(30 * 60_000, 1000),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9443),
+  METRICS_HOST: env.str('127.0.0.1'),
+  LOG_LEVEL: env.logLevel(),
+});
+
+export type NotificationsSinkConfig = z.infer<typeof schema>;
+
+export const loadNotificationsSinkConfig = (source: NodeJS.ProcessEnv = process.env): NotificationsSinkConfig =>
+  loadConfig(schema, source);

@@ -1,0 +1,29 @@
+import { chromium, type Browser } from 'playwright-core';
+import { DEBIAN_TOOLS, ensureDebianTools } from '../../compose/launcher/debian.ts';
+
+/**
+ * Headless Chromium from Debian's package (installed on first use), driven by playwright-core:
+ * no browser download. Playwright gives each launch a fresh temporary profile; each
+ * `newContext()` is a separate browser identity (its own storage), as a second person would be.
+ * The flags keep Chromium from calling home, which a closed network answers with refusals.
+ */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  // Muted video may start without a gesture; the tests read video time, not sound.
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+export async function launchChromium(): Promise<Browser> {
+  const { chromium: executablePath } = ensureDebianTools([DEBIAN_TOOLS.chromium], {
+    info: (m) => console.log(m),
+    warn: (m) => console.error(m),
+  });
+  return chromium.launch({ executablePath: executablePath!, headless: true, args: CHROMIUM_ARGS });
+}

@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { TopicKey } from '../../schemas/topics.ts';
+import type { EventBus } from '../../src/platform/kafka/bus.ts';
+import type { EventConsumer } from '../../src/platform/kafka/consumer.ts';
+import { uniqueName } from './isolation.ts';
+
+/**
+ * Media test helpers: a real ffmpeg publisher (test pattern + tone, small and slow enough for a
+ * 2-core box) and a decoded reader of a topic.
+ */
+export interface Publisher {
+  proc: ChildProcess;
+  exited: Promise<number | null>;
+  stderr: () => string;
+}
+
+export function publishTestPattern(
+  url: string,
+  opts: { size?: string; fps?: number; audio?: boolean; seconds?: number } = {},
+): Publisher {
+  const args = [
+    '-hide_banner',
+    '-loglevel',
+    'warning',
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=${opts.size ?? '320x240'}:rate=${opts.fps ?? 15}`,
+    ...(opts.audio === false ? [] : ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100']),
+    ...(opts.seconds ? ['-t', String(opts.seconds)] : []),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-tune',
+    'zerolatency',
+    '-g',
+    String(opts.fps ?? 15),
+    ...(opts.audio === false ? [] : ['-c:a', 'aac', '-b:a', '64k']),
+    '-f',
+    'flv',
+    url,
+  ];
+  const proc = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  proc.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  return { proc, exited, stderr: () => err };
+}
+
+/** Every event on a topic (from the beginning), decoded, as it arrives. */
+export async function collect<K extends TopicKey>(
+  bus: EventBus,
+  key: K,
+): Promise<{ events: Array<import('../../schemas/topics.ts').EventOf<K>>; stop: () => Promise<void> }> {
+  const events: Array<import('../../schemas/topics.ts').EventOf<K>> = [];
+  const consumer: EventConsumer = bus
+    .consumer({ groupId: uniqueName(`collect_${key}`), fromBeginning: true })
+    .on(bus.topic(key), async (records) => {
+      for (const r of records) events.push(r.event);
+    });
+  const joined = consumer.onceJoined();
+  await consumer.start();
+  await joined;
+  return { events, stop: () => consumer.stop() };
+}

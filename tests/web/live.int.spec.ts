@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { publishTestPattern, type Publisher } from '../support/media.ts';
+import { waitFor } from '../support/wait.ts';
+import {
+  api,
+  assertPlatformUp,
+  BASE,
+  goLive,
+  livePlatformUp,
+  People,
+  type CreatedStream,
+  type Platform,
+  SHOTS,
+  signIn,
+  videoTime,
+  viewerCount,
+  WAIT,
+  watchUrl,
+  word,
+} from './harness.ts';
+
+/**
+ * A stream that goes live: a follower's bell lights up when the streamer's encoder (ffmpeg, as
+ * OBS would) connects with the key from the go-live page; the viewer count follows the viewers;
+ * once ended, the stream's page plays the recording.
+ */
+describe('web page: follow, go live, viewers, recording', () => {
+  let platform: Platform;
+  let people: People;
+  let streamer: Page;
+  let follower: Page;
+  let viewer: Page;
+  let stream: CreatedStream | undefined;
+  let publisher: Publisher | undefined;
+  const names = { streamer: `s_${word()}`, follower: `f_${word()}` };
+  const stopPublisher = () => publisher?.proc.kill('SIGINT');
+
+  const created = (): CreatedStream => {
+    assert.ok(stream, 'no stream was created');
+    return stream;
+  };
+
+  before(
+    async () => {
+      // Never leave an encoder running, even when the runner ends this file early.
+      process.once('exit', stopPublisher);
+      platform = await livePlatformUp();
+      people = await People.start();
+      [streamer, follower, viewer] = [await people.page(), await people.page(), await people.page()];
+    },
+    { timeout: 240_000 },
+  );
+  after(async () => {
+    stopPublisher();
+    await people?.close();
+  });
+
+  it('a follower is notified when the streamer goes live', async () => {
+    assertPlatformUp(platform);
+    await signIn(streamer, names.streamer);
+    stream = await goLive(streamer, `Evening run ${word()}`);
+    const { id, key, rtmp } = stream;
+
+    await signIn(follower, names.follower);
+    await follower.goto(watchUrl(id));
+    await follower
+      .getByTestId('follow')
+      .filter({ hasText: /^Follow$/ })
+      .click();
+    await follower.getByTestId('follow').filter({ hasText: 'Following' }).waitFor(WAIT);
+    // The follow is an event: wait until the follower graph has it, as it would have long before a real stream.
+    await waitFor('the follow in the follower graph', async () =>
+      (await api<{ followers: { user_id: string }[] }>(`/api/v1/users/dev_${names.streamer}/followers`)).followers.some(
+        (f) => f.user_id === `dev_${names.follower}`,
+      ),
+    );
+    await follower.goto(BASE);
+    await follower.locator('#bell[data-push="open"]').waitFor(WAIT);
+    assert.equal(await follower.locator('#bell-badge').isVisible(), false, 'the bell is quiet before');
+
+    publisher = publishTestPattern(`${rtmp}/${key}`, { size: '320x240', fps: 15 });
+    await follower
+      .locator('#bell-badge')
+      .filter({ hasText: /^[1-9]/ })
+      .waitFor({ timeout: 120_000 });
+    await follower.screenshot({ path: join(SHOTS, 'notification.png') });
+    await follower.locator('#bell-button').click();
+    const note = follower.getByTestId('notification').filter({ hasText: names.streamer });
+    await note.click();
+    await follower.waitForURL(watchUrl(id));
+  });
+
+  it('the viewer count rises with a second viewer', async () => {
+    const { id } = created();
+    // The notified follower is watching; a second viewer joins.
+    await follower.getByTestId('live-badge').waitFor(WAIT);
+    await viewerCount(follower, 1);
+    await viewer.goto(watchUrl(id));
+    await viewer.getByTestId('live-badge').waitFor(WAIT);
+    await viewerCount(follower, 2);
+    await viewerCount(viewer, 2);
+    const start = await videoTime(viewer, 0);
+    await videoTime(viewer, start + 2);
+  });
+
+  it('after the stream ends, its page plays the recording', async () => {
+    const { id } = created();
+    await streamer.goto(`${BASE}/go-live`);
+    await streamer.getByTestId('end-stream').click();
+    await streamer.getByTestId('stream-state').filter({ hasText: 'The stream has ended.' }).waitFor(WAIT);
+    stopPublisher();
+    await viewer.goto(watchUrl(id));
+    await viewer.locator('.pill', { hasText: 'VOD' }).waitFor(WAIT);
+    await videoTime(viewer, 1);
+  });
+});

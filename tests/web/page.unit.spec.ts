@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ChatLog, chatErrorText, type ServerFrame } from '../../web/src/lib/chat-log.ts';
+import { backoffMs, formatCount, hlsSettings, latencyLabel, levelName, uptime } from '../../web/src/lib/format.ts';
+
+/** The web page's pure parts (web/src/lib): what chat shows and how the player is tuned. */
+const msg = (id: string, user = 'u1', content = `text ${id}`) => ({
+  message_id: id,
+  user: { user_id: user, username: user.toUpperCase(), badges: [] as string[] },
+  content,
+  color: null,
+  timestamp: '2026-01-01T00:00:00.000Z',
+});
+const shown = (log: ChatLog) =>
+  log.entries.map((e) => (e.kind === 'message' ? `${e.message_id}${e.deleted ? '(x)' : ''}` : `! ${e.text}`));
+
+describe('chat log', () => {
+  it('shows history then live messages once each, even when a reconnect overlaps what is shown', () => {
+    const log = new ChatLog();
+    log.apply({ type: 'history', messages: [msg('a'), msg('b')], complete: true });
+    log.apply({ type: 'message', ...msg('c') });
+    assert.equal(log.lastMessageId, 'c');
+    // The reconnect asked for everything after c, but a gateway may repeat the boundary.
+    const changed = log.apply({ type: 'history', messages: [msg('c'), msg('d')], complete: true });
+    assert.equal(changed, true);
+    assert.equal(log.apply({ type: 'message', ...msg('d') }), false);
+    assert.deepEqual(shown(log), ['a', 'b', 'c', 'd']);
+    assert.equal(log.lastMessageId, 'd');
+  });
+
+  it('says so when a reconnect missed more than the gateway could send', () => {
+    const log = new ChatLog();
+    log.apply({ type: 'history', messages: [msg('a')], complete: false });
+    assert.match(shown(log)[1]!, /missed/);
+  });
+
+  it('applies moderation: deletions, bans (their messages go), timeouts and moderators are visible', () => {
+    const log = new ChatLog();
+    const frames: ServerFrame[] = [
+      { type: 'history', messages: [msg('a', 'u1'), msg('b', 'u2'), msg('c', 'u1')], complete: true },
+      { type: 'message_deleted', message_id: 'b' },
+      { type: 'user_banned', user_id: 'u1' },
+      { type: 'user_timed_out', user_id: 'u2', until: '2026-01-01T00:10:00.000Z' },
+      { type: 'moderator_added', user_id: 'u3' },
+    ];
+    for (const f of frames) log.apply(f);
+    assert.deepEqual(shown(log).slice(0, 4), ['a(x)', 'b(x)', 'c(x)', '! U1 was banned.']);
+    assert.match(shown(log)[4]!, /^! U2 was timed out until /);
+    assert.equal(log.isModerator('u3'), true);
+    assert.equal(log.apply({ type: 'message_deleted', message_id: 'b' }), false, 'already deleted');
+    log.apply({ type: 'moderator_removed', user_id: 'u3' });
+    assert.equal(log.isModerator('u3'), false);
+    const e = log.entries[0]!;
+    assert.equal(e.kind === 'message' && e.content, '', 'a deleted message keeps no text');
+  });
+
+  it('keeps at most its capacity, dropping the oldest', () => {
+    const log = new ChatLog(3);
+    for (const id of ['a', 'b', 'c', 'd']) log.apply({ type: 'message', ...msg(id) });
+    assert.deepEqual(shown(log), ['b', 'c', 'd']);
+    // A dropped message is no longer known: a late deletion of it changes nothing.
+    assert.equal(log.apply({ type: 'message_deleted', message_id: 'a' }), false);
+  });
+
+  it('turns refusals into advice', () => {
+    assert.equal(
+      chatErrorText({ code: 'rate_limited', message: 'rate limited', retry_after_ms: 4200 }),
+      "You're sending messages quickly — wait 5 seconds and try again.",
+    );
+    assert.match(chatErrorText({ code: 'duplicate_message', message: 'dup' }), /something new/);
+    assert.equal(chatErrorText({ code: 'something_new', message: 'as the server said' }), 'as the server said');
+  });
+});
+
+describe('page formatting and player settings', () => {
+  it('formats counts, latency and uptime', () => {
+    assert.deepEqual([0, 999, 1000, 1234, 12_345, 2_500_000].map(formatCount), [
+      '0',
+      '999',
+      '1K',
+      '1.2K',
+      '12K',
+      '2.5M',
+    ]);
+    assert.equal(latencyLabel(2.345), '2.3 s behind live');
+    assert.equal(latencyLabel(12.6), '13 s behind live');
+    assert.equal(latencyLabel(null), '');
+    assert.equal(uptime('2026-01-01T00:00:00Z', Date.parse('2026-01-01T01:02:03Z')), '1:02:03');
+    assert.equal(uptime('2026-01-01T00:00:00Z', Date.parse('2026-01-01T00:04:05Z')), '4:05');
+  });
+
+  it('tunes hls.js by latency mode: low modes stay nearer the edge than standard', () => {
+    const standard = hlsSettings('standard', true);
+    const low = hlsSettings('low', true);
+    const ultra = hlsSettings('ultra-low', true);
+    assert.equal(standard.lowLatencyMode, false);
+    assert.equal(low.lowLatencyMode, true);
+    assert.ok(ultra.liveSyncDurationCount! < low.liveSyncDurationCount! && low.liveSyncDurationCount! < 3);
+    assert.equal(hlsSettings('ultra-low', false).lowLatencyMode, false, 'a recording is not live');
+  });
+
+  it('names renditions as heartbeats accept them', () => {
+    assert.equal(levelName({ name: '720p60', height: 720 }, 0), '720p60');
+    assert.equal(levelName({ name: 'has spaces', height: 480 }, 1), '480p');
+    assert.equal(levelName({}, 2), 'level2');
+  });
+
+  it('backs off reconnects with jitter up to 15 s', () => {
+    assert.equal(
+      backoffMs(0, () => 0),
+      250,
+    );
+    assert.equal(
+      backoffMs(0, () => 1),
+      500,
+    );
+    assert.equal(
+      backoffMs(10, () => 1),
+      15_000,
+    );
+  });
+});

@@ -1,0 +1,168 @@
+import type { Level } from 'hls.js';
+import type HlsType from 'hls.js';
+import type { Playback } from './api.ts';
+import { h } from './dom.ts';
+import { hlsSettings, latencyLabel, levelName } from './lib/format.ts';
+
+/**
+ * The HLS player: hls.js over Media Source Extensions (native HLS where that is all there is),
+ * tuned by the stream's latency mode. The quality menu lists the renditions of the master
+ * playlist, the real ladder, with "Auto" (hls.js's bandwidth-based ABR) first. A live stream
+ * shows how far behind the live edge playback is, and a "go to live" control when it drifts.
+ */
+export interface Player {
+  element: HTMLElement;
+  video: HTMLVideoElement;
+  /** The rendition playing now, for viewer heartbeats (null before the first one loads). */
+  quality(): string | null;
+  /** Milliseconds spent stalled since the previous call. */
+  takeBufferingMs(): number;
+  destroy(): void;
+}
+
+export function createPlayer(p: Playback): Player {
+  const live = p.status === 'live';
+  const video = h('video', {
+    controls: true,
+    playsinline: true,
+    muted: true,
+    autoplay: true,
+    'data-testid': 'video',
+    ...(p.thumbnail && { poster: p.thumbnail }),
+  });
+  // Autoplay policies allow muted playback only; the viewer unmutes with the controls.
+  video.muted = true;
+  const qualitySelect = h('select', { 'aria-label': 'Quality', 'data-testid': 'quality' });
+  const latency = h('span', { class: 'latency', 'data-testid': 'latency' });
+  const toLive = h('button', { class: 'btn small', hidden: true }, 'Go to live');
+  const message = h('div', { class: 'player-message', hidden: true });
+  const badge = live
+    ? h('span', { class: 'pill live', 'data-testid': 'live-badge' }, 'LIVE')
+    : h('span', { class: 'pill' }, p.status === 'ended' ? 'VOD' : 'OFFLINE');
+  const bar = h('div', { class: 'player-bar' }, badge, latency, toLive, h('span', { class: 'grow' }), qualitySelect);
+  const element = h('div', { class: 'player' }, h('div', { class: 'video-box' }, video, message), bar);
+
+  let hls: HlsType | undefined;
+  let destroyed = false;
+  let levels: string[] = [];
+  let current: number = -1;
+  let stalledSince: number | null = null;
+  let stalledMs = 0;
+  const timers: number[] = [];
+
+  const show = (text: string | null) => {
+    message.hidden = text === null;
+    message.textContent = text ?? '';
+  };
+  video.addEventListener('waiting', () => (stalledSince ??= performance.now()));
+  const unstall = () => {
+    if (stalledSince !== null) stalledMs += performance.now() - stalledSince;
+    stalledSince = null;
+  };
+  video.addEventListener('playing', () => {
+    unstall();
+    show(null);
+  });
+
+  const fillQualities = (list: Level[]) => {
+    levels = list.map((l, i) => levelName(l, i));
+    const order = list.map((l, i) => ({ i, h: l.height || 0, b: l.bitrate })).sort((a, b) => b.h - a.h || b.b - a.b);
+    qualitySelect.replaceChildren(
+      h('option', { value: '-1' }, 'Auto'),
+      ...order.map(({ i }) => h('option', { value: String(i) }, levels[i]!)),
+    );
+    qualitySelect.hidden = list.length < 2;
+  };
+  const autoLabel = () => {
+    const auto = qualitySelect.querySelector('option[value="-1"]');
+    if (auto) auto.textContent = hls?.autoLevelEnabled && current >= 0 ? `Auto (${levels[current]})` : 'Auto';
+  };
+
+  // hls.js is most of the page's weight: fetched only when a video is to be played.
+  const attach = async () => {
+    const { default: Hls } = await import('hls.js');
+    if (destroyed) return;
+    if (!Hls.isSupported()) {
+      if (video.canPlayType('application/vnd.apple.mpegurl')) {
+        video.src = p.playback_urls.hls;
+        qualitySelect.hidden = true;
+      } else {
+        show('This browser cannot play HLS video.');
+      }
+      return;
+    }
+    hls = new Hls({ ...hlsSettings(p.latency_mode, live), startLevel: -1, capLevelToPlayerSize: true });
+    hls.attachMedia(video);
+    hls.loadSource(p.playback_urls.hls);
+    hls.on(Hls.Events.MANIFEST_PARSED, (_e, data) => {
+      fillQualities(data.levels);
+      void video.play().catch(() => undefined);
+    });
+    hls.on(Hls.Events.LEVEL_SWITCHED, (_e, data) => {
+      current = data.level;
+      autoLabel();
+    });
+    hls.on(Hls.Events.ERROR, (_e, data) => {
+      if (!data.fatal) return;
+      if (data.type === Hls.ErrorTypes.NETWORK_ERROR) {
+        // A live playlist that is not there yet (encoder just connected) or a blip: retry.
+        show(live ? 'Waiting for the stream…' : 'Could not load the video; retrying…');
+        timers.push(window.setTimeout(() => hls?.startLoad(), 2000));
+      } else if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
+        hls?.recoverMediaError();
+      } else {
+        show(`Playback failed: ${data.details}`);
+      }
+    });
+    qualitySelect.addEventListener('change', () => {
+      // -1 hands the choice back to ABR; a fixed level switches at the next fragment.
+      if (hls) hls.currentLevel = Number(qualitySelect.value);
+      autoLabel();
+    });
+    if (live) {
+      toLive.addEventListener('click', () => {
+        const edge = hls?.liveSyncPosition;
+        if (edge !== null && edge !== undefined) video.currentTime = edge;
+      });
+      timers.push(
+        window.setInterval(() => {
+          const behind = hls && video.readyState >= 2 ? hls.latency : null;
+          latency.textContent = latencyLabel(behind);
+          const target = hls?.targetLatency ?? null;
+          toLive.hidden = behind === null || target === null || behind < target + 8;
+        }, 1000),
+      );
+    }
+  };
+  if (p.status === 'ready') {
+    show(`${p.streamer.username} is offline. The stream starts when their encoder connects.`);
+  } else {
+    attach().catch((err: unknown) => show(`Could not start the player: ${(err as Error).message}`));
+  }
+
+  return {
+    element,
+    video,
+    quality: () => (current >= 0 ? (levels[current] ?? null) : null),
+    takeBufferingMs: () => {
+      if (stalledSince !== null) {
+        const now = performance.now();
+        stalledMs += now - stalledSince;
+        stalledSince = now;
+      }
+      const ms = Math.round(stalledMs);
+      stalledMs = 0;
+      return ms;
+    },
+    destroy: () => {
+      destroyed = true;
+      for (const t of timers) {
+        clearInterval(t);
+        clearTimeout(t);
+      }
+      hls?.destroy();
+      video.removeAttribute('src');
+      video.load();
+    },
+  };
+}

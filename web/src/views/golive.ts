@@ -1,0 +1,178 @@
+import { api, ApiError, loadSession, type Started } from '../api.ts';
+import { h, navigate, toast } from '../dom.ts';
+
+/**
+ * The streamer's view: create a stream, see its key and RTMP URL once (the API never shows the
+ * key again), watch for the encoder to connect, end the stream. The stream in progress is kept
+ * in this tab's sessionStorage without its key, so a reload can still end it.
+ */
+const CURRENT = 'live.golive.current';
+
+export function goLiveView(root: HTMLElement): () => void {
+  const session = loadSession();
+  if (!session) {
+    root.replaceChildren(
+      h(
+        'section',
+        { class: 'panel narrow' },
+        h('h1', {}, 'Go live'),
+        h('p', {}, 'Sign in to start a stream.'),
+        h('a', { class: 'btn', href: '/sign-in?next=/go-live', 'data-link': true }, 'Sign in'),
+      ),
+    );
+    return () => undefined;
+  }
+  const current = sessionStorage.getItem(CURRENT);
+  if (current) {
+    showStarted(root, JSON.parse(current) as Omit<Started, 'stream_key'>, null);
+    return () => undefined;
+  }
+
+  const title = h('input', { name: 'title', required: true, maxlength: 200, placeholder: 'What are you streaming?' });
+  const category = h('input', { name: 'category', required: true, maxlength: 50, placeholder: 'e.g. Just Chatting' });
+  const tags = h('input', { name: 'tags', placeholder: 'comma-separated, e.g. english, speedrun' });
+  const latency = h(
+    'select',
+    { name: 'latency_mode' },
+    h('option', { value: 'standard' }, 'Standard latency (smoothest)'),
+    h('option', { value: 'low' }, 'Low latency'),
+    h('option', { value: 'ultra-low' }, 'Ultra-low latency'),
+  );
+  const error = h('p', { class: 'error', hidden: true });
+  const submit = h('button', { class: 'btn', type: 'submit', 'data-testid': 'create-stream' }, 'Create stream');
+  const form = h(
+    'form',
+    { class: 'panel narrow form' },
+    h('h1', {}, 'Go live'),
+    h('label', {}, 'Title', title),
+    h('label', {}, 'Category', category),
+    h('label', {}, 'Tags', tags),
+    h('label', {}, 'Latency', latency),
+    error,
+    submit,
+  );
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    submit.disabled = true;
+    error.hidden = true;
+    api
+      .start({
+        title: title.value,
+        category: category.value,
+        tags: tags.value
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean),
+        latency_mode: latency.value as Started['latency_mode'],
+      })
+      .then(
+        (started) => {
+          const { stream_key: _key, ...kept } = started;
+          sessionStorage.setItem(CURRENT, JSON.stringify(kept));
+          showStarted(root, kept, started.stream_key);
+        },
+        (err: unknown) => {
+          error.hidden = false;
+          error.textContent =
+            err instanceof ApiError && Object.keys(err.fields).length
+              ? Object.entries(err.fields)
+                  .map(([k, v]) => `${k}: ${v}`)
+                  .join('; ')
+              : (err as Error).message;
+          submit.disabled = false;
+        },
+      );
+  });
+  root.replaceChildren(form);
+  return () => undefined;
+}
+
+function showStarted(root: HTMLElement, s: Omit<Started, 'stream_key'>, key: string | null): void {
+  const copy = (text: string) => () => void navigator.clipboard?.writeText(text).then(() => toast('Copied'));
+  const field = (label: string, value: string, testid: string, secret = false) =>
+    h(
+      'div',
+      { class: 'field' },
+      h('span', { class: 'muted small' }, label),
+      h(
+        'div',
+        { class: 'row' },
+        h('code', { 'data-testid': testid, class: secret ? 'secret' : '' }, value),
+        h('button', { class: 'btn small ghost', type: 'button', onclick: copy(value) }, 'Copy'),
+      ),
+    );
+  const watch = `/streams/${encodeURIComponent(s.stream_id)}`;
+  const end = h('button', { class: 'btn danger', 'data-testid': 'end-stream' }, 'End stream');
+  const state = h('p', { 'data-testid': 'stream-state' }, 'Waiting for your encoder to connect…');
+  end.addEventListener('click', () => {
+    end.disabled = true;
+    api.end(s.stream_id).then(
+      () => {
+        sessionStorage.removeItem(CURRENT);
+        state.textContent = 'The stream has ended.';
+        end.remove();
+        toast('Stream ended');
+      },
+      (err: unknown) => {
+        if (err instanceof ApiError && err.code === 'stream_ended') sessionStorage.removeItem(CURRENT);
+        state.textContent = `Could not end the stream: ${(err as Error).message}`;
+        end.disabled = false;
+      },
+    );
+  });
+  root.replaceChildren(
+    h(
+      'section',
+      { class: 'panel narrow', 'data-testid': 'go-live-started' },
+      h('h1', {}, 'Your stream is ready'),
+      key
+        ? h(
+            'p',
+            { class: 'warning' },
+            'Copy the stream key now: it is shown only once. Anyone with it can broadcast as you.',
+          )
+        : h('p', { class: 'muted' }, 'The stream key was shown when the stream was created and cannot be shown again.'),
+      field('Server (RTMP URL)', s.ingest_urls.rtmp, 'rtmp-url'),
+      key ? field('Stream key', key, 'stream-key', true) : null,
+      h(
+        'p',
+        { class: 'muted small' },
+        'In OBS: Settings → Stream → Service "Custom", paste the server and the key. Or with ffmpeg: ',
+        h('code', {}, `ffmpeg -re -i video.mp4 -c copy -f flv ${s.ingest_urls.rtmp}/<key>`),
+      ),
+      state,
+      h(
+        'div',
+        { class: 'row' },
+        h(
+          'a',
+          {
+            class: 'btn ghost',
+            href: watch,
+            'data-link': true,
+            onclick: (e: Event) => {
+              e.preventDefault();
+              navigate(watch);
+            },
+          },
+          'Open your stream page',
+        ),
+        end,
+      ),
+    ),
+  );
+  const poll = window.setInterval(() => {
+    if (!root.isConnected || !end.isConnected) return clearInterval(poll);
+    api.playback(s.stream_id).then(
+      (p) => {
+        if (p.status === 'live') state.textContent = `You're live! ${p.viewer_count} watching.`;
+        if (p.status === 'ended') {
+          state.textContent = 'The stream has ended.';
+          sessionStorage.removeItem(CURRENT);
+          end.remove();
+        }
+      },
+      () => undefined,
+    );
+  }, 3000);
+}
