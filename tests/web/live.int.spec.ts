@@ -42,6 +42,23 @@ describe('web page: follow, go live, viewers, recording', () => {
     assert.ok(stream, 'no stream was created');
     return stream;
   };
+  /** The streamer's encoder connects, as OBS would, with the key from the go-live page. */
+  const encoderOn = (): void => {
+    const { key, rtmp } = created();
+    publisher ??= publishTestPattern(`${rtmp}/${key}`, { size: '320x240', fps: 15 });
+  };
+  /** Each test can run after a failure of the one before: it brings the stream live itself. */
+  const live = async (): Promise<string> => {
+    const { id } = created();
+    encoderOn();
+    await waitFor(
+      'the stream to go live',
+      async () =>
+        (await api<{ status: string }>(`/api/v1/streams/${encodeURIComponent(id)}/playback`)).status === 'live',
+      60_000,
+    );
+    return id;
+  };
 
   before(
     async () => {
@@ -62,7 +79,7 @@ describe('web page: follow, go live, viewers, recording', () => {
     assertPlatformUp(platform);
     await signIn(streamer, names.streamer);
     stream = await goLive(streamer, `Evening run ${word()}`);
-    const { id, key, rtmp } = stream;
+    const { id } = stream;
 
     await signIn(follower, names.follower);
     await follower.goto(watchUrl(id));
@@ -81,7 +98,7 @@ describe('web page: follow, go live, viewers, recording', () => {
     await follower.locator('#bell[data-push="open"]').waitFor(WAIT);
     assert.equal(await follower.locator('#bell-badge').isVisible(), false, 'the bell is quiet before');
 
-    publisher = publishTestPattern(`${rtmp}/${key}`, { size: '320x240', fps: 15 });
+    encoderOn();
     await follower
       .locator('#bell-badge')
       .filter({ hasText: /^[1-9]/ })
@@ -94,8 +111,9 @@ describe('web page: follow, go live, viewers, recording', () => {
   });
 
   it('the viewer count rises with a second viewer', async () => {
-    const { id } = created();
-    // The notified follower is watching; a second viewer joins.
+    const id = await live();
+    // The notified follower is watching (or starts to, if the test before failed); a second viewer joins.
+    if (follower.url() !== watchUrl(id)) await follower.goto(watchUrl(id));
     await follower.getByTestId('live-badge').waitFor(WAIT);
     await viewerCount(follower, 1);
     await viewer.goto(watchUrl(id));
@@ -107,7 +125,9 @@ describe('web page: follow, go live, viewers, recording', () => {
   });
 
   it('after the stream ends, its page plays the recording', async () => {
-    const { id } = created();
+    const id = await live();
+    // Some seconds of broadcast to record.
+    await waitFor('a few seconds of broadcast', async () => (await videoTime(viewer, 4)) > 4, 60_000);
     await streamer.goto(`${BASE}/go-live`);
     await streamer.getByTestId('end-stream').click();
     await streamer.getByTestId('stream-state').filter({ hasText: 'The stream has ended.' }).waitFor(WAIT);

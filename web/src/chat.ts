@@ -66,7 +66,7 @@ export function chatPanel(p: Playback): { element: HTMLElement; destroy: () => v
             h(
               'button',
               { title: 'Delete message', onclick: () => command({ type: 'delete', message_id: e.message_id }) },
-              '🗑',
+              'delete',
             ),
             h(
               'button',
@@ -74,16 +74,18 @@ export function chatPanel(p: Playback): { element: HTMLElement; destroy: () => v
                 title: 'Time out for 10 minutes',
                 onclick: () => command({ type: 'timeout', user_id: e.user.user_id, duration_seconds: 600 }),
               },
-              '⏱',
+              'timeout',
             ),
-            h('button', { title: 'Ban', onclick: () => command({ type: 'ban', user_id: e.user.user_id }) }, '⛔'),
+            h('button', { title: 'Ban', onclick: () => command({ type: 'ban', user_id: e.user.user_id }) }, 'ban'),
           )
         : null;
     return h(
       'li',
       { class: `msg${e.deleted ? ' deleted' : ''}`, 'data-message-id': e.message_id },
       tools,
-      ...e.user.badges.map((b) => h('span', { class: `chat-badge ${b}`, title: b }, b === 'broadcaster' ? '🎥' : '🛡')),
+      ...e.user.badges.map((b) =>
+        h('span', { class: `chat-badge ${b}`, title: b }, b === 'broadcaster' ? 'HOST' : 'MOD'),
+      ),
       h('span', { class: 'who', style: `color:${e.color ?? colorOf(e.user.user_id)}` }, e.user.username),
       ': ',
       e.deleted ? h('em', { class: 'muted' }, '<message deleted>') : h('span', { class: 'text' }, e.content),

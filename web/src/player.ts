@@ -32,7 +32,7 @@ export function createPlayer(p: Playback): Player {
   });
   // Autoplay policies allow muted playback only; the viewer unmutes with the controls.
   video.muted = true;
-  const qualitySelect = h('select', { 'aria-label': 'Quality', 'data-testid': 'quality' });
+  const qualitySelect = h('select', { 'aria-label': 'Quality', 'data-testid': 'quality', hidden: true });
   const latency = h('span', { class: 'latency', 'data-testid': 'latency' });
   const toLive = h('button', { class: 'btn small', hidden: true }, 'Go to live');
   const message = h('div', { class: 'player-message', hidden: true });
