@@ -49,7 +49,9 @@ export function ensureDebianTools(tools: DebianTool[], report: Reporter): Record
       const r = spawnSync(cmd!, rest, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
       if (r.status !== 0) {
         const tailOf = (s: string): string => s.split('\n').slice(-15).join('\n');
-        throw new Error(`\`${args.join(' ')}\` failed (exit ${r.status}):\n${tailOf(r.stderr || r.stdout)}\nTry: ${manual}`);
+        throw new Error(
+          `\`${args.join(' ')}\` failed (exit ${r.status}):\n${tailOf(r.stderr || r.stdout)}\nTry: ${manual}`,
+        );
       }
     };
     run(['apt-get', 'update', '-qq']);

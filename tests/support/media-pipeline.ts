@@ -188,7 +188,21 @@ export async function decodeFor(
     (resolve, reject) => {
       const child = spawn(
         ffmpeg,
-        ['-hide_banner', '-nostats', '-i', url, '-t', String(seconds), '-map', '0', '-f', 'null', '-progress', 'pipe:1', '-'],
+        [
+          '-hide_banner',
+          '-nostats',
+          '-i',
+          url,
+          '-t',
+          String(seconds),
+          '-map',
+          '0',
+          '-f',
+          'null',
+          '-progress',
+          'pipe:1',
+          '-',
+        ],
         { stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 },
       );
       let out = '';

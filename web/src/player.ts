@@ -107,7 +107,11 @@ export function createPlayer(p: Playback): Player {
       if (data.type === Hls.ErrorTypes.NETWORK_ERROR) {
         // A live playlist that is not there yet (encoder just connected) or a blip: retry.
         show(live ? 'Waiting for the stream…' : 'Could not load the video; retrying…');
-        timers.push(window.setTimeout(() => hls?.startLoad(), 2000));
+        // Without a manifest there is nothing to resume: ask for it again.
+        const noManifest = !hls?.levels.length;
+        timers.push(
+          window.setTimeout(() => (noManifest ? hls?.loadSource(p.playback_urls.hls) : hls?.startLoad()), 2000),
+        );
       } else if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
         hls?.recoverMediaError();
       } else {

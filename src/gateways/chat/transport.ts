@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import uWS from '@trufflesuite/uws-js-unofficial';
 import { isRetriable } from '../../platform/errors.ts';
+import { answerPreflight } from '../../platform/http/cors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Component } from '../../platform/service.ts';
 import type { Identity } from '../../producers/chat/decide.ts';
@@ -137,14 +138,7 @@ export class ChatTransport implements Component {
     for (const path of ['/api/v1/streams/:id/chat', '/api/v1/streams/:id/chat/tickets']) {
       this.app.options(path, (res, req) => {
         const origin = req.getHeader('origin');
-        res.cork(() => {
-          res.writeStatus(this.originAllowed(origin) ? '204 No Content' : '403 Forbidden');
-          this.corsHeaders(res, origin);
-          res.writeHeader('access-control-allow-methods', 'GET, POST');
-          res.writeHeader('access-control-allow-headers', 'authorization, content-type');
-          res.writeHeader('access-control-max-age', '600');
-          res.endWithoutBody(0);
-        });
+        answerPreflight(res, origin, this.originAllowed(origin), 'GET, POST');
       });
     }
     this.app.any('/*', (res) => {

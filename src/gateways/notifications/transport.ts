@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import uWS from '@trufflesuite/uws-js-unofficial';
+import { answerPreflight } from '../../platform/http/cors.ts';
 import { isRetriable } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Component } from '../../platform/service.ts';
@@ -99,6 +100,10 @@ export class PushTransport implements Component {
         .then((a) => {
           if (!aborted) res.cork(() => this.writeJson(res, origin, a));
         });
+    });
+    this.app.options('/api/v1/notifications/tickets', (res, req) => {
+      const origin = req.getHeader('origin');
+      answerPreflight(res, origin, this.originAllowed(origin), 'POST');
     });
     this.app.any('/*', (res) => {
       res.cork(() => this.writeJson(res, '', { status: 404, body: errorBody('route_not_found', 'no such route') }));

@@ -13,6 +13,7 @@ const schema = z.object({
   ORIGIN_MASTER_MAX_AGE_S: env.int(DEFAULT_CACHE_POLICY.masterMaxAgeS, 0),
   ORIGIN_PLAYLIST_MAX_AGE_S: env.int(DEFAULT_CACHE_POLICY.playlistMaxAgeS, 0),
   ORIGIN_VOD_MAX_AGE_S: env.int(DEFAULT_CACHE_POLICY.vodMaxAgeS, 0),
+  ORIGIN_VOD_SETTLE_S: env.int(DEFAULT_CACHE_POLICY.vodSettleS, 0),
   ORIGIN_THUMBNAIL_MAX_AGE_S: env.int(DEFAULT_CACHE_POLICY.thumbnailMaxAgeS, 0),
   METRICS_PORT: env.port(9453),
   METRICS_HOST: env.str('127.0.0.1'),

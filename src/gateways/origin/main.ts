@@ -19,6 +19,7 @@ const origin = new OriginServer({
     masterMaxAgeS: cfg.ORIGIN_MASTER_MAX_AGE_S,
     playlistMaxAgeS: cfg.ORIGIN_PLAYLIST_MAX_AGE_S,
     vodMaxAgeS: cfg.ORIGIN_VOD_MAX_AGE_S,
+    vodSettleS: cfg.ORIGIN_VOD_SETTLE_S,
     thumbnailMaxAgeS: cfg.ORIGIN_THUMBNAIL_MAX_AGE_S,
   },
   log,

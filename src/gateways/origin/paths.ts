@@ -40,6 +40,11 @@ export interface CachePolicy {
   masterMaxAgeS: number;
   playlistMaxAgeS: number;
   vodMaxAgeS: number;
+  /**
+   * A VOD playlist written less than this long ago may still be rewritten (segments the worker
+   * announces after the stream ended extend it): until then it is revalidated like a live one.
+   */
+  vodSettleS: number;
   thumbnailMaxAgeS: number;
 }
 
@@ -47,17 +52,21 @@ export const DEFAULT_CACHE_POLICY: CachePolicy = {
   masterMaxAgeS: 2,
   playlistMaxAgeS: 1,
   vodMaxAgeS: 86_400,
+  vodSettleS: 300,
   thumbnailMaxAgeS: 300,
 };
 
-export function cacheControl(kind: MediaKind, p: CachePolicy): string {
+/** `modifiedAgoMs`: how long ago the file was last written (a VOD playlist's lifetime depends on it). */
+export function cacheControl(kind: MediaKind, p: CachePolicy, modifiedAgoMs = Infinity): string {
   switch (kind) {
     case 'master':
       return `public, max-age=${p.masterMaxAgeS}, must-revalidate`;
     case 'playlist':
       return `public, max-age=${p.playlistMaxAgeS}, must-revalidate`;
     case 'vod':
-      return `public, max-age=${p.vodMaxAgeS}`;
+      return modifiedAgoMs < p.vodSettleS * 1000
+        ? `public, max-age=${p.playlistMaxAgeS}, must-revalidate`
+        : `public, max-age=${p.vodMaxAgeS}`;
     case 'segment':
       return 'public, max-age=31536000, immutable';
     case 'thumbnail':

@@ -46,5 +46,8 @@ describe('origin paths', () => {
     assert.equal(cacheControl('playlist', DEFAULT_CACHE_POLICY), 'public, max-age=1, must-revalidate');
     assert.equal(cacheControl('master', DEFAULT_CACHE_POLICY), 'public, max-age=2, must-revalidate');
     assert.equal(cacheControl('vod', DEFAULT_CACHE_POLICY), 'public, max-age=86400');
+    // A VOD just written may still grow (segments announced after the end): revalidated meanwhile.
+    assert.equal(cacheControl('vod', DEFAULT_CACHE_POLICY, 5_000), 'public, max-age=1, must-revalidate');
+    assert.equal(cacheControl('vod', DEFAULT_CACHE_POLICY, 301_000), 'public, max-age=86400');
   });
 });

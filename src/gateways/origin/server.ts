@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter } from 'prom-client';
@@ -107,9 +108,9 @@ export class OriginServer implements Component {
       lastModified: !playlist,
       cacheControl: false,
     })
-      .on('headers', (r: ServerResponse) => {
+      .on('headers', (r: ServerResponse, _path: string, stat: Stats) => {
         r.setHeader('content-type', CONTENT_TYPES[kind as MediaKind]);
-        r.setHeader('cache-control', cacheControl(resolved.kind, this.opts.cache));
+        r.setHeader('cache-control', cacheControl(resolved.kind, this.opts.cache, Date.now() - stat.mtimeMs));
       })
       .on('directory', () => this.reply(res, 404, 'no such media'))
       .on('stream', (stream: NodeJS.ReadableStream) =>
