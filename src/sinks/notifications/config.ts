@@ -25,8 +25,8 @@ const schema = z.object({
   NOTIFICATIONS_SINK_CONCURRENCY: env.int(128, 1),
   /** Committed often, so the notifier's lag reading is current. */
   NOTIFICATIONS_SINK_COMMIT_MS: env.int(200, 50),
-  /** Partitions written at once (each keeps its order). */
-  NOTIFICATIONS_SINK_PARTITIONS_AT_ONCE: env.int(3, 1),
+  /** Partitions written at once (each keeps its order); a fan-out spreads over all of them. */
+  NOTIFICATIONS_SINK_PARTITIONS_AT_ONCE: env.int(6, 1),
   NOTIFICATIONS_REPLAY_DEADLINE_MS: env.int(30 * 60_000, 1000),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9443),
   METRICS_HOST: env.str('127.0.0.1'),
