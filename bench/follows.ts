@@ -22,7 +22,7 @@ import { EventBus } from '../src/platform/kafka/bus.ts';
 import { createLogger } from '../src/platform/logger.ts';
 import { Metrics } from '../src/platform/metrics.ts';
 import { notificationsFor } from '../src/processors/notifier/fanout.ts';
-import { mapLimit } from '../src/sinks/chat-archiver/store.ts';
+import { mapLimit } from '../src/platform/concurrency.ts';
 import { ensureFollowsSchema } from '../src/sinks/follows/schema.ts';
 import { planNotifications } from '../src/sinks/notifications/plan.ts';
 import { ensureNotificationsSchema } from '../src/sinks/notifications/schema.ts';

@@ -12,7 +12,7 @@ import { Cassandra } from '../../platform/cassandra.ts';
 import { waitForGroupToReachEnd } from '../../platform/consumer-groups.ts';
 import type { EventBus } from '../../platform/kafka/bus.ts';
 import type { EventProducer } from '../../platform/kafka/producer.ts';
-import { mapLimit } from '../../sinks/chat-archiver/store.ts';
+import { mapLimit } from '../../platform/concurrency.ts';
 import { ensureFollowsSchema } from '../../sinks/follows/schema.ts';
 import { dumpNotifications, rebuildNotifications } from '../../sinks/notifications/replay.ts';
 import { ensureNotificationsSchema } from '../../sinks/notifications/schema.ts';

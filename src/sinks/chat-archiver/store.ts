@@ -1,5 +1,6 @@
 import type { Cassandra, Statement } from '../../platform/cassandra.ts';
 import type { ModerationColumn } from '../../producers/chat/moderation.ts';
+import { eachLimit, mapLimit } from '../../platform/concurrency.ts';
 import { bucketOf, dayOf, type MessageWrite, type WritePlan } from './plan.ts';
 
 /**
@@ -121,21 +122,3 @@ function queries(ks: string) {
       USING TTL ?`,
   };
 }
-
-/** Runs `fn` over `items` with at most `limit` in flight; the first failure rejects. */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
-const eachLimit = async <T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> => {
-  await mapLimit(items, limit, fn);
-};

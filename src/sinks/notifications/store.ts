@@ -1,5 +1,5 @@
 import type { Cassandra, Statement } from '../../platform/cassandra.ts';
-import { mapLimit } from '../chat-archiver/store.ts';
+import { mapLimit } from '../../platform/concurrency.ts';
 import type { NotificationRow } from './plan.ts';
 
 /**
