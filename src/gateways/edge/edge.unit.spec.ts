@@ -25,7 +25,7 @@ describe('edge config and access log', () => {
       'proxy_cache_path /d/cache levels=1:2 keys_zone=hls:16m max_size=2g inactive=10m use_temp_path=off;',
       'proxy_cache_lock on;',
       'proxy_cache_revalidate on;',
-      'proxy_cache_use_stale updating error timeout http_500 http_502 http_503 http_504;',
+      'proxy_cache_use_stale error timeout http_500 http_502 http_503 http_504;',
       'add_header X-Cache-Status $upstream_cache_status always;',
       'access_log /d/access.log edge buffer=32k flush=1s;',
       'server 127.0.0.1:8070;',
