@@ -1,5 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Logger } from './logger.ts';
+import type { Component } from './service.ts';
 
 /**
  * One Prometheus registry per process, with the event-bus metrics every service shares.
@@ -90,4 +92,28 @@ export function serveMetrics(
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));
   });
+}
+
+/**
+ * /metrics and /healthz as a service component: listens at start (logging the port, which tests
+ * read when they ask for port 0), closes at stop. Every long-running service puts one in its
+ * runService list.
+ */
+export function metricsComponent(
+  metrics: Metrics,
+  at: { port: number; host: string; log?: Logger },
+  health?: () => { ok: boolean; detail?: unknown },
+): Component {
+  let server: Server | undefined;
+  return {
+    name: 'metrics',
+    async start() {
+      server = await serveMetrics(metrics, at.port, at.host, health);
+      const address = server.address();
+      if (at.log && address && typeof address === 'object') at.log.info({ port: address.port }, 'metrics listening');
+    },
+    async stop() {
+      server?.close();
+    },
+  };
 }

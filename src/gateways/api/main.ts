@@ -8,7 +8,7 @@ import { Cassandra } from '../../platform/cassandra.ts';
 import { createElasticsearch } from '../../platform/elasticsearch.ts';
 import { busFromConfig } from '../../platform/infra-config.ts';
 import { createLogger } from '../../platform/logger.ts';
-import { Metrics, serveMetrics } from '../../platform/metrics.ts';
+import { Metrics, metricsComponent } from '../../platform/metrics.ts';
 import { fatal, runService } from '../../platform/service.ts';
 import { loadApiConfig } from './config.ts';
 import { apiGateway } from './gateway.ts';
@@ -73,18 +73,11 @@ const api = apiGateway({
     },
   },
 });
-let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
 
 const { stop } = await runService(log, [
   { name: 'elasticsearch-client', start: async () => undefined, stop: () => es.close() },
   { name: 'cassandra', start: () => db.connect(), stop: () => db.shutdown() },
   ...api.components,
-  {
-    name: 'metrics',
-    start: async () => {
-      metricsServer = await serveMetrics(metrics, cfg.METRICS_PORT, cfg.METRICS_HOST, () => ({ ok: api.healthy() }));
-    },
-    stop: async () => void metricsServer?.close(),
-  },
+  metricsComponent(metrics, { port: cfg.METRICS_PORT, host: cfg.METRICS_HOST }, () => ({ ok: api.healthy() })),
 ]);
 stopAll = stop;

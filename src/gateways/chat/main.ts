@@ -8,7 +8,7 @@
 import { Cassandra } from '../../platform/cassandra.ts';
 import { busFromConfig } from '../../platform/infra-config.ts';
 import { createLogger } from '../../platform/logger.ts';
-import { Metrics, serveMetrics } from '../../platform/metrics.ts';
+import { Metrics, metricsComponent } from '../../platform/metrics.ts';
 import { fatal, runService } from '../../platform/service.ts';
 import { TimeUuidGenerator } from '../../platform/timeuuid.ts';
 import { deleteConsumerGroup } from '../../platform/consumer-groups.ts';
@@ -94,7 +94,6 @@ const fanout = new ChatFanout(
   { groupId: `${groupBase}.fanout`, lookbackMs: cfg.CHAT_LOOKBACK_MS, catchUpDeadlineMs: cfg.CHAT_CATCHUP_MS, onFatal },
   log,
 );
-let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
 let sweeper: NodeJS.Timeout | undefined;
 
 const { stop } = await runService(log, [
@@ -119,16 +118,9 @@ const { stop } = await runService(log, [
     },
   },
   fanout,
-  {
-    name: 'metrics',
-    start: async () => {
-      metricsServer = await serveMetrics(metrics, cfg.METRICS_PORT, cfg.METRICS_HOST, () => ({
-        ok: projection.healthy && fanout.healthy,
-      }));
-      log.info({ port: (metricsServer.address() as { port: number }).port }, 'metrics listening');
-    },
-    stop: async () => void metricsServer?.close(),
-  },
+  metricsComponent(metrics, { port: cfg.METRICS_PORT, host: cfg.METRICS_HOST, log }, () => ({
+    ok: projection.healthy && fanout.healthy,
+  })),
   {
     name: 'sweeper',
     start: async () => void (sweeper = setInterval(() => service.sweep(), 5000)),

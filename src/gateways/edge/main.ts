@@ -5,7 +5,7 @@
  * CDN prefetcher's EDGE_URLS.
  */
 import { createLogger } from '../../platform/logger.ts';
-import { Metrics, serveMetrics } from '../../platform/metrics.ts';
+import { Metrics, metricsComponent } from '../../platform/metrics.ts';
 import { fatal, runService } from '../../platform/service.ts';
 import { edgeDir, loadEdgeConfig } from './config.ts';
 import { EdgeServer } from './edge.ts';
@@ -29,16 +29,9 @@ const edge = new EdgeServer({
   metrics,
   onExit: (err) => fatal(log, stopAll)(err),
 });
-let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
 
 const { stop } = await runService(log, [
   edge,
-  {
-    name: 'metrics',
-    start: async () => {
-      metricsServer = await serveMetrics(metrics, cfg.METRICS_PORT, cfg.METRICS_HOST, () => ({ ok: edge.healthy }));
-    },
-    stop: async () => void metricsServer?.close(),
-  },
+  metricsComponent(metrics, { port: cfg.METRICS_PORT, host: cfg.METRICS_HOST }, () => ({ ok: edge.healthy })),
 ]);
 stopAll = stop;

@@ -3,7 +3,7 @@
  *   npx tsx src/gateways/origin/main.ts
  */
 import { createLogger } from '../../platform/logger.ts';
-import { Metrics, serveMetrics } from '../../platform/metrics.ts';
+import { Metrics, metricsComponent } from '../../platform/metrics.ts';
 import { runService } from '../../platform/service.ts';
 import { loadOriginConfig } from './config.ts';
 import { OriginServer } from './server.ts';
@@ -25,15 +25,5 @@ const origin = new OriginServer({
   log,
   metrics,
 });
-let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
 
-await runService(log, [
-  origin,
-  {
-    name: 'metrics',
-    start: async () => {
-      metricsServer = await serveMetrics(metrics, cfg.METRICS_PORT, cfg.METRICS_HOST);
-    },
-    stop: async () => void metricsServer?.close(),
-  },
-]);
+await runService(log, [origin, metricsComponent(metrics, { port: cfg.METRICS_PORT, host: cfg.METRICS_HOST })]);

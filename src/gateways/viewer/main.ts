@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { busFromConfig } from '../../platform/infra-config.ts';
 import { createLogger } from '../../platform/logger.ts';
-import { Metrics, serveMetrics } from '../../platform/metrics.ts';
+import { Metrics, metricsComponent } from '../../platform/metrics.ts';
 import { fatal, runService } from '../../platform/service.ts';
 import { StreamRegistryProjection } from '../../processors/stream-registry/projection.ts';
 import { StreamRegistry } from '../../processors/stream-registry/registry.ts';
@@ -74,7 +74,6 @@ const projection = new StreamRegistryProjection(bus, registry, {
   catchUpDeadlineMs: cfg.VIEWER_CATCHUP_MS,
   onFatal,
 });
-let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
 let pusher: NodeJS.Timeout | undefined;
 
 const { stop } = await runService(log, [
@@ -88,16 +87,9 @@ const { stop } = await runService(log, [
   },
   batcher,
   projection,
-  {
-    name: 'metrics',
-    start: async () => {
-      metricsServer = await serveMetrics(metrics, cfg.METRICS_PORT, cfg.METRICS_HOST, () => ({
-        ok: projection.healthy,
-      }));
-      log.info({ port: (metricsServer.address() as { port: number }).port }, 'metrics listening');
-    },
-    stop: async () => void metricsServer?.close(),
-  },
+  metricsComponent(metrics, { port: cfg.METRICS_PORT, host: cfg.METRICS_HOST, log }, () => ({
+    ok: projection.healthy,
+  })),
   {
     name: 'pusher',
     start: async () => void (pusher = setInterval(() => service.tick(), cfg.VIEWER_PUSH_TICK_MS)),

@@ -6,7 +6,7 @@ import { DEBIAN_TOOLS, ensureDebianTools } from '../../../compose/launcher/debia
 import { mintToken } from '../../gateways/api/auth.ts';
 import { loadSigningKey } from '../../gateways/api/signing-key.ts';
 import { createLogger } from '../../platform/logger.ts';
-import { Metrics, serveMetrics } from '../../platform/metrics.ts';
+import { Metrics, metricsComponent } from '../../platform/metrics.ts';
 import { runService } from '../../platform/service.ts';
 import { ffmpegLauncher } from '../ffmpeg.ts';
 import { DemoBroadcast } from './broadcast.ts';
@@ -17,7 +17,6 @@ const log = createLogger('demo-broadcast', cfg.LOG_LEVEL);
 const metrics = new Metrics('demo-broadcast');
 let demo: DemoBroadcast | undefined;
 let current: string | null = null;
-let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
 
 await runService(log, [
   {
@@ -48,14 +47,8 @@ await runService(log, [
     },
     stop: async () => demo?.stop(),
   },
-  {
-    name: 'metrics',
-    start: async () => {
-      metricsServer = await serveMetrics(metrics, cfg.METRICS_PORT, cfg.METRICS_HOST, () => ({
-        ok: true,
-        detail: { streamId: current },
-      }));
-    },
-    stop: async () => void metricsServer?.close(),
-  },
+  metricsComponent(metrics, { port: cfg.METRICS_PORT, host: cfg.METRICS_HOST }, () => ({
+    ok: true,
+    detail: { streamId: current },
+  })),
 ]);

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { DEBIAN_TOOLS, ensureDebianTools } from '../../../compose/launcher/debian.ts';
 import { busFromConfig } from '../../platform/infra-config.ts';
 import { createLogger } from '../../platform/logger.ts';
-import { Metrics, serveMetrics } from '../../platform/metrics.ts';
+import { Metrics, metricsComponent } from '../../platform/metrics.ts';
 import { fatal, runService } from '../../platform/service.ts';
 import { detectEncoder, ffmpegLauncher } from '../ffmpeg.ts';
 import { loadWorkerConfig } from './config.ts';
@@ -19,7 +19,6 @@ const metrics = new Metrics('media-worker');
 const bus = busFromConfig(cfg, 'media-worker', metrics, log);
 let stopAll: (reason: string) => Promise<void> = async () => undefined;
 let worker: MediaWorker | undefined;
-let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
 
 const { stop } = await runService(
   log,
@@ -52,16 +51,10 @@ const { stop } = await runService(
       },
       stop: async () => worker?.stop(),
     },
-    {
-      name: 'metrics',
-      start: async () => {
-        metricsServer = await serveMetrics(metrics, cfg.METRICS_PORT, cfg.METRICS_HOST, () => ({
-          ok: worker?.healthy ?? false,
-          detail: { transcoding: worker?.transcoding ?? [] },
-        }));
-      },
-      stop: async () => void metricsServer?.close(),
-    },
+    metricsComponent(metrics, { port: cfg.METRICS_PORT, host: cfg.METRICS_HOST }, () => ({
+      ok: worker?.healthy ?? false,
+      detail: { transcoding: worker?.transcoding ?? [] },
+    })),
   ],
   { shutdownDeadlineMs: 30_000 },
 );

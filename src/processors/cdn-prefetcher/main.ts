@@ -4,7 +4,7 @@
  */
 import { busFromConfig } from '../../platform/infra-config.ts';
 import { createLogger } from '../../platform/logger.ts';
-import { Metrics, serveMetrics } from '../../platform/metrics.ts';
+import { Metrics, metricsComponent } from '../../platform/metrics.ts';
 import { fatal, runService } from '../../platform/service.ts';
 import { loadPrefetcherConfig } from './config.ts';
 import { CdnPrefetcher } from './prefetcher.ts';
@@ -23,19 +23,12 @@ const prefetcher = new CdnPrefetcher(bus, log, {
   concurrency: cfg.CDN_PREFETCH_CONCURRENCY,
   onFatal: (err) => fatal(log, stopAll)(err),
 });
-let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
 
 log.info({ edges: cfg.EDGE_URLS }, 'warming edges');
 const { stop } = await runService(log, [
-  {
-    name: 'metrics',
-    start: async () => {
-      metricsServer = await serveMetrics(metrics, cfg.METRICS_PORT, cfg.METRICS_HOST, () => ({
-        ok: prefetcher.healthy,
-      }));
-    },
-    stop: async () => void metricsServer?.close(),
-  },
+  metricsComponent(metrics, { port: cfg.METRICS_PORT, host: cfg.METRICS_HOST }, () => ({
+    ok: prefetcher.healthy,
+  })),
   prefetcher,
 ]);
 stopAll = stop;

@@ -5,7 +5,7 @@
 import { clusterReady, createElasticsearch } from '../../platform/elasticsearch.ts';
 import { busFromConfig } from '../../platform/infra-config.ts';
 import { createLogger } from '../../platform/logger.ts';
-import { Metrics, serveMetrics } from '../../platform/metrics.ts';
+import { Metrics, metricsComponent } from '../../platform/metrics.ts';
 import { fatal, runService } from '../../platform/service.ts';
 import { discoveryIndex } from '../../sinks/elasticsearch/discovery-index.ts';
 import { ensureAliasedIndex } from '../../sinks/elasticsearch/indices.ts';
@@ -25,7 +25,6 @@ const indexer = new DiscoveryIndexer(bus, es, {
   requireAlias: true,
   onFatal: (err) => fatal(log, stopAll)(err),
 });
-let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
 
 const { stop } = await runService(log, [
   {
@@ -44,13 +43,7 @@ const { stop } = await runService(log, [
     },
     stop: () => es.close(),
   },
-  {
-    name: 'metrics',
-    start: async () => {
-      metricsServer = await serveMetrics(metrics, cfg.METRICS_PORT, cfg.METRICS_HOST, () => ({ ok: indexer.healthy }));
-    },
-    stop: async () => void metricsServer?.close(),
-  },
+  metricsComponent(metrics, { port: cfg.METRICS_PORT, host: cfg.METRICS_HOST }, () => ({ ok: indexer.healthy })),
   indexer,
 ]);
 stopAll = stop;

@@ -7,7 +7,7 @@
 import { Cassandra } from '../../platform/cassandra.ts';
 import { busFromConfig } from '../../platform/infra-config.ts';
 import { createLogger } from '../../platform/logger.ts';
-import { Metrics, serveMetrics } from '../../platform/metrics.ts';
+import { Metrics, metricsComponent } from '../../platform/metrics.ts';
 import { fatal, runService } from '../../platform/service.ts';
 import { FollowGraph } from '../../sinks/follows/graph.ts';
 import { StreamRegistryProjection } from '../stream-registry/projection.ts';
@@ -57,7 +57,6 @@ const notifier = new Notifier(
     onFatal,
   },
 );
-let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
 
 const { stop } = await runService(log, [
   {
@@ -70,15 +69,9 @@ const { stop } = await runService(log, [
   },
   { name: 'producer', start: () => producer.connect(), stop: () => producer.disconnect() },
   projection,
-  {
-    name: 'metrics',
-    start: async () => {
-      metricsServer = await serveMetrics(metrics, cfg.METRICS_PORT, cfg.METRICS_HOST, () => ({
-        ok: projection.healthy && notifier.healthy,
-      }));
-    },
-    stop: async () => void metricsServer?.close(),
-  },
+  metricsComponent(metrics, { port: cfg.METRICS_PORT, host: cfg.METRICS_HOST }, () => ({
+    ok: projection.healthy && notifier.healthy,
+  })),
   notifier,
 ]);
 stopAll = stop;

@@ -5,7 +5,7 @@
  */
 import { busFromConfig } from '../../platform/infra-config.ts';
 import { createLogger } from '../../platform/logger.ts';
-import { Metrics, serveMetrics } from '../../platform/metrics.ts';
+import { Metrics, metricsComponent } from '../../platform/metrics.ts';
 import { fatal, runService } from '../../platform/service.ts';
 import { loadPackagerConfig } from './config.ts';
 import { Packager } from './packager.ts';
@@ -24,17 +24,10 @@ const packager = new Packager(bus, new PackagerStorage(cfg.MEDIA_ROOT, cfg.MEDIA
   fromBeginning: true,
   onFatal: (err) => fatal(log, stopAll)(err),
 });
-let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
 
 log.info({ mediaRoot: cfg.MEDIA_ROOT }, 'packaging into media root');
 const { stop } = await runService(log, [
-  {
-    name: 'metrics',
-    start: async () => {
-      metricsServer = await serveMetrics(metrics, cfg.METRICS_PORT, cfg.METRICS_HOST, () => ({ ok: packager.healthy }));
-    },
-    stop: async () => void metricsServer?.close(),
-  },
+  metricsComponent(metrics, { port: cfg.METRICS_PORT, host: cfg.METRICS_HOST }, () => ({ ok: packager.healthy })),
   packager,
 ]);
 stopAll = stop;

@@ -6,7 +6,7 @@
  */
 import { busFromConfig } from '../../platform/infra-config.ts';
 import { createLogger } from '../../platform/logger.ts';
-import { Metrics, serveMetrics } from '../../platform/metrics.ts';
+import { Metrics, metricsComponent } from '../../platform/metrics.ts';
 import { fatal, runService } from '../../platform/service.ts';
 import { StreamRegistryProjection } from '../stream-registry/projection.ts';
 import { StreamRegistry } from '../stream-registry/registry.ts';
@@ -48,20 +48,12 @@ const processor = new ViewerCounterProcessor(
   log,
   new CounterMetrics(metrics),
 );
-let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
 
 const { stop } = await runService(log, [
   projection,
-  {
-    name: 'metrics',
-    start: async () => {
-      metricsServer = await serveMetrics(metrics, cfg.METRICS_PORT, cfg.METRICS_HOST, () => ({
-        ok: projection.healthy && processor.healthy,
-      }));
-      log.info({ port: (metricsServer.address() as { port: number }).port }, 'metrics listening');
-    },
-    stop: async () => void metricsServer?.close(),
-  },
+  metricsComponent(metrics, { port: cfg.METRICS_PORT, host: cfg.METRICS_HOST, log }, () => ({
+    ok: projection.healthy && processor.healthy,
+  })),
   processor,
 ]);
 stopAll = stop;

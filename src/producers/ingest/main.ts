@@ -9,7 +9,7 @@ import { probe } from '../../media/ffmpeg.ts';
 import { busFromConfig } from '../../platform/infra-config.ts';
 import type { EventProducer } from '../../platform/kafka/producer.ts';
 import { createLogger } from '../../platform/logger.ts';
-import { Metrics, serveMetrics } from '../../platform/metrics.ts';
+import { Metrics, metricsComponent } from '../../platform/metrics.ts';
 import { fatal, runService } from '../../platform/service.ts';
 import { StreamRegistryProjection } from '../../processors/stream-registry/projection.ts';
 import { StreamRegistry } from '../../processors/stream-registry/registry.ts';
@@ -60,7 +60,6 @@ const server = new RtmpIngestServer(
   { idleSessionTimeoutMs: cfg.INGEST_IDLE_SESSION_TIMEOUT_MS },
 );
 let sweeper: NodeJS.Timeout | undefined;
-let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
 
 const { stop } = await runService(log, [
   {
@@ -96,14 +95,8 @@ const { stop } = await runService(log, [
       await ingest.drain();
     },
   },
-  {
-    name: 'metrics',
-    start: async () => {
-      metricsServer = await serveMetrics(metrics, cfg.METRICS_PORT, cfg.METRICS_HOST, () => ({
-        ok: projection.healthy,
-      }));
-    },
-    stop: async () => void metricsServer?.close(),
-  },
+  metricsComponent(metrics, { port: cfg.METRICS_PORT, host: cfg.METRICS_HOST }, () => ({
+    ok: projection.healthy,
+  })),
 ]);
 stopAll = stop;

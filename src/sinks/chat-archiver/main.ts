@@ -6,7 +6,7 @@
 import { Cassandra } from '../../platform/cassandra.ts';
 import { busFromConfig } from '../../platform/infra-config.ts';
 import { createLogger } from '../../platform/logger.ts';
-import { Metrics, serveMetrics } from '../../platform/metrics.ts';
+import { Metrics, metricsComponent } from '../../platform/metrics.ts';
 import { fatal, runService } from '../../platform/service.ts';
 import { ChatArchiver } from './archiver.ts';
 import { loadArchiverConfig } from './config.ts';
@@ -27,7 +27,6 @@ const archiver = new ChatArchiver(bus, new ChatArchiveWriter(db, cfg.CHAT_KEYSPA
   limits: { maxRows: cfg.CHAT_ARCHIVER_BATCH_ROWS, maxBytes: cfg.CHAT_ARCHIVER_BATCH_BYTES, ttlSeconds },
   onFatal: (err) => fatal(log, stopAll)(err),
 });
-let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
 
 const { stop } = await runService(log, [
   {
@@ -43,13 +42,7 @@ const { stop } = await runService(log, [
     },
     stop: () => db.shutdown(),
   },
-  {
-    name: 'metrics',
-    start: async () => {
-      metricsServer = await serveMetrics(metrics, cfg.METRICS_PORT, cfg.METRICS_HOST, () => ({ ok: archiver.healthy }));
-    },
-    stop: async () => void metricsServer?.close(),
-  },
+  metricsComponent(metrics, { port: cfg.METRICS_PORT, host: cfg.METRICS_HOST }, () => ({ ok: archiver.healthy })),
   archiver,
 ]);
 stopAll = stop;

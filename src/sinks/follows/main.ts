@@ -6,7 +6,7 @@
 import { Cassandra } from '../../platform/cassandra.ts';
 import { busFromConfig } from '../../platform/infra-config.ts';
 import { createLogger } from '../../platform/logger.ts';
-import { Metrics, serveMetrics } from '../../platform/metrics.ts';
+import { Metrics, metricsComponent } from '../../platform/metrics.ts';
 import { fatal, runService } from '../../platform/service.ts';
 import { loadFollowsSinkConfig } from './config.ts';
 import { ensureFollowsSchema } from './schema.ts';
@@ -25,7 +25,6 @@ const sink = new FollowsSink(bus, new FollowGraphWriter(db, cfg.FOLLOWS_KEYSPACE
   maxRecords: cfg.FOLLOWS_SINK_MAX_RECORDS,
   onFatal: (err) => fatal(log, stopAll)(err),
 });
-let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
 
 const { stop } = await runService(log, [
   {
@@ -40,13 +39,7 @@ const { stop } = await runService(log, [
     },
     stop: () => db.shutdown(),
   },
-  {
-    name: 'metrics',
-    start: async () => {
-      metricsServer = await serveMetrics(metrics, cfg.METRICS_PORT, cfg.METRICS_HOST, () => ({ ok: sink.healthy }));
-    },
-    stop: async () => void metricsServer?.close(),
-  },
+  metricsComponent(metrics, { port: cfg.METRICS_PORT, host: cfg.METRICS_HOST }, () => ({ ok: sink.healthy })),
   sink,
 ]);
 stopAll = stop;

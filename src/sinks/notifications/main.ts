@@ -6,7 +6,7 @@
 import { Cassandra } from '../../platform/cassandra.ts';
 import { busFromConfig } from '../../platform/infra-config.ts';
 import { createLogger } from '../../platform/logger.ts';
-import { Metrics, serveMetrics } from '../../platform/metrics.ts';
+import { Metrics, metricsComponent } from '../../platform/metrics.ts';
 import { fatal, runService } from '../../platform/service.ts';
 import { loadNotificationsSinkConfig } from './config.ts';
 import { ensureNotificationsSchema } from './schema.ts';
@@ -33,7 +33,6 @@ const sink = new NotificationsSink(
     onFatal: (err) => fatal(log, stopAll)(err),
   },
 );
-let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
 
 const { stop } = await runService(log, [
   {
@@ -49,13 +48,7 @@ const { stop } = await runService(log, [
     },
     stop: () => db.shutdown(),
   },
-  {
-    name: 'metrics',
-    start: async () => {
-      metricsServer = await serveMetrics(metrics, cfg.METRICS_PORT, cfg.METRICS_HOST, () => ({ ok: sink.healthy }));
-    },
-    stop: async () => void metricsServer?.close(),
-  },
+  metricsComponent(metrics, { port: cfg.METRICS_PORT, host: cfg.METRICS_HOST }, () => ({ ok: sink.healthy })),
   sink,
 ]);
 stopAll = stop;
