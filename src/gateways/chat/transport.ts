@@ -1,7 +1,14 @@
-import { STATUS_CODES } from 'node:http';
-import uWS from '@trufflesuite/uws-js-unofficial';
+import type uWS from '@trufflesuite/uws-js-unofficial';
 import { isRetriable } from '../../platform/errors.ts';
 import { answerPreflight } from '../../platform/http/cors.ts';
+import {
+  SOCKET_DEFAULTS,
+  UwsServer,
+  decodeParam,
+  errorBody,
+  upgradeHeaders,
+  type HttpAnswer,
+} from '../../platform/http/uws.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Component } from '../../platform/service.ts';
 import type { Identity } from '../../producers/chat/decide.ts';
@@ -85,18 +92,11 @@ interface HttpCall {
   origin: string;
   authorization: string;
 }
-interface HttpAnswer {
-  status: number;
-  body?: unknown;
-}
-
 export class ChatTransport implements Component {
   readonly name = 'chat-transport';
-  private readonly app = uWS.App();
-  private listenSocket: uWS.us_listen_socket | undefined;
+  private readonly server: UwsServer;
   private readonly connections = new Set<UwsConnection>();
   private nextId = 1;
-  private readonly anyOrigin: boolean;
 
   constructor(
     private readonly service: ChatService,
@@ -106,28 +106,24 @@ export class ChatTransport implements Component {
     private readonly log: Logger,
     private readonly metrics: ChatMetrics,
   ) {
-    this.anyOrigin = opts.allowedOrigins.includes('*');
+    this.server = new UwsServer('chat gateway', opts.allowedOrigins);
   }
 
   get port(): number {
-    if (!this.listenSocket) throw new Error('chat transport is not listening');
-    return uWS.us_socket_local_port(this.listenSocket as unknown as uWS.us_socket);
+    return this.server.port;
   }
 
   /** Every local socket of the stream gets the frame, in call order (uWS pub/sub keeps order). */
   broadcast(streamId: string, frame: string): void {
-    this.app.publish(topicOf(streamId), frame, false);
+    this.server.app.publish(topicOf(streamId), frame, false);
   }
 
   async start(): Promise<void> {
-    this.app.ws<SocketData>('/streams/:id/chat', {
+    this.server.app.ws<SocketData>('/streams/:id/chat', {
+      ...SOCKET_DEFAULTS,
       maxPayloadLength: this.opts.hardMaxPayloadBytes,
       idleTimeout: this.opts.idleTimeoutSeconds,
-      sendPingsAutomatically: true,
       maxBackpressure: this.opts.maxBackpressureBytes,
-      // Typed as a number in this release's typings; uWS reads it as a flag.
-      closeOnBackpressureLimit: 1,
-      compression: uWS.DISABLED,
       upgrade: (res, req, context) => this.upgrade(res, req, context),
       open: (ws) => this.open(ws),
       message: (ws, message, isBinary) => this.message(ws, message, isBinary),
@@ -136,26 +132,18 @@ export class ChatTransport implements Component {
     this.route('get', '/api/v1/streams/:id/chat', (c) => this.history(c));
     this.route('post', '/api/v1/streams/:id/chat/tickets', (c) => this.ticket(c));
     for (const path of ['/api/v1/streams/:id/chat', '/api/v1/streams/:id/chat/tickets']) {
-      this.app.options(path, (res, req) => {
+      this.server.app.options(path, (res, req) => {
         const origin = req.getHeader('origin');
-        answerPreflight(res, origin, this.originAllowed(origin), 'GET, POST');
+        answerPreflight(res, origin, this.server.originAllowed(origin), 'GET, POST');
       });
     }
-    this.app.any('/*', (res) => {
-      res.cork(() => this.writeJson(res, '', { status: 404, body: errorBody('route_not_found', 'no such route') }));
-    });
-    this.listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) =>
-      this.app.listen(this.opts.host, this.opts.port, (s) =>
-        s ? resolve(s) : reject(new Error(`chat gateway cannot listen on ${this.opts.host}:${this.opts.port}`)),
-      ),
-    );
+    await this.server.listen(this.opts.host, this.opts.port);
     this.log.info({ host: this.opts.host, port: this.port }, 'chat gateway listening');
   }
 
   /** Stops accepting, then closes every socket with 1012 (service restart): clients reconnect elsewhere with `since`. */
   async stop(): Promise<void> {
-    if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
-    this.listenSocket = undefined;
+    this.server.close();
     for (const conn of [...this.connections]) conn.close('shutting_down');
   }
 
@@ -164,15 +152,14 @@ export class ChatTransport implements Component {
     const streamId = decodeParam(req.getParameter(0));
     const origin = req.getHeader('origin');
     const authorization = req.getHeader('authorization');
-    const key = req.getHeader('sec-websocket-key');
-    const protocol = req.getHeader('sec-websocket-protocol');
-    const extensions = req.getHeader('sec-websocket-extensions');
+    const { key, protocol, extensions } = upgradeHeaders(req);
     const query = new URLSearchParams(req.getQuery());
     let aborted = false;
     res.onAborted(() => (aborted = true));
 
     void (async () => {
-      if (!this.originAllowed(origin)) throw new ChatError('origin_not_allowed', 'this origin may not open chat');
+      if (!this.server.originAllowed(origin))
+        throw new ChatError('origin_not_allowed', 'this origin may not open chat');
       if (this.connections.size >= this.opts.maxConnections)
         throw new ChatError('too_many_connections', 'this chat server is full');
       const ticket = query.get('ticket');
@@ -189,7 +176,7 @@ export class ChatTransport implements Component {
     })().catch((err: unknown) => {
       if (aborted) return;
       const answer = this.answerFor(err, streamId);
-      res.cork(() => this.writeJson(res, origin, answer));
+      res.cork(() => this.server.writeJson(res, origin, answer));
     });
   }
 
@@ -243,7 +230,7 @@ export class ChatTransport implements Component {
   }
 
   private async ticket(c: HttpCall): Promise<HttpAnswer> {
-    if (!this.originAllowed(c.origin))
+    if (!this.server.originAllowed(c.origin))
       throw new ChatError('origin_not_allowed', 'this origin may not get chat tickets');
     const user = await this.auth.require(c.authorization || undefined);
     const streamId = c.params[0]!;
@@ -256,7 +243,7 @@ export class ChatTransport implements Component {
 
   private route(method: 'get' | 'post', pattern: string, handle: (c: HttpCall) => Promise<HttpAnswer>): void {
     const params = (pattern.match(/:[^/]+/g) ?? []).length;
-    this.app[method](pattern, (res, req) => {
+    this.server.app[method](pattern, (res, req) => {
       const call: HttpCall = {
         params: Array.from({ length: params }, (_, i) => decodeParam(req.getParameter(i))),
         query: new URLSearchParams(req.getQuery()),
@@ -268,7 +255,7 @@ export class ChatTransport implements Component {
       handle(call)
         .catch((err: unknown) => this.answerFor(err, call.params[0]))
         .then((answer) => {
-          if (!aborted) res.cork(() => this.writeJson(res, call.origin, answer));
+          if (!aborted) res.cork(() => this.server.writeJson(res, call.origin, answer));
         })
         .catch((err: unknown) => this.log.error({ err }, 'could not write a chat HTTP reply'));
     });
@@ -286,34 +273,5 @@ export class ChatTransport implements Component {
           ? 'temporarily unavailable'
           : (err as Error).message;
     return { status: CHAT_ERRORS[code].http, body: errorBody(code, message) };
-  }
-
-  private writeJson(res: uWS.HttpResponse, origin: string, a: HttpAnswer): void {
-    res.writeStatus(`${a.status} ${STATUS_CODES[a.status] ?? ''}`);
-    this.corsHeaders(res, origin);
-    res.writeHeader('content-type', 'application/json; charset=utf-8');
-    if (a.status === 503) res.writeHeader('retry-after', '5');
-    res.end(JSON.stringify(a.body ?? {}));
-  }
-
-  private corsHeaders(res: uWS.HttpResponse, origin: string): void {
-    if (!origin || !this.originAllowed(origin)) return;
-    res.writeHeader('access-control-allow-origin', origin);
-    res.writeHeader('vary', 'Origin');
-  }
-
-  /** No Origin header: not a browser, so not a cross-site page riding a user's session. */
-  private originAllowed(origin: string): boolean {
-    return !origin || this.anyOrigin || this.opts.allowedOrigins.includes(origin);
-  }
-}
-
-const errorBody = (code: ChatErrorCode, message: string) => ({ error: { code, message } });
-
-function decodeParam(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
   }
 }

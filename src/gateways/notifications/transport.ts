@@ -1,6 +1,6 @@
-import { STATUS_CODES } from 'node:http';
-import uWS from '@trufflesuite/uws-js-unofficial';
+import type uWS from '@trufflesuite/uws-js-unofficial';
 import { answerPreflight } from '../../platform/http/cors.ts';
+import { SOCKET_DEFAULTS, UwsServer, errorBody, upgradeHeaders, type HttpAnswer } from '../../platform/http/uws.ts';
 import { isRetriable } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Component } from '../../platform/service.ts';
@@ -41,10 +41,8 @@ const topicOf = (userId: string): string => `u/${userId}`;
 
 export class PushTransport implements Component {
   readonly name = 'push-transport';
-  private readonly app = uWS.App();
-  private listenSocket: uWS.us_listen_socket | undefined;
+  private readonly server: UwsServer;
   private readonly sockets = new Set<uWS.WebSocket<SocketData>>();
-  private readonly anyOrigin: boolean;
 
   constructor(
     private readonly tickets: PushTickets,
@@ -52,12 +50,11 @@ export class PushTransport implements Component {
     private readonly opts: PushTransportOptions,
     private readonly log: Logger,
   ) {
-    this.anyOrigin = opts.allowedOrigins.includes('*');
+    this.server = new UwsServer('push gateway', opts.allowedOrigins);
   }
 
   get port(): number {
-    if (!this.listenSocket) throw new Error('push transport is not listening');
-    return uWS.us_socket_local_port(this.listenSocket as unknown as uWS.us_socket);
+    return this.server.port;
   }
 
   get connections(): number {
@@ -66,17 +63,15 @@ export class PushTransport implements Component {
 
   /** True when at least one socket of the user is on this instance. */
   push(userId: string, frame: string): boolean {
-    return this.app.publish(topicOf(userId), frame, false);
+    return this.server.app.publish(topicOf(userId), frame, false);
   }
 
   async start(): Promise<void> {
-    this.app.ws<SocketData>('/notifications', {
+    this.server.app.ws<SocketData>('/notifications', {
+      ...SOCKET_DEFAULTS,
       maxPayloadLength: 1024,
       idleTimeout: this.opts.idleTimeoutSeconds,
-      sendPingsAutomatically: true,
       maxBackpressure: this.opts.maxBackpressureBytes,
-      closeOnBackpressureLimit: 1,
-      compression: uWS.DISABLED,
       upgrade: (res, req, context) => this.upgrade(res, req, context),
       open: (ws) => {
         this.sockets.add(ws);
@@ -85,41 +80,33 @@ export class PushTransport implements Component {
       },
       close: (ws) => void this.sockets.delete(ws),
     });
-    this.app.post('/api/v1/notifications/tickets', (res, req) => {
+    this.server.app.post('/api/v1/notifications/tickets', (res, req) => {
       const origin = req.getHeader('origin');
       const authorization = req.getHeader('authorization');
       let aborted = false;
       res.onAborted(() => (aborted = true));
       void (async () => {
-        if (!this.originAllowed(origin))
+        if (!this.server.originAllowed(origin))
           return { status: 403, body: errorBody('origin_not_allowed', 'this origin may not get push tickets') };
         const user = await this.auth.require(authorization || undefined);
         return { status: 200, body: { ticket: await this.tickets.issue(user), expires_in: this.tickets.ttlSeconds } };
       })()
         .catch((err: unknown) => this.answerFor(err))
         .then((a) => {
-          if (!aborted) res.cork(() => this.writeJson(res, origin, a));
+          if (!aborted) res.cork(() => this.server.writeJson(res, origin, a));
         });
     });
-    this.app.options('/api/v1/notifications/tickets', (res, req) => {
+    this.server.app.options('/api/v1/notifications/tickets', (res, req) => {
       const origin = req.getHeader('origin');
-      answerPreflight(res, origin, this.originAllowed(origin), 'POST');
+      answerPreflight(res, origin, this.server.originAllowed(origin), 'POST');
     });
-    this.app.any('/*', (res) => {
-      res.cork(() => this.writeJson(res, '', { status: 404, body: errorBody('route_not_found', 'no such route') }));
-    });
-    this.listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) =>
-      this.app.listen(this.opts.host, this.opts.port, (s) =>
-        s ? resolve(s) : reject(new Error(`push gateway cannot listen on ${this.opts.host}:${this.opts.port}`)),
-      ),
-    );
+    await this.server.listen(this.opts.host, this.opts.port);
     this.log.info({ host: this.opts.host, port: this.port }, 'push gateway listening');
   }
 
   /** Stops accepting, then closes every socket with 1012 (service restart): clients reconnect elsewhere. */
   async stop(): Promise<void> {
-    if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
-    this.listenSocket = undefined;
+    this.server.close();
     for (const ws of [...this.sockets]) ws.end(1012, 'restarting');
   }
 
@@ -127,14 +114,12 @@ export class PushTransport implements Component {
     // uWS reuses `req` once this callback returns: copy everything out before the first await.
     const origin = req.getHeader('origin');
     const authorization = req.getHeader('authorization');
-    const key = req.getHeader('sec-websocket-key');
-    const protocol = req.getHeader('sec-websocket-protocol');
-    const extensions = req.getHeader('sec-websocket-extensions');
+    const { key, protocol, extensions } = upgradeHeaders(req);
     const ticket = new URLSearchParams(req.getQuery()).get('ticket');
     let aborted = false;
     res.onAborted(() => (aborted = true));
     void (async () => {
-      if (!this.originAllowed(origin))
+      if (!this.server.originAllowed(origin))
         return { status: 403, body: errorBody('origin_not_allowed', 'this origin may not connect') };
       if (this.sockets.size >= this.opts.maxConnections)
         return { status: 503, body: errorBody('too_many_connections', 'this push gateway is full') };
@@ -145,31 +130,15 @@ export class PushTransport implements Component {
     })()
       .catch((err: unknown) => this.answerFor(err))
       .then((a) => {
-        if (a && !aborted) res.cork(() => this.writeJson(res, origin, a));
+        if (a && !aborted) res.cork(() => this.server.writeJson(res, origin, a));
       });
   }
 
-  private answerFor(err: unknown): { status: number; body: unknown } {
+  private answerFor(err: unknown): HttpAnswer {
     const code = (err as { code?: unknown } | null)?.code;
     if (code === 'unauthorized') return { status: 401, body: errorBody('unauthorized', (err as Error).message) };
     if (isRetriable(err)) return { status: 503, body: errorBody('unavailable', 'temporarily unavailable') };
     this.log.error({ err }, 'push gateway request failed');
     return { status: 500, body: errorBody('internal', 'internal error') };
   }
-
-  private writeJson(res: uWS.HttpResponse, origin: string, a: { status: number; body: unknown }): void {
-    res.writeStatus(`${a.status} ${STATUS_CODES[a.status] ?? ''}`);
-    if (origin && this.originAllowed(origin)) {
-      res.writeHeader('access-control-allow-origin', origin);
-      res.writeHeader('vary', 'Origin');
-    }
-    res.writeHeader('content-type', 'application/json; charset=utf-8');
-    res.end(JSON.stringify(a.body));
-  }
-
-  private originAllowed(origin: string): boolean {
-    return !origin || this.anyOrigin || this.opts.allowedOrigins.includes(origin);
-  }
 }
-
-const errorBody = (code: string, message: string) => ({ error: { code, message } });

@@ -1,5 +1,5 @@
-import { STATUS_CODES } from 'node:http';
-import uWS from '@trufflesuite/uws-js-unofficial';
+import type uWS from '@trufflesuite/uws-js-unofficial';
+import { SOCKET_DEFAULTS, UwsServer, decodeParam, errorBody, upgradeHeaders } from '../../platform/http/uws.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Component } from '../../platform/service.ts';
 import { VIEWER_ERRORS, isViewerErrorCode, type ViewerErrorCode } from './errors.ts';
@@ -62,12 +62,10 @@ class UwsConnection implements ViewerConnection {
 
 export class ViewerTransport implements Component {
   readonly name = 'viewer-transport';
-  private readonly app = uWS.App();
-  private listenSocket: uWS.us_listen_socket | undefined;
+  private readonly server: UwsServer;
   private readonly byStream = new Map<string, Set<UwsConnection>>();
   private size = 0;
   private nextId = 1;
-  private readonly anyOrigin: boolean;
 
   constructor(
     private readonly service: ViewerService,
@@ -76,16 +74,15 @@ export class ViewerTransport implements Component {
     private readonly log: Logger,
     private readonly metrics: ViewerMetrics,
   ) {
-    this.anyOrigin = opts.allowedOrigins.includes('*');
+    this.server = new UwsServer('viewer gateway', opts.allowedOrigins);
   }
 
   get port(): number {
-    if (!this.listenSocket) throw new Error('viewer transport is not listening');
-    return uWS.us_socket_local_port(this.listenSocket as unknown as uWS.us_socket);
+    return this.server.port;
   }
 
   broadcast(streamId: string, frame: string): void {
-    this.app.publish(topicOf(streamId), frame, false);
+    this.server.app.publish(topicOf(streamId), frame, false);
   }
 
   connectionsOf(streamId: string): Iterable<ViewerConnection> {
@@ -93,14 +90,11 @@ export class ViewerTransport implements Component {
   }
 
   async start(): Promise<void> {
-    this.app.ws<SocketData>('/streams/:id/viewers', {
+    this.server.app.ws<SocketData>('/streams/:id/viewers', {
+      ...SOCKET_DEFAULTS,
       maxPayloadLength: this.opts.maxFrameBytes,
       idleTimeout: this.opts.idleTimeoutSeconds,
-      sendPingsAutomatically: true,
       maxBackpressure: this.opts.maxBackpressureBytes,
-      // Typed as a number in this release's typings; uWS reads it as a flag.
-      closeOnBackpressureLimit: 1,
-      compression: uWS.DISABLED,
       upgrade: (res, req, context) => this.upgrade(res, req, context),
       open: (ws) => this.open(ws),
       message: (ws, message, isBinary) => {
@@ -110,21 +104,13 @@ export class ViewerTransport implements Component {
       },
       close: (ws, code) => this.closed(ws, code),
     });
-    this.app.any('/*', (res) => {
-      res.cork(() => this.writeError(res, 404, 'route_not_found', 'no such route'));
-    });
-    this.listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) =>
-      this.app.listen(this.opts.host, this.opts.port, (s) =>
-        s ? resolve(s) : reject(new Error(`viewer gateway cannot listen on ${this.opts.host}:${this.opts.port}`)),
-      ),
-    );
+    await this.server.listen(this.opts.host, this.opts.port);
     this.log.info({ host: this.opts.host, port: this.port }, 'viewer gateway listening');
   }
 
   /** Stops accepting, then closes every socket with 1012: players reconnect elsewhere with their session. */
   async stop(): Promise<void> {
-    if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
-    this.listenSocket = undefined;
+    this.server.close();
     for (const conns of [...this.byStream.values()]) for (const c of [...conns]) c.close('shutting_down');
   }
 
@@ -132,11 +118,9 @@ export class ViewerTransport implements Component {
     const streamId = decodeParam(req.getParameter(0));
     const origin = req.getHeader('origin');
     const query = new URLSearchParams(req.getQuery());
-    const key = req.getHeader('sec-websocket-key');
-    const protocol = req.getHeader('sec-websocket-protocol');
-    const extensions = req.getHeader('sec-websocket-extensions');
+    const { key, protocol, extensions } = upgradeHeaders(req);
     try {
-      if (origin && !this.anyOrigin && !this.opts.allowedOrigins.includes(origin)) {
+      if (!this.server.originAllowed(origin)) {
         throw Object.assign(new Error('this origin may not open the viewer socket'), { code: 'origin_not_allowed' });
       }
       if (this.size >= this.opts.maxConnections) {
@@ -149,12 +133,10 @@ export class ViewerTransport implements Component {
       const code: ViewerErrorCode = isViewerErrorCode(raw) ? raw : 'internal';
       if (code === 'internal') this.log.error({ err, streamId }, 'viewer upgrade failed');
       this.metrics.refused.inc({ code });
-      this.writeError(
-        res,
-        VIEWER_ERRORS[code].http,
-        code,
-        code === 'internal' ? 'internal error' : (err as Error).message,
-      );
+      this.server.writeJson(res, origin, {
+        status: VIEWER_ERRORS[code].http,
+        body: errorBody(code, code === 'internal' ? 'internal error' : (err as Error).message),
+      });
     }
   }
 
@@ -186,19 +168,5 @@ export class ViewerTransport implements Component {
   private refuse(conn: UwsConnection, code: ViewerErrorCode): void {
     this.metrics.refused.inc({ code });
     conn.close(code);
-  }
-
-  private writeError(res: uWS.HttpResponse, status: number, code: ViewerErrorCode, message: string): void {
-    res.writeStatus(`${status} ${STATUS_CODES[status] ?? ''}`);
-    res.writeHeader('content-type', 'application/json; charset=utf-8');
-    res.end(JSON.stringify({ error: { code, message } }));
-  }
-}
-
-function decodeParam(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
   }
 }
