@@ -203,6 +203,38 @@ describe('event bus against real Kafka and the schema registry', () => {
       [4, 5].map((n) => mk(n).eventId),
     );
   });
+
+  it('commits on its interval and on stop, not after every batch', async () => {
+    const b = testBus('commits');
+    await b.init(['streamLifecycle']);
+    const topic = b.topic('streamLifecycle');
+    const p = b.producer();
+    await p.connect();
+    const groupId = `${topic.name}.commits`;
+    const committed = async (): Promise<number> => {
+      const admin = b.kafka.admin();
+      await admin.connect();
+      try {
+        const [t] = await admin.fetchOffsets({ groupId, topics: [topic.name] });
+        return t!.partitions.reduce((n, x) => n + Math.max(0, Number(x.offset)), 0);
+      } finally {
+        await admin.disconnect();
+      }
+    };
+    const seen: string[] = [];
+    const c = b.consumer({ groupId, fromBeginning: true, commitIntervalMs: 3_600_000 });
+    c.on(topic, async (rs) => void seen.push(...rs.map((r) => r.event.eventId)));
+    await c.start();
+    // Separate sends, so the records arrive in several batches.
+    for (const f of fixtures.slice(0, 3)) {
+      await p.publish(topic, [f]);
+      await waitFor('handled', () => seen.includes(f.eventId));
+    }
+    await p.disconnect();
+    assert.equal(await committed(), 0, 'nothing committed before the interval');
+    await c.stop();
+    assert.equal(await committed(), 3, 'what was handled is committed on stop');
+  });
 });
 
 type Raw = { key: string | null; value: Buffer | null; headers: import('kafkajs').IHeaders };
