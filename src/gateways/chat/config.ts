@@ -38,6 +38,12 @@ const schema = z.object({
   /** Unsent bytes a socket may hold before it is dropped as too slow. */
   CHAT_MAX_BACKPRESSURE_BYTES: env.int(256 * 1024, 1024),
   CHAT_MAX_CONNECTIONS: env.int(50_000, 1),
+  /**
+   * Frames from the topic are held up to this long and sent together: each socket then gets one
+   * write per window instead of one per message, which is what the kernel charges for. 0 sends
+   * each at once.
+   */
+  CHAT_FANOUT_WINDOW_MS: env.int(25, 0),
   CHAT_RATE_MESSAGES: env.int(20, 1),
   CHAT_RATE_WINDOW_MS: env.int(30_000, 1000),
   CHAT_DUPLICATE_WINDOW_MS: env.int(30_000, 0),

@@ -117,6 +117,7 @@ describe('chat gateway: two instances, real Kafka and Cassandra', () => {
       created('s-bad'),
       created('s-slow'),
       created('s-restart'),
+      created('s-window'),
     ]);
     db = new Cassandra({
       CASSANDRA_CONTACT_POINTS: endpoints().cassandraContactPoints,
@@ -521,6 +522,26 @@ describe('chat gateway: two instances, real Kafka and Cassandra', () => {
     await g1.proc.kill('SIGTERM');
     assert.deepEqual(await graceful.waitClosed(), { code: 1012, reason: 'service restart' });
     assert.equal((await g1.proc.exited).code, 0, g1.proc.tail());
+  });
+
+  it('frames held for the fan-out window reach everyone once: a reader joining meanwhile gets them in its history only', async () => {
+    const g4 = await startGateway('gateway-4', { CHAT_FANOUT_WINDOW_MS: '3000' });
+    const early = await join(g4.port, 's-window');
+    const sender = await join(g4.port, 's-window', 'wendy');
+    await say(sender, 'held 1');
+    // A reader whose history already has the message joined after it was applied, most likely
+    // while it was still held (3 s): it must not get it again as a live frame.
+    const late = await waitFor('a join whose history has the held message', async () => {
+      const c = await join(g4.port, 's-window');
+      if (c.history().messages.some((m) => m.content === 'held 1')) return c;
+      c.close();
+      return undefined;
+    });
+    await say(sender, 'held 2');
+    await early.next('held 2', (f) => f.type === 'message' && f.content === 'held 2');
+    await late.next('held 2', (f) => f.type === 'message' && f.content === 'held 2');
+    assert.deepEqual(early.contents(), ['held 1', 'held 2']);
+    assert.deepEqual(late.contents(), ['held 2']);
   });
 
   it('an instance that starts with no look-back gets bans and history from Cassandra', async () => {

@@ -78,6 +78,7 @@ const transport = new ChatTransport(
     idleTimeoutSeconds: cfg.CHAT_IDLE_TIMEOUT_S,
     maxBackpressureBytes: cfg.CHAT_MAX_BACKPRESSURE_BYTES,
     maxConnections: cfg.CHAT_MAX_CONNECTIONS,
+    fanoutWindowMs: cfg.CHAT_FANOUT_WINDOW_MS,
     pageDefault: cfg.CHAT_PAGE_DEFAULT,
   },
   log,
