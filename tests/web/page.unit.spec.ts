@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ChatLog, chatErrorText, type ServerFrame } from '../../web/src/lib/chat-log.ts';
-import { backoffMs, formatCount, hlsSettings, latencyLabel, levelName, uptime } from '../../web/src/lib/format.ts';
+import {
+  backoffMs,
+  formatCount,
+  hlsConfig,
+  hlsSettings,
+  latencyLabel,
+  levelName,
+  uptime,
+} from '../../web/src/lib/format.ts';
 
 /** The web page's pure parts (web/src/lib): what chat shows and how the player is tuned. */
 const msg = (id: string, user = 'u1', content = `text ${id}`) => ({
@@ -97,6 +105,13 @@ describe('page formatting and player settings', () => {
     assert.equal(low.lowLatencyMode, true);
     assert.ok(ultra.liveSyncDurationCount! < low.liveSyncDurationCount! && low.liveSyncDurationCount! < 3);
     assert.equal(hlsSettings('ultra-low', false).lowLatencyMode, false, 'a recording is not live');
+  });
+
+  it("gives the player (and the glass-to-glass benchmark) the mode's settings, ABR from the start, capped to the element", () => {
+    const { startLevel, capLevelToPlayerSize, ...settings } = hlsConfig('low', true);
+    assert.deepEqual(settings, hlsSettings('low', true));
+    assert.equal(startLevel, -1);
+    assert.equal(capLevelToPlayerSize, true);
   });
 
   it('names renditions as heartbeats accept them', () => {

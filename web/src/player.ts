@@ -2,7 +2,7 @@ import type { Level } from 'hls.js';
 import type HlsType from 'hls.js';
 import type { Playback } from './api.ts';
 import { h } from './dom.ts';
-import { hlsSettings, latencyLabel, levelName } from './lib/format.ts';
+import { hlsConfig, latencyLabel, levelName } from './lib/format.ts';
 
 /**
  * The HLS player: hls.js over Media Source Extensions (native HLS where that is all there is),
@@ -91,7 +91,7 @@ export function createPlayer(p: Playback): Player {
       }
       return;
     }
-    hls = new Hls({ ...hlsSettings(p.latency_mode, live), startLevel: -1, capLevelToPlayerSize: true });
+    hls = new Hls(hlsConfig(p.latency_mode, live));
     hls.attachMedia(video);
     hls.loadSource(p.playback_urls.hls);
     hls.on(Hls.Events.MANIFEST_PARSED, (_e, data) => {

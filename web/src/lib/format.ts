@@ -64,6 +64,17 @@ export function hlsSettings(mode: LatencyMode, live: boolean) {
   }
 }
 
+/**
+ * The whole hls.js configuration of the page's player (bench/glass.ts plays with the same):
+ * the latency mode's settings, starting on hls.js's bandwidth estimate and never fetching more
+ * pixels than the element shows.
+ */
+export const hlsConfig = (mode: LatencyMode, live: boolean) => ({
+  ...hlsSettings(mode, live),
+  startLevel: -1,
+  capLevelToPlayerSize: true,
+});
+
 /** A rendition's name for menus and heartbeats: the playlist's NAME, else "<height>p". */
 export function levelName(level: { name?: string | undefined; height?: number | undefined }, index: number): string {
   const name = level.name?.trim();

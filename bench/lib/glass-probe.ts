@@ -1,0 +1,115 @@
+import type HlsType from 'hls.js';
+
+/**
+ * The glass-to-glass probe, run inside Chromium (Playwright sends this function's source to the
+ * page, so it may use nothing from this module's scope): hls.js plays a live stream in a muted
+ * <video>, and every frame the compositor presents (requestVideoFrameCallback) is drawn to a
+ * canvas and its bar-code clock read, with the moment it is expected on screen.
+ *
+ * The bar code (bench/lib/live-rig.ts) is 24 blocks across the width in the top 48 of 360 lines;
+ * one line through the middle of the strip is read, each block's middle half averaged (so the
+ * scaler's blur at the block edges, and any rendition's width, do not matter) and thresholded.
+ */
+export interface ProbeArgs {
+  url: string;
+  /** hls.js configuration (the web page's, from web/src/lib/format.ts). */
+  config: Record<string, unknown>;
+  bits: number;
+  /** The strip's middle line as a fraction of the picture height. */
+  codeLine: number;
+}
+
+/** One presented frame. */
+export interface ProbeFrame {
+  /** Wall-clock ms it is expected on screen: performance.timeOrigin + expectedDisplayTime. */
+  shownAt: number;
+  /** Its bar code: ms since the publisher started. */
+  code: number;
+  /** Its time on the media element's timeline, s. */
+  mediaTime: number;
+  playbackRate: number;
+  /** Picture height (the rendition playing). */
+  height: number;
+  /** hls.js's own estimate of how far behind the live edge it plays, s. */
+  hlsLatency: number;
+}
+
+export interface ProbeState {
+  frames: ProbeFrame[];
+  /** Wall-clock ms of each `waiting` event (playback stalled for want of data) and its length. */
+  stalls: Array<{ at: number; ms: number }>;
+  /** Wall-clock ms of the stall going on now, if any. */
+  stalledSince: number | null;
+  /** Wall-clock ms of each seek (hls.js jumping back to the live sync position). */
+  seeks: number[];
+  /** hls.js errors by detail (fatal ones are retried as the web page does). */
+  errors: Record<string, number>;
+  targetLatency: number | null;
+}
+
+export function startProbe(a: ProbeArgs): void {
+  const Hls = (window as unknown as { Hls: typeof HlsType }).Hls;
+  const state: ProbeState = { frames: [], stalls: [], stalledSince: null, seeks: [], errors: {}, targetLatency: null };
+  (window as unknown as { glass: ProbeState }).glass = state;
+  const wall = (t: number) => performance.timeOrigin + t;
+
+  const video = document.createElement('video');
+  video.muted = true;
+  video.playsInline = true;
+  video.width = 640;
+  video.height = 360;
+  document.body.append(video);
+
+  video.addEventListener('waiting', () => (state.stalledSince ??= wall(performance.now())));
+  video.addEventListener('playing', () => {
+    const since = state.stalledSince;
+    if (since !== null) state.stalls.push({ at: since, ms: wall(performance.now()) - since });
+    state.stalledSince = null;
+  });
+  video.addEventListener('seeking', () => state.seeks.push(wall(performance.now())));
+
+  const hls = new Hls(a.config);
+  hls.on(Hls.Events.MANIFEST_PARSED, () => void video.play().catch(() => undefined));
+  hls.on(Hls.Events.ERROR, (_e, data) => {
+    state.errors[data.details] = (state.errors[data.details] ?? 0) + 1;
+    if (!data.fatal) return;
+    // As web/src/player.ts does: reload after a network error, recover a media error.
+    if (data.type === Hls.ErrorTypes.NETWORK_ERROR)
+      setTimeout(() => (hls.levels.length ? hls.startLoad() : hls.loadSource(a.url)), 2000);
+    else if (data.type === Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
+  });
+  hls.attachMedia(video);
+  hls.loadSource(a.url);
+
+  const canvas = document.createElement('canvas');
+  const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+  const onFrame = (_now: number, md: VideoFrameCallbackMetadata) => {
+    const w = video.videoWidth;
+    const h = video.videoHeight;
+    if (w && h) {
+      canvas.width = w;
+      canvas.height = 1;
+      ctx.drawImage(video, 0, Math.round(h * a.codeLine), w, 1, 0, 0, w, 1);
+      const px = ctx.getImageData(0, 0, w, 1).data;
+      let code = 0;
+      for (let k = 0; k < a.bits; k++) {
+        const from = Math.floor(((k + 0.25) * w) / a.bits);
+        const to = Math.max(from + 1, Math.floor(((k + 0.75) * w) / a.bits));
+        let sum = 0;
+        for (let x = from; x < to; x++) sum += 0.299 * px[x * 4]! + 0.587 * px[x * 4 + 1]! + 0.114 * px[x * 4 + 2]!;
+        code = code * 2 + (sum / (to - from) >= 128 ? 1 : 0);
+      }
+      state.frames.push({
+        shownAt: wall(md.expectedDisplayTime),
+        code,
+        mediaTime: md.mediaTime,
+        playbackRate: video.playbackRate,
+        height: h,
+        hlsLatency: hls.latency,
+      });
+      state.targetLatency = hls.targetLatency;
+    }
+    video.requestVideoFrameCallback(onFrame);
+  };
+  video.requestVideoFrameCallback(onFrame);
+}
