@@ -15,13 +15,13 @@ import { createLogger } from '../src/platform/logger.ts';
 import { Metrics } from '../src/platform/metrics.ts';
 import { TimeUuidGenerator, timeOfTimeUuid } from '../src/platform/timeuuid.ts';
 import { ChatArchiver } from '../src/sinks/chat-archiver/archiver.ts';
-import { bucketOf } from '../src/sinks/chat-archiver/plan.ts';
+import { BUCKET_MS, bucketOf, dayOf } from '../src/sinks/chat-archiver/plan.ts';
 import { ensureChatSchema } from '../src/sinks/chat-archiver/schema.ts';
 import { ChatArchiveWriter } from '../src/sinks/chat-archiver/store.ts';
 import { endpoints } from '../tests/support/endpoints.ts';
 import { ServiceProcess } from '../tests/support/process.ts';
 import { streamEvents } from '../tests/support/stream-events.ts';
-import { ratio, writeResult, type Metric } from './lib/results.ts';
+import { ratio, replaceExtra, writeResult, type Metric } from './lib/results.ts';
 import { WsReader } from './lib/ws-reader.ts';
 
 /**
@@ -50,7 +50,10 @@ import { WsReader } from './lib/ws-reader.ts';
  *     commit; counted afterwards); baseline: the same rows, one prepared INSERT each, P in flight.
  *
  *   npm run bench -- chat [--connections C] [--streams S] [--hot H] [--loadgens L] [--rates R1,R2]
- *     [--seconds T] [--burst B] [--archive N] [--no-peer] [--no-archive]
+ *     [--seconds T] [--burst B] [--archive N] [--no-peer] [--no-archive] [--only-archive]
+ *
+ *   --only-archive runs the archiver phase alone and replaces only its metric in
+ *   bench/results/chat.json (the socket phases' results stay as they were).
  */
 const ROLE = process.env.BENCH_CHAT_ROLE;
 const ORIGIN = 'http://bench.example';
@@ -216,6 +219,7 @@ async function main(): Promise<void> {
       'no-peer': { type: 'boolean', default: false },
       'no-archive': { type: 'boolean', default: false },
       'no-write': { type: 'boolean', default: false },
+      'only-archive': { type: 'boolean', default: false },
     },
   });
   const C = Number(args.connections);
@@ -232,6 +236,8 @@ async function main(): Promise<void> {
   }
   const PEER = !args['no-peer'];
   const ARCHIVE = !args['no-archive'];
+  const ONLY_ARCHIVE = args['only-archive'];
+  if (ONLY_ARCHIVE && !ARCHIVE) throw new Error('--only-archive and --no-archive exclude each other');
   const e = endpoints();
   const runId = randomBytes(4).toString('hex');
   const prefix = `bench_chat_${runId}.`;
@@ -543,10 +549,167 @@ async function main(): Promise<void> {
 
   let ours: SideResult | undefined;
   let peer: SideResult | undefined;
-  let arch: { seconds: number; rate: number; rows: number } | undefined;
+  type ArchiveResult = {
+    seconds: number;
+    rate: number;
+    rows: number;
+    joinSeconds: number;
+    afterJoinRate: number;
+    statsTotal: number;
+  };
+  let arch: ArchiveResult | undefined;
   let base: { seconds: number; rate: number; rows: number } | undefined;
-  const ARCH_CONCURRENCY = 8;
   const BASE_CONCURRENCY = 64;
+  const ac = loadArchiverConfig({});
+  const archLoads: string[] = [];
+  const noteArchLoad = (when: string): void => void archLoads.push(`${when} ${loadavg()[0]!.toFixed(1)}`);
+
+  /** Archiver against one INSERT per message. */
+  const runArchive = async (): Promise<void> => {
+    const events = Array.from({ length: ARCHIVE_N }, (_, i) =>
+      chatEvent(streams[i % S]!, `archived chat line ${i} with some typical length to it`, `user_${i % 997}`),
+    );
+    await archBus.init(['chatMessages']);
+    const archTopic = archBus.topic('chatMessages');
+    for (let k = 0; k < events.length; k += 2000) await producer.publish(archTopic, events.slice(k, k + 2000));
+    say(`archiver: ${fmt(ARCHIVE_N)} events on the topic`);
+    for (const ks of [ksArchiver, ksBaseline]) {
+      await ensureChatSchema(db, ks, { replicationFactor: 1, localDc: 'datacenter1', ttlSeconds });
+    }
+    const groupId = `${prefix}chat-archiver`;
+    noteArchLoad('archiver start');
+    const a0 = now();
+    // The first round handed to the writer marks the end of the group join.
+    let firstRoundAt = 0;
+    const writer = new (class extends ChatArchiveWriter {
+      override apply(plan: Parameters<ChatArchiveWriter['apply']>[0]): Promise<void> {
+        firstRoundAt ||= now();
+        return super.apply(plan);
+      }
+    })(db, ksArchiver, ac.CHAT_ARCHIVER_CONCURRENCY);
+    archiver = new ChatArchiver(archBus, writer, {
+      groupId,
+      maxRecords: ac.CHAT_ARCHIVER_MAX_RECORDS,
+      partitionsConcurrently: ac.CHAT_ARCHIVER_PARTITIONS_AT_ONCE,
+      limits: { maxRows: ac.CHAT_ARCHIVER_BATCH_ROWS, maxBytes: ac.CHAT_ARCHIVER_BATCH_BYTES, ttlSeconds },
+    });
+    await archiver.start();
+    await waitForGroupToReachEnd(archBus, groupId, [archTopic.name], { deadlineMs: 600_000, pollMs: 100 });
+    const a1 = now();
+    await archiver.stop();
+    archiver = undefined;
+    const partitions = new Map<string, [string, number]>();
+    for (const ev of events) {
+      const p = ev.payload as { messageId: string };
+      const b = bucketOf(timeOfTimeUuid(p.messageId));
+      partitions.set(`${ev.streamId}/${b}`, [ev.streamId, b]);
+    }
+    const countRows = async (ks: string): Promise<number> => {
+      let n = 0;
+      for (const [s, b] of partitions.values()) {
+        const r = await db.execute(
+          'count',
+          `SELECT COUNT(*) AS n FROM ${ks}.chat_messages WHERE stream_id = ? AND bucket = ?`,
+          [s, b],
+        );
+        n += Number(r[0]?.n ?? 0);
+      }
+      return n;
+    };
+    // The per-minute stats must count every message once.
+    const statsDays = new Map<string, [string, number]>();
+    for (const [streamId, b] of partitions.values()) {
+      const day = dayOf(b * BUCKET_MS);
+      statsDays.set(`${streamId}/${day}`, [streamId, day]);
+    }
+    let statsTotal = 0;
+    for (const [streamId, day] of statsDays.values()) {
+      const rows = await db.scan(
+        'stats',
+        `SELECT messages FROM ${ksArchiver}.chat_stats_by_minute WHERE stream_id = ? AND day = ?`,
+        [streamId, day],
+      );
+      statsTotal += rows.reduce((n, r) => n + Number(r.messages), 0);
+    }
+    const aSeconds = (a1 - a0) / 1000;
+    arch = {
+      seconds: aSeconds,
+      rate: ARCHIVE_N / aSeconds,
+      rows: await countRows(ksArchiver),
+      joinSeconds: (firstRoundAt - a0) / 1000,
+      afterJoinRate: ARCHIVE_N / ((a1 - firstRoundAt) / 1000),
+      statsTotal,
+    };
+    say(
+      `archiver: ${fmt(arch.rows)} rows in ${aSeconds.toFixed(2)} s = ${fmt(arch.rate)} msg/s ` +
+        `(join ${arch.joinSeconds.toFixed(2)} s, then ${fmt(arch.afterJoinRate)} msg/s); stats count ${fmt(statsTotal)}`,
+    );
+
+    noteArchLoad('baseline start');
+    const insert =
+      `INSERT INTO ${ksBaseline}.chat_messages (stream_id, bucket, message_id, user_id, username, badges, content, color) ` +
+      'VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?';
+    let bSeconds: number;
+    // cassandra-driver itself (the platform wrapper reads rows back), its own executeConcurrent helper.
+    const client = new cassandra.Client({
+      contactPoints: e.cassandraContactPoints,
+      localDataCenter: 'datacenter1',
+      socketOptions: { readTimeout: 20_000 },
+    });
+    await client.connect();
+    try {
+      const params = events.map((ev) => {
+        const p = ev.payload as Extract<ChatEvent['payload'], { type: 'ChatMessageSent' }>;
+        return [
+          ev.streamId,
+          bucketOf(timeOfTimeUuid(p.messageId)),
+          p.messageId,
+          p.userId,
+          p.username,
+          p.badges,
+          p.content,
+          p.color,
+          ttlSeconds,
+        ];
+      });
+      await client.execute(insert, params[0], { prepare: true }); // prepared before the clock starts
+      const b0 = now();
+      await cassandra.concurrent.executeConcurrent(client, insert, params, {
+        concurrencyLevel: BASE_CONCURRENCY,
+      });
+      bSeconds = (now() - b0) / 1000;
+    } finally {
+      await client.shutdown();
+    }
+    base = { seconds: bSeconds, rate: ARCHIVE_N / bSeconds, rows: await countRows(ksBaseline) };
+    say(`baseline: ${fmt(base.rows)} rows in ${bSeconds.toFixed(2)} s = ${fmt(base.rate)} msg/s`);
+    noteArchLoad('baseline done');
+  };
+
+  const archiverMetric = (
+    a: ArchiveResult,
+    b: { seconds: number; rate: number; rows: number },
+    command?: string,
+  ): Metric => ({
+    metric: 'archiver into Cassandra',
+    value: Math.round(a.rate),
+    unit: 'msg/s',
+    peer: { name: `one prepared INSERT per message, ${BASE_CONCURRENCY} in flight`, value: Math.round(b.rate) },
+    ratio: ratio(a.rate, b.rate),
+    target: '≥ 40,000 msg/s',
+    meetsTarget: a.rate >= 40_000 && a.rows === ARCHIVE_N && a.statsTotal === ARCHIVE_N,
+    notes:
+      `${fmt(ARCHIVE_N)} ChatMessageSent events (${S} streams, ${fmt(ARCHIVE_N / S)} each, within a minute or two) already on a fresh topic; ` +
+      `the real ChatArchiver with the production settings (rounds of ≤ ${fmt(ac.CHAT_ARCHIVER_MAX_RECORDS)} records from ` +
+      `${ac.CHAT_ARCHIVER_PARTITIONS_AT_ONCE} partitions at once, unlogged single-partition batches of ≤ ${ac.CHAT_ARCHIVER_BATCH_ROWS} rows / ` +
+      `${fmt(ac.CHAT_ARCHIVER_BATCH_BYTES / 1024)} KiB, ${ac.CHAT_ARCHIVER_CONCURRENCY} in flight per partition) into a fresh keyspace, ` +
+      `from start (group join included) to every offset committed: ${fmt(a.rows)} rows, ${a.seconds.toFixed(2)} s, of which ` +
+      `${a.joinSeconds.toFixed(2)} s before the first round (group join), then ${fmt(a.afterJoinRate)} msg/s. It also writes the ` +
+      `bucket index and the per-minute stats (their message counts add up to ${fmt(a.statsTotal)}). Baseline: the same rows, ` +
+      `one prepared INSERT each from memory (no Kafka), ${BASE_CONCURRENCY} in flight, into another fresh keyspace: ${fmt(b.rows)} rows, ` +
+      `${b.seconds.toFixed(2)} s. 1-minute load average: ${archLoads.join(', ')}.` +
+      (command ? ` Measured ${new Date().toISOString()} apart from the socket phases: ${command}.` : ''),
+  });
 
   try {
     say(`${fmt(C)} readers over ${S} streams (hot: ${fmt(H)}), ${L} load generators; run ${runId}`);
@@ -559,6 +722,12 @@ async function main(): Promise<void> {
     );
     await db.connect();
     await ensureChatSchema(db, ksGateway, { replicationFactor: 1, localDc: 'datacenter1', ttlSeconds });
+    if (ONLY_ARCHIVE) {
+      await runArchive();
+      const command = `npm run bench -- chat --only-archive --streams ${S} --archive ${ARCHIVE_N}`;
+      if (!args['no-write'] && arch && base) say(`wrote ${replaceExtra('chat', archiverMetric(arch, base, command))}`);
+      return;
+    }
 
     const gens = Array.from({ length: L }, () => forkRole('loadgen'));
     await Promise.all(gens.map((g) => nextMessage(g, 'ready', 60_000)));
@@ -618,91 +787,7 @@ async function main(): Promise<void> {
     }
     for (const g of gens) g.kill('SIGKILL');
 
-    // Archiver against one INSERT per message.
-    if (ARCHIVE) {
-      const events = Array.from({ length: ARCHIVE_N }, (_, i) =>
-        chatEvent(streams[i % S]!, `archived chat line ${i} with some typical length to it`, `user_${i % 997}`),
-      );
-      await archBus.init(['chatMessages']);
-      const archTopic = archBus.topic('chatMessages');
-      for (let k = 0; k < events.length; k += 2000) await producer.publish(archTopic, events.slice(k, k + 2000));
-      say(`archiver: ${fmt(ARCHIVE_N)} events on the topic`);
-      for (const ks of [ksArchiver, ksBaseline]) {
-        await ensureChatSchema(db, ks, { replicationFactor: 1, localDc: 'datacenter1', ttlSeconds });
-      }
-      const groupId = `${prefix}chat-archiver`;
-      noteLoad('archiver start');
-      const a0 = now();
-      archiver = new ChatArchiver(archBus, new ChatArchiveWriter(db, ksArchiver, ARCH_CONCURRENCY), {
-        groupId,
-        maxRecords: loadArchiverConfig({}).CHAT_ARCHIVER_MAX_RECORDS,
-        limits: { maxRows: 100, maxBytes: 4096, ttlSeconds },
-      });
-      await archiver.start();
-      await waitForGroupToReachEnd(archBus, groupId, [archTopic.name], { deadlineMs: 300_000, pollMs: 100 });
-      const aSeconds = (now() - a0) / 1000;
-      await archiver.stop();
-      archiver = undefined;
-      const partitions = new Map<string, [string, number]>();
-      for (const ev of events) {
-        const p = ev.payload as { messageId: string };
-        const b = bucketOf(timeOfTimeUuid(p.messageId));
-        partitions.set(`${ev.streamId}/${b}`, [ev.streamId, b]);
-      }
-      const countRows = async (ks: string): Promise<number> => {
-        let n = 0;
-        for (const [s, b] of partitions.values()) {
-          const r = await db.execute(
-            'count',
-            `SELECT COUNT(*) AS n FROM ${ks}.chat_messages WHERE stream_id = ? AND bucket = ?`,
-            [s, b],
-          );
-          n += Number(r[0]?.n ?? 0);
-        }
-        return n;
-      };
-      arch = { seconds: aSeconds, rate: ARCHIVE_N / aSeconds, rows: await countRows(ksArchiver) };
-      say(`archiver: ${fmt(arch.rows)} rows in ${aSeconds.toFixed(2)} s = ${fmt(arch.rate)} msg/s`);
-
-      noteLoad('baseline start');
-      const insert =
-        `INSERT INTO ${ksBaseline}.chat_messages (stream_id, bucket, message_id, user_id, username, badges, content, color) ` +
-        'VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?';
-      let b0 = 0;
-      // cassandra-driver itself (the platform wrapper reads rows back), its own executeConcurrent helper.
-      const client = new cassandra.Client({
-        contactPoints: e.cassandraContactPoints,
-        localDataCenter: 'datacenter1',
-        socketOptions: { readTimeout: 20_000 },
-      });
-      await client.connect();
-      try {
-        const params = events.map((ev) => {
-          const p = ev.payload as Extract<ChatEvent['payload'], { type: 'ChatMessageSent' }>;
-          return [
-            ev.streamId,
-            bucketOf(timeOfTimeUuid(p.messageId)),
-            p.messageId,
-            p.userId,
-            p.username,
-            p.badges,
-            p.content,
-            p.color,
-            ttlSeconds,
-          ];
-        });
-        await client.execute(insert, params[0], { prepare: true }); // prepared before the clock starts
-        b0 = now();
-        await cassandra.concurrent.executeConcurrent(client, insert, params, {
-          concurrencyLevel: BASE_CONCURRENCY,
-        });
-      } finally {
-        await client.shutdown();
-      }
-      const bSeconds = (now() - b0) / 1000;
-      base = { seconds: bSeconds, rate: ARCHIVE_N / bSeconds, rows: await countRows(ksBaseline) };
-      say(`baseline: ${fmt(base.rows)} rows in ${bSeconds.toFixed(2)} s = ${fmt(base.rate)} msg/s`);
-    }
+    if (ARCHIVE) await runArchive();
   } finally {
     say('cleaning up');
     await archiver?.stop().catch(() => undefined);
@@ -784,23 +869,7 @@ async function main(): Promise<void> {
         (peer ? `; Socket.IO ${fmt(peer.rssBefore / 2 ** 20)} -> ${fmt(peer.rssAfter / 2 ** 20)} MiB.` : '.'),
     },
   ];
-  if (arch && base) {
-    extra.push({
-      metric: 'archiver into Cassandra',
-      value: Math.round(arch.rate),
-      unit: 'msg/s',
-      peer: { name: `one prepared INSERT per message, ${BASE_CONCURRENCY} in flight`, value: Math.round(base.rate) },
-      ratio: ratio(arch.rate, base.rate),
-      target: '≥ 40,000 msg/s',
-      meetsTarget: arch.rate >= 40_000 && arch.rows === ARCHIVE_N,
-      notes:
-        `${fmt(ARCHIVE_N)} ChatMessageSent events (${S} streams) already on a fresh topic; the real ChatArchiver with the production ` +
-        `settings (500 records per round, unlogged batches of ≤ 100 rows / 4 KiB, ${ARCH_CONCURRENCY} in flight) into a fresh keyspace, ` +
-        `from start (group join included) to every offset committed: ${fmt(arch.rows)} rows, ${arch.seconds.toFixed(2)} s; it also writes ` +
-        `the bucket index and per-minute stats. Baseline: the same rows, one prepared INSERT each from memory (no Kafka), ` +
-        `${BASE_CONCURRENCY} in flight, into another fresh keyspace: ${fmt(base.rows)} rows, ${base.seconds.toFixed(2)} s.`,
-    });
-  }
+  if (arch && base) extra.push(archiverMetric(arch, base));
   const command =
     `npm run bench -- chat --connections ${C} --streams ${S} --hot ${H} --loadgens ${L} --rates ${RATES.join(',')} --seconds ${SECONDS} ` +
     `--burst ${BURST} --archive ${ARCHIVE_N}${PEER ? '' : ' --no-peer'}${ARCHIVE ? '' : ' --no-archive'}`;

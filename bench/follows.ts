@@ -14,6 +14,7 @@
  * (unlogged batches within its partition), not through the follows sink.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Cassandra, type Statement } from '../src/platform/cassandra.ts';
@@ -26,6 +27,8 @@ import { mapLimit } from '../src/platform/concurrency.ts';
 import { ensureFollowsSchema } from '../src/sinks/follows/schema.ts';
 import { planNotifications } from '../src/sinks/notifications/plan.ts';
 import { ensureNotificationsSchema } from '../src/sinks/notifications/schema.ts';
+import { loadNotificationsSinkConfig } from '../src/sinks/notifications/config.ts';
+import { loadNotifierConfig } from '../src/processors/notifier/config.ts';
 import { endpoints } from '../tests/support/endpoints.ts';
 import { ServiceProcess } from '../tests/support/process.ts';
 import { streamEvents } from '../tests/support/stream-events.ts';
@@ -51,6 +54,12 @@ const ks = { follows: `bench_f_${tag}`, notes: `bench_n_${tag}`, jobs: `bench_j_
 const loads: string[] = [];
 const noteLoad = (when: string): void => void loads.push(`${when} ${loadavg()[0]!.toFixed(1)}`);
 const fid = (i: number): string => `fan_${String(i).padStart(7, '0')}`;
+const n = (x: number): string => x.toLocaleString('en-US');
+/** CPU seconds (user + system) a process has used so far. */
+const cpuSeconds = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
@@ -145,6 +154,9 @@ async function peer(): Promise<{ rate: number; seconds: number }> {
   return { rate: Math.round(PEER_ROWS / seconds), seconds };
 }
 
+const nc = loadNotifierConfig({});
+const sc = loadNotificationsSinkConfig({});
+
 async function main(): Promise<void> {
   await db.connect();
   await bus.init(['streamLifecycle', 'viewerCounts', 'notifications']);
@@ -199,6 +211,7 @@ async function main(): Promise<void> {
     );
   }
   const t1 = await doneAt;
+  const cpu = { notifier: cpuSeconds(notifier.pid), sink: cpuSeconds(sink.pid) };
   await Promise.all(probes);
   noteLoad('fan-out done');
   const fanoutSeconds = (t1 - t0) / 1000;
@@ -260,7 +273,7 @@ async function main(): Promise<void> {
     target: '≥ 20,000 notifications/s',
     meetsTarget: rate >= 20_000,
     command: `npm run bench -- follows --followers ${N} --small ${SMALL} --small-followers ${SMALL_FOLLOWERS} --peer-rows ${PEER_ROWS}`,
-    notes: `Ours: StreamWentLive for a streamer with ${N.toLocaleString('en-US')} followers published to a fresh 6-partition lifecycle topic; the notifier (child process, production defaults: ${'first 1,000 inline, then background pages of 5,000 paced to keep the sink under 10,000 records behind'}) and the notifications sink (child process, production defaults: 2,000-record rounds, 128 inserts in flight) on the same 2 cores as Kafka, Cassandra, Elasticsearch and the registry. Timed from the publish until the notifier logged the job done and the sink's group had committed the topic's end: ${fanoutSeconds.toFixed(1)} s for ${total.toLocaleString('en-US')} notifications (the big fan-out plus the small streamers'), job row sent=${String(jobRow?.sent)}. Sampled rows present afterwards: ${sampled}/2000. Peer: the same row shape, planned by the sink's own planner, inserted from memory into a fresh keyspace with the same driver (${p.seconds.toFixed(1)} s): the store's ceiling, which the sink shares with Kafka fetches, decoding and the notifier. Seeding (not timed as fan-out): ${seedSeconds.toFixed(1)} s. 1-minute load average: ${loads.join(', ')} (the machine is shared).`,
+    notes: `Ours: StreamWentLive for a streamer with ${N.toLocaleString('en-US')} followers published to a fresh 6-partition lifecycle topic; the notifier (child process, production defaults: first ${n(nc.NOTIFIER_INLINE_MAX)} inline, then background pages of ${n(nc.NOTIFIER_PAGE_SIZE)} paced to keep the sink under ${n(nc.NOTIFIER_MAX_SINK_LAG)} records behind) and the notifications sink (child process, production defaults: rounds of ${n(sc.NOTIFICATIONS_SINK_MAX_RECORDS)} records from each of ${sc.NOTIFICATIONS_SINK_PARTITIONS_AT_ONCE} partitions at once, unlogged batches of up to ${sc.NOTIFICATIONS_SINK_BATCH_PARTITIONS} recipients on the same replicas, ${sc.NOTIFICATIONS_SINK_CONCURRENCY} in flight per partition, commits every ${sc.NOTIFICATIONS_SINK_COMMIT_MS} ms) on the same 2 cores as Kafka, Cassandra, Elasticsearch and the registry. Timed from the publish until the notifier logged the job done and the sink's group had committed the topic's end: ${fanoutSeconds.toFixed(1)} s for ${total.toLocaleString('en-US')} notifications (the big fan-out plus the small streamers'), job row sent=${String(jobRow?.sent)}; CPU used by then: notifier ${cpu.notifier.toFixed(1)} s, sink ${cpu.sink.toFixed(1)} s. Sampled rows present afterwards: ${sampled}/2000. Peer: the same row shape, planned by the sink's own planner, inserted from memory into a fresh keyspace with the same driver (${p.seconds.toFixed(1)} s): the store's ceiling, which the sink shares with Kafka fetches, decoding and the notifier. Seeding (not timed as fan-out): ${seedSeconds.toFixed(1)} s. 1-minute load average: ${loads.join(', ')} (the machine is shared).`,
     extra,
   });
   console.log(`wrote ${file}`);

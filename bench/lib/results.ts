@@ -76,6 +76,26 @@ export function writeResult(name: string, result: Omit<BenchResult, 'name' | 'ma
   return file;
 }
 
+/**
+ * Replaces (or adds) one of the `extra` metrics of bench/results/<name>.json, found by its
+ * `metric` name, and leaves everything else in the file as it was: for a benchmark phase rerun on
+ * its own (its notes should say when and how). Returns the file.
+ */
+export function replaceExtra(name: string, metric: Metric): string {
+  const file = join(RESULTS_DIR, `${name}.json`);
+  if (!existsSync(file)) {
+    console.log(JSON.stringify(metric, null, 2));
+    throw new Error(`${file} is missing: run the whole benchmark once before rerunning one phase`);
+  }
+  const result = JSON.parse(readFileSync(file, 'utf8')) as BenchResult;
+  const extra = result.extra ?? [];
+  const at = extra.findIndex((m) => m.metric === metric.metric);
+  if (at >= 0) extra[at] = metric;
+  else extra.push(metric);
+  writeFileSync(file, `${JSON.stringify({ ...result, extra }, null, 2)}\n`);
+  return file;
+}
+
 export function readResults(): BenchResult[] {
   if (!existsSync(RESULTS_DIR)) return [];
   return readdirSync(RESULTS_DIR)

@@ -67,6 +67,8 @@ function plain(value: unknown): unknown {
 
 export class Cassandra {
   private readonly client: cassandra.Client;
+  private readonly replicaSetNames = new WeakMap<cassandra.Host[], string>();
+  private readonly uniform = new WeakMap<object, { ranges: Set<unknown>; name: string | undefined }>();
 
   constructor(
     cfg: Pick<CassandraConfig, 'CASSANDRA_CONTACT_POINTS' | 'CASSANDRA_LOCAL_DC' | 'CASSANDRA_REQUEST_TIMEOUT_MS'>,
@@ -132,8 +134,10 @@ export class Cassandra {
 
   /**
    * An unlogged batch: callers keep every statement in one partition, where a batch is applied
-   * atomically and in one round trip, and never span partitions (that would make the coordinator
-   * do the fan-out a client does better).
+   * atomically and in one round trip, or in partitions with the same replicas (`replicaSetOf`), a
+   * handful at a time: the coordinator is then one of those replicas and sends nothing the
+   * token-aware driver would not have, and one request carries what took several. Never across
+   * replica sets (that would make the coordinator do the fan-out a client does better).
    */
   async unloggedBatch(what: string, statements: Statement[], opts: { idempotent: boolean }): Promise<void> {
     if (!statements.length) return;
@@ -142,6 +146,50 @@ export class Cassandra {
     } catch (err) {
       throw classifyCassandraError(err, what);
     }
+  }
+
+  /**
+   * Names the set of nodes holding the partition whose key (one text column) is `key` in
+   * `keyspace`, from the driver's token map: partitions with the same name share their replicas.
+   * Null when the driver has no map for the keyspace (yet).
+   */
+  replicaSetOf(keyspace: string, key: string): string | null {
+    const uniform = this.uniformReplicaSet(keyspace);
+    if (uniform !== undefined) return uniform;
+    return this.nameOf(this.client.getReplicas(keyspace, Buffer.from(key, 'utf8')) as cassandra.Host[] | null);
+  }
+
+  /**
+   * The replica set of a keyspace whose every token range lives on the same nodes (one node, or
+   * as many replicas as nodes): then no key needs hashing. Undefined otherwise. Worked out once per
+   * token map and keyspace definition (the driver replaces both objects when either changes).
+   */
+  private uniformReplicaSet(keyspace: string): string | undefined {
+    const md = this.client.metadata;
+    const definition = md.keyspaces[keyspace];
+    const ranges = md.getTokenRanges() as Set<cassandra.token.TokenRange> | undefined;
+    if (!definition || !ranges?.size) return undefined;
+    const known = this.uniform.get(definition);
+    if (known?.ranges === ranges) return known.name;
+    const names = new Set([...ranges].map((r) => this.nameOf(md.getReplicas(keyspace, r) as cassandra.Host[] | null)));
+    const [only] = names;
+    const name = names.size === 1 && only ? only : undefined;
+    this.uniform.set(definition, { ranges, name });
+    return name;
+  }
+
+  private nameOf(hosts: cassandra.Host[] | null): string | null {
+    if (!hosts?.length) return null;
+    // The driver hands out one cached array per token range: name each once.
+    let name = this.replicaSetNames.get(hosts);
+    if (name === undefined) {
+      name = hosts
+        .map((h) => h.address)
+        .sort()
+        .join(',');
+      this.replicaSetNames.set(hosts, name);
+    }
+    return name;
   }
 
   /** A schema change, unprepared; the driver waits for schema agreement so the next statement sees it. */

@@ -1,5 +1,5 @@
 import type { NotificationCreated } from '../../../schemas/generated/events.ts';
-import { eventIdOf, notificationIdOf } from './ids.ts';
+import { eventIdOf, notificationIdsOf } from './ids.ts';
 
 /**
  * The notifier's pure core. A go-live is what every follower is told about; its fan-out is
@@ -16,8 +16,9 @@ export interface GoLive {
 export const jobIdOf = (g: Pick<GoLive, 'streamId' | 'startedAt'>): string => `${g.streamId}@${g.startedAt}`;
 
 export function notificationsFor(goLive: GoLive, recipients: string[], now: number): NotificationCreated[] {
+  const idOf = notificationIdsOf(goLive.streamId, goLive.startedAt);
   return recipients.map((recipientId) => {
-    const notificationId = notificationIdOf(goLive.streamId, goLive.startedAt, recipientId);
+    const notificationId = idOf(recipientId);
     return {
       eventId: eventIdOf(notificationId),
       occurredAt: now,

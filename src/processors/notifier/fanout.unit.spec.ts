@@ -31,6 +31,25 @@ describe('notification ids', () => {
     assert.equal(eventIdOf(id), eventIdOf(id));
   });
 
+  it('never change: a fan-out resumed by a newer notifier must name what the older one named', () => {
+    const pinned = [
+      ['s1', 1_700_000_000_123, 'bob', '04c284b0-833b-11ee-8d67-6650fc4cc8ad', '635bfae6-194f-5a64-9877-6b5c63e223ce'],
+      [
+        'stream_é',
+        1_764_110_000_999,
+        'ü-ser',
+        'bf0c2770-ca4e-11f0-8fbe-d79e103fb0b6',
+        '5b4c7077-1ce3-5d2d-9546-1d00d93cfc4d',
+      ],
+    ] as const;
+    for (const [streamId, startedAt, recipient, notificationId, eventId] of pinned) {
+      assert.equal(notificationIdOf(streamId, startedAt, recipient), notificationId);
+      assert.equal(eventIdOf(notificationId), eventId);
+      const [n] = notificationsFor({ ...goLive, streamId, startedAt }, [recipient], 1);
+      assert.deepEqual([n!.notificationId, n!.eventId], [notificationId, eventId]);
+    }
+  });
+
   it('no two of 100,000 recipients of one go-live share an id', () => {
     const ids = new Set(Array.from({ length: 100_000 }, (_, i) => notificationIdOf('s1', goLive.startedAt, `u${i}`)));
     assert.equal(ids.size, 100_000);

@@ -14,8 +14,9 @@ import type { GoLive } from './fanout.ts';
  * Every write is a lightweight transaction: a job is created once (IF NOT EXISTS), claimed only
  * when its lease has run out, and advanced or finished only by its owner. A notifier that
  * crashed mid fan-out leaves its lease to expire; any instance then claims the job and goes on
- * from the cursor. The page after the cursor may be sent twice; its notification ids are the
- * same, so the sink writes each once.
+ * from the cursor. What was published after the cursor (the cursor is recorded about once a
+ * second, not after every page) is sent again; its notification ids are the same, so the sink
+ * writes each once.
  */
 const SHARD = 0;
 

@@ -52,6 +52,7 @@ const notifier = new Notifier(
     pageSize: cfg.NOTIFIER_PAGE_SIZE,
     leaseMs: cfg.NOTIFIER_LEASE_MS,
     recoverEveryMs: cfg.NOTIFIER_RECOVER_EVERY_MS,
+    progressEveryMs: cfg.NOTIFIER_PROGRESS_EVERY_MS,
     concurrency: cfg.NOTIFIER_CONCURRENCY,
     maxAgeMs: cfg.NOTIFIER_MAX_AGE_MS,
     onFatal,

@@ -38,6 +38,8 @@ export interface NotifierOptions {
   leaseMs: number;
   /** How often unfinished jobs whose owner is gone are looked for. */
   recoverEveryMs: number;
+  /** A large fan-out records its progress at most this often (and at least every third of the lease). */
+  progressEveryMs: number;
   /** Large fan-outs running at once in this process. */
   concurrency: number;
   /** Go-lives older than this when handled are not announced (a notifier catching up after a day). */
@@ -206,32 +208,77 @@ export class Notifier implements Component {
     }
   }
 
+  /**
+   * One large fan-out, page by page. The next page is read, and progress recorded, while the
+   * pacing wait runs, so that once the sink has room only the publish stands between two pages.
+   * Progress records (LWTs, which also renew the lease) go at most every `progressEveryMs`, one at
+   * a time, and a page is published only after the previous record went through: a lost lease
+   * stops the job before its next page. A crash re-sends what was published since the last
+   * record: the same ids, which the sink writes once.
+   */
   private async runJob(job: FanoutJob): Promise<void> {
     const { jobs, log } = this.d;
     const me = this.opts.instanceId;
     const renewEvery = Math.max(100, Math.floor(this.opts.leaseMs / 3));
+    const saveEvery = Math.min(renewEvery, this.opts.progressEveryMs);
     let { cursor, sent } = job;
     const started = this.clock();
-    while (!this.stopping) {
-      while (!(await this.d.pacing.waitBelowLimit(renewEvery, () => this.stopping))) {
+    let saving = settle(Promise.resolve(true));
+    let savedAt = started;
+    let saved = cursor;
+    const save = (): void => {
+      savedAt = this.clock();
+      saved = cursor;
+      saving = settle(jobs.advance(job.jobId, me, cursor, sent, savedAt + this.opts.leaseMs));
+    };
+    const held = async (): Promise<boolean> => unwrap(await saving);
+    try {
+      while (!this.stopping) {
+        const page = settle(this.d.followerIds(job.streamerId, cursor, this.opts.pageSize));
+        while (!(await this.d.pacing.waitBelowLimit(renewEvery, () => this.stopping))) {
+          if (this.stopping) return;
+          if (!(await held())) return this.lost(job);
+          save();
+        }
         if (this.stopping) return;
-        if (!(await jobs.advance(job.jobId, me, cursor, sent, this.clock() + this.opts.leaseMs))) return this.lost(job);
+        if (!(await held())) return this.lost(job);
+        const ids = unwrap(await page);
+        await this.publish(job, ids, 'background');
+        sent += ids.length;
+        if (ids.length < this.opts.pageSize) {
+          saved = cursor; // done: nothing left to record on the way out
+          if (!(await jobs.finish(job.jobId, me, sent))) return this.lost(job);
+          log.info({ jobId: job.jobId, sent, seconds: (this.clock() - started) / 1000 }, 'large fan-out done');
+          return;
+        }
+        cursor = ids[ids.length - 1]!;
+        if (this.clock() - savedAt >= saveEvery) save();
       }
-      if (this.stopping) return;
-      const ids = await this.d.followerIds(job.streamerId, cursor, this.opts.pageSize);
-      await this.publish(job, ids, 'background');
-      sent += ids.length;
-      if (ids.length < this.opts.pageSize) {
-        if (!(await jobs.finish(job.jobId, me, sent))) return this.lost(job);
-        log.info({ jobId: job.jobId, sent, seconds: (this.clock() - started) / 1000 }, 'large fan-out done');
-        return;
+    } finally {
+      // Stopping: what was published since the last record is recorded on the way out, if the job is still ours.
+      const last = await saving;
+      if (this.stopping && saved !== cursor && last.ok && last.value) {
+        save();
+        await saving;
       }
-      cursor = ids[ids.length - 1]!;
-      if (!(await jobs.advance(job.jobId, me, cursor, sent, this.clock() + this.opts.leaseMs))) return this.lost(job);
     }
   }
 
   private lost(job: FanoutJob): void {
     this.d.log.warn({ jobId: job.jobId }, 'lost the lease on a large fan-out; another instance holds it');
   }
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; err: unknown };
+
+/** A promise that never rejects, so work started ahead can be awaited later without an unhandled rejection. */
+const settle = <T>(p: Promise<T>): Promise<Settled<T>> =>
+  p.then(
+    (value) => ({ ok: true, value }),
+    (err: unknown) => ({ ok: false, err }),
+  );
+
+function unwrap<T>(s: Settled<T>): T {
+  if (!s.ok) throw s.err;
+  return s.value;
 }

@@ -19,6 +19,8 @@ export interface ArchiverOptions {
   groupId: string;
   maxRecords: number;
   limits: BatchLimits;
+  /** Partitions written at once (default 1); each keeps its order, and a stream lives in one. */
+  partitionsConcurrently?: number;
   onFatal?: (err: Error) => void;
   /** A point-in-time rebuild: only records appended up to this time (ms). */
   until?: number;
@@ -45,6 +47,9 @@ export class ChatArchiver implements Component {
         groupId: this.opts.groupId,
         fromBeginning: true,
         maxBatch: this.opts.maxRecords,
+        partitionsConcurrently: this.opts.partitionsConcurrently ?? 1,
+        // The per-minute tallies only know what this process wrote while it held the partitions.
+        onAssigned: () => this.writer.forgetTallies(),
         ...(this.opts.onFatal && { onFatal: this.opts.onFatal }),
         ...(this.opts.until !== undefined && { until: this.opts.until }),
       })

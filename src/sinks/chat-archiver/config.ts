@@ -21,16 +21,27 @@ const schema = z.object({
   CHAT_ARCHIVER_GROUP_ID: env.str('chat-archiver'),
   /** Rows per unlogged batch, at most. */
   CHAT_ARCHIVER_BATCH_ROWS: env.int(100, 1),
-  /** Estimated bytes per unlogged batch, at most: under Cassandra's 5 KiB batch_size_warn_threshold. */
-  CHAT_ARCHIVER_BATCH_BYTES: env.int(4096, 256),
   /**
-   * Records handed to one write round, at most. Each round recounts the per-minute stats of the
-   * minutes it touched, so small rounds re-read a busy minute many times: with 500 the archiver
-   * ran at 0.5x of one-insert-per-message, with 5000 at 1.4x (npm run bench -- chat).
+   * Estimated bytes per unlogged batch, at most. Every batch holds one partition, and Cassandra
+   * (5.0: BatchStatement.verifyBatchSize) applies batch_size_warn_threshold (5 KiB) and
+   * batch_size_fail_threshold only to batches spanning partitions, so this only keeps one request
+   * modest. At 4 KiB a batch held ~28 chat rows and the archiver ran 15% slower than at 64 KiB,
+   * where CHAT_ARCHIVER_BATCH_ROWS decides (npm run bench -- chat --only-archive).
    */
-  CHAT_ARCHIVER_MAX_RECORDS: env.int(5000, 1),
-  /** Batches in flight at once. */
+  CHAT_ARCHIVER_BATCH_BYTES: env.int(65_536, 256),
+  /**
+   * Records handed to one write round, at most. The per-minute stats no longer re-read a minute
+   * each round (tally.ts), so rounds can be small; 2,000 ran a little faster than 5,000 (less
+   * in flight at once for the collector).
+   */
+  CHAT_ARCHIVER_MAX_RECORDS: env.int(2000, 1),
+  /** Batches in flight at once, per partition being written. */
   CHAT_ARCHIVER_CONCURRENCY: env.int(8, 1),
+  /**
+   * Partitions written at once (each keeps its order; a stream lives in one). One at a time left
+   * Cassandra idle while a round read and wrote its stats: 33k msg/s with 1, 37-40k with 4.
+   */
+  CHAT_ARCHIVER_PARTITIONS_AT_ONCE: env.int(4, 1),
   /** Replay only: the keyspace to rebuild into (it must not be CHAT_KEYSPACE). */
   CHAT_REPLAY_KEYSPACE: z
     .string()

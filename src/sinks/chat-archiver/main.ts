@@ -24,6 +24,7 @@ let stopAll: (reason: string) => Promise<void> = async () => undefined;
 const archiver = new ChatArchiver(bus, new ChatArchiveWriter(db, cfg.CHAT_KEYSPACE, cfg.CHAT_ARCHIVER_CONCURRENCY), {
   groupId: `${cfg.LIVE_TOPIC_PREFIX}${cfg.CHAT_ARCHIVER_GROUP_ID}`,
   maxRecords: cfg.CHAT_ARCHIVER_MAX_RECORDS,
+  partitionsConcurrently: cfg.CHAT_ARCHIVER_PARTITIONS_AT_ONCE,
   limits: { maxRows: cfg.CHAT_ARCHIVER_BATCH_ROWS, maxBytes: cfg.CHAT_ARCHIVER_BATCH_BYTES, ttlSeconds },
   onFatal: (err) => fatal(log, stopAll)(err),
 });

@@ -52,8 +52,18 @@ export interface WritePlan {
   buckets: Array<{ streamId: string; buckets: Array<{ bucket: number; ttl: number }> }>;
   /** chat_moderation cells, grouped per stream (one partition each). */
   moderation: Array<{ streamId: string; effects: ModerationEffect[] }>;
-  /** Minutes whose stats must be recomputed once the messages are written, with the TTL their row gets. */
-  minutes: Array<{ streamId: string; minute: number; ttl: number }>;
+  /**
+   * Minutes whose stats change once the messages are written, with the TTL their row gets and the
+   * messages (id and sender) the chunk adds to each.
+   */
+  minutes: MinuteWrite[];
+}
+
+export interface MinuteWrite {
+  streamId: string;
+  minute: number;
+  ttl: number;
+  sent: Array<{ messageId: string; userId: string }>;
 }
 
 const ROW_OVERHEAD_BYTES = 64;
@@ -62,7 +72,7 @@ export function planWrites(events: ChatEvent[], now: number, limits: BatchLimits
   const partitions = new Map<string, { streamId: string; bucket: number; writes: MessageWrite[] }>();
   const buckets = new Map<string, Map<number, number>>();
   const moderation = new Map<string, ModerationEffect[]>();
-  const minutes = new Map<string, { streamId: string; minute: number; ttl: number }>();
+  const minutes = new Map<string, MinuteWrite>();
   const ttlFrom = (ms: number): number => Math.ceil(limits.ttlSeconds - (now - ms) / 1000);
 
   const addWrite = (streamId: string, bucket: number, write: MessageWrite): void => {
@@ -97,7 +107,18 @@ export function planWrites(events: ChatEvent[], now: number, limits: BatchLimits
         });
         const minute = minuteOf(sentAt);
         const key = `${event.streamId}\u0000${minute}`;
-        minutes.set(key, { streamId: event.streamId, minute, ttl: Math.max(ttl, minutes.get(key)?.ttl ?? 0) });
+        const m = minutes.get(key);
+        if (m) {
+          m.ttl = Math.max(m.ttl, ttl);
+          m.sent.push({ messageId: p.messageId, userId: p.userId });
+        } else {
+          minutes.set(key, {
+            streamId: event.streamId,
+            minute,
+            ttl,
+            sent: [{ messageId: p.messageId, userId: p.userId }],
+          });
+        }
         break;
       }
       case 'ChatMessageDeleted': {

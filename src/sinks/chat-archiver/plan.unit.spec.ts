@@ -49,12 +49,16 @@ describe('archiver write plan', () => {
       [bucketOf(T0), bucketOf(T0) + 1],
     );
     assert.deepEqual(
-      plan.minutes.map(({ streamId, minute }) => [streamId, minute]),
+      plan.minutes.map(({ streamId, minute, sent }) => [streamId, minute, sent.map((s) => s.userId)]),
       [
-        ['s1', Date.UTC(2026, 1, 2, 10, 59)],
-        ['s1', Date.UTC(2026, 1, 2, 11, 0)],
-        ['s2', Date.UTC(2026, 1, 2, 11, 0)],
+        ['s1', Date.UTC(2026, 1, 2, 10, 59), ['u1', 'u1']],
+        ['s1', Date.UTC(2026, 1, 2, 11, 0), ['u1']],
+        ['s2', Date.UTC(2026, 1, 2, 11, 0), ['u2']],
       ],
+    );
+    assert.deepEqual(
+      plan.minutes[0]!.sent.map((s) => s.messageId),
+      events.slice(0, 2).map((e) => (e.payload as { messageId: string }).messageId),
     );
   });
 

@@ -21,6 +21,8 @@ export interface RebuildOptions {
   limits: BatchLimits;
   concurrency: number;
   maxRecords: number;
+  /** Partitions written at once (1 when absent). */
+  partitionsConcurrently?: number;
   deadlineMs: number;
   replicationFactor: number;
   localDc: string;
@@ -45,6 +47,7 @@ export async function rebuildChatArchive(
     groupId,
     maxRecords: opts.maxRecords,
     limits: opts.limits,
+    ...(opts.partitionsConcurrently !== undefined && { partitionsConcurrently: opts.partitionsConcurrently }),
     ...(opts.until !== undefined && { until: opts.until }),
   });
   try {

@@ -1,18 +1,20 @@
 import type { Cassandra, Statement } from '../../platform/cassandra.ts';
 import type { ModerationColumn } from '../../producers/chat/moderation.ts';
 import { eachLimit, mapLimit } from '../../platform/concurrency.ts';
-import { bucketOf, dayOf, type MessageWrite, type WritePlan } from './plan.ts';
+import { bucketOf, dayOf, type MessageWrite, type MinuteWrite, type WritePlan } from './plan.ts';
+import { MinuteTallies } from './tally.ts';
 
 /**
  * The archiver's thin Cassandra shell: runs a WritePlan. Every statement is idempotent (same
  * cells, same write times), so the driver may retry it and the consumer may redeliver it.
  *
  * Order: messages, then the bucket index and moderation cells, then the per-minute stats, which
- * are recomputed from the rows just written. A crash anywhere leaves the offset uncommitted and
- * the whole chunk is written again.
+ * count the rows just written (tally.ts). A crash anywhere leaves the offset uncommitted and the
+ * whole chunk is written again.
  */
 export class ChatArchiveWriter {
   private readonly q: ReturnType<typeof queries>;
+  private readonly tallies = new MinuteTallies();
 
   constructor(
     private readonly db: Cassandra,
@@ -57,18 +59,22 @@ export class ChatArchiveWriter {
     await this.writeStats(plan.minutes);
   }
 
-  /** Absolute per-minute values, counted from chat_messages (so a replay or a restart recounts, never adds). */
-  private async writeStats(minutes: WritePlan['minutes']): Promise<void> {
-    const rows = await mapLimit(minutes, this.concurrency, async ({ streamId, minute, ttl }) => {
-      const found = await this.db.execute(
-        'read minute',
-        this.q.minuteRows,
-        [streamId, bucketOf(minute), new Date(minute), new Date(minute + 59_999)],
-        { idempotent: true },
-      );
-      const senders = found.map((r) => r.user_id).filter((u): u is string => typeof u === 'string');
-      return { streamId, minute, ttl, messages: senders.length, chatters: new Set(senders).size };
+  /** Forgets the per-minute tallies; the archiver calls it whenever its partitions are reassigned. */
+  forgetTallies(): void {
+    this.tallies.clear();
+  }
+
+  /**
+   * Absolute per-minute values: each minute's tally (tally.ts), read back from chat_messages the
+   * first time this process meets the minute, so a replay or a restart recounts, never adds.
+   */
+  private async writeStats(minutes: MinuteWrite[]): Promise<void> {
+    const now = Date.now();
+    const rows = await mapLimit(minutes, this.concurrency, async (m) => {
+      const t = this.tallies.add(m, now) ?? this.tallies.seed(m, await this.minuteRows(m), now);
+      return { streamId: m.streamId, minute: m.minute, ttl: m.ttl, messages: t.ids.size, chatters: t.users.size };
     });
+    this.tallies.evict(now);
     const byPartition = new Map<string, Statement[]>();
     for (const r of rows) {
       if (!r.messages) continue;
@@ -83,6 +89,20 @@ export class ChatArchiveWriter {
     await eachLimit([...byPartition.values()], this.concurrency, (statements) =>
       this.db.unloggedBatch('write stats', statements, { idempotent: true }),
     );
+  }
+
+  /** Every message of a minute with its sender (every page: a busy minute holds thousands). */
+  private async minuteRows(m: MinuteWrite): Promise<Array<{ messageId: string; userId: string }>> {
+    const found = await this.db.scan('read minute', this.q.minuteRows, [
+      m.streamId,
+      bucketOf(m.minute),
+      new Date(m.minute),
+      new Date(m.minute + 59_999),
+    ]);
+    // A row only a deletion has reached (its message not yet written) has no sender: not counted yet.
+    return found
+      .filter((r) => typeof r.user_id === 'string')
+      .map((r) => ({ messageId: r.message_id as string, userId: r.user_id as string }));
   }
 
   private messageStatement(streamId: string, bucket: number, w: MessageWrite): Statement {
@@ -116,7 +136,7 @@ function queries(ks: string) {
       timeout_until: moderation('timeout_until'),
       moderator: moderation('moderator'),
     } satisfies Record<ModerationColumn, string>,
-    minuteRows: `SELECT user_id FROM ${ks}.chat_messages
+    minuteRows: `SELECT message_id, user_id FROM ${ks}.chat_messages
       WHERE stream_id = ? AND bucket = ? AND message_id >= minTimeuuid(?) AND message_id <= maxTimeuuid(?)`,
     stats: `INSERT INTO ${ks}.chat_stats_by_minute (stream_id, day, minute, messages, chatters) VALUES (?, ?, ?, ?, ?)
       USING TTL ?`,

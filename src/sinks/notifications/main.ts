@@ -23,7 +23,10 @@ let stopAll: (reason: string) => Promise<void> = async () => undefined;
 
 const sink = new NotificationsSink(
   bus,
-  new NotificationWriter(db, cfg.NOTIFICATIONS_KEYSPACE, cfg.NOTIFICATIONS_SINK_CONCURRENCY),
+  new NotificationWriter(db, cfg.NOTIFICATIONS_KEYSPACE, cfg.NOTIFICATIONS_SINK_CONCURRENCY, {
+    maxPartitions: cfg.NOTIFICATIONS_SINK_BATCH_PARTITIONS,
+    maxBytes: cfg.NOTIFICATIONS_SINK_BATCH_BYTES,
+  }),
   {
     groupId: `${cfg.LIVE_TOPIC_PREFIX}${cfg.NOTIFICATIONS_SINK_GROUP_ID}`,
     maxRecords: cfg.NOTIFICATIONS_SINK_MAX_RECORDS,

@@ -2,6 +2,7 @@ import type { Cassandra } from '../../platform/cassandra.ts';
 import { deleteConsumerGroup, waitForGroupToReachEnd, type GroupProgress } from '../../platform/consumer-groups.ts';
 import type { EventBus } from '../../platform/kafka/bus.ts';
 import type { Logger } from '../../platform/logger.ts';
+import type { BatchLimits } from './plan.ts';
 import { ensureNotificationsSchema } from './schema.ts';
 import { NotificationsSink } from './sink.ts';
 import { NotificationWriter } from './store.ts';
@@ -17,6 +18,8 @@ export interface NotificationsRebuildOptions {
   groupPrefix: string;
   maxRecords: number;
   concurrency: number;
+  /** Batch shape, as the live sink's (NotificationWriter's defaults when absent). */
+  batch?: BatchLimits;
   ttlSeconds: number;
   deadlineMs: number;
   replicationFactor: number;
@@ -37,7 +40,7 @@ export async function rebuildNotifications(
   });
   const groupId = `${opts.groupPrefix}.rebuild.${opts.keyspace}`;
   log.info({ keyspace: opts.keyspace, groupId }, 'rebuilding notifications from the topic');
-  const sink = new NotificationsSink(bus, new NotificationWriter(db, opts.keyspace, opts.concurrency), {
+  const sink = new NotificationsSink(bus, new NotificationWriter(db, opts.keyspace, opts.concurrency, opts.batch), {
     groupId,
     maxRecords: opts.maxRecords,
     ttlSeconds: opts.ttlSeconds,

@@ -1,19 +1,21 @@
-import type { Cassandra, Statement } from '../../platform/cassandra.ts';
-import { mapLimit } from '../../platform/concurrency.ts';
-import type { NotificationRow } from './plan.ts';
+import type { Cassandra } from '../../platform/cassandra.ts';
+import { eachLimit } from '../../platform/concurrency.ts';
+import { batchRows, type BatchLimits, type NotificationRow } from './plan.ts';
 
 /**
  * Writes planned notification rows. A go-live fan-out gives every recipient one row, each in its
- * own partition, so rows go out as single idempotent inserts, `concurrency` in flight; the rare
- * recipient with several rows in one chunk gets one unlogged batch (one partition).
+ * own partition; one request per row cost Cassandra and the driver more than the rows themselves,
+ * so rows go out in small unlogged batches of recipients that share their replicas (plan.ts
+ * batchRows), `concurrency` batches in flight, each statement idempotent.
  */
 export class NotificationWriter {
   private readonly insert: string;
 
   constructor(
     private readonly db: Cassandra,
-    keyspace: string,
+    private readonly keyspace: string,
     private readonly concurrency: number,
+    private readonly limits: BatchLimits = { maxPartitions: 10, maxBytes: 4096 },
   ) {
     this.insert = `INSERT INTO ${keyspace}.notifications_by_user
       (user_id, notification_id, kind, stream_id, streamer_id, streamer_name, title) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -21,32 +23,21 @@ export class NotificationWriter {
   }
 
   async apply(rows: NotificationRow[]): Promise<void> {
-    const byUser = new Map<string, Statement[]>();
-    for (const r of rows) {
-      const list = byUser.get(r.userId) ?? [];
-      list.push({
-        query: this.insert,
-        params: [
-          r.userId,
-          r.notificationId,
-          r.kind,
-          r.streamId,
-          r.streamerId,
-          r.streamerName,
-          r.title,
-          r.ttl,
-          r.writeTime,
-        ],
-      });
-      byUser.set(r.userId, list);
-    }
-    await mapLimit([...byUser.values()], this.concurrency, async (statements) => {
-      if (statements.length === 1) {
-        const s = statements[0]!;
-        await this.db.execute('write notification', s.query, s.params, { idempotent: true });
+    const batches = batchRows(rows, (userId) => this.db.replicaSetOf(this.keyspace, userId), this.limits);
+    await eachLimit(batches, this.concurrency, async (batch) => {
+      if (batch.length === 1) {
+        await this.db.execute('write notification', this.insert, this.params(batch[0]!), { idempotent: true });
       } else {
-        await this.db.unloggedBatch('write notifications', statements, { idempotent: true });
+        await this.db.unloggedBatch(
+          'write notifications',
+          batch.map((r) => ({ query: this.insert, params: this.params(r) })),
+          { idempotent: true },
+        );
       }
     });
+  }
+
+  private params(r: NotificationRow): unknown[] {
+    return [r.userId, r.notificationId, r.kind, r.streamId, r.streamerId, r.streamerName, r.title, r.ttl, r.writeTime];
   }
 }

@@ -26,6 +26,7 @@ export const chatStore: StoreEntry = {
           },
           concurrency: cfg.CHAT_ARCHIVER_CONCURRENCY,
           maxRecords: cfg.CHAT_ARCHIVER_MAX_RECORDS,
+          partitionsConcurrently: cfg.CHAT_ARCHIVER_PARTITIONS_AT_ONCE,
           deadlineMs: cfg.CHAT_REPLAY_DEADLINE_MS,
           replicationFactor: cfg.CASSANDRA_REPLICATION_FACTOR,
           localDc: cfg.CASSANDRA_LOCAL_DC,

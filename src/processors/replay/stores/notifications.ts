@@ -27,6 +27,10 @@ export const notificationsStore: StoreEntry = {
           ...o,
           maxRecords: cfg.NOTIFICATIONS_SINK_MAX_RECORDS,
           concurrency: cfg.NOTIFICATIONS_SINK_CONCURRENCY,
+          batch: {
+            maxPartitions: cfg.NOTIFICATIONS_SINK_BATCH_PARTITIONS,
+            maxBytes: cfg.NOTIFICATIONS_SINK_BATCH_BYTES,
+          },
           ttlSeconds: cfg.NOTIFICATIONS_RETENTION_DAYS * 86_400,
           deadlineMs: cfg.NOTIFICATIONS_REPLAY_DEADLINE_MS,
           replicationFactor: cfg.CASSANDRA_REPLICATION_FACTOR,
