@@ -6,7 +6,7 @@
  *
  *   npm run bench -- transcode [--seconds 20] [--preset veryfast] [--rounds 2]
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,10 +14,8 @@ import { parseArgs } from 'node:util';
 import { DEBIAN_TOOLS, ensureDebianTools } from '../compose/launcher/debian.ts';
 import { buildTranscodePlan, planArgs } from '../src/media/ffmpeg-args.ts';
 import { ffmpegLauncher } from '../src/media/ffmpeg.ts';
-import { selectLadder } from '../src/media/ladder.ts';
-import { StreamTranscoder } from '../src/media/transcoder.ts';
-import { createLogger } from '../src/platform/logger.ts';
 import { ratio, writeResult, type Metric } from './lib/results.ts';
+import { generateSource, LADDER, runWorkerPath, THUMBNAIL } from './lib/transcode-run.ts';
 
 const { values } = parseArgs({
   options: {
@@ -32,37 +30,11 @@ const rounds = Number(values.rounds);
 const say = (m: string): void => console.log(`[bench:transcode] ${m}`);
 const tools = ensureDebianTools([DEBIAN_TOOLS.ffmpeg], { info: say, warn: say });
 const work = mkdtempSync(join(tmpdir(), 'bench-transcode-'));
-const source = join(work, 'source-1080p30.mp4');
-const ladder = selectLadder({ width: 1920, height: 1080, frameRate: 30 }, 2000, ['1080p', '720p', '480p']);
-const thumbnail = { everySec: 10, width: 320, height: 180 };
+const ladder = LADDER;
+const thumbnail = THUMBNAIL;
 
 say(`generating a ${seconds} s 1080p30 source (testsrc2 + tone)`);
-const gen = spawnSync(tools.ffmpeg!, [
-  '-hide_banner',
-  '-loglevel',
-  'error',
-  '-y',
-  '-f',
-  'lavfi',
-  '-i',
-  `testsrc2=size=1920x1080:rate=30:duration=${seconds}`,
-  '-f',
-  'lavfi',
-  '-i',
-  `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
-  '-c:v',
-  'libx264',
-  '-preset',
-  'ultrafast',
-  '-qp',
-  '18',
-  '-g',
-  '60',
-  '-c:a',
-  'aac',
-  source,
-]);
-if (gen.status !== 0) throw new Error(`could not generate the source: ${gen.stderr.toString()}`);
+const source = generateSource(tools.ffmpeg!, seconds, work);
 
 async function byHand(round: number): Promise<number> {
   const streamDir = join(work, `hand-${round}`, 'stream');
@@ -77,6 +49,7 @@ async function byHand(round: number): Promise<number> {
       ladder,
       segmentDurationMs: 2000,
       encoder: 'libx264',
+      decoder: 'cpu',
       x264Preset: preset,
       streamDir,
       workDir: join(streamDir, '.work'),
@@ -95,34 +68,15 @@ async function byHand(round: number): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
-async function worker(round: number): Promise<{ wallS: number; segments: number }> {
-  let segments = 0;
-  const t = new StreamTranscoder(
-    {
-      streamId: 'stream',
-      input: source,
-      live: false,
-      hasAudio: true,
-      ladder,
-      segmentDurationMs: 2000,
-      encoder: 'libx264',
-      x264Preset: preset,
-      mediaRoot: join(work, `worker-${round}`),
-      thumbnail,
-      stallTimeoutS: 10,
-    },
-    {
-      publish: async (payloads) => void (segments += payloads.filter((p) => p.type === 'SegmentReady').length),
-      ffmpegPath: ffmpegLauncher(tools.ffmpeg),
-      log: createLogger('bench-transcode', 'warn'),
-    },
-  );
-  const t0 = performance.now();
-  await t.start();
-  const exit = await t.exited;
-  if (exit.error) throw new Error(`worker path failed: ${exit.error}`);
-  return { wallS: (performance.now() - t0) / 1000, segments };
-}
+const worker = (round: number) =>
+  runWorkerPath({
+    source,
+    mediaRoot: join(work, `worker-${round}`),
+    ffmpegPath: ffmpegLauncher(tools.ffmpeg),
+    encoder: 'libx264',
+    decoder: 'cpu',
+    x264Preset: preset,
+  });
 
 const hand: number[] = [];
 const ours: number[] = [];
@@ -159,17 +113,6 @@ const extra: Metric[] = [
     target: '≤ 5%',
     meetsTarget: overheadPct <= 5,
     notes: `mean of ${rounds} alternating rounds each; walls ours ${ours.map(r2).join(', ')} s, by hand ${hand.map(r2).join(', ')} s`,
-  },
-  {
-    metric: 'NVENC sessions and speed on a GPU',
-    value: 0,
-    unit: 'not measured',
-    peer: null,
-    ratio: null,
-    target: 'measure when a GPU machine is lent',
-    meetsTarget: null,
-    notes:
-      'no GPU machine was lent to this task: the h264_nvenc path (CUDA decode + scale_cuda + NVENC) is built and unit-tested as an argument list only',
   },
 ];
 const file = writeResult('transcode', {

@@ -17,6 +17,12 @@ import type { ChosenRendition } from './ladder.ts';
  * each multiple, so sequence N covers the same span in every rung.
  */
 export type Encoder = 'libx264' | 'h264_nvenc';
+/**
+ * Where the source is decoded and scaled: on the CPU, or on an NVIDIA GPU (NVDEC + scale_cuda).
+ * Independent of the encoder: a GPU without NVENC (A100, H100) still takes the decode and the
+ * scaling off the CPU, and its frames are downloaded only for libx264.
+ */
+export type Decoder = 'cpu' | 'cuda';
 
 export interface TranscodeJob {
   input: string;
@@ -27,6 +33,7 @@ export interface TranscodeJob {
   ladder: ChosenRendition[];
   segmentDurationMs: number;
   encoder: Encoder;
+  decoder: Decoder;
   /** libx264 speed/quality trade-off. */
   x264Preset: string;
   streamDir: string;
@@ -58,13 +65,14 @@ export interface FfmpegPlan {
 }
 
 export function buildTranscodePlan(job: TranscodeJob): FfmpegPlan {
-  const gpu = job.encoder === 'h264_nvenc';
+  const gpuFrames = job.decoder === 'cuda';
+  const gpuEncode = job.encoder === 'h264_nvenc';
   const segS = job.segmentDurationMs / 1000;
   const inputs: FfmpegInput[] = [
     {
       source: job.input,
       options: [
-        ...(gpu ? ['-hwaccel', 'cuda', '-hwaccel_output_format', 'cuda'] : []),
+        ...(gpuFrames ? ['-hwaccel', 'cuda', '-hwaccel_output_format', 'cuda'] : []),
         ...(job.live ? ['-rw_timeout', String(job.stallTimeoutS * 1_000_000)] : []),
       ],
     },
@@ -77,12 +85,16 @@ export function buildTranscodePlan(job: TranscodeJob): FfmpegPlan {
   const branches = job.ladder.length + (job.thumbnail ? 1 : 0);
   const filters = [`[0:v]split=${branches}${Array.from({ length: branches }, (_, i) => `[s${i}]`).join('')}`];
   job.ladder.forEach((r, i) => {
-    const scale = gpu ? `scale_cuda=${r.width}:${r.height}` : `scale=${r.width}:${r.height},format=yuv420p`;
+    const scale = !gpuFrames
+      ? `scale=${r.width}:${r.height},format=yuv420p`
+      : `scale_cuda=${r.width}:${r.height}${gpuEncode ? '' : ',hwdownload,format=nv12'}`;
     filters.push(`[s${i}]fps=${r.frameRate},${scale}[v${i}]`);
   });
   if (job.thumbnail) {
     const t = job.thumbnail;
-    const scale = gpu ? `scale_cuda=${t.width}:${t.height},hwdownload,format=nv12` : `scale=${t.width}:${t.height}`;
+    const scale = gpuFrames
+      ? `scale_cuda=${t.width}:${t.height},hwdownload,format=nv12`
+      : `scale=${t.width}:${t.height}`;
     filters.push(`[s${job.ladder.length}]fps=1/${t.everySec},${scale}[thumb]`);
   }
 

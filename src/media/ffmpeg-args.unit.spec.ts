@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildTranscodePlan, planArgs, type TranscodeJob } from './ffmpeg-args.ts';
-import { commandArgs, commandFor, detectEncoder } from './ffmpeg.ts';
+import { commandArgs, commandFor, detectMediaPath, type GpuCheck } from './ffmpeg.ts';
 import { selectLadder } from './ladder.ts';
 
 const job = (o: Partial<TranscodeJob> = {}): TranscodeJob => ({
@@ -11,6 +11,7 @@ const job = (o: Partial<TranscodeJob> = {}): TranscodeJob => ({
   ladder: selectLadder({ width: 1280, height: 720, frameRate: 30 }, 2000, ['720p', '360p']),
   segmentDurationMs: 2000,
   encoder: 'libx264',
+  decoder: 'cpu',
   x264Preset: 'veryfast',
   streamDir: '/media/stream_1',
   workDir: '/media/stream_1/.work',
@@ -79,7 +80,9 @@ describe('ffmpeg ladder arguments', () => {
   });
 
   it('h264_nvenc: CUDA decode and scaling, NVENC with IDR keyframes, thumbnails downloaded from the GPU', () => {
-    const args = planArgs(buildTranscodePlan(job({ encoder: 'h264_nvenc', ladder: job().ladder.slice(0, 1) })));
+    const args = planArgs(
+      buildTranscodePlan(job({ encoder: 'h264_nvenc', decoder: 'cuda', ladder: job().ladder.slice(0, 1) })),
+    );
     // prettier-ignore
     assert.deepEqual(args, [
       '-hwaccel', 'cuda', '-hwaccel_output_format', 'cuda', '-rw_timeout', '10000000',
@@ -96,6 +99,32 @@ describe('ffmpeg ladder arguments', () => {
       ...hls('720p'),
       ...thumb,
       '/media/stream_1/thumbs/%06d.jpg',
+    ]);
+  });
+
+  it('CUDA decode with libx264: scaled on the GPU, each rung downloaded once for the CPU encoder', () => {
+    const args = planArgs(buildTranscodePlan(job({ decoder: 'cuda', ladder: job().ladder.slice(0, 1) })));
+    assert.deepEqual(args.slice(0, 10), [
+      '-hwaccel',
+      'cuda',
+      '-hwaccel_output_format',
+      'cuda',
+      '-rw_timeout',
+      '10000000',
+      '-i',
+      'rtmp://127.0.0.1:1935/live/stream_1',
+      '-y',
+      '-filter_complex',
+    ]);
+    assert.equal(
+      args[10],
+      '[0:v]split=2[s0][s1];[s0]fps=30,scale_cuda=1280:720,hwdownload,format=nv12[v0];[s1]fps=1/10,scale_cuda=320:180,hwdownload,format=nv12[thumb]',
+    );
+    assert.deepEqual(args.slice(args.indexOf('-c:v'), args.indexOf('-c:v') + 4), [
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
     ]);
   });
 
@@ -126,18 +155,57 @@ describe('ffmpeg ladder arguments', () => {
   });
 });
 
-describe('encoder detection', () => {
-  const check = (gpu: boolean, nvenc: boolean, works: boolean) => ({
-    nvidiaSmi: () => gpu,
+describe('media path detection', () => {
+  const calls: string[] = [];
+  const check = (gpu: boolean, nvenc: boolean, encodes: boolean, decodes: boolean): GpuCheck => ({
+    nvidiaSmi: () => (calls.push('smi'), gpu),
     hasNvencEncoder: () => nvenc,
-    testEncode: () => works,
+    testEncode: () => ({ ok: encodes, detail: encodes ? '' : 'OpenEncodeSessionEx failed: unsupported device (2)' }),
+    testCudaDecode: () => ({ ok: decodes, detail: decodes ? '' : 'Impossible to convert between the formats' }),
   });
-  it('uses NVENC only when a GPU answers, ffmpeg has h264_nvenc and a test encode works', () => {
-    assert.equal(detectEncoder('auto', check(true, true, true)).encoder, 'h264_nvenc');
-    assert.deepEqual(detectEncoder('auto', check(false, true, true)), { encoder: 'libx264', reason: 'no NVIDIA GPU' });
-    assert.equal(detectEncoder('auto', check(true, false, true)).reason, 'ffmpeg has no h264_nvenc');
-    assert.equal(detectEncoder('auto', check(true, true, false)).reason, 'h264_nvenc test encode failed');
-    assert.equal(detectEncoder('libx264', check(true, true, true)).encoder, 'libx264');
-    assert.throws(() => detectEncoder('h264_nvenc', check(false, false, false)), /no NVIDIA GPU/);
+  const auto = { encoder: 'auto', decoder: 'auto' } as const;
+
+  it('uses NVENC and NVDEC only where the GPU really encodes and decodes, and says why not', () => {
+    assert.deepEqual(detectMediaPath(auto, check(true, true, true, true)), {
+      encoder: 'h264_nvenc',
+      decoder: 'cuda',
+      reason:
+        'encoder h264_nvenc: NVIDIA GPU with a working NVENC; decoder cuda: NVIDIA GPU with working NVDEC and scale_cuda',
+    });
+    assert.deepEqual(detectMediaPath(auto, check(false, true, true, true)), {
+      encoder: 'libx264',
+      decoder: 'cpu',
+      reason: 'encoder libx264: no NVIDIA GPU; decoder cpu: no NVIDIA GPU',
+    });
+    assert.match(
+      detectMediaPath(auto, check(true, false, true, true)).reason,
+      /encoder libx264: ffmpeg has no h264_nvenc/,
+    );
+  });
+
+  it("a GPU without NVENC (A100, H100) still decodes and scales, with the encoder's own error in the reason", () => {
+    const p = detectMediaPath(auto, check(true, true, false, true));
+    assert.equal(p.encoder, 'libx264');
+    assert.equal(p.decoder, 'cuda');
+    assert.match(p.reason, /h264_nvenc test encode failed \(OpenEncodeSessionEx failed: unsupported device \(2\)\)/);
+    assert.equal(detectMediaPath(auto, check(true, true, true, false)).decoder, 'cpu');
+  });
+
+  it('forced modes: the CPU asks nothing of the GPU, a forced GPU path that cannot run refuses to start', () => {
+    calls.length = 0;
+    assert.deepEqual(detectMediaPath({ encoder: 'libx264', decoder: 'cpu' }, check(true, true, true, true)), {
+      encoder: 'libx264',
+      decoder: 'cpu',
+      reason: 'encoder libx264: MEDIA_ENCODER=libx264; decoder cpu: MEDIA_DECODER=cpu',
+    });
+    assert.deepEqual(calls, []);
+    assert.throws(
+      () => detectMediaPath({ encoder: 'h264_nvenc', decoder: 'auto' }, check(false, false, false, false)),
+      /MEDIA_ENCODER=h264_nvenc but no NVIDIA GPU/,
+    );
+    assert.throws(
+      () => detectMediaPath({ encoder: 'auto', decoder: 'cuda' }, check(true, true, true, false)),
+      /MEDIA_DECODER=cuda but CUDA decode \+ scale_cuda test failed \(Impossible/,
+    );
   });
 });

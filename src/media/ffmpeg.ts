@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import { which } from '../../compose/launcher/debian.ts';
-import type { FfmpegPlan } from './ffmpeg-args.ts';
+import type { Decoder, Encoder, FfmpegPlan } from './ffmpeg-args.ts';
 
 /**
  * The thin runner: fluent-ffmpeg spawns the plan built by ffmpeg-args.ts, parses its stderr and
@@ -87,60 +87,107 @@ function rate(r: string | undefined): number | null {
 }
 
 /**
- * NVENC is used when an NVIDIA GPU answers and this ffmpeg can really encode on it: the encoder
- * being compiled in is not enough (the driver's libnvidia-encode must load), so a 0.1 s test
- * encode decides.
+ * The GPU is used for what it can really do: the encoder or filter being compiled into ffmpeg is
+ * not enough (the driver's libcuda and libnvidia-encode must load, and datacenter GPUs such as
+ * the A100 and H100 have NVDEC but no NVENC), so a tiny test encode and a tiny test decode decide,
+ * each on its own.
  */
+export interface Probe {
+  ok: boolean;
+  /** ffmpeg's first error when it failed: goes into the reason an operator reads. */
+  detail: string;
+}
+
 export interface GpuCheck {
   nvidiaSmi: () => boolean;
   hasNvencEncoder: () => boolean;
-  testEncode: () => boolean;
+  testEncode: () => Probe;
+  testCudaDecode: () => Probe;
 }
 
-export function detectEncoder(
-  mode: 'auto' | 'libx264' | 'h264_nvenc',
-  check: GpuCheck = systemGpuCheck(),
-): {
-  encoder: 'libx264' | 'h264_nvenc';
+export interface MediaPath {
+  encoder: Encoder;
+  decoder: Decoder;
   reason: string;
-} {
-  if (mode === 'libx264') return { encoder: 'libx264', reason: 'MEDIA_ENCODER=libx264' };
-  const gpu = check.nvidiaSmi();
-  const nvenc = gpu && check.hasNvencEncoder();
-  const works = nvenc && check.testEncode();
-  if (works) return { encoder: 'h264_nvenc', reason: 'NVIDIA GPU with a working NVENC' };
-  const why = !gpu ? 'no NVIDIA GPU' : !nvenc ? 'ffmpeg has no h264_nvenc' : 'h264_nvenc test encode failed';
-  if (mode === 'h264_nvenc') throw new Error(`MEDIA_ENCODER=h264_nvenc but ${why}`);
-  return { encoder: 'libx264', reason: why };
+}
+
+export function detectMediaPath(
+  modes: { encoder: 'auto' | Encoder; decoder: 'auto' | Decoder },
+  check: GpuCheck = systemGpuCheck(),
+): MediaPath {
+  let gpu: boolean | undefined;
+  const hasGpu = (): boolean => (gpu ??= check.nvidiaSmi());
+  const failed = (what: string, p: Probe): string => `${what} failed${p.detail ? ` (${p.detail})` : ''}`;
+
+  let encoder: Encoder = 'libx264';
+  let encoderWhy = 'MEDIA_ENCODER=libx264';
+  if (modes.encoder !== 'libx264') {
+    let why: string | null = null;
+    if (!hasGpu()) why = 'no NVIDIA GPU';
+    else if (!check.hasNvencEncoder()) why = 'ffmpeg has no h264_nvenc';
+    else {
+      const t = check.testEncode();
+      if (!t.ok) why = failed('h264_nvenc test encode', t);
+    }
+    if (why && modes.encoder === 'h264_nvenc') throw new Error(`MEDIA_ENCODER=h264_nvenc but ${why}`);
+    [encoder, encoderWhy] = why ? ['libx264', why] : ['h264_nvenc', 'NVIDIA GPU with a working NVENC'];
+  }
+
+  let decoder: Decoder = 'cpu';
+  let decoderWhy = 'MEDIA_DECODER=cpu';
+  if (modes.decoder !== 'cpu') {
+    let why: string | null = null;
+    if (!hasGpu()) why = 'no NVIDIA GPU';
+    else {
+      const t = check.testCudaDecode();
+      if (!t.ok) why = failed('CUDA decode + scale_cuda test', t);
+    }
+    if (why && modes.decoder === 'cuda') throw new Error(`MEDIA_DECODER=cuda but ${why}`);
+    [decoder, decoderWhy] = why ? ['cpu', why] : ['cuda', 'NVIDIA GPU with working NVDEC and scale_cuda'];
+  }
+  return { encoder, decoder, reason: `encoder ${encoder}: ${encoderWhy}; decoder ${decoder}: ${decoderWhy}` };
 }
 
 export function systemGpuCheck(ffmpegBin = which('ffmpeg') ?? 'ffmpeg'): GpuCheck {
-  const ok = (cmd: string, args: string[]): { ok: boolean; out: string } => {
+  const run = (cmd: string, args: string[]): Probe & { out: string } => {
     const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 20_000 });
-    return { ok: r.status === 0, out: `${r.stdout ?? ''}` };
+    // The first error is the cause ("Cannot load libcuda.so.1", "OpenEncodeSessionEx failed:
+    // unsupported device"); the lines after it only report that the output could not start.
+    const first = `${r.stderr ?? ''}${r.error ? `\n${r.error.message}` : ''}`
+      .split('\n')
+      .map((l) => l.replace(/^\[[^\]]* @ 0x[0-9a-f]+\]\s*/, '').trim())
+      .find(Boolean);
+    return {
+      ok: r.status === 0,
+      out: `${r.stdout ?? ''}`,
+      detail: r.status === 0 ? '' : (first ?? `exit ${r.status ?? r.signal}`).slice(0, 200),
+    };
   };
+  const quiet = ['-hide_banner', '-loglevel', 'error', '-nostdin'];
+  const tiny = ['-f', 'lavfi', '-i', 'testsrc2=size=256x144:rate=30', '-t', '0.2'];
   return {
     nvidiaSmi: () => {
-      const r = ok('nvidia-smi', ['-L']);
+      const r = run('nvidia-smi', ['-L']);
       return r.ok && /GPU \d+:/.test(r.out);
     },
-    hasNvencEncoder: () => /\bh264_nvenc\b/.test(ok(ffmpegBin, ['-hide_banner', '-encoders']).out),
-    testEncode: () =>
-      ok(ffmpegBin, [
-        '-hide_banner',
-        '-loglevel',
-        'error',
-        '-f',
-        'lavfi',
-        '-i',
-        'testsrc2=size=256x144:rate=30',
-        '-t',
-        '0.1',
-        '-c:v',
-        'h264_nvenc',
-        '-f',
-        'null',
-        '-',
-      ]).ok,
+    hasNvencEncoder: () => /\bh264_nvenc\b/.test(run(ffmpegBin, ['-hide_banner', '-encoders']).out),
+    testEncode: () => run(ffmpegBin, [...quiet, ...tiny, '-c:v', 'h264_nvenc', '-f', 'null', '-']),
+    testCudaDecode: () => {
+      // NVDEC needs a real H.264 stream to decode; without a working decoder ffmpeg would fall
+      // back to software frames silently, and scale_cuda then refuses them, so this fails too.
+      const dir = mkdtempSync(join(tmpdir(), 'live-cuda-probe-'));
+      try {
+        const sample = join(dir, 'sample.ts');
+        const made = run(ffmpegBin, [...quiet, ...tiny, '-c:v', 'libx264', '-pix_fmt', 'yuv420p', sample]);
+        if (!made.ok) return { ok: false, detail: `could not make a test sample: ${made.detail}` };
+        return run(ffmpegBin, [
+          ...quiet,
+          ...['-hwaccel', 'cuda', '-hwaccel_output_format', 'cuda', '-i', sample],
+          ...['-vf', 'scale_cuda=128:72,hwdownload,format=nv12', '-f', 'null', '-'],
+        ]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
   };
 }

@@ -26,6 +26,7 @@ export interface TranscoderSpec {
   ladder: ChosenRendition[];
   segmentDurationMs: number;
   encoder: TranscodeJob['encoder'];
+  decoder: TranscodeJob['decoder'];
   x264Preset: string;
   mediaRoot: string;
   thumbnail: { everySec: number; width: number; height: number } | null;
@@ -109,6 +110,7 @@ export class StreamTranscoder {
       ladder: spec.ladder,
       segmentDurationMs: spec.segmentDurationMs,
       encoder: spec.encoder,
+      decoder: spec.decoder,
       x264Preset: spec.x264Preset,
       streamDir: this.streamDir,
       workDir: this.workDir,
@@ -126,6 +128,7 @@ export class StreamTranscoder {
           startNumber: highest + 1,
           resumed: this.resumed,
           encoder: spec.encoder,
+          decoder: spec.decoder,
           ladder: spec.ladder.map((r) => r.name),
         },
         'ffmpeg started',

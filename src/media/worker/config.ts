@@ -15,6 +15,8 @@ const schema = z.object({
   MEDIA_ROOT: env.str(resolve(repoRoot, '.data', 'media')),
   /** auto: h264_nvenc when an NVIDIA GPU can encode, else libx264. */
   MEDIA_ENCODER: z.enum(['auto', 'libx264', 'h264_nvenc']).default('auto'),
+  /** auto: NVDEC decode and scale_cuda when an NVIDIA GPU can (also without NVENC), else the CPU. */
+  MEDIA_DECODER: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
   MEDIA_X264_PRESET: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium']).default('veryfast'),
   /** Rungs this deployment may produce (a small box can drop the costly ones). */
   MEDIA_LADDER: env.list(RENDITION_NAMES.join(',')).pipe(z.array(z.enum(RENDITION_NAMES))),

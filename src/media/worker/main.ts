@@ -9,7 +9,7 @@ import { busFromConfig } from '../../platform/infra-config.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { Metrics, metricsComponent } from '../../platform/metrics.ts';
 import { fatal, runService } from '../../platform/service.ts';
-import { detectEncoder, ffmpegLauncher } from '../ffmpeg.ts';
+import { detectMediaPath, ffmpegLauncher, systemGpuCheck } from '../ffmpeg.ts';
 import { loadWorkerConfig } from './config.ts';
 import { MediaWorker } from './worker.ts';
 
@@ -30,14 +30,21 @@ const { stop } = await runService(
           info: (m) => log.info(m),
           warn: (m) => log.warn(m),
         });
-        const { encoder, reason } = detectEncoder(cfg.MEDIA_ENCODER);
-        log.info({ encoder, reason, mediaRoot: cfg.MEDIA_ROOT, workerId: cfg.MEDIA_WORKER_ID }, 'encoder chosen');
+        const { encoder, decoder, reason } = detectMediaPath(
+          { encoder: cfg.MEDIA_ENCODER, decoder: cfg.MEDIA_DECODER },
+          systemGpuCheck(tools.ffmpeg),
+        );
+        log.info(
+          { encoder, decoder, reason, mediaRoot: cfg.MEDIA_ROOT, workerId: cfg.MEDIA_WORKER_ID },
+          'media path chosen',
+        );
         mkdirSync(cfg.MEDIA_ROOT, { recursive: true });
         worker = new MediaWorker(bus, log, {
           groupId: `${cfg.LIVE_TOPIC_PREFIX}${cfg.MEDIA_WORKER_GROUP_ID}`,
           workerId: cfg.MEDIA_WORKER_ID,
           mediaRoot: cfg.MEDIA_ROOT,
           encoder,
+          decoder,
           x264Preset: cfg.MEDIA_X264_PRESET,
           ladder: cfg.MEDIA_LADDER,
           thumbnailEveryS: cfg.MEDIA_THUMBNAIL_EVERY_S,

@@ -9,7 +9,7 @@ import type { EventProducer } from '../../platform/kafka/producer.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Component } from '../../platform/service.ts';
 import { probe } from '../ffmpeg.ts';
-import type { Encoder } from '../ffmpeg-args.ts';
+import type { Decoder, Encoder } from '../ffmpeg-args.ts';
 import { segmentDurationMs, selectLadder, type RenditionName } from '../ladder.ts';
 import { StreamTranscoder } from '../transcoder.ts';
 import { applyLifecycle, type LiveStream } from './live-streams.ts';
@@ -29,6 +29,7 @@ export interface WorkerOptions {
   workerId: string;
   mediaRoot: string;
   encoder: Encoder;
+  decoder: Decoder;
   x264Preset: string;
   ladder: readonly RenditionName[];
   thumbnailEveryS: number;
@@ -188,6 +189,7 @@ export class MediaWorker implements Component {
         ladder,
         segmentDurationMs: segMs,
         encoder: this.opts.encoder,
+        decoder: this.opts.decoder,
         x264Preset: this.opts.x264Preset,
         mediaRoot: this.opts.mediaRoot,
         thumbnail: {
