@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -103,6 +103,42 @@ describe('edge cache (real nginx) in front of the origin', () => {
     assert.match((await get(path)).body.toString(), /SEQUENCE:0/);
     writeFileSync(join(root, 's1', '720p.m3u8'), '#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:1\n');
     await waitFor('the new playlist at the edge', async () => /SEQUENCE:1/.test((await get(path)).body.toString()));
+  });
+
+  it('blocking reloads pass through: players waiting on segment N share one held origin request, kept apart from N+1', async () => {
+    const path = '/hls/s1/480p.m3u8';
+    const playlist = (last: number): string =>
+      [
+        '#EXTM3U',
+        '#EXT-X-TARGETDURATION:2',
+        '#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES',
+        '#EXT-X-MEDIA-SEQUENCE:0',
+        ...Array.from({ length: last + 1 }, (_, i) => [
+          '#EXTINF:2.000,',
+          `480p/${String(i).padStart(6, '0')}.ts`,
+        ]).flat(),
+        '',
+      ].join('\n');
+    const publish = (last: number): void => {
+      writeFileSync(join(root, 's1', '.480p.tmp'), playlist(last));
+      renameSync(join(root, 's1', '.480p.tmp'), join(root, 's1', '480p.m3u8'));
+    };
+    publish(4);
+    assert.match((await get(path)).body.toString(), /000004\.ts\n$/);
+    const before = relay.count(path);
+    const held = Promise.all(Array.from({ length: 6 }, () => get(`${path}?_HLS_msn=5`)));
+    await new Promise((r) => setTimeout(r, 800));
+    publish(5);
+    const replies = await held;
+    for (const r of replies) {
+      assert.equal(r.status, 200);
+      assert.match(r.body.toString(), /000005\.ts\n$/);
+    }
+    assert.equal(relay.count(path) - before, 1, 'one held request at the origin for six players');
+    assert.equal((await get(`${path}?_HLS_msn=5`)).cache, 'HIT');
+    const next = get(`${path}?_HLS_msn=6`);
+    publish(6);
+    assert.match((await next).body.toString(), /000006\.ts\n$/);
   });
 
   it('an absent object is not cached: once it exists the edge serves it', async () => {

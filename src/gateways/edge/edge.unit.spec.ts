@@ -23,6 +23,7 @@ describe('edge config and access log', () => {
       'daemon off;',
       'pid /d/nginx.pid;',
       'proxy_cache_path /d/cache levels=1:2 keys_zone=hls:16m max_size=2g inactive=10m use_temp_path=off;',
+      'proxy_cache_key $uri|$arg__HLS_msn;',
       'proxy_cache_lock on;',
       'proxy_cache_revalidate on;',
       'proxy_cache_use_stale error timeout http_500 http_502 http_503 http_504;',

@@ -1,7 +1,9 @@
 /**
  * The edge's nginx.conf, rendered from settings (pure; tested as text). One HTTP cache in front
  * of the origin:
- *   - proxy_cache keyed on the path alone, so query strings a player adds do not split the cache;
+ *   - proxy_cache keyed on the path and a blocking reload's `_HLS_msn` alone, so other query
+ *     strings a player adds do not split the cache, while the answer for segment N (held by the
+ *     origin until N is listed) is kept apart from the plain playlist and from N+1;
  *   - proxy_cache_lock: concurrent misses for one object wait for the first one's fetch, so the
  *     origin sees one request per object however many players ask at once;
  *   - lifetimes come from the origin's Cache-Control (segments immutable, playlists 1-2 s);
@@ -78,7 +80,7 @@ http {
       proxy_set_header Host $host;
 
       proxy_cache hls;
-      proxy_cache_key $uri;
+      proxy_cache_key $uri|$arg__HLS_msn;
       proxy_cache_methods GET HEAD;
       proxy_cache_lock on;
       proxy_cache_lock_timeout 10s;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,5 +136,70 @@ describe('HLS origin', () => {
       assert.equal(r.status, 404, path);
       assert.equal(r.headers['cache-control'], 'no-store', path);
     }
+  });
+
+  describe('blocking playlist reload', () => {
+    const live = (first: number, count: number, target = 1): string =>
+      [
+        '#EXTM3U',
+        `#EXT-X-TARGETDURATION:${target}`,
+        '#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES',
+        `#EXT-X-MEDIA-SEQUENCE:${first}`,
+        ...Array.from({ length: count }, (_, i) => [
+          '#EXTINF:1.000,',
+          `360p/${String(first + i).padStart(6, '0')}.ts`,
+        ]).flat(),
+        '',
+      ].join('\n');
+    // As the packager writes: a new file renamed over the old one.
+    const publish = (text: string): void => {
+      writeFileSync(join(root, 's1', '.360p.m3u8.tmp'), text);
+      renameSync(join(root, 's1', '.360p.m3u8.tmp'), join(root, 's1', '360p.m3u8'));
+    };
+
+    it('holds _HLS_msn=N until segment N is listed, then answers with it, cacheable for six target durations', async () => {
+      publish(live(10, 3));
+      const listed = await raw(origin.port, '/hls/s1/360p.m3u8?_HLS_msn=12');
+      assert.equal(listed.status, 200);
+      assert.match(listed.body.toString(), /000012\.ts/);
+
+      const t0 = Date.now();
+      const held = raw(origin.port, '/hls/s1/360p.m3u8?_HLS_msn=13&_HLS_part=0');
+      const alsoHeld = raw(origin.port, '/hls/s1/360p.m3u8?_HLS_msn=13');
+      await new Promise((r) => setTimeout(r, 300));
+      publish(live(11, 3));
+      const [a, b] = await Promise.all([held, alsoHeld]);
+      const waited = Date.now() - t0;
+      for (const r of [a, b]) {
+        assert.equal(r.status, 200);
+        assert.match(r.body.toString(), /000013\.ts/);
+        assert.equal(r.headers['cache-control'], 'public, max-age=6');
+      }
+      assert.ok(waited >= 300, `answered after ${waited} ms, before the segment was listed`);
+    });
+
+    it('refuses a segment more than two ahead, a bad directive, and answers 503 after three target durations', async () => {
+      publish(live(20, 3));
+      const far = await raw(origin.port, '/hls/s1/360p.m3u8?_HLS_msn=25');
+      assert.equal(far.status, 400);
+      assert.equal(far.headers['cache-control'], 'no-store');
+      assert.equal((await raw(origin.port, '/hls/s1/360p.m3u8?_HLS_msn=abc')).status, 400);
+      assert.equal((await raw(origin.port, '/hls/s1/360p.m3u8?_HLS_part=1')).status, 400);
+      assert.equal((await raw(origin.port, '/hls/s9/360p.m3u8?_HLS_msn=1')).status, 404);
+
+      const t0 = Date.now();
+      const late = await raw(origin.port, '/hls/s1/360p.m3u8?_HLS_msn=23');
+      assert.equal(late.status, 503);
+      assert.equal(late.headers['cache-control'], 'no-store');
+      assert.equal(late.headers['retry-after'], '1');
+      assert.ok(Date.now() - t0 >= 2900, 'held for three target durations (1 s each)');
+    });
+
+    it('an ended playlist answers at once: nothing more will be listed', async () => {
+      publish(`${live(30, 2)}#EXT-X-ENDLIST\n`);
+      const r = await raw(origin.port, '/hls/s1/360p.m3u8?_HLS_msn=32');
+      assert.equal(r.status, 200);
+      assert.match(r.body.toString(), /ENDLIST/);
+    });
   });
 });

@@ -1,12 +1,22 @@
 import type { Stats } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { Counter } from 'prom-client';
 import send from 'send';
 import type { Logger } from '../../platform/logger.ts';
 import type { Metrics } from '../../platform/metrics.ts';
 import type { Component } from '../../platform/service.ts';
-import { CONTENT_TYPES, cacheControl, resolveMediaPath, type CachePolicy, type MediaKind } from './paths.ts';
+import { deliveryDirectives } from './blocking.ts';
+import {
+  CONTENT_TYPES,
+  cacheControl,
+  resolveMediaPath,
+  type CachePolicy,
+  type MediaKind,
+  type Resolved,
+} from './paths.ts';
+import { PlaylistWaiter } from './playlist-waiter.ts';
 
 /**
  * The HLS origin: GET/HEAD of playlists, segments and thumbnails under the media root, for the
@@ -14,6 +24,10 @@ import { CONTENT_TYPES, cacheControl, resolveMediaPath, type CachePolicy, type M
  * serving, where `send` (the file sender under express.static) streams from disk with
  * backpressure and implements Range, If-None-Match/If-Modified-Since and HEAD; the origin's load
  * is one request per object per edge, so its raw request rate is not what matters.
+ *
+ * Live media playlists announce CAN-BLOCK-RELOAD: a request with `_HLS_msn=N` is held until the
+ * playlist lists segment N (blocking.ts, playlist-waiter.ts), and its answer may be cached for
+ * six target durations, since it is the answer for that N whenever it is asked.
  */
 export interface OriginOptions {
   host: string;
@@ -24,6 +38,8 @@ export interface OriginOptions {
   log: Logger;
   metrics: Metrics;
 }
+
+type Found = Extract<Resolved, { ok: true }>;
 
 const CORS = {
   'access-control-allow-origin': '*',
@@ -38,6 +54,8 @@ export class OriginServer implements Component {
   private server: Server | undefined;
   private readonly requests: Counter<'kind' | 'status'>;
   private readonly bytes: Counter<'kind'>;
+  private readonly blocking: Counter<'result'>;
+  private readonly waiter = new PlaylistWaiter();
 
   constructor(private readonly opts: OriginOptions) {
     const registers = [opts.metrics.registry];
@@ -51,6 +69,12 @@ export class OriginServer implements Component {
       name: 'live_origin_bytes_total',
       help: 'Body bytes sent, by media kind',
       labelNames: ['kind'],
+      registers,
+    });
+    this.blocking = new Counter({
+      name: 'live_origin_blocking_reloads_total',
+      help: 'Blocking playlist requests (_HLS_msn), by how they ended: ready, timeout, too-far, missing, cancelled',
+      labelNames: ['result'],
       registers,
     });
   }
@@ -75,6 +99,7 @@ export class OriginServer implements Component {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    this.waiter.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();
@@ -96,7 +121,39 @@ export class OriginServer implements Component {
     }
     if (!resolved.ok) return this.reply(res, resolved.status, resolved.reason);
 
-    const { streamId, file } = resolved;
+    if (resolved.kind === 'playlist' && q >= 0) {
+      const directives = deliveryDirectives(target.slice(q + 1));
+      if (!directives.ok) return this.reply(res, 400, directives.reason);
+      if (directives.msn !== null) return void this.serveBlocking(req, res, resolved, directives.msn);
+    }
+    this.send(req, res, resolved);
+  }
+
+  private async serveBlocking(req: IncomingMessage, res: ServerResponse, resolved: Found, msn: number): Promise<void> {
+    const gone = new AbortController();
+    res.once('close', () => gone.abort());
+    const r = await this.waiter.wait(join(this.opts.mediaRoot, resolved.streamId, resolved.file), msn, gone.signal);
+    this.blocking.inc({ result: r.kind });
+    switch (r.kind) {
+      case 'ready':
+        return this.send(req, res, resolved, `public, max-age=${6 * r.position.targetDurationS}`);
+      case 'missing':
+        return this.reply(res, 404, 'no such media');
+      case 'not-media':
+        return this.reply(res, 400, '_HLS_msn applies to media playlists');
+      case 'too-far':
+        return this.reply(res, 400, `_HLS_msn=${msn} is more than two segments beyond the playlist`);
+      case 'timeout':
+      case 'cancelled':
+        if (gone.signal.aborted) return;
+        res.setHeader('retry-after', '1');
+        return this.reply(res, 503, `segment ${msn} was not listed in time`);
+    }
+  }
+
+  /** `cacheAs` overrides the kind's Cache-Control (a blocking reload's answer). */
+  private send(req: IncomingMessage, res: ServerResponse, resolved: Found, cacheAs?: string): void {
+    const { streamId, file, kind } = resolved;
     const playlist = file.endsWith('.m3u8');
     send(req, `/${streamId}/${file}`, {
       root: this.opts.mediaRoot,
@@ -109,8 +166,8 @@ export class OriginServer implements Component {
       cacheControl: false,
     })
       .on('headers', (r: ServerResponse, _path: string, stat: Stats) => {
-        r.setHeader('content-type', CONTENT_TYPES[kind as MediaKind]);
-        r.setHeader('cache-control', cacheControl(resolved.kind, this.opts.cache, Date.now() - stat.mtimeMs));
+        r.setHeader('content-type', CONTENT_TYPES[kind]);
+        r.setHeader('cache-control', cacheAs ?? cacheControl(kind, this.opts.cache, Date.now() - stat.mtimeMs));
       })
       .on('directory', () => this.reply(res, 404, 'no such media'))
       .on('stream', (stream: NodeJS.ReadableStream) =>

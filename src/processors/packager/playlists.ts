@@ -9,7 +9,7 @@ import type { Rendition } from '../../../schemas/generated/events.ts';
  *   #EXT-X-TARGETDURATION:<s>            never below any EXTINF rounded to the nearest second
  *   #EXT-X-MEDIA-SEQUENCE:<n>            the first listed segment's worker sequence
  *   #EXT-X-DISCONTINUITY-SEQUENCE:<d>    discontinuities that left the window
- *   [#EXT-X-PLAYLIST-TYPE:VOD]
+ *   #EXT-X-PLAYLIST-TYPE:VOD | #EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES (live)
  *   per segment: [#EXT-X-DISCONTINUITY] #EXT-X-PROGRAM-DATE-TIME:<ISO> #EXTINF:<s.mmm>, <uri>
  *   [#EXT-X-ENDLIST]
  *
@@ -49,7 +49,8 @@ export function renderMedia(p: MediaPlaylist): string {
     `#EXT-X-MEDIA-SEQUENCE:${first}`,
     `#EXT-X-DISCONTINUITY-SEQUENCE:${p.discontinuitySequence}`,
   ];
-  if (p.vod) lines.push('#EXT-X-PLAYLIST-TYPE:VOD');
+  // The origin holds `?_HLS_msn=N` until segment N is listed (src/gateways/origin/blocking.ts).
+  lines.push(p.vod ? '#EXT-X-PLAYLIST-TYPE:VOD' : '#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES');
   for (const s of p.segments) {
     if (s.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
     lines.push(

@@ -15,7 +15,7 @@ const seg = (sequence: number, o: Partial<SegmentEntry> = {}): SegmentEntry => (
 const all = () => true;
 
 describe('HLS playlists', () => {
-  it('a live media playlist: media sequence of its first segment, a date per segment, no ENDLIST', () => {
+  it('a live media playlist: media sequence of its first segment, a date per segment, blocking reload, no ENDLIST', () => {
     assert.equal(
       renderMedia({ targetDurationS: 2, discontinuitySequence: 0, segments: [seg(41), seg(42)], ended: false }),
       [
@@ -24,6 +24,7 @@ describe('HLS playlists', () => {
         '#EXT-X-TARGETDURATION:2',
         '#EXT-X-MEDIA-SEQUENCE:41',
         '#EXT-X-DISCONTINUITY-SEQUENCE:0',
+        '#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES',
         '#EXT-X-PROGRAM-DATE-TIME:2026-02-02T10:06:45.000Z',
         '#EXTINF:2.000,',
         '720p/000041.ts',
