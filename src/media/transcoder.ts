@@ -1,3 +1,4 @@
+import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MediaEventPayload } from '../../schemas/generated/events.ts';
@@ -59,6 +60,8 @@ export class StreamTranscoder {
   /** Rungs that have announced a segment of this run: the first one of each is the discontinuity. */
   private readonly startedRungs = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  private watcher: FSWatcher | undefined;
+  private scanQueued = false;
   private scanning: Promise<void> = Promise.resolve();
   private stopRequested = false;
   private readonly streamDir: string;
@@ -141,6 +144,7 @@ export class StreamTranscoder {
     });
     const finish = (error: string | null, code: number | null) => {
       clearInterval(this.timer);
+      this.watcher?.close();
       // One last look: the final segments are listed just before ffmpeg exits.
       this.scanning = this.scanning
         .then(() => this.scan())
@@ -150,11 +154,30 @@ export class StreamTranscoder {
     cmd.on('end', () => finish(null, 0));
     cmd.on('error', (err: Error) => finish(err.message, exitCode(err.message)));
     cmd.run();
-    this.timer = setInterval(() => {
-      this.scanning = this.scanning
-        .then(() => this.scan())
-        .catch((err: unknown) => log.error({ err }, 'segment scan failed'));
-    }, deps.pollMs ?? 250);
+    // ffmpeg renames each playlist into place as it lists a segment: scanning on that event rather
+    // than on the next poll took up to a poll interval off every segment's way to the viewers. The
+    // poll stays as the fallback for filesystems without notifications.
+    try {
+      this.watcher = watch(this.workDir, { persistent: false }, (_event, file) => {
+        if (file === null || String(file).endsWith('.m3u8')) this.scanSoon();
+      });
+      this.watcher.on('error', () => undefined);
+    } catch {
+      this.watcher = undefined;
+    }
+    this.timer = setInterval(() => this.scanSoon(), deps.pollMs ?? 250);
+  }
+
+  /** Queues one scan after the running one; events arriving meanwhile share it. */
+  private scanSoon(): void {
+    if (this.scanQueued) return;
+    this.scanQueued = true;
+    this.scanning = this.scanning
+      .then(() => {
+        this.scanQueued = false;
+        return this.scan();
+      })
+      .catch((err: unknown) => this.deps.log.error({ err, streamId: this.spec.streamId }, 'segment scan failed'));
   }
 
   /**
