@@ -77,7 +77,14 @@ const db = new Cassandra({
   CASSANDRA_REQUEST_TIMEOUT_MS: 20_000,
 });
 const children: ServiceProcess[] = [];
+/** Tuning under test (NOTIFIER_*, NOTIFICATIONS_SINK_*) passes through to the services and the notes. */
+const tuning = Object.fromEntries(
+  Object.entries(process.env).filter(
+    (kv): kv is [string, string] => /^(NOTIFIER|NOTIFICATIONS_SINK)_/.test(kv[0]) && kv[1] !== undefined,
+  ),
+);
 const env = (extra: Record<string, string>): Record<string, string> => ({
+  ...tuning,
   KAFKA_BROKERS: e.kafkaBrokers.join(','),
   SCHEMA_REGISTRY_URL: e.registryUrl,
   CASSANDRA_CONTACT_POINTS: e.cassandraContactPoints.join(','),
@@ -154,8 +161,13 @@ async function peer(): Promise<{ rate: number; seconds: number }> {
   return { rate: Math.round(PEER_ROWS / seconds), seconds };
 }
 
-const nc = loadNotifierConfig({});
-const sc = loadNotificationsSinkConfig({});
+const nc = loadNotifierConfig(tuning);
+const sc = loadNotificationsSinkConfig(tuning);
+const settings = Object.keys(tuning).length
+  ? `production defaults but ${Object.entries(tuning)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`
+  : 'production defaults';
 
 async function main(): Promise<void> {
   await db.connect();
@@ -273,7 +285,7 @@ async function main(): Promise<void> {
     target: '≥ 20,000 notifications/s',
     meetsTarget: rate >= 20_000,
     command: `npm run bench -- follows --followers ${N} --small ${SMALL} --small-followers ${SMALL_FOLLOWERS} --peer-rows ${PEER_ROWS}`,
-    notes: `Ours: StreamWentLive for a streamer with ${N.toLocaleString('en-US')} followers published to a fresh 6-partition lifecycle topic; the notifier (child process, production defaults: first ${n(nc.NOTIFIER_INLINE_MAX)} inline, then background pages of ${n(nc.NOTIFIER_PAGE_SIZE)} paced to keep the sink under ${n(nc.NOTIFIER_MAX_SINK_LAG)} records behind) and the notifications sink (child process, production defaults: rounds of ${n(sc.NOTIFICATIONS_SINK_MAX_RECORDS)} records from each of ${sc.NOTIFICATIONS_SINK_PARTITIONS_AT_ONCE} partitions at once, unlogged batches of up to ${sc.NOTIFICATIONS_SINK_BATCH_PARTITIONS} recipients on the same replicas, ${sc.NOTIFICATIONS_SINK_CONCURRENCY} in flight per partition, commits every ${sc.NOTIFICATIONS_SINK_COMMIT_MS} ms) on the same 2 cores as Kafka, Cassandra, Elasticsearch and the registry. Timed from the publish until the notifier logged the job done and the sink's group had committed the topic's end: ${fanoutSeconds.toFixed(1)} s for ${total.toLocaleString('en-US')} notifications (the big fan-out plus the small streamers'), job row sent=${String(jobRow?.sent)}; CPU used by then: notifier ${cpu.notifier.toFixed(1)} s, sink ${cpu.sink.toFixed(1)} s. Sampled rows present afterwards: ${sampled}/2000. Peer: the same row shape, planned by the sink's own planner, inserted from memory into a fresh keyspace with the same driver (${p.seconds.toFixed(1)} s): the store's ceiling, which the sink shares with Kafka fetches, decoding and the notifier. Seeding (not timed as fan-out): ${seedSeconds.toFixed(1)} s. 1-minute load average: ${loads.join(', ')} (the machine is shared).`,
+    notes: `Ours: StreamWentLive for a streamer with ${N.toLocaleString('en-US')} followers published to a fresh 6-partition lifecycle topic; the notifier (child process, ${settings}: first ${n(nc.NOTIFIER_INLINE_MAX)} inline, then background pages of ${n(nc.NOTIFIER_PAGE_SIZE)} paced to keep the sink under ${n(nc.NOTIFIER_MAX_SINK_LAG)} records behind) and the notifications sink (child process, ${settings}: rounds of ${n(sc.NOTIFICATIONS_SINK_MAX_RECORDS)} records from each of ${sc.NOTIFICATIONS_SINK_PARTITIONS_AT_ONCE} partitions at once, unlogged batches of up to ${sc.NOTIFICATIONS_SINK_BATCH_PARTITIONS} recipients on the same replicas, ${sc.NOTIFICATIONS_SINK_CONCURRENCY} in flight per partition, commits every ${sc.NOTIFICATIONS_SINK_COMMIT_MS} ms) on the same 2 cores as Kafka, Cassandra, Elasticsearch and the registry. Timed from the publish until the notifier logged the job done and the sink's group had committed the topic's end: ${fanoutSeconds.toFixed(1)} s for ${total.toLocaleString('en-US')} notifications (the big fan-out plus the small streamers'), job row sent=${String(jobRow?.sent)}; CPU used by then: notifier ${cpu.notifier.toFixed(1)} s, sink ${cpu.sink.toFixed(1)} s. Sampled rows present afterwards: ${sampled}/2000. Peer: the same row shape, planned by the sink's own planner, inserted from memory into a fresh keyspace with the same driver (${p.seconds.toFixed(1)} s): the store's ceiling, which the sink shares with Kafka fetches, decoding and the notifier. Seeding (not timed as fan-out): ${seedSeconds.toFixed(1)} s. 1-minute load average: ${loads.join(', ')} (the machine is shared).`,
     extra,
   });
   console.log(`wrote ${file}`);

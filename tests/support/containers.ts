@@ -48,6 +48,18 @@ export async function startContainers(): Promise<Record<string, string>> {
   const cassandra = new GenericContainer('cassandra:5.0')
     .withExposedPorts(9042)
     .withEnvironment({ MAX_HEAP_SIZE: '1G', HEAP_NEWSIZE: '200M', CASSANDRA_DC: 'datacenter1' })
+    // As the launcher's Cassandra (compose/docker-compose.yml does the same): batches of up to 40
+    // recipients on the same replicas without the stock thresholds' warnings.
+    .withCommand([
+      'bash',
+      '-c',
+      [
+        "sed -i -e 's/^unlogged_batch_across_partitions_warn_threshold:.*/unlogged_batch_across_partitions_warn_threshold: 100/'",
+        "-e 's/^batch_size_warn_threshold:.*/batch_size_warn_threshold: 32KiB/'",
+        "-e 's/^batch_size_fail_threshold:.*/batch_size_fail_threshold: 64KiB/'",
+        '/etc/cassandra/cassandra.yaml && exec docker-entrypoint.sh cassandra -f',
+      ].join(' '),
+    ])
     .withWaitStrategy(Wait.forLogMessage(/Startup complete/))
     .withStartupTimeout(180_000)
     .start();

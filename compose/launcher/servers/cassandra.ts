@@ -96,6 +96,12 @@ saved_caches_directory: ${q(d.savedCaches)}
 cdc_raw_directory: ${q(d.cdcRaw)}
 commitlog_sync: periodic
 commitlog_sync_period: 10000ms
+# The notifications sink sends one unlogged batch per group of recipients that live on the same
+# replicas (one request where there were many). Cassandra logs a warning for every batch over 10
+# partitions or 5 KiB, meant for batches spread over the cluster; these are not.
+unlogged_batch_across_partitions_warn_threshold: 100
+batch_size_warn_threshold: 32KiB
+batch_size_fail_threshold: 64KiB
 # A fresh cluster has no 4.x nodes to stay readable by; NONE turns on the 5.0 storage format
 # (deletion times past 2038 among others).
 storage_compatibility_mode: NONE

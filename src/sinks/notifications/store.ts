@@ -15,7 +15,7 @@ export class NotificationWriter {
     private readonly db: Cassandra,
     private readonly keyspace: string,
     private readonly concurrency: number,
-    private readonly limits: BatchLimits = { maxPartitions: 10, maxBytes: 4096 },
+    private readonly limits: BatchLimits = { maxPartitions: 40, maxBytes: 16_384 },
   ) {
     this.insert = `INSERT INTO ${keyspace}.notifications_by_user
       (user_id, notification_id, kind, stream_id, streamer_id, streamer_name, title) VALUES (?, ?, ?, ?, ?, ?, ?)
