@@ -30,15 +30,13 @@ const rounds = Number(values.rounds);
 const say = (m: string): void => console.log(`[bench:transcode] ${m}`);
 const tools = ensureDebianTools([DEBIAN_TOOLS.ffmpeg], { info: say, warn: say });
 const work = mkdtempSync(join(tmpdir(), 'bench-transcode-'));
-const ladder = LADDER;
-const thumbnail = THUMBNAIL;
 
 say(`generating a ${seconds} s 1080p30 source (testsrc2 + tone)`);
 const source = generateSource(tools.ffmpeg!, seconds, work);
 
 async function byHand(round: number): Promise<number> {
   const streamDir = join(work, `hand-${round}`, 'stream');
-  for (const r of ladder) mkdirSync(join(streamDir, r.name), { recursive: true });
+  for (const r of LADDER) mkdirSync(join(streamDir, r.name), { recursive: true });
   mkdirSync(join(streamDir, '.work'), { recursive: true });
   mkdirSync(join(streamDir, 'thumbs'), { recursive: true });
   const args = planArgs(
@@ -46,7 +44,7 @@ async function byHand(round: number): Promise<number> {
       input: source,
       live: false,
       hasAudio: true,
-      ladder,
+      ladder: LADDER,
       segmentDurationMs: 2000,
       encoder: 'libx264',
       decoder: 'cpu',
@@ -54,7 +52,7 @@ async function byHand(round: number): Promise<number> {
       streamDir,
       workDir: join(streamDir, '.work'),
       startNumber: 0,
-      thumbnail: { ...thumbnail, startNumber: 0 },
+      thumbnail: { ...THUMBNAIL, startNumber: 0 },
       stallTimeoutS: 10,
       playlistWindow: 10,
     }),
