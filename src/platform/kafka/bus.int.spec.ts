@@ -7,12 +7,14 @@ import type { StreamLifecycleEvent } from '../../../schemas/generated/events.ts'
 import { dlqName } from '../../../schemas/topics.ts';
 import { testBus } from '../../../tests/support/bus.ts';
 import { endpoints } from '../../../tests/support/endpoints.ts';
+import { uniqueName } from '../../../tests/support/isolation.ts';
 import { waitFor } from '../../../tests/support/wait.ts';
 import { PoisonRecordError, TransientError } from '../errors.ts';
 import type { EventBus } from './bus.ts';
 import type { ConsumedEvent } from './consumer.ts';
 import { DLQ_HEADERS, headerString } from './dead-letter.ts';
 import type { EventProducer } from './producer.ts';
+import { SchemaRegistryClient } from './registry.ts';
 import { frame } from './wire.ts';
 
 const fixtures = JSON.parse(
@@ -71,6 +73,17 @@ describe('event bus against real Kafka and the schema registry', () => {
     const decoded = (await stock.decode(values[0]!)) as { streamId: string; payload: Record<string, unknown> };
     assert.equal(decoded.streamId, 'stream_abc123');
     assert.ok('live.stream.StreamCreated' in decoded.payload);
+  });
+
+  it('services registering the same new subject at once all succeed (the registry races on its config rule)', async () => {
+    const schema = { type: 'record', name: 'Race', namespace: 'live.test', fields: [{ name: 'n', type: 'int' }] };
+    // The race is narrow: ten fresh subjects, eight services each, lost it in every run before the fix.
+    for (let round = 0; round < 10; round++) {
+      const subject = `${uniqueName('race')}-value`;
+      const clients = Array.from({ length: 8 }, () => new SchemaRegistryClient(endpoints().registryUrl));
+      const ids = await Promise.all(clients.map((c) => c.register(subject, schema)));
+      assert.equal(new Set(ids).size, 1, subject);
+    }
   });
 
   it('dead-letters undecodable records with the reason and origin, and keeps going', async () => {

@@ -26,7 +26,7 @@ export class SchemaRegistryClient {
 
   /** Pins the subject's compatibility, then registers; the registry refuses an incompatible schema (409). */
   async register(subject: string, schema: object, level: Compatibility = 'BACKWARD_TRANSITIVE'): Promise<number> {
-    await this.call('PUT', `/config/${encodeURIComponent(subject)}`, { compatibility: level });
+    await this.pinCompatibility(subject, level);
     try {
       const { id } = await this.lib.register(
         { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
@@ -39,6 +39,22 @@ export class SchemaRegistryClient {
         throw new IncompatibleSchemaError(subject, (err as Error).message);
       }
       throw err;
+    }
+  }
+
+  /**
+   * Services starting together register the same new subject at once, and Apicurio creates a
+   * subject's compatibility rule with an insert: all but one of those first PUTs can get 409
+   * "A rule named 'COMPATIBILITY' already exists". The rule exists then, so the PUT is sent again,
+   * now as an update (two chat gateways failed to start on this in a clean-clone test run).
+   */
+  private async pinCompatibility(subject: string, level: Compatibility): Promise<void> {
+    const put = () => this.call('PUT', `/config/${encodeURIComponent(subject)}`, { compatibility: level });
+    try {
+      await put();
+    } catch (err) {
+      if ((err as { status?: number }).status !== 409) throw err;
+      await put();
     }
   }
 
