@@ -21,27 +21,28 @@ import { ChatArchiveWriter } from '../src/sinks/chat-archiver/store.ts';
 import { endpoints } from '../tests/support/endpoints.ts';
 import { ServiceProcess } from '../tests/support/process.ts';
 import { streamEvents } from '../tests/support/stream-events.ts';
-import { ratio, replaceExtra, writeResult, type Metric } from './lib/results.ts';
-import { WsReader } from './lib/ws-reader.ts';
+import { ratio, recordedExtra, replaceExtra, writeResult, type Metric } from './lib/results.ts';
+import { WsLoadgen } from './lib/ws-loadgen.ts';
 
 /**
  * Chat fan-out and archiving, against a Socket.IO server and a one-insert-per-message baseline,
  * in one run on this machine (everything on loopback, load generators on the same cores):
  *
  *   - ours: ONE real chat gateway process (src/gateways/chat/main.ts), C anonymous WebSocket readers
- *     over S streams (one hot stream with H of them), opened by L load-generator processes with
- *     bench/lib/ws-reader.ts, a lean RFC 6455 reader (`ws` cost the load generators more CPU than
- *     the gateway spent sending, so latency measured the client's queue).
+ *     over S streams (one hot stream with H of them), opened by L load-generator processes of
+ *     bench/lib/ws-loadgen.c, a native epoll reader (first `ws`, then a lean Node reader, cost the
+ *     load generators so much of the shared cores that latency measured the clients' queue).
  *     Chat messages are published straight onto the chat topic with the bus producer, as a gateway
  *     does once it accepts a sender's frame; the gateway consumes the topic and fans each out.
  *   - peer: a minimal Socket.IO 4 server (one child process, websocket transport only), the same
  *     readers joined to one room per stream, each message emitted to its room. Its input comes from
- *     this process over IPC, not Kafka. Readers speak the Engine.IO/Socket.IO wire protocol over the
- *     same reader, so both sides cost the load generators the same per frame.
+ *     this process over IPC, not Kafka. The same load generators speak the Engine.IO/Socket.IO
+ *     wire protocol to it, so both sides cost them the same per frame.
  *   - latency: R messages/s in for T seconds (each rate of --rates, lowest first; the first is the
  *     headline), spread evenly over the streams; receive time minus the
  *     send time embedded in the content (one machine clock), over every frame owed (one never
- *     delivered counts as later than the 10 s histogram ceiling).
+ *     delivered counts as later than the 10 s histogram ceiling); also the server's CPU while
+ *     sending and, for ours, its socket writes (live_chat_fanout_writes_total): the cost per write.
  *   - delivered rate: a burst of B messages as fast as they can be sent, spread evenly; frames
  *     received by all readers / (last frame received − first message sent).
  *   - memory: server RSS (/proc) after the readers opened minus before, per connection.
@@ -53,130 +54,15 @@ import { WsReader } from './lib/ws-reader.ts';
  *     [--seconds T] [--burst B] [--archive N] [--no-peer] [--no-archive] [--only-archive]
  *
  *   --only-archive runs the archiver phase alone and replaces only its metric in
- *   bench/results/chat.json (the socket phases' results stay as they were).
+ *   bench/results/chat.json (the socket phases' results stay as they were); --no-archive keeps
+ *   the archiver metric already recorded there.
  */
 const ROLE = process.env.BENCH_CHAT_ROLE;
 const ORIGIN = 'http://bench.example';
-const MARK = Buffer.from('"content":"t=');
-const HIST_BUCKETS = 100_001; // 0.1 ms buckets up to 10 s, the last one for everything later
+const ARCHIVER_METRIC = 'archiver into Cassandra';
+const HIST_BUCKETS = 100_001; // ws-loadgen.c's: 0.1 ms buckets up to 10 s, the last one for everything later
 const now = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-type ToLoadgen =
-  | { type: 'connect'; urls: string[]; sio: boolean; concurrency: number }
-  | { type: 'count' }
-  | { type: 'stats' }
-  | { type: 'reset'; phase: string }
-  | { type: 'closeAll' };
-type FromLoadgen =
-  | { type: 'connected'; ok: number; failed: number; firstError: string | null }
-  | { type: 'count'; received: number; lastAt: number; closed: number }
-  | { type: 'stats'; received: number; lastAt: number; closed: number; hist: Array<[number, number]> }
-  | { type: 'reset' }
-  | { type: 'closedAll' };
-
-/** A load-generator process: holds sockets, counts the marked frames and their latency. */
-async function loadgenRole(): Promise<void> {
-  let sockets: WsReader[] = [];
-  let received = 0;
-  let lastAt = 0;
-  let closed = 0;
-  let counting = true;
-  let phase = 0x7a; // the character after `t=` that marks this phase's frames
-  const hist = new Uint32Array(HIST_BUCKETS);
-  const reply = (m: FromLoadgen): void => void process.send!(m);
-  const onFrame = (data: Buffer): void => {
-    const at = data.indexOf(MARK);
-    if (at < 0) return;
-    const t = now();
-    const start = at + MARK.length;
-    if (data[start] !== phase) return; // a frame from an earlier phase, still arriving
-    const sent = Number(data.toString('latin1', start + 2, data.indexOf(34, start)));
-    received++;
-    lastAt = t;
-    hist[Math.min(Math.max(0, Math.floor((t - sent) * 10)), HIST_BUCKETS - 1)]!++;
-  };
-  const open = (url: string, sio: boolean): Promise<WsReader> =>
-    new Promise((resolve, reject) => {
-      let ready = false;
-      const timer = setTimeout(() => {
-        ws.terminate();
-        reject(new Error('connect timed out'));
-      }, 30_000);
-      const ws: WsReader = new WsReader(url, ORIGIN, {
-        onClose: (err) => {
-          clearTimeout(timer);
-          if (!ready) reject(err ?? new Error('closed before it was ready'));
-          else if (counting) closed++;
-        },
-        onText: (raw) => {
-          if (!ready) {
-            // Gateway: the first frame is the history. Socket.IO: "0{...}" (Engine.IO open), then "40..." (joined).
-            if (!sio) ready = true;
-            else if (raw[0] === 0x30 && raw[1] !== 0x30 && raw[1] !== 0x34) return void ws.sendText('40');
-            else if (raw[0] === 0x34 && raw[1] === 0x30) ready = true;
-            if (ready) {
-              clearTimeout(timer);
-              resolve(ws);
-            }
-            return;
-          }
-          if (sio && raw.length === 1 && raw[0] === 0x32) return void ws.sendText('3'); // ping -> pong
-          onFrame(raw);
-        },
-      });
-    });
-  process.on('message', (m: ToLoadgen) => {
-    void (async () => {
-      switch (m.type) {
-        case 'connect': {
-          let next = 0;
-          let ok = 0;
-          let failed = 0;
-          let firstError: string | null = null;
-          const worker = async (): Promise<void> => {
-            while (next < m.urls.length) {
-              const url = m.urls[next++]!;
-              try {
-                sockets.push(await open(url, m.sio));
-                ok++;
-              } catch (err) {
-                failed++;
-                firstError ??= (err as Error).message;
-              }
-            }
-          };
-          await Promise.all(Array.from({ length: m.concurrency }, worker));
-          return reply({ type: 'connected', ok, failed, firstError });
-        }
-        case 'count':
-          return reply({ type: 'count', received, lastAt, closed });
-        case 'stats': {
-          const pairs: Array<[number, number]> = [];
-          hist.forEach((n, i) => n && pairs.push([i, n]));
-          return reply({ type: 'stats', received, lastAt, closed, hist: pairs });
-        }
-        case 'reset':
-          received = 0;
-          lastAt = 0;
-          hist.fill(0);
-          phase = m.phase.charCodeAt(0);
-          return reply({ type: 'reset' });
-        case 'closeAll':
-          counting = false;
-          for (const ws of sockets) ws.terminate();
-          sockets = [];
-          await sleep(500);
-          // Readers lost count from connect to closeAll, across phases: one lost between phases
-          // still owes frames to every later one.
-          closed = 0;
-          counting = true;
-          return reply({ type: 'closedAll' });
-      }
-    })();
-  });
-  process.send!({ type: 'ready' });
-}
 
 interface SioPublish {
   type: 'publish';
@@ -198,8 +84,7 @@ async function sioServerRole(): Promise<void> {
   });
 }
 
-if (ROLE === 'loadgen') await loadgenRole();
-else if (ROLE === 'sio') await sioServerRole();
+if (ROLE === 'sio') await sioServerRole();
 else await main();
 
 // ---------------------------------------------------------------------------------------------
@@ -279,10 +164,16 @@ async function main(): Promise<void> {
   const ksBaseline = `bench_chat_${runId}_base`;
   const ttlSeconds = 30 * 86_400;
   const children: ChildProcess[] = [];
+  let gens: WsLoadgen[] = [];
   let gateway: ServiceProcess | undefined;
   let archiver: ChatArchiver | undefined;
   const producer = bus.producer();
 
+  // utime + stime, in clock ticks of 1/100 s (Linux's USER_HZ on every architecture Node runs on).
+  const cpuSecondsOf = (pid: number): number => {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  };
   const rssOf = (pid: number): number => {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return Number(m?.[1] ?? 0) * 1024;
@@ -310,11 +201,6 @@ async function main(): Promise<void> {
       };
       child.on('message', on);
     });
-  const ask = <T extends FromLoadgen>(child: ChildProcess, m: ToLoadgen, type: T['type'], deadlineMs = 30_000) => {
-    const p = nextMessage<T>(child, type, deadlineMs);
-    child.send(m);
-    return p;
-  };
 
   interface Side {
     name: string;
@@ -323,6 +209,8 @@ async function main(): Promise<void> {
     sio: boolean;
     /** Sends one batch of marked messages (stream index, content). */
     send: (batch: Array<{ s: number; content: string }>) => Promise<void>;
+    /** The server's socket writes of fanned-out frames so far, where it counts them. */
+    writes?: () => Promise<number>;
   }
   interface LatencyResult {
     rate: number;
@@ -333,6 +221,10 @@ async function main(): Promise<void> {
     p99: number;
     max: number;
     drops: number;
+    /** While messages were being sent: the server's CPU (its own, softirq apart) and writes. */
+    cpuSeconds: number;
+    seconds: number;
+    writes: number | null;
   }
   const CEILING_MS = (HIST_BUCKETS - 1) / 10;
   const ms = (v: number): string => (v >= CEILING_MS ? `≥ ${CEILING_MS} ms` : `${v} ms`);
@@ -358,10 +250,8 @@ async function main(): Promise<void> {
     return CEILING_MS;
   };
 
-  const counts = async (gens: ChildProcess[]) => {
-    const all = await Promise.all(
-      gens.map((g) => ask<Extract<FromLoadgen, { type: 'count' }>>(g, { type: 'count' }, 'count')),
-    );
+  const counts = async (gens: WsLoadgen[]) => {
+    const all = await Promise.all(gens.map((g) => g.count()));
     return {
       received: all.reduce((s, c) => s + c.received, 0),
       lastAt: Math.max(...all.map((c) => c.lastAt)),
@@ -369,7 +259,7 @@ async function main(): Promise<void> {
     };
   };
   /** Until every expected frame arrived, or nothing new came for `quietMs`, or the deadline. */
-  const drain = async (gens: ChildProcess[], expected: number, quietMs: number, deadlineMs: number) => {
+  const drain = async (gens: WsLoadgen[], expected: number, quietMs: number, deadlineMs: number) => {
     const until = Date.now() + deadlineMs;
     let last = -1;
     let lastChange = Date.now();
@@ -382,18 +272,17 @@ async function main(): Promise<void> {
     }
   };
 
-  const runSide = async (side: Side, gens: ChildProcess[]): Promise<SideResult> => {
-    await Promise.all(gens.map((g) => ask(g, { type: 'reset', phase: 'z' }, 'reset')));
+  const runSide = async (side: Side, gens: WsLoadgen[]): Promise<SideResult> => {
+    await Promise.all(gens.map((g) => g.reset('z')));
     await sleep(2000);
     const rssBefore = rssOf(side.pid);
     const urls = Array.from({ length: C }, (_, i) => side.url(streams[streamOf(i)]!));
     const t0 = Date.now();
     const conn = await Promise.all(
       gens.map((g, k) =>
-        ask<Extract<FromLoadgen, { type: 'connected' }>>(
-          g,
-          { type: 'connect', urls: urls.filter((_, i) => i % gens.length === k), sio: side.sio, concurrency: 64 },
-          'connected',
+        g.connect(
+          urls.filter((_, i) => i % gens.length === k),
+          { sio: side.sio, concurrency: 64, origin: ORIGIN },
           300_000,
         ),
       ),
@@ -415,7 +304,7 @@ async function main(): Promise<void> {
     else for (let i = 0; i < C; i++) live[streamOf(i)]! += connected / C; // approximation when some failed
 
     // Delivered rate: a burst of BURST messages, as fast as they can be sent.
-    await Promise.all(gens.map((g) => ask(g, { type: 'reset', phase: 'z' }, 'reset')));
+    await Promise.all(gens.map((g) => g.reset('z')));
     let bExpected = 0;
     const bBatches: Array<Array<{ s: number; content: string }>> = [];
     for (let k = 0; k < BURST; k += 500) {
@@ -454,10 +343,12 @@ async function main(): Promise<void> {
 
     // Latency: `rate` messages/s in for SECONDS, spread evenly over the streams, paced every 10 ms.
     const latencyPhase = async (rate: number, phase: string): Promise<LatencyResult> => {
-      await Promise.all(gens.map((g) => ask(g, { type: 'reset', phase }, 'reset')));
+      await Promise.all(gens.map((g) => g.reset(phase)));
       let sent = 0;
       let expected = 0;
       const inFlight = new Set<Promise<void>>();
+      const writes0 = await side.writes?.();
+      const cpu0 = cpuSecondsOf(side.pid);
       const tStart = performance.now();
       while (performance.now() - tStart < SECONDS * 1000) {
         const due = Math.floor(((performance.now() - tStart) / 1000) * rate) - sent;
@@ -473,11 +364,12 @@ async function main(): Promise<void> {
         }
         await sleep(10);
       }
+      const seconds = (performance.now() - tStart) / 1000;
+      const cpuSeconds = cpuSecondsOf(side.pid) - cpu0;
+      const writes = writes0 === undefined ? null : (await side.writes!()) - writes0;
       await Promise.all(inFlight);
       const after = await drain(gens, Math.floor(expected), 5000, 60_000);
-      const stats = await Promise.all(
-        gens.map((g) => ask<Extract<FromLoadgen, { type: 'stats' }>>(g, { type: 'stats' }, 'stats')),
-      );
+      const stats = await Promise.all(gens.map((g) => g.stats()));
       const hist = new Map<number, number>();
       for (const st of stats) for (const [i, n] of st.hist) hist.set(i, (hist.get(i) ?? 0) + n);
       const received = stats.reduce((s, c) => s + c.received, 0);
@@ -492,10 +384,17 @@ async function main(): Promise<void> {
         p99: percentile(hist, owed, 0.99),
         max: percentile(hist, owed, 1),
         drops: after.closed,
+        cpuSeconds,
+        seconds,
+        writes,
       };
       say(
         `${side.name}: latency at ${fmt(rate)} msg/s in: ${fmt(received)}/${fmt(expected)} frames, ` +
-          `p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, max ${ms(r.max)} (readers lost since connect ${after.closed})`,
+          `p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, max ${ms(r.max)} (readers lost since connect ${after.closed}); ` +
+          `server CPU ${(cpuSeconds / seconds).toFixed(2)} cores` +
+          (writes === null
+            ? ''
+            : `, ${fmt(writes / seconds)} socket writes/s, ${((cpuSeconds / writes) * 1e6).toFixed(1)} µs CPU per write`),
       );
       noteLoad(`${side.name} after ${fmt(rate)} msg/s`);
       return r;
@@ -505,7 +404,7 @@ async function main(): Promise<void> {
     // Lowest rate first: a backlog the higher rate leaves cannot then spill into another phase.
     for (const rate of [...RATES].sort((x, y) => x - y))
       latency.push(await latencyPhase(rate, String.fromCharCode(97 + RATES.indexOf(rate))));
-    await Promise.all(gens.map((g) => ask(g, { type: 'closeAll' }, 'closedAll', 60_000)));
+    await Promise.all(gens.map((g) => g.closeAll()));
     return {
       connected,
       failed,
@@ -691,7 +590,7 @@ async function main(): Promise<void> {
     b: { seconds: number; rate: number; rows: number },
     command?: string,
   ): Metric => ({
-    metric: 'archiver into Cassandra',
+    metric: ARCHIVER_METRIC,
     value: Math.round(a.rate),
     unit: 'msg/s',
     peer: { name: `one prepared INSERT per message, ${BASE_CONCURRENCY} in flight`, value: Math.round(b.rate) },
@@ -729,8 +628,7 @@ async function main(): Promise<void> {
       return;
     }
 
-    const gens = Array.from({ length: L }, () => forkRole('loadgen'));
-    await Promise.all(gens.map((g) => nextMessage(g, 'ready', 60_000)));
+    gens = await Promise.all(Array.from({ length: L }, () => WsLoadgen.start()));
 
     // Ours.
     gateway = new ServiceProcess('chat-gateway', 'src/gateways/chat/main.ts', {
@@ -747,6 +645,7 @@ async function main(): Promise<void> {
     });
     const listening = await gateway.waitForLog('listening', (l) => l.msg === 'chat gateway listening', 120_000);
     const port = listening.port as number;
+    const metricsPort = (await gateway.waitForLog('metrics', (l) => l.msg === 'metrics listening')).port as number;
     const chatTopic = bus.topic('chatMessages');
     ours = await runSide(
       {
@@ -759,6 +658,10 @@ async function main(): Promise<void> {
             chatTopic,
             batch.map((m) => chatEvent(streams[m.s]!, m.content)),
           ),
+        writes: async () => {
+          const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+          return Number(/^live_chat_fanout_writes_total(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1]);
+        },
       },
       gens,
     );
@@ -785,7 +688,6 @@ async function main(): Promise<void> {
       );
       sio.kill('SIGKILL');
     }
-    for (const g of gens) g.kill('SIGKILL');
 
     if (ARCHIVE) await runArchive();
   } finally {
@@ -793,6 +695,7 @@ async function main(): Promise<void> {
     await archiver?.stop().catch(() => undefined);
     await gateway?.kill('SIGKILL');
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const g of gens) g.stop();
     await producer.disconnect().catch(() => undefined);
     const admin = bus.kafka.admin();
     await admin.connect();
@@ -833,7 +736,12 @@ async function main(): Promise<void> {
       ...(notes && { notes }),
     });
     const side = (n: string, l: LatencyResult): string =>
-      `${n}: ${fmt(l.received)}/${fmt(l.expected)} frames delivered within 60 s of the last send, max ${ms(l.max)}`;
+      `${n}: ${fmt(l.received)}/${fmt(l.expected)} frames delivered within 60 s of the last send, max ${ms(l.max)}, ` +
+      `server CPU ${(l.cpuSeconds / l.seconds).toFixed(2)} cores while sending` +
+      (l.writes === null
+        ? ''
+        : ` for ${fmt(l.writes / l.seconds)} socket writes/s (${((l.cpuSeconds / l.writes) * 1e6).toFixed(1)} µs of the ` +
+          `process's CPU each, softirq apart; ${fmt((rate * C) / S / (l.writes / l.seconds))} frames per write)`);
     return [
       pair(
         'p50',
@@ -870,6 +778,11 @@ async function main(): Promise<void> {
     },
   ];
   if (arch && base) extra.push(archiverMetric(arch, base));
+  else {
+    // --no-archive: the archiver's figure recorded by an earlier run stays, with its own date and command.
+    const recorded = recordedExtra('chat', ARCHIVER_METRIC);
+    if (recorded) extra.push(recorded);
+  }
   const command =
     `npm run bench -- chat --connections ${C} --streams ${S} --hot ${H} --loadgens ${L} --rates ${RATES.join(',')} --seconds ${SECONDS} ` +
     `--burst ${BURST} --archive ${ARCHIVE_N}${PEER ? '' : ' --no-peer'}${ARCHIVE ? '' : ' --no-archive'}`;
@@ -884,7 +797,7 @@ async function main(): Promise<void> {
     notes: [
       `One gateway process (src/gateways/chat/main.ts, default settings) and, after it, one Socket.IO server process, each with`,
       `${fmt(C)} anonymous WebSocket readers over ${S} streams (${fmt(H)} on the hot one, ${fmt(viewers[1]!)} or so on each other), opened`,
-      `by ${L} load-generator processes (a lean RFC 6455 reader, bench/lib/ws-reader.ts) on the same 2 cores as the server, Kafka, Cassandra, Elasticsearch and the registry.`,
+      `by ${L} load-generator processes (bench/lib/ws-loadgen.c, a native epoll RFC 6455 reader) on the same 2 cores as the server, Kafka, Cassandra, Elasticsearch and the registry.`,
       `Delivered rate: a burst of ${fmt(BURST)} messages spread evenly over the streams, published as fast as possible (ours: straight`,
       'onto the chat topic with the bus producer, as the gateway publishes an accepted frame; Socket.IO: over IPC to the server,',
       'which emits to the room), frames received by all readers / (last frame received − first message sent).',

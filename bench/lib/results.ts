@@ -96,6 +96,13 @@ export function replaceExtra(name: string, metric: Metric): string {
   return file;
 }
 
+/** The metric of that name as `bench/results/<name>.json` records it now, if it does. */
+export function recordedExtra(name: string, metric: string): Metric | undefined {
+  const file = join(RESULTS_DIR, `${name}.json`);
+  if (!existsSync(file)) return undefined;
+  return (JSON.parse(readFileSync(file, 'utf8')) as BenchResult).extra?.find((m) => m.metric === metric);
+}
+
 export function readResults(): BenchResult[] {
   if (!existsSync(RESULTS_DIR)) return [];
   return readdirSync(RESULTS_DIR)

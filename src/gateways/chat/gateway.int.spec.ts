@@ -118,6 +118,7 @@ describe('chat gateway: two instances, real Kafka and Cassandra', () => {
       created('s-slow'),
       created('s-restart'),
       created('s-window'),
+      created('s-writes'),
     ]);
     db = new Cassandra({
       CASSANDRA_CONTACT_POINTS: endpoints().cassandraContactPoints,
@@ -542,6 +543,30 @@ describe('chat gateway: two instances, real Kafka and Cassandra', () => {
     await late.next('held 2', (f) => f.type === 'message' && f.content === 'held 2');
     assert.deepEqual(early.contents(), ['held 1', 'held 2']);
     assert.deepEqual(late.contents(), ['held 2']);
+  });
+
+  it('counts one socket write per subscribed socket per release, however many frames it carries', async () => {
+    const g5 = await startGateway('gateway-5', { CHAT_FANOUT_WINDOW_MS: '2000' });
+    const metricsAt = (await g5.proc.waitForLog('metrics', (l) => l.msg === 'metrics listening')).port as number;
+    const fanout = async (): Promise<{ writes: number; frames: number }> => {
+      const text = await (await fetch(`http://127.0.0.1:${metricsAt}/metrics`)).text();
+      const value = (name: string): number =>
+        Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1]);
+      return { writes: value('live_chat_fanout_writes_total'), frames: value('live_chat_fanout_frames_total') };
+    };
+    const readers = [await join(g5.port, 's-writes'), await join(g5.port, 's-writes'), await join(g5.port, 's-writes')];
+    const sender = await join(g5.port, 's-writes', 'walt');
+    const before = await fanout();
+    // Both are consumed well within the 2 s window that the first one opens: one release.
+    await say(sender, 'w1');
+    await say(sender, 'w2');
+    for (const c of [...readers, sender]) await c.next('w2', (f) => f.type === 'message' && f.content === 'w2');
+    for (const c of [...readers, sender]) assert.deepEqual(c.contents(), ['w1', 'w2']);
+    const after = await fanout();
+    assert.deepEqual(
+      { writes: after.writes - before.writes, frames: after.frames - before.frames },
+      { writes: 4, frames: 8 },
+    );
   });
 
   it('an instance that starts with no look-back gets bans and history from Cassandra', async () => {

@@ -8,6 +8,8 @@ export class ChatMetrics {
   readonly accepted: Counter<'type'>;
   readonly refused: Counter<'code'>;
   readonly closed: Counter<'code'>;
+  readonly fanoutWrites: Counter;
+  readonly fanoutFrames: Counter;
 
   constructor(metrics: Metrics) {
     const registers = [metrics.registry];
@@ -29,6 +31,17 @@ export class ChatMetrics {
       name: 'live_chat_closed_total',
       help: 'Chat WebSockets closed, by close code (1006: dropped without a close frame, e.g. a slow reader or invalid UTF-8)',
       labelNames: ['code'],
+      registers,
+    });
+    // Writes, not frames, are what a gateway's CPU pays for (a kernel send each): the capacity signal.
+    this.fanoutWrites = new Counter({
+      name: 'live_chat_fanout_writes_total',
+      help: 'Socket writes of fanned-out chat frames (one per subscribed socket per release, however many frames it carries)',
+      registers,
+    });
+    this.fanoutFrames = new Counter({
+      name: 'live_chat_fanout_frames_total',
+      help: 'Chat frames fanned out to local sockets (frames x subscribed sockets)',
       registers,
     });
   }

@@ -125,7 +125,7 @@ export class ChatTransport implements Component {
    * readers at a steady rate, while bursts went through at a million frames/s.
    */
   broadcast(streamId: string, frame: string): void {
-    if (this.opts.fanoutWindowMs === 0) return void this.server.app.publish(topicOf(streamId), frame, false);
+    if (this.opts.fanoutWindowMs === 0) return this.publish(streamId, [frame]);
     const frames = this.held.get(streamId);
     if (frames) frames.push(frame);
     else this.held.set(streamId, [frame]);
@@ -141,9 +141,17 @@ export class ChatTransport implements Component {
       const frames = this.held.get(id);
       if (!frames) continue;
       this.held.delete(id);
-      const topic = topicOf(id);
-      for (const frame of frames) this.server.app.publish(topic, frame, false);
+      this.publish(id, frames);
     }
+  }
+
+  /** One corked write per subscribed socket carries all of `frames`. */
+  private publish(streamId: string, frames: string[]): void {
+    const topic = topicOf(streamId);
+    const sockets = this.server.app.numSubscribers(topic);
+    this.metrics.fanoutWrites.inc(sockets);
+    this.metrics.fanoutFrames.inc(sockets * frames.length);
+    for (const frame of frames) this.server.app.publish(topic, frame, false);
   }
 
   async start(): Promise<void> {
