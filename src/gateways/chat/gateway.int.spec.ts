@@ -525,28 +525,28 @@ describe('chat gateway: two instances, real Kafka and Cassandra', () => {
     assert.equal((await g1.proc.exited).code, 0, g1.proc.tail());
   });
 
-  it('frames held for the fan-out window reach everyone once: a reader joining meanwhile gets them in its history only', async () => {
-    const g4 = await startGateway('gateway-4', { CHAT_FANOUT_WINDOW_MS: '3000' });
-    const early = await join(g4.port, 's-window');
+  it('readers joining through a steady stream of messages get each one once, in order, after their history', async () => {
+    // Groups of 2: the joins land in new and part-filled groups while rounds are running.
+    const g4 = await startGateway('gateway-4', { CHAT_FANOUT_GROUP_SIZE: '2' });
     const sender = await join(g4.port, 's-window', 'wendy');
-    await say(sender, 'held 1');
-    // A reader whose history already has the message joined after it was applied, most likely
-    // while it was still held (3 s): it must not get it again as a live frame.
-    const late = await waitFor('a join whose history has the held message', async () => {
-      const c = await join(g4.port, 's-window');
-      if (c.history().messages.some((m) => m.content === 'held 1')) return c;
-      c.close();
-      return undefined;
-    });
-    await say(sender, 'held 2');
-    await early.next('held 2', (f) => f.type === 'message' && f.content === 'held 2');
-    await late.next('held 2', (f) => f.type === 'message' && f.content === 'held 2');
-    assert.deepEqual(early.contents(), ['held 1', 'held 2']);
-    assert.deepEqual(late.contents(), ['held 2']);
+    const readers: ChatClient[] = [];
+    const sent: string[] = [];
+    // 18: under the 20-per-30-s limit.
+    for (let i = 0; i < 18; i++) {
+      sent.push(await say(sender, `steady ${i}`));
+      if (i % 3 === 0) readers.push(await join(g4.port, 's-window'));
+    }
+    for (const c of [sender, ...readers])
+      await c.next('steady 17', (f) => f.type === 'message' && f.content === 'steady 17');
+    for (const c of readers) {
+      const seen = [...c.history().messages.map((m) => m.message_id), ...c.messages().map((m) => m.message_id)];
+      const mine = seen.filter((id) => sent.includes(id));
+      assert.deepEqual(mine, sent.slice(sent.indexOf(mine[0]!)), 'every later message once, in order');
+    }
   });
 
-  it('counts one socket write per subscribed socket per release, however many frames it carries', async () => {
-    const g5 = await startGateway('gateway-5', { CHAT_FANOUT_WINDOW_MS: '2000' });
+  it('counts socket writes and the frames they carry', async () => {
+    const g5 = await startGateway('gateway-5');
     const metricsAt = (await g5.proc.waitForLog('metrics', (l) => l.msg === 'metrics listening')).port as number;
     const fanout = async (): Promise<{ writes: number; frames: number }> => {
       const text = await (await fetch(`http://127.0.0.1:${metricsAt}/metrics`)).text();
@@ -557,16 +557,15 @@ describe('chat gateway: two instances, real Kafka and Cassandra', () => {
     const readers = [await join(g5.port, 's-writes'), await join(g5.port, 's-writes'), await join(g5.port, 's-writes')];
     const sender = await join(g5.port, 's-writes', 'walt');
     const before = await fanout();
-    // Both are consumed well within the 2 s window that the first one opens: one release.
     await say(sender, 'w1');
     await say(sender, 'w2');
     for (const c of [...readers, sender]) await c.next('w2', (f) => f.type === 'message' && f.content === 'w2');
     for (const c of [...readers, sender]) assert.deepEqual(c.contents(), ['w1', 'w2']);
     const after = await fanout();
-    assert.deepEqual(
-      { writes: after.writes - before.writes, frames: after.frames - before.frames },
-      { writes: 4, frames: 8 },
-    );
+    // Four sockets, two frames each: one write each if both were there at its turn, else two.
+    const writes = after.writes - before.writes;
+    assert.equal(after.frames - before.frames, 8);
+    assert.ok(writes >= 4 && writes <= 8, `writes ${writes}`);
   });
 
   it('an instance that starts with no look-back gets bans and history from Cassandra', async () => {

@@ -36,7 +36,7 @@ export class ChatMetrics {
     // Writes, not frames, are what a gateway's CPU pays for (a kernel send each): the capacity signal.
     this.fanoutWrites = new Counter({
       name: 'live_chat_fanout_writes_total',
-      help: 'Socket writes of fanned-out chat frames (one per subscribed socket per release, however many frames it carries)',
+      help: 'Socket writes of fanned-out chat frames (one per socket per turn of its fan-out group, however many frames it carries)',
       registers,
     });
     this.fanoutFrames = new Counter({

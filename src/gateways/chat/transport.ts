@@ -13,6 +13,7 @@ import type { Logger } from '../../platform/logger.ts';
 import type { Component } from '../../platform/service.ts';
 import type { Identity } from '../../producers/chat/decide.ts';
 import { CHAT_ERRORS, ChatError, isChatErrorCode, type ChatErrorCode } from './errors.ts';
+import { FanoutWriter } from './fanout-writer.ts';
 import type { ChatMetrics } from './metrics.ts';
 import { messageBody } from './protocol.ts';
 import type { Admission, ChatConnection, ChatService } from './service.ts';
@@ -48,8 +49,9 @@ export interface TransportOptions {
   maxBackpressureBytes: number;
   maxConnections: number;
   pageDefault: number;
-  /** Broadcast frames are held up to this long and published together (0: at once). */
-  fanoutWindowMs: number;
+  /** Readers per fan-out group, and groups written per event-loop turn (FanoutWriter). */
+  fanoutGroupSize: number;
+  fanoutGroupsPerTurn: number;
 }
 
 /** Verifies an `Authorization: Bearer` header (the API's Authenticator fits). */
@@ -63,11 +65,12 @@ interface SocketData {
   conn: UwsConnection | undefined;
 }
 
-const topicOf = (streamId: string): string => `chat/${streamId}`;
 const KNOWN_CLOSE_CODES = new Set([1000, 1001, 1003, 1005, 1006, 1007, 1008, 1009, 1011, 1012]);
 
 class UwsConnection implements ChatConnection {
   closed = false;
+  /** The fan-out group's topic this socket subscribes to. */
+  topic = '';
 
   constructor(
     readonly id: number,
@@ -99,9 +102,7 @@ export class ChatTransport implements Component {
   private readonly server: UwsServer;
   private readonly connections = new Set<UwsConnection>();
   private nextId = 1;
-  /** Broadcast frames not yet published, by stream, in arrival order. */
-  private readonly held = new Map<string, string[]>();
-  private heldTimer: NodeJS.Timeout | undefined;
+  private readonly fanout: FanoutWriter;
 
   constructor(
     private readonly service: ChatService,
@@ -112,46 +113,26 @@ export class ChatTransport implements Component {
     private readonly metrics: ChatMetrics,
   ) {
     this.server = new UwsServer('chat gateway', opts.allowedOrigins);
+    this.fanout = new FanoutWriter({
+      groupSize: opts.fanoutGroupSize,
+      groupsPerTurn: opts.fanoutGroupsPerTurn,
+      publish: (topic, frames, from, to) => {
+        for (let i = from; i < to; i++) this.server.app.publish(topic, frames[i]!, false);
+      },
+      counted: (writes, frames) => {
+        this.metrics.fanoutWrites.inc(writes);
+        this.metrics.fanoutFrames.inc(frames);
+      },
+    });
   }
 
   get port(): number {
     return this.server.port;
   }
 
-  /**
-   * Every local socket of the stream gets the frame, in call order (uWS pub/sub keeps order),
-   * within `fanoutWindowMs`. Frames published in one tick leave in one corked write per socket;
-   * one write per message per socket is what held a 2-core box below 1,000 messages/s to 15,000
-   * readers at a steady rate, while bursts went through at a million frames/s.
-   */
+  /** Every local socket of the stream gets the frame, in call order (FanoutWriter). */
   broadcast(streamId: string, frame: string): void {
-    if (this.opts.fanoutWindowMs === 0) return this.publish(streamId, [frame]);
-    const frames = this.held.get(streamId);
-    if (frames) frames.push(frame);
-    else this.held.set(streamId, [frame]);
-    this.heldTimer ??= setTimeout(() => this.release(), this.opts.fanoutWindowMs);
-  }
-
-  private release(streamId?: string): void {
-    if (streamId === undefined) {
-      clearTimeout(this.heldTimer);
-      this.heldTimer = undefined;
-    }
-    for (const id of streamId === undefined ? [...this.held.keys()] : [streamId]) {
-      const frames = this.held.get(id);
-      if (!frames) continue;
-      this.held.delete(id);
-      this.publish(id, frames);
-    }
-  }
-
-  /** One corked write per subscribed socket carries all of `frames`. */
-  private publish(streamId: string, frames: string[]): void {
-    const topic = topicOf(streamId);
-    const sockets = this.server.app.numSubscribers(topic);
-    this.metrics.fanoutWrites.inc(sockets);
-    this.metrics.fanoutFrames.inc(sockets * frames.length);
-    for (const frame of frames) this.server.app.publish(topic, frame, false);
+    this.fanout.publish(streamId, frame);
   }
 
   async start(): Promise<void> {
@@ -180,7 +161,7 @@ export class ChatTransport implements Component {
   /** Stops accepting, then closes every socket with 1012 (service restart): clients reconnect elsewhere with `since`. */
   async stop(): Promise<void> {
     this.server.close();
-    this.release();
+    this.fanout.flush();
     for (const conn of [...this.connections]) conn.close('shutting_down');
   }
 
@@ -222,11 +203,11 @@ export class ChatTransport implements Component {
     const conn = new UwsConnection(this.nextId++, ws, data.streamId, data.admission.user);
     data.conn = conn;
     this.connections.add(conn);
-    // Held frames go to the others first (history already has them); then history and the
-    // subscription in one synchronous step: no topic frame can fall between or come twice.
-    this.release(data.streamId);
+    // History and the fan-out's cursor in one synchronous step: every frame applied so far is in
+    // the history, every later one comes through the fan-out, none falls between or comes twice.
     this.service.join(conn, data.admission);
-    ws.subscribe(topicOf(data.streamId));
+    conn.topic = this.fanout.join(data.streamId);
+    ws.subscribe(conn.topic);
   }
 
   private message(ws: uWS.WebSocket<SocketData>, message: ArrayBuffer, isBinary: boolean): void {
@@ -242,6 +223,7 @@ export class ChatTransport implements Component {
     if (!conn) return;
     conn.closed = true;
     this.connections.delete(conn);
+    this.fanout.leave(conn.streamId, conn.topic);
     this.service.leave(conn);
     // Clients pick their own close codes: only the ones that mean something here become labels.
     this.metrics.closed.inc({ code: KNOWN_CLOSE_CODES.has(code) ? String(code) : 'other' });
