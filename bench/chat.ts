@@ -785,7 +785,7 @@ async function main(): Promise<void> {
   }
   const command =
     `npm run bench -- chat --connections ${C} --streams ${S} --hot ${H} --loadgens ${L} --rates ${RATES.join(',')} --seconds ${SECONDS} ` +
-    `--burst ${BURST} --archive ${ARCHIVE_N}${PEER ? '' : ' --no-peer'}${ARCHIVE ? '' : ' --no-archive'}`;
+    `--burst ${BURST}${ARCHIVE ? ` --archive ${ARCHIVE_N}` : ' --no-archive'}${PEER ? '' : ' --no-peer'}`;
   const file = writeResult('chat', {
     metric: 'delivered chat frames/s, one gateway process',
     value: Math.round(ours.burst.rate),
