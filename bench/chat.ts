@@ -211,6 +211,8 @@ async function main(): Promise<void> {
     send: (batch: Array<{ s: number; content: string }>) => Promise<void>;
     /** The server's socket writes of fanned-out frames so far, where it counts them. */
     writes?: () => Promise<number>;
+    /** Its fan-out wait histogram so far (cumulative count per bucket bound, seconds), where it keeps one. */
+    waits?: () => Promise<Map<number, number>>;
   }
   interface LatencyResult {
     rate: number;
@@ -225,6 +227,8 @@ async function main(): Promise<void> {
     cpuSeconds: number;
     seconds: number;
     writes: number | null;
+    /** The server's own wait per group turn (oldest frame), from its histogram: bucket bounds, ms. */
+    gatewayWait: { p50: number; p99: number } | null;
   }
   const CEILING_MS = (HIST_BUCKETS - 1) / 10;
   const ms = (v: number): string => (v >= CEILING_MS ? `≥ ${CEILING_MS} ms` : `${v} ms`);
@@ -248,6 +252,18 @@ async function main(): Promise<void> {
       if (seen >= want) return i / 10;
     }
     return CEILING_MS;
+  };
+
+  /** Percentiles of what a Prometheus histogram gained between two readings, as bucket upper bounds (ms). */
+  const bucketPercentiles = (before: Map<number, number>, after: Map<number, number>) => {
+    const bounds = [...after.keys()].sort((a, b) => a - b);
+    const gained = bounds.map((le) => (after.get(le) ?? 0) - (before.get(le) ?? 0));
+    const total = gained.at(-1) ?? 0;
+    const at = (p: number): number => {
+      const i = gained.findIndex((n) => n >= total * p);
+      return bounds[i]! * 1000;
+    };
+    return total > 0 ? { p50: at(0.5), p99: at(0.99) } : null;
   };
 
   const counts = async (gens: WsLoadgen[]) => {
@@ -348,6 +364,7 @@ async function main(): Promise<void> {
       let expected = 0;
       const inFlight = new Set<Promise<void>>();
       const writes0 = await side.writes?.();
+      const waits0 = await side.waits?.();
       const cpu0 = cpuSecondsOf(side.pid);
       const tStart = performance.now();
       while (performance.now() - tStart < SECONDS * 1000) {
@@ -369,6 +386,7 @@ async function main(): Promise<void> {
       const writes = writes0 === undefined ? null : (await side.writes!()) - writes0;
       await Promise.all(inFlight);
       const after = await drain(gens, Math.floor(expected), 5000, 60_000);
+      const gatewayWait = waits0 && side.waits ? bucketPercentiles(waits0, await side.waits()) : null;
       const stats = await Promise.all(gens.map((g) => g.stats()));
       const hist = new Map<number, number>();
       for (const st of stats) for (const [i, n] of st.hist) hist.set(i, (hist.get(i) ?? 0) + n);
@@ -387,6 +405,7 @@ async function main(): Promise<void> {
         cpuSeconds,
         seconds,
         writes,
+        gatewayWait,
       };
       say(
         `${side.name}: latency at ${fmt(rate)} msg/s in: ${fmt(received)}/${fmt(expected)} frames, ` +
@@ -394,7 +413,10 @@ async function main(): Promise<void> {
           `server CPU ${(cpuSeconds / seconds).toFixed(2)} cores` +
           (writes === null
             ? ''
-            : `, ${fmt(writes / seconds)} socket writes/s, ${((cpuSeconds / writes) * 1e6).toFixed(1)} µs CPU per write`),
+            : `, ${fmt(writes / seconds)} socket writes/s, ${((cpuSeconds / writes) * 1e6).toFixed(1)} µs CPU per write`) +
+          (gatewayWait
+            ? `; wait in the gateway per group turn p50 ≤ ${gatewayWait.p50} ms, p99 ≤ ${gatewayWait.p99} ms`
+            : ''),
       );
       noteLoad(`${side.name} after ${fmt(rate)} msg/s`);
       return r;
@@ -662,6 +684,11 @@ async function main(): Promise<void> {
           const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
           return Number(/^live_chat_fanout_writes_total(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1]);
         },
+        waits: async () => {
+          const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+          const buckets = text.matchAll(/^live_chat_fanout_wait_seconds_bucket\{[^}]*\ble="([^"]+)"[^}]*\} (\S+)$/gm);
+          return new Map([...buckets].map((m) => [Number(m[1]), Number(m[2])]));
+        },
       },
       gens,
     );
@@ -741,7 +768,11 @@ async function main(): Promise<void> {
       (l.writes === null
         ? ''
         : ` for ${fmt(l.writes / l.seconds)} socket writes/s (${((l.cpuSeconds / l.writes) * 1e6).toFixed(1)} µs of the ` +
-          `process's CPU each, softirq apart; ${fmt((rate * C) / S / (l.writes / l.seconds))} frames per write)`);
+          `process's CPU each, softirq apart; ${fmt((rate * C) / S / (l.writes / l.seconds))} frames per write)`) +
+      (l.gatewayWait
+        ? `; the oldest frame of each group turn had waited in the gateway p50 ≤ ${l.gatewayWait.p50} ms, ` +
+          `p99 ≤ ${l.gatewayWait.p99} ms (live_chat_fanout_wait_seconds buckets, from the last sends' drain included)`
+        : '');
     return [
       pair(
         'p50',

@@ -23,10 +23,16 @@ export interface FanoutOptions {
   publish: (topic: string, frames: readonly string[], from: number, to: number) => void;
   /** Groups published per event-loop turn before pending I/O gets its turn. */
   groupsPerTurn: number;
-  /** After each turn: the socket writes it caused and the frames they carried (for metrics). */
-  counted?: (writes: number, frames: number) => void;
+  /**
+   * After each group's turn: the socket writes it caused, the frames they carried, and how long
+   * the oldest of those frames waited here since `publish` (ms): the gateway's own share of a
+   * reader's latency, which grows with the round when the gateway cannot keep up.
+   */
+  counted?: (writes: number, frames: number, waitedMs: number) => void;
   /** How the next turn is scheduled (setImmediate: after pending I/O and uWS's drain). */
   schedule?: (run: () => void) => void;
+  /** Milliseconds, for the waits `counted` reports. */
+  clock?: () => number;
 }
 
 interface Group {
@@ -39,6 +45,8 @@ interface Group {
 interface StreamLog {
   id: string;
   frames: string[];
+  /** When each of `frames` was published (clock ms). */
+  at: number[];
   /** Sequence number of frames[0]. */
   base: number;
   /** Sequence number the next frame will get. */
@@ -55,9 +63,11 @@ export class FanoutWriter {
   private readonly queue: StreamLog[] = [];
   private scheduled = false;
   private readonly schedule: (run: () => void) => void;
+  private readonly clock: () => number;
 
   constructor(private readonly opts: FanoutOptions) {
     this.schedule = opts.schedule ?? ((run) => void setImmediate(run));
+    this.clock = opts.clock ?? (() => performance.now());
   }
 
   /**
@@ -89,6 +99,7 @@ export class FanoutWriter {
   publish(streamId: string, frame: string): void {
     const log = this.log(streamId);
     log.frames.push(frame);
+    log.at.push(this.clock());
     log.next++;
     if (!log.queued) {
       log.queued = true;
@@ -108,7 +119,7 @@ export class FanoutWriter {
   private log(streamId: string): StreamLog {
     let log = this.streams.get(streamId);
     if (!log) {
-      log = { id: streamId, frames: [], base: 0, next: 0, groups: [], pos: 0, queued: false };
+      log = { id: streamId, frames: [], at: [], base: 0, next: 0, groups: [], pos: 0, queued: false };
       this.streams.set(streamId, log);
     }
     return log;
@@ -140,6 +151,7 @@ export class FanoutWriter {
     // The round is complete: drop the frames every group has been given.
     const min = log.groups.reduce((m, g) => Math.min(m, g.cursor), log.next);
     log.frames.splice(0, min - log.base);
+    log.at.splice(0, min - log.base);
     log.base = min;
     if (min < log.next) return void this.queue.push(log); // frames that came mid-round
     log.queued = false;
@@ -151,7 +163,7 @@ export class FanoutWriter {
     const to = log.next - log.base;
     if (group.members > 0) {
       this.opts.publish(group.topic, log.frames, from, to);
-      this.opts.counted?.(group.members, group.members * (to - from));
+      this.opts.counted?.(group.members, group.members * (to - from), this.clock() - log.at[from]!);
     }
     group.cursor = log.next;
   }

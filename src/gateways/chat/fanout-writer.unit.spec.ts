@@ -12,6 +12,9 @@ class Hub {
   private readonly topics = new Map<string, Set<string>>();
   private readonly runs: Array<() => void> = [];
   counted = { writes: 0, frames: 0 };
+  /** The fake clock (ms) and the oldest-frame wait reported after each group's turn. */
+  now = 0;
+  readonly waits: number[] = [];
 
   writer(groupSize: number, groupsPerTurn = 1): FanoutWriter {
     return new FanoutWriter({
@@ -22,10 +25,12 @@ class Hub {
         this.writes.push({ topic, frames: sent });
         for (const r of this.topics.get(topic) ?? []) this.got.get(r)!.push(...sent);
       },
-      counted: (writes, frames) => {
+      counted: (writes, frames, waitedMs) => {
         this.counted.writes += writes;
         this.counted.frames += frames;
+        this.waits.push(waitedMs);
       },
+      clock: () => this.now,
       schedule: (run) => void this.runs.push(run),
     });
   }
@@ -90,6 +95,24 @@ describe('chat fan-out writer', () => {
       { topic: 'chat/A/0', frames: ['f2'] },
     ]);
     assert.deepEqual(hub.counted, { writes: 4, frames: 6 });
+  });
+
+  it("reports how long each turn's oldest frame waited since it was published", () => {
+    const hub = new Hub();
+    const w = hub.writer(1);
+    for (const r of ['r0', 'r1', 'r2']) hub.join(w, r, 'A');
+    w.publish('A', 'f1'); // at 0
+    hub.now = 3;
+    hub.tick(); // r0: f1
+    hub.now = 4;
+    w.publish('A', 'f2');
+    hub.now = 10;
+    hub.tick(); // r1: f1, f2
+    hub.now = 12;
+    hub.tick(); // r2: f1, f2; the round drops f1
+    hub.now = 20;
+    hub.settle(); // r0: f2, published at 4
+    assert.deepEqual(hub.waits, [3, 10, 12, 16]);
   });
 
   it('a reader joins after its group has been given what came before (its history has that), never twice', () => {

@@ -548,11 +548,16 @@ describe('chat gateway: two instances, real Kafka and Cassandra', () => {
   it('counts socket writes and the frames they carry', async () => {
     const g5 = await startGateway('gateway-5');
     const metricsAt = (await g5.proc.waitForLog('metrics', (l) => l.msg === 'metrics listening')).port as number;
-    const fanout = async (): Promise<{ writes: number; frames: number }> => {
+    const fanout = async (): Promise<{ writes: number; frames: number; turns: number; waited: number }> => {
       const text = await (await fetch(`http://127.0.0.1:${metricsAt}/metrics`)).text();
       const value = (name: string): number =>
         Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1]);
-      return { writes: value('live_chat_fanout_writes_total'), frames: value('live_chat_fanout_frames_total') };
+      return {
+        writes: value('live_chat_fanout_writes_total'),
+        frames: value('live_chat_fanout_frames_total'),
+        turns: value('live_chat_fanout_wait_seconds_count'),
+        waited: value('live_chat_fanout_wait_seconds_sum'),
+      };
     };
     const readers = [await join(g5.port, 's-writes'), await join(g5.port, 's-writes'), await join(g5.port, 's-writes')];
     const sender = await join(g5.port, 's-writes', 'walt');
@@ -566,6 +571,10 @@ describe('chat gateway: two instances, real Kafka and Cassandra', () => {
     const writes = after.writes - before.writes;
     assert.equal(after.frames - before.frames, 8);
     assert.ok(writes >= 4 && writes <= 8, `writes ${writes}`);
+    // One group here: each of its turns writes the four sockets and reports how long its oldest frame waited.
+    assert.equal(after.turns - before.turns, writes / 4);
+    const waited = after.waited - before.waited;
+    assert.ok(waited > 0 && waited < 5, `waited ${waited} s`);
   });
 
   it('an instance that starts with no look-back gets bans and history from Cassandra', async () => {

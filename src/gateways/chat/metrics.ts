@@ -1,4 +1,4 @@
-import { Counter, Gauge } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Metrics } from '../../platform/metrics.ts';
 
 /** The chat gateway's own metrics, beside the event-bus ones every service has. */
@@ -10,6 +10,7 @@ export class ChatMetrics {
   readonly closed: Counter<'code'>;
   readonly fanoutWrites: Counter;
   readonly fanoutFrames: Counter;
+  readonly fanoutWait: Histogram;
 
   constructor(metrics: Metrics) {
     const registers = [metrics.registry];
@@ -42,6 +43,13 @@ export class ChatMetrics {
     this.fanoutFrames = new Counter({
       name: 'live_chat_fanout_frames_total',
       help: 'Chat frames fanned out to local sockets (frames x subscribed sockets)',
+      registers,
+    });
+    // A gateway falling behind shows here first: the wait grows with the time a round of writes takes.
+    this.fanoutWait = new Histogram({
+      name: 'live_chat_fanout_wait_seconds',
+      help: 'Per fan-out group turn: how long the oldest frame it wrote waited in this gateway between arriving from Kafka and the write',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5],
       registers,
     });
   }

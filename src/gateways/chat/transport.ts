@@ -119,9 +119,10 @@ export class ChatTransport implements Component {
       publish: (topic, frames, from, to) => {
         for (let i = from; i < to; i++) this.server.app.publish(topic, frames[i]!, false);
       },
-      counted: (writes, frames) => {
+      counted: (writes, frames, waitedMs) => {
         this.metrics.fanoutWrites.inc(writes);
         this.metrics.fanoutFrames.inc(frames);
+        this.metrics.fanoutWait.observe(waitedMs / 1000);
       },
     });
   }
