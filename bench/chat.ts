@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadArchiverConfig } from '../src/sinks/chat-archiver/config.ts';
 import type { ChatEvent } from '../schemas/generated/events.ts';
@@ -768,7 +768,7 @@ async function main(): Promise<void> {
       (l.writes === null
         ? ''
         : ` for ${fmt(l.writes / l.seconds)} socket writes/s (${((l.cpuSeconds / l.writes) * 1e6).toFixed(1)} µs of the ` +
-          `process's CPU each, softirq apart; ${fmt((rate * C) / S / (l.writes / l.seconds))} frames per write)`) +
+          `process's CPU each, softirq apart; ${((rate * C) / S / (l.writes / l.seconds)).toFixed(1)} frames per write)`) +
       (l.gatewayWait
         ? `; the oldest frame of each group turn had waited in the gateway p50 ≤ ${l.gatewayWait.p50} ms, ` +
           `p99 ≤ ${l.gatewayWait.p99} ms (live_chat_fanout_wait_seconds buckets, from the last sends' drain included)`
@@ -828,7 +828,7 @@ async function main(): Promise<void> {
     notes: [
       `One gateway process (src/gateways/chat/main.ts, default settings) and, after it, one Socket.IO server process, each with`,
       `${fmt(C)} anonymous WebSocket readers over ${S} streams (${fmt(H)} on the hot one, ${fmt(viewers[1]!)} or so on each other), opened`,
-      `by ${L} load-generator processes (bench/lib/ws-loadgen.c, a native epoll RFC 6455 reader) on the same 2 cores as the server, Kafka, Cassandra, Elasticsearch and the registry.`,
+      `by ${L} load-generator processes (bench/lib/ws-loadgen.c, a native epoll RFC 6455 reader) on the same ${cpus().length} cores as the server, Kafka, the registry and Cassandra.`,
       `Delivered rate: a burst of ${fmt(BURST)} messages spread evenly over the streams, published as fast as possible (ours: straight`,
       'onto the chat topic with the bus producer, as the gateway publishes an accepted frame; Socket.IO: over IPC to the server,',
       'which emits to the room), frames received by all readers / (last frame received − first message sent).',
