@@ -209,10 +209,8 @@ async function main(): Promise<void> {
     sio: boolean;
     /** Sends one batch of marked messages (stream index, content). */
     send: (batch: Array<{ s: number; content: string }>) => Promise<void>;
-    /** The server's socket writes of fanned-out frames so far, where it counts them. */
-    writes?: () => Promise<number>;
-    /** Its fan-out wait histogram so far (cumulative count per bucket bound, seconds), where it keeps one. */
-    waits?: () => Promise<Map<number, number>>;
+    /** The server's Prometheus text, where it has any: its fan-out counters (socket writes, waits). */
+    scrape?: () => Promise<string>;
   }
   interface LatencyResult {
     rate: number;
@@ -254,6 +252,16 @@ async function main(): Promise<void> {
     return CEILING_MS;
   };
 
+  const fanoutWrites = (text: string): number =>
+    Number(/^live_chat_fanout_writes_total(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1]);
+  /** The fan-out wait histogram: cumulative count per bucket bound (seconds). */
+  const fanoutWaits = (text: string): Map<number, number> =>
+    new Map(
+      [...text.matchAll(/^live_chat_fanout_wait_seconds_bucket\{[^}]*\ble="([^"]+)"[^}]*\} (\S+)$/gm)].map((m) => [
+        Number(m[1]),
+        Number(m[2]),
+      ]),
+    );
   /** Percentiles of what a Prometheus histogram gained between two readings, as bucket upper bounds (ms). */
   const bucketPercentiles = (before: Map<number, number>, after: Map<number, number>) => {
     const bounds = [...after.keys()].sort((a, b) => a - b);
@@ -363,8 +371,7 @@ async function main(): Promise<void> {
       let sent = 0;
       let expected = 0;
       const inFlight = new Set<Promise<void>>();
-      const writes0 = await side.writes?.();
-      const waits0 = await side.waits?.();
+      const before = await side.scrape?.();
       const cpu0 = cpuSecondsOf(side.pid);
       const tStart = performance.now();
       while (performance.now() - tStart < SECONDS * 1000) {
@@ -383,10 +390,12 @@ async function main(): Promise<void> {
       }
       const seconds = (performance.now() - tStart) / 1000;
       const cpuSeconds = cpuSecondsOf(side.pid) - cpu0;
-      const writes = writes0 === undefined ? null : (await side.writes!()) - writes0;
+      const whenSent = await side.scrape?.();
+      const writes = before && whenSent ? fanoutWrites(whenSent) - fanoutWrites(before) : null;
       await Promise.all(inFlight);
       const after = await drain(gens, Math.floor(expected), 5000, 60_000);
-      const gatewayWait = waits0 && side.waits ? bucketPercentiles(waits0, await side.waits()) : null;
+      const drained = await side.scrape?.();
+      const gatewayWait = before && drained ? bucketPercentiles(fanoutWaits(before), fanoutWaits(drained)) : null;
       const stats = await Promise.all(gens.map((g) => g.stats()));
       const hist = new Map<number, number>();
       for (const st of stats) for (const [i, n] of st.hist) hist.set(i, (hist.get(i) ?? 0) + n);
@@ -680,15 +689,7 @@ async function main(): Promise<void> {
             chatTopic,
             batch.map((m) => chatEvent(streams[m.s]!, m.content)),
           ),
-        writes: async () => {
-          const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-          return Number(/^live_chat_fanout_writes_total(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1]);
-        },
-        waits: async () => {
-          const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-          const buckets = text.matchAll(/^live_chat_fanout_wait_seconds_bucket\{[^}]*\ble="([^"]+)"[^}]*\} (\S+)$/gm);
-          return new Map([...buckets].map((m) => [Number(m[1]), Number(m[2])]));
-        },
+        scrape: async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(),
       },
       gens,
     );
