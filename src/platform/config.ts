@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 
 /**
@@ -30,6 +32,14 @@ function redactIfSecret(name: string, value: string): string {
 /** Reusable field parsers with the defaults and meaning written next to them. */
 export const env = {
   port: (def: number) => z.coerce.number().int().min(1).max(65535).default(def),
+  /** A port this process listens on; 0 picks a free one, which the service logs. */
+  listenPort: (def: number) => z.coerce.number().int().min(0).max(65535).default(def),
+  /** Names what belongs to this process alone (its consumer groups, its jobs); unique per process unless set. */
+  instanceId: () =>
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+      .default(() => `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`),
   int: (def: number, min = 0) => z.coerce.number().int().min(min).default(def),
   str: (def: string) => z.string().min(1).default(def),
   list: (def: string) =>

@@ -30,4 +30,25 @@ describe('loadConfig', () => {
       },
     );
   });
+
+  it('lets a listening port be 0 (the kernel picks) and gives each process its own instance id', () => {
+    const listening = z.object({ METRICS_PORT: env.listenPort(9420), INSTANCE_ID: env.instanceId() });
+    assert.equal(loadConfig(listening, { METRICS_PORT: '0' }).METRICS_PORT, 0);
+    assert.equal(loadConfig(listening, {}).METRICS_PORT, 9420);
+    const a = loadConfig(listening, {}).INSTANCE_ID;
+    const b = loadConfig(listening, {}).INSTANCE_ID;
+    assert.match(a, new RegExp(`-${process.pid}-[0-9a-f]{6}$`));
+    assert.notEqual(a, b);
+    assert.throws(
+      () => loadConfig(listening, { METRICS_PORT: '65536', INSTANCE_ID: 'has space' }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.deepEqual(
+          err.problems.map((p) => p.split(':')[0]),
+          ['METRICS_PORT', 'INSTANCE_ID'],
+        );
+        return true;
+      },
+    );
+  });
 });

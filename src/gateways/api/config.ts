@@ -5,6 +5,7 @@ import { elasticsearchEnv, kafkaEnv } from '../../platform/infra-config.ts';
 import { followsStoreEnv } from '../../sinks/follows/config.ts';
 import { notificationsStoreEnv } from '../../sinks/notifications/config.ts';
 import { discoveryEnv } from '../../sinks/elasticsearch/discovery-index.ts';
+import { signingKeyEnv } from './signing-key.ts';
 
 /** The API gateway's configuration (and the token CLI's); the only reader of process.env for them. */
 const optionalUrl = z
@@ -26,11 +27,7 @@ const schema = z.object({
   API_PORT: env.port(8080),
   /** Largest request body accepted; larger ones are answered 413 without being read. */
   API_MAX_BODY_BYTES: env.int(16 * 1024, 256),
-  /** HS256 key, at least 32 characters. Unset: a random key in API_JWT_SECRET_FILE (local use). */
-  API_JWT_SECRET: z.string().min(32).optional(),
-  API_JWT_SECRET_FILE: env.str('.data/api-jwt.secret'),
-  API_JWT_ISSUER: env.str('live-platform'),
-  API_JWT_AUDIENCE: env.str('live-api'),
+  ...signingKeyEnv,
   /** Lifetime of tokens `npm run token` mints. */
   API_TOKEN_TTL_S: env.int(12 * 3600, 60),
   /** How long a write waits for this instance's own registry to apply it before answering anyway. */

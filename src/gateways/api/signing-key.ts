@@ -1,6 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { z } from 'zod';
+import { env } from '../../platform/config.ts';
+
+/** The API's bearer-token settings; every process that checks or mints its tokens reads the same ones. */
+export const signingKeyEnv = {
+  /** HS256 key, at least 32 characters. Unset: a random key in API_JWT_SECRET_FILE (local use). */
+  API_JWT_SECRET: z.string().min(32).optional(),
+  API_JWT_SECRET_FILE: env.str('.data/api-jwt.secret'),
+  API_JWT_ISSUER: env.str('live-platform'),
+  API_JWT_AUDIENCE: env.str('live-api'),
+};
 
 /**
  * The JWT signing key: API_JWT_SECRET when set (production: from a secret store), otherwise a

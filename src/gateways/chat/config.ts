@@ -1,33 +1,23 @@
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { env, loadConfig } from '../../platform/config.ts';
 import { cassandraEnv } from '../../platform/cassandra.ts';
 import { kafkaEnv } from '../../platform/infra-config.ts';
 import { chatStoreEnv } from '../../sinks/chat-archiver/config.ts';
+import { signingKeyEnv } from '../api/signing-key.ts';
 
 /** The chat gateway's configuration; the only reader of process.env for it. */
-const port = (def: number) => z.coerce.number().int().min(0).max(65535).default(def);
-
 const schema = z.object({
   ...kafkaEnv,
   ...cassandraEnv,
   ...chatStoreEnv,
   CHAT_HOST: env.str('127.0.0.1'),
   /** WebSocket and HTTP on one port; 0 picks a free one (logged). The API's WS_BASE_URL points here. */
-  CHAT_PORT: port(8090),
+  CHAT_PORT: env.listenPort(8090),
   /** Browser origins allowed to open chat or get tickets; '*' allows any. Clients that send no Origin are not browsers and pass. */
   CHAT_ALLOWED_ORIGINS: env.list('http://127.0.0.1:8080,http://localhost:8080'),
   /** Names this process's consumer groups; unique per process unless set. */
-  CHAT_INSTANCE_ID: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]{1,64}$/)
-    .default(() => `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`),
-  /** The API's bearer-token settings: the same tokens work here. Unset secret: the API's local key file. */
-  API_JWT_SECRET: z.string().min(32).optional(),
-  API_JWT_SECRET_FILE: env.str('.data/api-jwt.secret'),
-  API_JWT_ISSUER: env.str('live-platform'),
-  API_JWT_AUDIENCE: env.str('live-api'),
+  CHAT_INSTANCE_ID: env.instanceId(),
+  ...signingKeyEnv,
   CHAT_TICKET_TTL_S: env.int(30, 5),
   /** Largest text frame handled; a larger one closes the socket with 1009. */
   CHAT_MAX_FRAME_BYTES: env.int(4096, 256),
@@ -61,7 +51,7 @@ const schema = z.object({
   /** How long a join waits on Cassandra before answering from what this instance holds. */
   CHAT_STORE_WAIT_MS: env.int(2000, 100),
   CHAT_CATCHUP_MS: env.int(120_000, 1000),
-  METRICS_PORT: port(9420),
+  METRICS_PORT: env.listenPort(9420),
   METRICS_HOST: env.str('127.0.0.1'),
   LOG_LEVEL: env.logLevel(),
 });

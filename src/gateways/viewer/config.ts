@@ -1,24 +1,17 @@
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { env, loadConfig } from '../../platform/config.ts';
 import { kafkaEnv } from '../../platform/infra-config.ts';
 
 /** The viewer gateway's configuration; the only reader of process.env for it. */
-const port = (def: number) => z.coerce.number().int().min(0).max(65535).default(def);
-
 const schema = z.object({
   ...kafkaEnv,
   VIEWER_HOST: env.str('127.0.0.1'),
   /** Player presence WebSocket; 0 picks a free one (logged). */
-  VIEWER_PORT: port(8091),
+  VIEWER_PORT: env.listenPort(8091),
   /** Browser origins allowed to open the socket; '*' allows any. Clients that send no Origin pass. */
   VIEWER_ALLOWED_ORIGINS: env.list('*'),
   /** Names this process's consumer group and its heartbeats' gatewayId; unique per process unless set. */
-  VIEWER_INSTANCE_ID: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]{1,64}$/)
-    .default(() => `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`),
+  VIEWER_INSTANCE_ID: env.instanceId(),
   /** Told to players in the welcome frame. */
   VIEWER_HEARTBEAT_INTERVAL_MS: env.int(10_000, 100),
   /** A connection's heartbeats closer together than this are dropped (and counted). */
@@ -38,7 +31,7 @@ const schema = z.object({
   VIEWER_MAX_BATCH: env.int(2000, 1),
   VIEWER_MAX_QUEUED: env.int(200_000, 100),
   VIEWER_CATCHUP_MS: env.int(120_000, 1000),
-  METRICS_PORT: port(9430),
+  METRICS_PORT: env.listenPort(9430),
   METRICS_HOST: env.str('127.0.0.1'),
   LOG_LEVEL: env.logLevel(),
 });

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { env, loadConfig } from '../../platform/config.ts';
+import { signingKeyEnv } from '../../gateways/api/signing-key.ts';
 
-const port = (def: number) => z.coerce.number().int().min(0).max(65535).default(def);
 const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
 
 /** The demo broadcast's configuration; the only reader of process.env for it. */
@@ -26,11 +26,9 @@ const schema = z.object({
   /** The demo streamer's identity, signed with the API's own key like `npm run token`. */
   DEMO_USER_ID: env.str('user_demo'),
   DEMO_USER_NAME: env.str('demo'),
-  API_JWT_SECRET: z.string().min(32).optional(),
+  ...signingKeyEnv,
   API_JWT_SECRET_FILE: env.str(resolve(repoRoot, '.data', 'api-jwt.secret')),
-  API_JWT_ISSUER: env.str('live-platform'),
-  API_JWT_AUDIENCE: env.str('live-api'),
-  METRICS_PORT: port(9457),
+  METRICS_PORT: env.listenPort(9457),
   METRICS_HOST: env.str('127.0.0.1'),
   LOG_LEVEL: env.logLevel(),
 });

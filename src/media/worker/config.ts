@@ -5,7 +5,6 @@ import { env, loadConfig } from '../../platform/config.ts';
 import { kafkaEnv } from '../../platform/infra-config.ts';
 import { RENDITION_NAMES } from '../ladder.ts';
 
-const port = (def: number) => z.coerce.number().int().min(0).max(65535).default(def);
 const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
 
 /** The media worker's configuration; the only reader of process.env for it. */
@@ -28,7 +27,7 @@ const schema = z.object({
   MEDIA_WORKER_ID: env.str(`media-worker-${hostname()}-${process.pid}`),
   /** How long start-up may take to read the lifecycle topic. */
   MEDIA_CATCHUP_MS: env.int(120_000, 1000),
-  METRICS_PORT: port(9451),
+  METRICS_PORT: env.listenPort(9451),
   METRICS_HOST: env.str('127.0.0.1'),
   LOG_LEVEL: env.logLevel(),
 });

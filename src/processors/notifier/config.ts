@@ -1,5 +1,3 @@
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { env, loadConfig } from '../../platform/config.ts';
 import { cassandraEnv } from '../../platform/cassandra.ts';
@@ -19,10 +17,7 @@ const schema = z.object({
   /** Shared by every notifier instance: they split the lifecycle partitions. */
   NOTIFIER_GROUP_ID: env.str('notifier'),
   /** Names this process as the owner of fan-out jobs; unique per process unless set. */
-  NOTIFIER_INSTANCE_ID: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]{1,64}$/)
-    .default(() => `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`),
+  NOTIFIER_INSTANCE_ID: env.instanceId(),
   /** Followers notified in the lifecycle handler itself; a go-live with more continues in the background. */
   NOTIFIER_INLINE_MAX: env.int(1000, 1),
   /**
@@ -51,7 +46,7 @@ const schema = z.object({
   NOTIFICATIONS_SINK_GROUP_ID: env.str('notifications-sink'),
   NOTIFIER_MAX_AGE_MS: env.int(3_600_000, 1000),
   NOTIFIER_CATCHUP_MS: env.int(120_000, 1000),
-  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9442),
+  METRICS_PORT: env.listenPort(9442),
   METRICS_HOST: env.str('127.0.0.1'),
   LOG_LEVEL: env.logLevel(),
 });

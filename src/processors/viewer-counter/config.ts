@@ -1,11 +1,8 @@
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { env, loadConfig } from '../../platform/config.ts';
 import { kafkaEnv } from '../../platform/infra-config.ts';
 
 /** The viewer counter's configuration; the only reader of process.env for it. */
-const port = (def: number) => z.coerce.number().int().min(0).max(65535).default(def);
 
 export const viewerWindowEnv = {
   /** A session counts while its latest heartbeat is younger than this (players beat every 10 s). */
@@ -20,10 +17,7 @@ const schema = z.object({
   /** The counters' shared consumer group: instances split the heartbeat partitions. */
   VIEWER_COUNTER_GROUP_ID: env.str('viewer-counter'),
   /** Names this process's own stream-registry group; unique per process unless set. */
-  VIEWER_COUNTER_INSTANCE_ID: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]{1,64}$/)
-    .default(() => `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`),
+  VIEWER_COUNTER_INSTANCE_ID: env.instanceId(),
   /**
    * After an assignment, heartbeats are re-read from this long before the window: a restart within
    * it loses no peak (the re-read's first window only counts, it sets no peaks).
@@ -36,7 +30,7 @@ const schema = z.object({
   /** How often due counts are looked for. */
   VIEWER_TICK_MS: env.int(200, 20),
   VIEWER_CATCHUP_MS: env.int(120_000, 1000),
-  METRICS_PORT: port(9431),
+  METRICS_PORT: env.listenPort(9431),
   METRICS_HOST: env.str('127.0.0.1'),
   LOG_LEVEL: env.logLevel(),
 });

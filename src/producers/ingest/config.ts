@@ -4,13 +4,12 @@ import { env, loadConfig } from '../../platform/config.ts';
 import { kafkaEnv } from '../../platform/infra-config.ts';
 
 /** 0 picks a free port (tests); the chosen one is logged. */
-const port = (def: number) => z.coerce.number().int().min(0).max(65535).default(def);
 
 /** RTMP ingest's configuration; the only reader of process.env for it. */
 const schema = z.object({
   ...kafkaEnv,
   INGEST_RTMP_HOST: env.str('0.0.0.0'),
-  INGEST_RTMP_PORT: port(1935),
+  INGEST_RTMP_PORT: env.listenPort(1935),
   /** Base of the internal pull URL put in StreamWentLive: `<base>/<streamId>`; no secret in it. */
   INGEST_PULL_BASE_URL: z
     .string()
@@ -28,7 +27,7 @@ const schema = z.object({
   INGEST_PROBE_TIMEOUT_S: env.int(8, 1),
   /** How long start-up may take to load the stream registry from the topic. */
   INGEST_REGISTRY_CATCHUP_MS: env.int(120_000, 1000),
-  METRICS_PORT: port(9450),
+  METRICS_PORT: env.listenPort(9450),
   METRICS_HOST: env.str('127.0.0.1'),
   LOG_LEVEL: env.logLevel(),
 });

@@ -48,7 +48,7 @@ const schema = z.object({
     .regex(/^[a-z][a-z0-9_]{0,47}$/)
     .optional(),
   CHAT_REPLAY_DEADLINE_MS: env.int(30 * 60_000, 1000),
-  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9421),
+  METRICS_PORT: env.listenPort(9421),
   METRICS_HOST: env.str('127.0.0.1'),
   LOG_LEVEL: env.logLevel(),
 });

@@ -24,7 +24,7 @@ const schema = z.object({
   /** Statements in flight at once. */
   FOLLOWS_SINK_CONCURRENCY: env.int(32, 1),
   FOLLOWS_REPLAY_DEADLINE_MS: env.int(30 * 60_000, 1000),
-  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9441),
+  METRICS_PORT: env.listenPort(9441),
   METRICS_HOST: env.str('127.0.0.1'),
   LOG_LEVEL: env.logLevel(),
 });

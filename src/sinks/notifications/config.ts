@@ -42,7 +42,7 @@ const schema = z.object({
   /** Partitions written at once (each keeps its order); a fan-out spreads over all of them. */
   NOTIFICATIONS_SINK_PARTITIONS_AT_ONCE: env.int(6, 1),
   NOTIFICATIONS_REPLAY_DEADLINE_MS: env.int(30 * 60_000, 1000),
-  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9443),
+  METRICS_PORT: env.listenPort(9443),
   METRICS_HOST: env.str('127.0.0.1'),
   LOG_LEVEL: env.logLevel(),
 });
