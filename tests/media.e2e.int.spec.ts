@@ -292,6 +292,42 @@ describe('media end to end: RTMP in, HLS out through the edge', () => {
     });
   });
 
+  it('a publisher that drops without a goodbye and reconnects: still live, segments go on after a discontinuity', async () => {
+    assert.ok(publisher && watcher, 'the stream is playing');
+    const renditions = [...watcher.sequences.keys()];
+    const lastBefore = Math.max(...segments().map((s) => s.sequence));
+    publisher.proc.kill('SIGKILL');
+    await pipeline.ingest.waitForLog(
+      'the stream held for a reconnect',
+      (l) => l.msg === 'publisher vanished; holding the stream live for its reconnect' && l.streamId === streamId,
+    );
+    publisher = publishTestPattern(pipeline.rtmpUrl(streamKey), { size: '640x360', fps: 15 });
+    const resumedAt = await waitFor(
+      'segments of the reconnected publisher in every live playlist at the edge',
+      () => {
+        const firsts = renditions.map(
+          (r) => segments().find((s) => s.rendition === r && s.sequence > lastBefore && s.discontinuity)?.sequence,
+        );
+        if (firsts.some((f) => f === undefined)) return false;
+        const listed = renditions.every((r, i) => [...watcher!.sequences.get(r)!].some((seq) => seq >= firsts[i]! + 2));
+        return listed && (firsts as number[]);
+      },
+      240_000,
+    ).catch((err: Error) => assert.fail(`${err.message}\n${pipeline.tail()}`));
+    assert.deepEqual(
+      lifecycle.events.filter((e) => e.streamId === streamId && e.payload.type === 'StreamEnded'),
+      [],
+      'the broadcast never ended',
+    );
+    const goLives = lifecycle.events.filter((e) => e.streamId === streamId && e.payload.type === 'StreamWentLive');
+    assert.equal(new Set(goLives.map((e) => e.payload.type === 'StreamWentLive' && e.payload.startedAt)).size, 1);
+    assert.ok(goLives.length >= 2, 'ingest announced the resumed source');
+    assert.deepEqual(watcher.problems, [], 'every playlist snapshot listed only playable segments');
+    renditions.forEach((r, i) =>
+      assert.ok(watcher!.discontinuities.get(r)!.has(resumedAt[i]!), `${r}: EXT-X-DISCONTINUITY at the reconnect`),
+    );
+  });
+
   it('ending the stream ends the live playlists and leaves a VOD that plays end to end through the edge', async () => {
     assert.ok(publisher && watcher);
     publisher.proc.kill('SIGINT');

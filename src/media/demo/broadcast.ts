@@ -7,8 +7,8 @@ import type { Logger } from '../../platform/logger.ts';
  * The demo broadcast: a streamer that never sleeps. It creates its stream through the public API
  * (once; the id and key are kept in a local file, mode 600), and publishes an ffmpeg test pattern
  * with a burnt-in UTC wall clock (milliseconds) and a tone over RTMP, restarting ffmpeg whenever
- * it dies. Ingest ends a stream when its publisher goes, so a restart after a stream ended
- * creates a fresh one.
+ * it dies. A restart within ingest's reconnect grace carries on the same broadcast; one after
+ * the stream ended creates a fresh one.
  *
  * The clock: drawtext prints the frame's pts plus the UTC time of day at which ffmpeg started;
  * with -re the pattern is produced in real time, so the clock is the wall clock at which the frame

@@ -41,6 +41,8 @@ export interface WorkerOptions {
 
 interface Run {
   transcoder: StreamTranscoder | null;
+  /** The StreamWentLive this run started from; a newer one (a publisher back) cuts a backoff short. */
+  source: LiveStream['source'];
   sourceUrl: string;
   startedAt: number;
   failures: number;
@@ -149,6 +151,11 @@ export class MediaWorker implements Component {
       else if (s.source && s.source.sourceUrl !== run.sourceUrl && !run.stopping) {
         this.log.info({ streamId: id, sourceUrl: s.source.sourceUrl }, 'source moved; restarting transcode');
         void this.stopRun(id).then(() => this.reconcile());
+      } else if (run.retryTimer && s.source !== run.source && !run.stopping) {
+        this.log.info({ streamId: id }, 'publisher back; resuming its transcode now');
+        clearTimeout(run.retryTimer);
+        this.runs.delete(id);
+        this.m.restarts.inc();
       }
     }
     for (const s of this.streams.values()) {
@@ -158,7 +165,13 @@ export class MediaWorker implements Component {
   }
 
   private launch(s: LiveStream, failures: number): void {
-    const run: Run = { transcoder: null, sourceUrl: s.source!.sourceUrl, startedAt: Date.now(), failures };
+    const run: Run = {
+      transcoder: null,
+      source: s.source,
+      sourceUrl: s.source!.sourceUrl,
+      startedAt: Date.now(),
+      failures,
+    };
     this.runs.set(s.streamId, run);
     void this.runOnce(s, run).catch((err: unknown) => {
       this.log.error({ err, streamId: s.streamId }, 'could not start transcoding');

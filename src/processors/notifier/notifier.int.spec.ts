@@ -197,9 +197,10 @@ describe('notifier, notifications sink and push (real Kafka, real Cassandra)', (
 
     await seedFollowers('small', ['fan', 'other']);
     const streamId = `stream_${randomBytes(6).toString('hex')}`;
+    const startedAt = Date.now();
     await producer.publish(bus.topic('streamLifecycle'), [
       streamEvents.created(streamId, { streamerId: 'small', streamerName: 'Small', title: 'hello' }),
-      streamEvents.wentLive(streamId),
+      streamEvents.wentLive(streamId, startedAt),
     ]);
     for (const i of [0, 1]) {
       const got = await waitFor(
@@ -211,6 +212,15 @@ describe('notifier, notifications sink and push (real Kafka, real Cassandra)', (
       assert.deepEqual(got.notification.streamer, { user_id: 'small', username: 'Small' });
       assert.equal(got.notification.title, 'hello');
     }
+
+    // The publisher reconnects: ingest announces the same broadcast again (same startedAt).
+    const running = children.find((c) => c.label === 'notifier-2' && c.running)!;
+    await producer.publish(bus.topic('streamLifecycle'), [streamEvents.wentLive(streamId, startedAt)]);
+    await running.waitForLog(
+      'the resumed broadcast skipped',
+      (l) => l.msg === 'broadcast resumed; its go-live was announced already' && l.jobId === `${streamId}@${startedAt}`,
+    );
+    for (const i of [0, 1]) assert.equal(frames[i]!.filter((f) => f.type === 'notification').length, 1);
     for (const ws of sockets) ws.close();
     assert.equal((await gateway.kill('SIGTERM')).code, 0, gateway.tail());
   });

@@ -29,6 +29,8 @@ import type { SinkLag } from './pacing.ts';
  * caught up with the topic (caught up before start; this handler also applies each lifecycle
  * record it sees, so the registry is never behind the go-live being handled).
  */
+const ANNOUNCED_KEPT = 100_000;
+
 export interface NotifierOptions {
   groupId: string;
   /** This process's name as the owner of fan-out jobs; unique per process. */
@@ -63,6 +65,8 @@ export class Notifier implements Component {
   readonly name = 'notifier';
   private consumer: EventConsumer | undefined;
   private readonly running = new Map<string, Promise<void>>();
+  /** Go-lives this process has announced, oldest first (bounded): see onLifecycle. */
+  private readonly announced = new Set<string>();
   private readonly queue: FanoutJob[] = [];
   private recoverTimer: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -145,11 +149,20 @@ export class Notifier implements Component {
       streamerName: stream.streamerName,
       title: stream.title,
     };
+    // A publisher that reconnects, or moves to another ingest node, makes ingest announce the
+    // broadcast again with its original startedAt: same job id, same notification ids. Within
+    // this process it is skipped; after a restart the ids make the bell and the sink show one.
+    const jobId = jobIdOf(goLive);
+    if (this.announced.has(jobId)) {
+      this.d.log.info({ jobId }, 'broadcast resumed; its go-live was announced already');
+      return;
+    }
     const first = await this.d.followerIds(goLive.streamerId, null, this.opts.inlineMax + 1);
     const { inline, continueAfter } = splitFirstPage(first, this.opts.inlineMax);
     await this.publish(goLive, inline, 'inline');
+    this.announced.add(jobId);
+    if (this.announced.size > ANNOUNCED_KEPT) this.announced.delete(this.announced.values().next().value!);
     if (continueAfter === null) return;
-    const jobId = jobIdOf(goLive);
     const leaseUntil = this.clock() + this.opts.leaseMs;
     if (await this.d.jobs.create(jobId, goLive, continueAfter, this.opts.instanceId, leaseUntil)) {
       this.d.log.info({ jobId, streamerId: goLive.streamerId }, 'large fan-out queued');

@@ -1,3 +1,4 @@
+import type { StreamLifecycleEvent } from '../../../schemas/generated/events.ts';
 import type { Component } from '../../platform/service.ts';
 import { deleteConsumerGroup, waitForGroupToReachEnd } from '../../platform/consumer-groups.ts';
 import type { EventBus } from '../../platform/kafka/bus.ts';
@@ -14,6 +15,8 @@ export interface RegistryProjectionOptions {
   groupId: string;
   catchUpDeadlineMs: number;
   onFatal?: (err: Error) => void;
+  /** Called with each lifecycle event once the registry has applied it. */
+  onLifecycle?: (event: StreamLifecycleEvent) => void;
 }
 
 export class StreamRegistryProjection implements Component {
@@ -41,7 +44,10 @@ export class StreamRegistryProjection implements Component {
         ...(this.opts.onFatal && { onFatal: this.opts.onFatal }),
       })
       .on(lifecycle, async (records) => {
-        for (const r of records) this.registry.applyLifecycle(r.event, Number(r.offset));
+        for (const r of records) {
+          this.registry.applyLifecycle(r.event, Number(r.offset));
+          this.opts.onLifecycle?.(r.event);
+        }
       })
       .on(counts, async (records) => {
         for (const r of records) this.registry.applyViewers(r.event, Number(r.offset));

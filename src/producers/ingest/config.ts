@@ -3,8 +3,6 @@ import { z } from 'zod';
 import { env, loadConfig } from '../../platform/config.ts';
 import { kafkaEnv } from '../../platform/infra-config.ts';
 
-/** 0 picks a free port (tests); the chosen one is logged. */
-
 /** RTMP ingest's configuration; the only reader of process.env for it. */
 const schema = z.object({
   ...kafkaEnv,
@@ -21,6 +19,12 @@ const schema = z.object({
   INGEST_NODE_ID: env.str(`ingest-${hostname()}`),
   /** A live publisher sending nothing for this long is cut off and its stream ended (INGEST_TIMEOUT). */
   INGEST_MEDIA_TIMEOUT_MS: env.int(10_000, 500),
+  /**
+   * A live publisher whose connection drops without unpublishing (a network blip; encoders such
+   * as OBS reconnect on their own) keeps its stream live this long, so the same key resumes it.
+   * 0 ends the stream at once.
+   */
+  INGEST_RECONNECT_GRACE_MS: env.int(30_000, 0),
   /** Connections that never publish are closed after this long. */
   INGEST_IDLE_SESSION_TIMEOUT_MS: env.int(30_000, 1000),
   /** Bound on probing the source's resolution, frame rate and codecs. */

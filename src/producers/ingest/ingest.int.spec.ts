@@ -41,6 +41,8 @@ describe('RTMP ingest against real Kafka and a real ffmpeg publisher', () => {
       INGEST_RTMP_PORT: '0',
       METRICS_PORT: '0',
       INGEST_NODE_ID: 'ingest-spec',
+      // Longer than any wait below: a stream that ends here ended because its publisher said stop.
+      INGEST_RECONNECT_GRACE_MS: '600000',
       NODE_OPTIONS: '--openssl-legacy-provider',
       LOG_LEVEL: 'info',
     });
@@ -72,7 +74,7 @@ describe('RTMP ingest against real Kafka and a real ffmpeg publisher', () => {
     assert.ok(ingest.running, `ingest crashed:\n${ingest.tail()}`);
   });
 
-  it('a good key goes live with the source details, and a vanished publisher ends the stream', async () => {
+  it('a good key goes live with the source details; a vanished publisher resumes; a stopped one ends it', async () => {
     const pub = publishTestPattern(url(key), { size: '320x240', fps: 15 });
     const live = await waitFor('StreamWentLive', () => lifecycle.events.find(of('StreamWentLive')), 60_000);
     assert.equal(live.payload.type, 'StreamWentLive');
@@ -85,10 +87,25 @@ describe('RTMP ingest against real Kafka and a real ffmpeg publisher', () => {
     assert.equal(live.payload.ingestNode, 'ingest-spec');
     assert.equal(live.payload.sourceUrl, `rtmp://127.0.0.1:${port}/live/${streamId}`);
     assert.ok(!JSON.stringify(live).includes(key), 'the stream key must never reach an event');
-    // The publisher disappears without a goodbye (no FCUnpublish, no EOS).
+
+    // The publisher disappears without a goodbye (no FCUnpublish, no EOS), as on a network blip.
     pub.proc.kill('SIGKILL');
+    await ingest.waitForLog(
+      'held for a reconnect',
+      (l) => l.msg === 'publisher vanished; holding the stream live for its reconnect' && l.streamId === streamId,
+    );
+    // The encoder reconnects with the same key: the broadcast goes on.
+    const back = publishTestPattern(url(key), { size: '320x240', fps: 15 });
+    const resumed = await waitFor('a second StreamWentLive', () => lifecycle.events.filter(of('StreamWentLive'))[1]);
+    assert.ok(resumed.payload.type === 'StreamWentLive');
+    assert.equal(resumed.payload.startedAt, live.payload.startedAt, 'same broadcast, same startedAt');
+    assert.equal(lifecycle.events.filter(of('StreamEnded')).length, 0);
+
+    // Stopping the encoder (ffmpeg sends FCUnpublish and deleteStream on SIGINT) ends it now.
+    back.proc.kill('SIGINT');
     const ended = await waitFor('StreamEnded', () => lifecycle.events.find(of('StreamEnded')), 60_000);
     assert.deepEqual(ended.payload, { type: 'StreamEnded', reason: 'PUBLISHER_DISCONNECTED', endedBy: null });
+    assert.ok(ingest.logs.some((l) => l.msg === 'publisher disconnected' && l.streamId === streamId && l.unpublished));
     assert.ok(ingest.running);
   });
 

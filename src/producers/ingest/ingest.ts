@@ -15,7 +15,10 @@ import type { PublishDecision } from './rtmp-server.ts';
  *
  *   publish accepted -> first media -> probe the source (ffprobe on the internal pull URL)
  *     -> StreamWentLive{sourceUrl, ingestNode, width, height, frameRate, codecs}
- *   socket closed                          -> StreamEnded(PUBLISHER_DISCONNECTED)
+ *   unpublished (FCUnpublish/deleteStream), then closed -> StreamEnded(PUBLISHER_DISCONNECTED)
+ *   socket lost without unpublishing       -> the stream stays live for `reconnectGraceMs`;
+ *     the same key publishing again resumes it (a StreamWentLive that keeps the broadcast's
+ *     startedAt), else StreamEnded(PUBLISHER_DISCONNECTED) once the grace runs out
  *   no media for `mediaTimeoutMs`          -> connection cut, StreamEnded(INGEST_TIMEOUT)
  *   the stream was ended elsewhere (API)   -> connection cut, no event (it is already ended)
  * Events of one stream are serialised, so StreamEnded never overtakes its StreamWentLive; a
@@ -32,6 +35,8 @@ export interface IngestDeps {
   pullUrl: (streamId: string) => string;
   ingestNode: string;
   mediaTimeoutMs: number;
+  /** How long a live stream whose publisher vanished waits for it to reconnect; 0 ends it at once. */
+  reconnectGraceMs: number;
   log: Logger;
   metrics: Metrics;
   clock?: () => number;
@@ -47,6 +52,10 @@ interface Session {
   declaredFrameRate: number | null;
   wentLive: boolean;
   closed: boolean;
+  /** The publisher said it was stopping: its close ends the stream with no grace. */
+  unpublished: boolean;
+  /** The broadcast this session carries on (a reconnect or a takeover): its startedAt is kept. */
+  resumes: number | null;
   /** Set once StreamEnded is decided, so a later close does not end it twice. */
   ending: EndReason | null;
 }
@@ -54,6 +63,9 @@ interface Session {
 export class Ingest {
   private readonly sessions = new Map<string, Session>();
   private readonly byStream = new Map<string, string>();
+  /** Live streams whose publisher vanished, until it reconnects or the grace runs out. */
+  private readonly orphaned = new Map<string, { session: Session; until: number }>();
+  private shuttingDown = false;
   private readonly lock = new KeyedLock();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly now: () => number;
@@ -61,6 +73,8 @@ export class Ingest {
     publishers: Gauge;
     refused: Counter<'reason'>;
     live: Counter;
+    resumed: Counter;
+    orphaned: Gauge;
     ended: Counter<'reason'>;
   };
 
@@ -76,6 +90,16 @@ export class Ingest {
         registers,
       }),
       live: new Counter({ name: 'live_ingest_went_live_total', help: 'StreamWentLive events emitted', registers }),
+      resumed: new Counter({
+        name: 'live_ingest_resumed_total',
+        help: 'Publishes that carried on a live broadcast (a reconnect within the grace, or a takeover)',
+        registers,
+      }),
+      orphaned: new Gauge({
+        name: 'live_ingest_awaiting_reconnect',
+        help: 'Live streams whose publisher vanished, held live for its reconnect',
+        registers,
+      }),
       ended: new Counter({
         name: 'live_ingest_ended_total',
         help: 'StreamEnded events emitted, by reason',
@@ -94,6 +118,10 @@ export class Ingest {
     }
     const streamId = check.stream.streamId;
     const now = this.now();
+    const held = this.orphaned.get(streamId);
+    this.orphaned.delete(streamId);
+    this.m.orphaned.set(this.orphaned.size);
+    const resumes = held?.session.firstMediaAt ?? (check.stream.status === 'live' ? check.stream.startedAt : null);
     this.sessions.set(sessionId, {
       sessionId,
       streamId,
@@ -103,12 +131,14 @@ export class Ingest {
       declaredFrameRate: null,
       wentLive: false,
       closed: false,
+      unpublished: false,
+      resumes,
       ending: null,
     });
     this.byStream.set(streamId, sessionId);
     this.m.publishers.set(this.byStream.size);
     this.deps.log.info(
-      { sessionId, streamId, remoteAddress, takeover: check.stream.status === 'live' },
+      { sessionId, streamId, remoteAddress, reconnect: held !== undefined, takeover: !held && resumes !== null },
       'publish accepted',
     );
     return { accept: true, streamId };
@@ -143,6 +173,12 @@ export class Ingest {
     );
   }
 
+  /** The publisher announced it is stopping (FCUnpublish or deleteStream): no reconnect follows. */
+  onUnpublish(sessionId: string): void {
+    const s = this.sessions.get(sessionId);
+    if (s) s.unpublished = true;
+  }
+
   onClose(sessionId: string): void {
     const s = this.sessions.get(sessionId);
     if (!s) return;
@@ -151,13 +187,63 @@ export class Ingest {
     if (this.byStream.get(s.streamId) === sessionId) this.byStream.delete(s.streamId);
     this.m.publishers.set(this.byStream.size);
     this.deps.streamGone(s.streamId);
-    this.deps.log.info({ sessionId, streamId: s.streamId }, 'publisher disconnected');
-    this.end(s, 'PUBLISHER_DISCONNECTED');
+    const grace =
+      s.wentLive && s.ending === null && !s.unpublished && !this.shuttingDown && this.deps.reconnectGraceMs > 0;
+    this.deps.log.info(
+      {
+        sessionId,
+        streamId: s.streamId,
+        unpublished: s.unpublished,
+        ...(grace && { graceMs: this.deps.reconnectGraceMs }),
+      },
+      grace ? 'publisher vanished; holding the stream live for its reconnect' : 'publisher disconnected',
+    );
+    if (!grace) return this.end(s, 'PUBLISHER_DISCONNECTED');
+    this.orphaned.set(s.streamId, { session: s, until: this.now() + this.deps.reconnectGraceMs });
+    this.m.orphaned.set(this.orphaned.size);
+  }
+
+  /** Shutdown: publishers cut from here on end their streams at once, as nobody here waits for them. */
+  shutdown(): void {
+    this.shuttingDown = true;
+    for (const { session } of this.orphaned.values()) this.end(session, 'PUBLISHER_DISCONNECTED');
+    this.orphaned.clear();
+    this.m.orphaned.set(0);
+  }
+
+  /**
+   * Every lifecycle event the registry applies. Another ingest node announcing one of our streams
+   * means the streamer's encoder now publishes there: the newest publisher wins, so ours is cut
+   * (or our wait for its reconnect dropped) without ending the broadcast.
+   */
+  onLifecycle(event: StreamLifecycleEvent): void {
+    const p = event.payload;
+    if (p.type !== 'StreamWentLive' || p.ingestNode === this.deps.ingestNode) return;
+    if (this.orphaned.delete(event.streamId)) {
+      this.m.orphaned.set(this.orphaned.size);
+      this.deps.log.info({ streamId: event.streamId, by: p.ingestNode }, 'publisher reconnected elsewhere');
+    }
+    const s = this.sessions.get(this.byStream.get(event.streamId) ?? '');
+    if (s && s.ending === null) {
+      this.deps.log.warn(
+        { streamId: event.streamId, by: p.ingestNode },
+        'stream taken over elsewhere; closing our publisher',
+      );
+      s.ending = 'UNKNOWN';
+      this.deps.disconnect(s.sessionId);
+    }
   }
 
   /** Periodic: cut stalled publishers and those whose stream was ended elsewhere. */
   sweep(): void {
     const now = this.now();
+    for (const [streamId, { session, until }] of this.orphaned) {
+      if (now < until) continue;
+      this.orphaned.delete(streamId);
+      this.deps.log.info({ streamId }, 'publisher did not come back');
+      this.end(session, 'PUBLISHER_DISCONNECTED');
+    }
+    this.m.orphaned.set(this.orphaned.size);
     for (const s of this.sessions.values()) {
       if (this.deps.streamStatus(s.streamId) === 'ended' && s.wentLive && s.ending === null) {
         this.deps.log.info({ streamId: s.streamId }, 'stream ended elsewhere; closing its publisher');
@@ -202,7 +288,7 @@ export class Ingest {
         streamId: s.streamId,
         payload: {
           type: 'StreamWentLive',
-          startedAt: s.firstMediaAt!,
+          startedAt: s.resumes ?? s.firstMediaAt!,
           sourceUrl,
           ingestNode: this.deps.ingestNode,
           ...source,
@@ -211,6 +297,7 @@ export class Ingest {
     ]);
     s.wentLive = true;
     this.m.live.inc();
+    if (s.resumes !== null) this.m.resumed.inc();
     this.deps.log.info({ streamId: s.streamId, sourceUrl, ...source }, 'stream went live');
   }
 

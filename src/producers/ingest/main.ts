@@ -27,6 +27,7 @@ const projection = new StreamRegistryProjection(bus, registry, {
   groupId: `${cfg.LIVE_TOPIC_PREFIX}ingest.stream-registry.${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}`,
   catchUpDeadlineMs: cfg.INGEST_REGISTRY_CATCHUP_MS,
   onFatal: (err) => fatal(log, stopAll)(err),
+  onLifecycle: (event) => ingest.onLifecycle(event),
 });
 let producer: EventProducer | undefined;
 let port = cfg.INGEST_RTMP_PORT;
@@ -43,6 +44,7 @@ const ingest = new Ingest({
   pullUrl: (id) => `${pullBase()}/${id}`,
   ingestNode: cfg.INGEST_NODE_ID,
   mediaTimeoutMs: cfg.INGEST_MEDIA_TIMEOUT_MS,
+  reconnectGraceMs: cfg.INGEST_RECONNECT_GRACE_MS,
   log,
   metrics,
 });
@@ -54,6 +56,7 @@ const server = new RtmpIngestServer(
       pullAllowed.has(remote) && name.startsWith(`${APP}/`) && ingest.isPublishing(name.slice(APP.length + 1)),
     onMetadata: (id, meta) => ingest.onMetadata(id, meta),
     onMedia: (id) => ingest.onMedia(id),
+    onUnpublish: (id) => ingest.onUnpublish(id),
     onClose: (id) => ingest.onClose(id),
     log,
   },
@@ -91,6 +94,7 @@ const { stop } = await runService(log, [
     },
     stop: async () => {
       clearInterval(sweeper);
+      ingest.shutdown();
       await server.stop();
       await ingest.drain();
     },

@@ -43,12 +43,16 @@ export interface RtmpHooks {
   onMetadata(sessionId: string, metadata: Record<string, unknown>): void;
   /** Audio or video arrived for an accepted publisher (called for every packet: keep it cheap). */
   onMedia(sessionId: string): void;
+  /** The publisher announced it is stopping (FCUnpublish, deleteStream or closeStream). */
+  onUnpublish(sessionId: string): void;
   /** The session's socket closed, for whatever reason. */
   onClose(sessionId: string): void;
   log: { info(o: object, m: string): void; warn(o: object, m: string): void };
 }
 
 export const APP = 'live';
+/** The commands an encoder sends when its user stops the broadcast (ffmpeg and OBS send the first two). */
+const UNPUBLISH = new Set(['FCUnpublish', 'deleteStream', 'closeStream']);
 
 export class RtmpIngestServer {
   private readonly lib: {
@@ -162,6 +166,8 @@ export class RtmpIngestServer {
         const onMedia = () => this.hooks.onMedia(id);
         session.on('video_data', onMedia);
         session.on('audio_data', onMedia);
+      } else if (UNPUBLISH.has(cmd.command)) {
+        this.hooks.onUnpublish(id);
       } else if (cmd.command === 'play') {
         const played = cmd.objects[1]?.value;
         const name = `${(session as unknown as { app?: string }).app}/${typeof played === 'string' ? played : ''}`;
