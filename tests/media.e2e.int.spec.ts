@@ -341,7 +341,7 @@ describe('media end to end: RTMP in, HLS out through the edge', () => {
       'the VOD in the playback answer',
       async () => {
         const b = await playback();
-        return b.status === 'ended' && b.playback_urls.hls.endsWith('/vod.m3u8') && b.playback_urls.hls;
+        return b.status === 'ended' && b.playback_urls.hls?.endsWith('/vod.m3u8') && b.playback_urls.hls;
       },
       120_000,
     );

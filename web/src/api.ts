@@ -44,7 +44,8 @@ export interface Playback {
   viewer_count: number;
   started_at: string | null;
   ended_at: string | null;
-  playback_urls: { hls: string; dash: string | null };
+  /** hls is null once a broadcast that was not recorded has ended. */
+  playback_urls: { hls: string | null; dash: string | null };
   qualities: unknown[];
   thumbnail: string | null;
   chat_url: string | null;

@@ -22,6 +22,8 @@ export interface Player {
 
 export function createPlayer(p: Playback): Player {
   const live = p.status === 'live';
+  // Null for an ended broadcast its streamer did not record: there is nothing to play.
+  const src = p.playback_urls.hls;
   const video = h('video', {
     controls: true,
     playsinline: true,
@@ -38,7 +40,7 @@ export function createPlayer(p: Playback): Player {
   const message = h('div', { class: 'player-message', hidden: true });
   const badge = live
     ? h('span', { class: 'pill live', 'data-testid': 'live-badge' }, 'LIVE')
-    : h('span', { class: 'pill' }, p.status === 'ended' ? 'VOD' : 'OFFLINE');
+    : h('span', { class: 'pill' }, p.status === 'ready' ? 'OFFLINE' : src === null ? 'ENDED' : 'VOD');
   const bar = h('div', { class: 'player-bar' }, badge, latency, toLive, h('span', { class: 'grow' }), qualitySelect);
   const element = h('div', { class: 'player' }, h('div', { class: 'video-box' }, video, message), bar);
 
@@ -79,12 +81,12 @@ export function createPlayer(p: Playback): Player {
   };
 
   // hls.js is most of the page's weight: fetched only when a video is to be played.
-  const attach = async () => {
+  const attach = async (src: string) => {
     const { default: Hls } = await import('hls.js');
     if (destroyed) return;
     if (!Hls.isSupported()) {
       if (video.canPlayType('application/vnd.apple.mpegurl')) {
-        video.src = p.playback_urls.hls;
+        video.src = src;
         qualitySelect.hidden = true;
       } else {
         show('This browser cannot play HLS video.');
@@ -93,7 +95,7 @@ export function createPlayer(p: Playback): Player {
     }
     hls = new Hls(hlsConfig(p.latency_mode, live));
     hls.attachMedia(video);
-    hls.loadSource(p.playback_urls.hls);
+    hls.loadSource(src);
     hls.on(Hls.Events.MANIFEST_PARSED, (_e, data) => {
       fillQualities(data.levels);
       void video.play().catch(() => undefined);
@@ -109,9 +111,7 @@ export function createPlayer(p: Playback): Player {
         show(live ? 'Waiting for the stream…' : 'Could not load the video; retrying…');
         // Without a manifest there is nothing to resume: ask for it again.
         const noManifest = !hls?.levels.length;
-        timers.push(
-          window.setTimeout(() => (noManifest ? hls?.loadSource(p.playback_urls.hls) : hls?.startLoad()), 2000),
-        );
+        timers.push(window.setTimeout(() => (noManifest ? hls?.loadSource(src) : hls?.startLoad()), 2000));
       } else if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
         hls?.recoverMediaError();
       } else {
@@ -140,8 +140,10 @@ export function createPlayer(p: Playback): Player {
   };
   if (p.status === 'ready') {
     show(`${p.streamer.username} is offline. The stream starts when their encoder connects.`);
+  } else if (src === null) {
+    show('This broadcast has ended. It was not recorded.');
   } else {
-    attach().catch((err: unknown) => show(`Could not start the player: ${(err as Error).message}`));
+    attach(src).catch((err: unknown) => show(`Could not start the player: ${(err as Error).message}`));
   }
 
   return {

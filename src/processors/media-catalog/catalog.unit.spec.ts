@@ -59,12 +59,12 @@ describe('media catalog and the playback answer built from it', () => {
     const c = new MediaCatalog();
     c.applyMedia(ladder(['720p']), 1);
     c.applyMedia(thumb('thumbs/000007.jpg'), 2);
-    assert.deepEqual(playbackMedia({ streamId: 's1', status: 'live' }, c.get('s1'), CDN), {
+    assert.deepEqual(playbackMedia({ streamId: 's1', status: 'live', recordingEnabled: true }, c.get('s1'), CDN), {
       hls: 'https://cdn.example.com/hls/s1/master.m3u8',
       qualities: [{ name: '720p', bitrate: 3_128_000, resolution: '1280x720', fps: 30 }],
       thumbnail: 'https://cdn.example.com/hls/s1/thumbs/000007.jpg',
     });
-    assert.deepEqual(playbackMedia({ streamId: 's1', status: 'ready' }, undefined, CDN), {
+    assert.deepEqual(playbackMedia({ streamId: 's1', status: 'ready', recordingEnabled: true }, undefined, CDN), {
       hls: 'https://cdn.example.com/hls/s1/master.m3u8',
       qualities: [],
       thumbnail: null,
@@ -75,12 +75,29 @@ describe('media catalog and the playback answer built from it', () => {
     const c = new MediaCatalog();
     c.applyVod(vod, 0);
     assert.equal(
-      playbackMedia({ streamId: 's1', status: 'ended' }, c.get('s1'), CDN).hls,
+      playbackMedia({ streamId: 's1', status: 'ended', recordingEnabled: true }, c.get('s1'), CDN).hls,
       'https://cdn.example.com/hls/s1/vod.m3u8',
     );
     assert.equal(
-      playbackMedia({ streamId: 's1', status: 'live' }, c.get('s1'), CDN).hls,
+      playbackMedia({ streamId: 's1', status: 'live', recordingEnabled: true }, c.get('s1'), CDN).hls,
       'https://cdn.example.com/hls/s1/master.m3u8',
+    );
+  });
+
+  it('an ended stream that was not recorded has nothing to play and no thumbnail (its media is deleted)', () => {
+    const c = new MediaCatalog();
+    c.applyMedia(ladder(['720p']), 1);
+    c.applyMedia(thumb('thumbs/000007.jpg'), 2);
+    const unrecorded = { streamId: 's1', recordingEnabled: false };
+    assert.deepEqual(playbackMedia({ ...unrecorded, status: 'ended' }, c.get('s1'), CDN), {
+      hls: null,
+      qualities: [{ name: '720p', bitrate: 3_128_000, resolution: '1280x720', fps: 30 }],
+      thumbnail: null,
+    });
+    assert.equal(
+      playbackMedia({ ...unrecorded, status: 'live' }, c.get('s1'), CDN).thumbnail,
+      'https://cdn.example.com/hls/s1/thumbs/000007.jpg',
+      'while live it plays like any other',
     );
   });
 });

@@ -15,6 +15,10 @@ const schema = z.object({
    * 2-second segments give players 12 s to join and rejoin without a 404.
    */
   PACKAGER_WINDOW_SEGMENTS: env.int(6, 3),
+  /** How long the media of an ended stream that was not recorded stays, for players that were behind. */
+  PACKAGER_UNRECORDED_KEEP_S: env.int(300, 0),
+  /** How often the media root is swept for such streams. */
+  PACKAGER_RETENTION_EVERY_S: env.int(60, 1),
   /** How long a rebuild may take to reach the end of the topics before it gives up. */
   PACKAGER_REBUILD_DEADLINE_MS: env.int(30 * 60_000, 1000),
   METRICS_PORT: env.port(9455),

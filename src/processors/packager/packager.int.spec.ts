@@ -20,6 +20,7 @@ import { createLogger } from '../../platform/logger.ts';
 import { Metrics } from '../../platform/metrics.ts';
 import { Packager } from './packager.ts';
 import { dumpPlaylists, rebuildPlaylists } from './replay.ts';
+import { UnrecordedMediaRetention } from './retention.ts';
 import { PackagerStorage } from './storage.ts';
 
 const log = createLogger('packager', process.env.TEST_LOG_LEVEL ?? 'silent');
@@ -227,6 +228,71 @@ describe('packager against real Kafka, real segments and ffmpeg', () => {
       );
       assert.deepEqual(compareDumps(await dumpPlaylists(root), await dumpPlaylists(apart)), []);
       assert.ok(live.size >= 8, `dumped ${[...live.keys()].join(', ')}`);
+    } finally {
+      rmSync(apart, { recursive: true, force: true });
+    }
+  });
+
+  it('deletes the media of an ended stream that was not recorded, after the keep time, and leaves a recorded one alone', async () => {
+    const off = uniqueName('norec');
+    const on = uniqueName('rec');
+    for (const id of [off, on]) {
+      await producer.publish(bus.topic('streamLifecycle'), [
+        streamEvents.created(id, { recordingEnabled: id === on }),
+        streamEvents.wentLive(id, T0),
+      ]);
+      await producer.publish(bus.topic('mediaSegments'), [ladder(id), segment(id, '360p', 0), segment(id, '360p', 1)]);
+      await waitFor(`${id} listed`, () => read(id, '360p.m3u8').includes('000001.ts'));
+    }
+    let now = Date.now();
+    const retention = new UnrecordedMediaRetention(
+      new PackagerStorage(root, root),
+      log,
+      new Metrics('retention', { defaults: false }),
+      { keepMs: 60_000, everyMs: 3_600_000, clock: () => now },
+    );
+    assert.deepEqual(await retention.sweep(), [], 'a live stream keeps its media');
+
+    await producer.publish(bus.topic('streamLifecycle'), [streamEvents.ended(off), streamEvents.ended(on)]);
+    const ended = (id: string) => {
+      const text = read(id, '.packager/state.json');
+      return text !== '' && (JSON.parse(text) as { status: string }).status === 'ended';
+    };
+    await waitFor('both ended', () => ended(off) && ended(on) && read(on, 'vod.m3u8') !== '');
+    now = Date.now() + 50_000;
+    assert.deepEqual(await retention.sweep(), [], 'players that were behind may still finish');
+    assert.equal((await fetch(url(off, '360p/000001.ts'))).status, 200);
+
+    now = Date.now() + 70_000;
+    assert.deepEqual(await retention.sweep(), [off]);
+    for (const name of ['master.m3u8', '360p.m3u8', '360p/000000.ts', '360p/000001.ts', '360p'])
+      assert.equal(existsSync(file(off, name)), false, `${name} deleted`);
+    assert.ok(ended(off), "the packager's state stays: the stream is known to have ended");
+    assert.equal((await fetch(url(off, 'master.m3u8'))).status, 404);
+    assert.equal((await fetch(url(off, '360p/000001.ts'))).status, 404);
+    for (const name of ['vod.m3u8', '360p.vod.m3u8', '360p/000000.ts', 'master.m3u8'])
+      assert.ok(existsSync(file(on, name)), `the recorded stream keeps ${name}`);
+    assert.deepEqual(await retention.sweep(), [], 'nothing left to delete');
+
+    // A rebuild deletes what the retention deleted, so it still equals the live media root.
+    const apart = mkdtempSync(join(tmpdir(), 'packager-rebuild-'));
+    try {
+      const again = new EventBus(bus.config, new Metrics('rebuild-r', { defaults: false }), log);
+      await again.init(['mediaSegments', 'streamLifecycle']);
+      await rebuildPlaylists(
+        { bus: again, log },
+        {
+          out: apart,
+          segments: root,
+          groupPrefix: uniqueName('rebuild'),
+          windowSize: 3,
+          deadlineMs: 60_000,
+          unrecordedKeepMs: 0,
+        },
+      );
+      const rebuilt = await dumpPlaylists(apart);
+      assert.ok(rebuilt.has(`${off}/.packager/state.json`) && !rebuilt.has(`${off}/master.m3u8`));
+      assert.deepEqual(compareDumps(await dumpPlaylists(root), rebuilt), []);
     } finally {
       rmSync(apart, { recursive: true, force: true });
     }

@@ -5,6 +5,7 @@ import type { EventBus } from '../../platform/kafka/bus.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { PACKAGER_DIR, layout } from './layout.ts';
 import { Packager } from './packager.ts';
+import { purgeUnrecorded } from './retention.ts';
 import { PackagerStorage } from './storage.ts';
 
 /**
@@ -26,6 +27,8 @@ export interface RebuildOptions {
   deadlineMs: number;
   until?: number;
   onProgress?: (p: GroupProgress) => void;
+  /** PACKAGER_UNRECORDED_KEEP_S in ms: what the live retention deleted, the rebuild deletes too. */
+  unrecordedKeepMs?: number;
 }
 
 export const PACKAGER_TOPICS = ['mediaSegments', 'streamLifecycle'] as const;
@@ -33,7 +36,8 @@ export const PACKAGER_TOPICS = ['mediaSegments', 'streamLifecycle'] as const;
 export async function rebuildPlaylists(deps: { bus: EventBus; log: Logger }, opts: RebuildOptions): Promise<void> {
   const { bus, log } = deps;
   const groupId = `${opts.groupPrefix}.rebuild.${Date.now().toString(36)}`;
-  const packager = new Packager(bus, new PackagerStorage(opts.out, opts.segments), log, {
+  const storage = new PackagerStorage(opts.out, opts.segments);
+  const packager = new Packager(bus, storage, log, {
     groupId,
     windowSize: opts.windowSize,
     announce: false,
@@ -49,6 +53,8 @@ export async function rebuildPlaylists(deps: { bus: EventBus; log: Logger }, opt
       PACKAGER_TOPICS.map((k) => bus.topicName(k)),
       { deadlineMs: opts.deadlineMs, ...(opts.onProgress && { onProgress: opts.onProgress }) },
     );
+    if (opts.unrecordedKeepMs !== undefined)
+      await purgeUnrecorded(storage, opts.until ?? Date.now(), opts.unrecordedKeepMs, log);
   } finally {
     await packager.stop();
     await deleteConsumerGroup(bus, groupId, log);

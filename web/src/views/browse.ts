@@ -92,7 +92,7 @@ function card(s: StreamCard): HTMLElement {
   const badge =
     s.status === 'live'
       ? h('span', { class: 'pill live' }, 'LIVE')
-      : h('span', { class: 'pill' }, s.status === 'ended' ? 'VOD' : 'OFFLINE');
+      : h('span', { class: 'pill' }, s.status === 'ended' ? 'ENDED' : 'OFFLINE');
   const thumb = s.thumbnail
     ? h('img', { src: s.thumbnail, alt: '', loading: 'lazy' })
     : h('div', { class: 'thumb-fallback' }, s.category);

@@ -45,6 +45,7 @@ export const playlistsStore: StoreEntry = {
             groupPrefix,
             windowSize: cfg.PACKAGER_WINDOW_SEGMENTS,
             deadlineMs: cfg.PACKAGER_REBUILD_DEADLINE_MS,
+            unrecordedKeepMs: cfg.PACKAGER_UNRECORDED_KEEP_S * 1000,
             ...(req.asOf !== undefined && { until: req.asOf }),
             ...(req.onProgress && { onProgress: req.onProgress }),
           },
