@@ -26,4 +26,7 @@ const origin = new OriginServer({
   metrics,
 });
 
-await runService(log, [origin, metricsComponent(metrics, { port: cfg.METRICS_PORT, host: cfg.METRICS_HOST })]);
+await runService(log, [
+  origin,
+  metricsComponent(metrics, { port: cfg.METRICS_PORT, host: cfg.METRICS_HOST }, () => ({ ok: origin.healthy })),
+]);

@@ -57,6 +57,28 @@ describe('HLS origin', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
+  it('is healthy while listening with its media root in place, and not once the root is gone', async () => {
+    const gone = mkdtempSync(join(tmpdir(), 'origin-gone-'));
+    const o = new OriginServer({
+      host: '127.0.0.1',
+      port: 0,
+      mediaRoot: gone,
+      cache: DEFAULT_CACHE_POLICY,
+      log: createLogger('origin', 'silent'),
+      metrics: new Metrics('origin-health', { defaults: false }),
+    });
+    assert.equal(o.healthy, false, 'not listening yet');
+    await o.start();
+    try {
+      assert.equal(o.healthy, true);
+      rmSync(gone, { recursive: true });
+      assert.equal(o.healthy, false, 'a lost media root');
+    } finally {
+      await o.stop();
+    }
+    assert.equal(o.healthy, false, 'stopped');
+  });
+
   it('serves playlists short-lived with an ETag, segments immutable, thumbnails as JPEG, all with CORS', async () => {
     const playlist = await raw(origin.port, '/hls/s1/720p.m3u8');
     assert.equal(playlist.status, 200);

@@ -1,4 +1,4 @@
-import type { Stats } from 'node:fs';
+import { existsSync, type Stats } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -77,6 +77,11 @@ export class OriginServer implements Component {
       labelNames: ['result'],
       registers,
     });
+  }
+
+  /** Listening, and its media root is there to serve from (a lost mount answers 404 to everyone). */
+  get healthy(): boolean {
+    return Boolean(this.server?.listening) && existsSync(this.opts.mediaRoot);
   }
 
   get port(): number {

@@ -76,6 +76,11 @@ export interface DemoDeps {
 export class DemoBroadcast {
   private stopped = false;
   private child: ReturnType<typeof spawn> | undefined;
+
+  /** Its ffmpeg is running (between a death and the restart after backoff, it is not). */
+  get publishing(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
 

@@ -48,7 +48,8 @@ await runService(log, [
     stop: async () => demo?.stop(),
   },
   metricsComponent(metrics, { port: cfg.METRICS_PORT, host: cfg.METRICS_HOST }, () => ({
-    ok: true,
-    detail: { streamId: current },
+    // Up once its loop runs: a publisher between restarts is reported, not a reason to restart the demo.
+    ok: demo !== undefined,
+    detail: { streamId: current, publishing: demo?.publishing ?? false },
   })),
 ]);
