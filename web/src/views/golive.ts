@@ -36,7 +36,11 @@ export function goLiveView(root: HTMLElement): () => void {
     { name: 'latency_mode' },
     h('option', { value: 'standard' }, 'Standard latency (smoothest)'),
     h('option', { value: 'low' }, 'Low latency'),
-    h('option', { value: 'ultra-low' }, 'Ultra-low latency (WebRTC is not built yet: plays as low latency)'),
+    h(
+      'option',
+      { value: 'ultra-low' },
+      'Ultra-low latency (HLS like low latency, nearer the live edge; WebRTC is not built yet)',
+    ),
   );
   const error = h('p', { class: 'error', hidden: true });
   const submit = h('button', { class: 'btn', type: 'submit', 'data-testid': 'create-stream' }, 'Create stream');
