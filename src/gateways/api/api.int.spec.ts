@@ -244,6 +244,28 @@ describe('HTTP API against real Kafka and Elasticsearch', () => {
       assert.equal((await call<Playback>('GET', `/api/v1/streams/${created.stream_id}/playback`)).body.status, 'ended');
     });
 
+    it('an operator (admin token) takes a stream down: StreamEnded(ADMIN) naming the operator', async () => {
+      const { body: created } = await start('alice', { title: 'Against the rules', category: 'Gaming' });
+      const end = `/api/v1/streams/${created.stream_id}/end`;
+      const ops = await mintToken(key, TOKEN, { userId: 'ops_1', username: 'ops', admin: true }, 600);
+      const taken = await call<StreamBody>('POST', end, { token: ops });
+      assert.equal(taken.status, 200);
+      assert.equal(taken.body.status, 'ended');
+      // Created, then ended: both on the topic.
+      const records = await readTopicUntil(
+        bus,
+        bus.topicName('streamLifecycle'),
+        (all) => all.filter((r) => r.key === created.stream_id).length >= 2,
+      );
+      const events = await Promise.all(
+        records
+          .filter((r) => r.key === created.stream_id)
+          .map((r) => bus.topic('streamLifecycle').codec.decode(r.value)),
+      );
+      assert.deepEqual(events.at(-1)!.payload, { type: 'StreamEnded', reason: 'ADMIN', endedBy: 'ops_1' });
+      assert.equal((await call('POST', end, { token: tokens.alice })).status, 409, 'the streamer cannot undo it');
+    });
+
     it('two ends of one stream at once: exactly one 200 and one 409', async () => {
       const { body: created } = await start('alice', { title: 'Double click', category: 'Gaming' });
       const end = `/api/v1/streams/${created.stream_id}/end`;

@@ -2,12 +2,14 @@ import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
 
 /**
  * Bearer tokens: HS256 JWTs signed with the key from config. `sub` is the user id, `name` the
- * display name a stream is created under. Only HS256 is accepted (no `alg: none`, no algorithm
- * confusion), and issuer, audience and expiry are checked.
+ * display name a stream is created under, `roles` (a list) may hold "admin": an operator, who may
+ * end anyone's stream. Only HS256 is accepted (no `alg: none`, no algorithm confusion), and
+ * issuer, audience and expiry are checked.
  */
 export interface Principal {
   userId: string;
   username: string;
+  admin?: boolean;
 }
 
 export class Unauthorized extends Error {
@@ -46,7 +48,9 @@ export class Authenticator {
       });
       const name = payload['name'];
       if (typeof name !== 'string' || !name || !payload.sub) throw new Unauthorized('the token names no user');
-      return { userId: payload.sub, username: name };
+      const roles = payload['roles'];
+      const admin = Array.isArray(roles) && roles.includes('admin');
+      return { userId: payload.sub, username: name, ...(admin && { admin }) };
     } catch (err) {
       if (err instanceof Unauthorized) throw err;
       if (err instanceof joseErrors.JWTExpired) throw new Unauthorized('the token has expired');
@@ -66,7 +70,7 @@ export async function mintToken(
   who: Principal,
   ttlSeconds: number,
 ): Promise<string> {
-  return new SignJWT({ name: who.username })
+  return new SignJWT({ name: who.username, ...(who.admin && { roles: ['admin'] }) })
     .setProtectedHeader({ alg: ALG, typ: 'JWT' })
     .setSubject(who.userId)
     .setIssuer(settings.issuer)

@@ -28,6 +28,20 @@ describe('bearer token authentication', () => {
     }
   });
 
+  it("an operator's token says admin; a roles claim that is not a list of roles does not", async () => {
+    const ops = { userId: 'ops_1', username: 'ops', admin: true };
+    assert.deepEqual(await auth.require(`Bearer ${await mintToken(key, settings, ops, 60)}`), ops);
+    const { SignJWT } = await import('jose');
+    const odd = await new SignJWT({ name: 'x', roles: 'admin' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('user_9')
+      .setIssuer(settings.issuer)
+      .setAudience(settings.audience)
+      .setExpirationTime('1m')
+      .sign(key);
+    assert.deepEqual(await auth.require(`Bearer ${odd}`), { userId: 'user_9', username: 'x' });
+  });
+
   it('public reads are anonymous without a header, but a bad header is still refused', async () => {
     assert.equal(await auth.optional(undefined), undefined);
     await assert.rejects(auth.optional('Bearer a.b.c'), Unauthorized);

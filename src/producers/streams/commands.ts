@@ -9,6 +9,8 @@ export interface CommandContext {
   /** The authenticated user issuing the command. */
   userId: string;
   username: string;
+  /** An operator: may end a stream that is not theirs (StreamEnded reason ADMIN). */
+  admin?: boolean;
   /** Epoch ms; becomes the events' occurredAt. */
   now: number;
   /** One fresh UUID per event the command may emit. */

@@ -45,9 +45,12 @@ export function decide(
       return [{ ...envelope(0), payload: { type: 'StreamUpdated', title, category, tags, updatedBy: ctx.userId } }];
     }
     case 'EndStream': {
-      const current = owned(state, command.streamId, ctx);
+      // An operator's takedown: ingest then cuts the publisher, and the key is refused from now on.
+      const takedown = ctx.admin === true && state !== undefined && state.streamerId !== ctx.userId;
+      const current = takedown ? state : owned(state, command.streamId, ctx);
       if (current.status === 'ended') throw new StreamError('stream_ended', 'the stream has already ended');
-      return [{ ...envelope(0), payload: { type: 'StreamEnded', reason: 'STREAMER_ENDED', endedBy: ctx.userId } }];
+      const reason = takedown ? 'ADMIN' : 'STREAMER_ENDED';
+      return [{ ...envelope(0), payload: { type: 'StreamEnded', reason, endedBy: ctx.userId } }];
     }
     default: {
       const _exhaustive: never = command;

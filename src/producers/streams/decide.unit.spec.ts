@@ -126,6 +126,35 @@ describe('stream decide', () => {
       ]);
   });
 
+  it("an operator ends anyone's stream as ADMIN, but changes nothing else of it", () => {
+    const operator: CommandContext = { ...stranger, userId: 'ops_1', username: 'ops', admin: true };
+    given([created])
+      .when({ type: 'EndStream', streamId: 'stream_1' }, operator)
+      .then([
+        {
+          eventId: 'e-1',
+          occurredAt: 5000,
+          streamId: 'stream_1',
+          payload: { type: 'StreamEnded', reason: 'ADMIN', endedBy: 'ops_1' },
+        },
+      ]);
+    given([created, ended]).when({ type: 'EndStream', streamId: 'stream_1' }, operator).thenRejects('stream_ended');
+    given([]).when({ type: 'EndStream', streamId: 'stream_1' }, operator).thenRejects('stream_not_found');
+    given([created])
+      .when({ type: 'UpdateStream', streamId: 'stream_1', title: 'x' }, operator)
+      .thenRejects('not_stream_owner');
+    given([created])
+      .when({ type: 'EndStream', streamId: 'stream_1' }, { ...owner, admin: true })
+      .then([
+        {
+          eventId: 'e-1',
+          occurredAt: 5000,
+          streamId: 'stream_1',
+          payload: { type: 'StreamEnded', reason: 'STREAMER_ENDED', endedBy: 'user_1' },
+        },
+      ]);
+  });
+
   it('an ended stream can be neither ended again nor changed', () => {
     given([created, ended]).when({ type: 'EndStream', streamId: 'stream_1' }).thenRejects('stream_ended');
     given([created, ended])

@@ -25,6 +25,7 @@ import type { StartInput, UpdateInput } from './validation.ts';
 export interface Actor {
   userId: string;
   username: string;
+  admin?: boolean;
 }
 
 export interface StreamCommandsDeps {
@@ -66,6 +67,7 @@ export class StreamCommands {
       const events = decide(state, command, {
         userId: actor.userId,
         username: actor.username,
+        ...(actor.admin && { admin: true }),
         now: (this.deps.clock ?? Date.now)(),
         eventIds: [randomUUID()],
       });
