@@ -72,7 +72,9 @@ export function apiRoutes(d: RouteDeps): Route[] {
         const { search, nextCursor } = parseSearchQuery(req.query);
         const page = await d.discovery.search(search);
         return ok(
-          searchResponse(page, nextCursor(page), (id) => thumbnailUrl(d.registry.get(id), d.media.get(id), d.links.cdnBaseUrl)),
+          searchResponse(page, nextCursor(page), (id) =>
+            thumbnailUrl(d.registry.get(id), d.media.get(id), d.links.cdnBaseUrl),
+          ),
         );
       },
     },
