@@ -375,4 +375,8 @@ export interface VodRecorded {
   startedAt: number;
   /** Broadcast end. */
   endedAt: number;
+  /** The renditions the VOD plays, so its qualities outlive live.media.segments' retention; null in events written before this field. */
+  ladder: RenditionLadder | null;
+  /** The stream's newest thumbnail when the VOD was written; null when it had none, and in events written before this field. */
+  thumbnail: ThumbnailReady | null;
 }

@@ -15,8 +15,18 @@ export interface StreamMedia {
 export class MediaCatalog {
   private readonly streams = new Map<string, StreamMedia & { mediaOffset: number; vodOffset: number }>();
 
+  /**
+   * The VOD's own ladder and thumbnail stand in for those of live.media.segments, whose events
+   * expire days after a broadcast while its VOD is kept.
+   */
   get(streamId: string): StreamMedia | undefined {
-    return this.streams.get(streamId);
+    const e = this.streams.get(streamId);
+    if (!e) return undefined;
+    return {
+      ladder: e.ladder ?? e.vod?.ladder ?? null,
+      thumbnail: e.thumbnail ?? e.vod?.thumbnail ?? null,
+      vod: e.vod,
+    };
   }
 
   private entry(streamId: string) {

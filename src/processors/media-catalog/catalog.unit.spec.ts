@@ -36,6 +36,8 @@ const vod: VodRecorded = {
   segmentCount: 5,
   startedAt: 0,
   endedAt: 10_000,
+  ladder: null,
+  thumbnail: null,
 };
 const CDN = 'https://cdn.example.com/';
 
@@ -82,6 +84,26 @@ describe('media catalog and the playback answer built from it', () => {
       playbackMedia({ streamId: 's1', status: 'live', recordingEnabled: true }, c.get('s1'), CDN).hls,
       'https://cdn.example.com/hls/s1/master.m3u8',
     );
+  });
+
+  it("the ladder and thumbnail of live.media.segments come first; a VOD's own stand in once those expired", () => {
+    const fromVod = {
+      ...vod,
+      ladder: { renditions: [], segmentDurationMs: 2000, encoder: 'libx264' },
+      thumbnail: { uri: 'thumbs/000009.jpg', width: 320, height: 180 },
+    };
+    const expired = new MediaCatalog();
+    expired.applyVod(fromVod, 0);
+    assert.deepEqual(expired.get('s1'), { ladder: fromVod.ladder, thumbnail: fromVod.thumbnail, vod: fromVod });
+    const both = new MediaCatalog();
+    both.applyMedia(ladder(['720p']), 1);
+    both.applyMedia(thumb('thumbs/000007.jpg'), 2);
+    both.applyVod(fromVod, 0);
+    assert.deepEqual(
+      both.get('s1')?.ladder?.renditions.map((r) => r.name),
+      ['720p'],
+    );
+    assert.equal(both.get('s1')?.thumbnail?.uri, 'thumbs/000007.jpg');
   });
 
   it('an ended stream that was not recorded has nothing to play and no thumbnail (its media is deleted)', () => {

@@ -67,6 +67,8 @@ describe('media catalog projection against real Kafka', () => {
         segmentCount: 2,
         startedAt: Date.now() - 4000,
         endedAt: Date.now(),
+        ladder: null,
+        thumbnail: null,
       },
     ]);
     const got = await waitFor('all three folded', () => {
@@ -76,5 +78,42 @@ describe('media catalog projection against real Kafka', () => {
     assert.equal(got.ladder?.renditions[0]?.name, '360p');
     assert.equal(got.thumbnail?.uri, 'thumbs/000000.jpg');
     assert.equal(got.vod?.playlistUri, `${id}/vod.m3u8`);
+  });
+
+  it('a VOD whose segment events have expired still has its qualities and thumbnail, from VodRecorded', async () => {
+    const id = uniqueName('old');
+    const ladder = {
+      segmentDurationMs: 2000,
+      encoder: 'libx264',
+      renditions: [
+        {
+          name: '720p',
+          width: 1280,
+          height: 720,
+          frameRate: 30,
+          videoBitrate: 3_000_000,
+          audioBitrate: 128_000,
+          codecs: 'avc1.64001f,mp4a.40.2',
+        },
+      ],
+    };
+    // Only the recordings topic speaks of this stream (as after live.media.segments' retention).
+    await producer.publish(bus.topic('vodRecordings'), [
+      {
+        eventId: randomUUID(),
+        occurredAt: Date.now(),
+        streamId: id,
+        playlistUri: `${id}/vod.m3u8`,
+        durationMs: 4000,
+        segmentCount: 2,
+        startedAt: Date.now() - 4000,
+        endedAt: Date.now(),
+        ladder,
+        thumbnail: { uri: 'thumbs/000004.jpg', width: 320, height: 180 },
+      },
+    ]);
+    const got = await waitFor('the VOD folded', () => catalog.get(id));
+    assert.deepEqual(got.ladder, ladder, 'through Avro and back');
+    assert.deepEqual(got.thumbnail, { uri: 'thumbs/000004.jpg', width: 320, height: 180 });
   });
 });

@@ -134,7 +134,7 @@ describe('packager against real Kafka, real segments and ffmpeg', () => {
   it('builds the master and sliding media playlists that ffprobe plays; a recorded stream ends as a playable VOD', async () => {
     const id = uniqueName('live');
     await producer.publish(bus.topic('streamLifecycle'), [streamEvents.created(id), streamEvents.wentLive(id, T0)]);
-    const events = [ladder(id)];
+    const events = [ladder(id), media(id, { type: 'ThumbnailReady', uri: 'thumbs/000001.jpg', width: 96, height: 64 })];
     for (let i = 0; i < 4; i++) {
       // The worker restarted before segment 2: a discontinuity in both renditions.
       for (const r of ['360p', '160p']) events.push(segment(id, r, i, { discontinuity: i === 2 }));
@@ -176,6 +176,12 @@ describe('packager against real Kafka, real segments and ffmpeg', () => {
       durations.reduce((a, b) => a + b, 0),
     );
     assert.equal(recorded.startedAt, T0);
+    // What the VOD plays and shows, for when live.media.segments no longer has it.
+    assert.deepEqual(
+      recorded.ladder?.renditions.map((r) => r.name),
+      ['360p', '160p'],
+    );
+    assert.deepEqual(recorded.thumbnail, { uri: 'thumbs/000001.jpg', width: 96, height: 64 });
   });
 
   it('never lists a segment whose file is missing, and counts it', async () => {

@@ -9,7 +9,15 @@ import type { Logger } from '../../platform/logger.ts';
 import type { Component } from '../../platform/service.ts';
 import { isSafeName, isSafeRelativePath, layout } from './layout.ts';
 import { listable, renderMaster, renderMedia, vodSegments, type SegmentEntry } from './playlists.ts';
-import { apply, noEffects, playableRenditions, type Effects, type PackagerInput, type StreamPackage } from './state.ts';
+import {
+  apply,
+  emptyPackage,
+  noEffects,
+  playableRenditions,
+  type Effects,
+  type PackagerInput,
+  type StreamPackage,
+} from './state.ts';
 import type { PackagerStorage } from './storage.ts';
 
 /**
@@ -140,7 +148,9 @@ export class Packager implements Component {
   }
 
   private async load(streamId: string): Promise<StreamPackage | undefined> {
-    return this.cache.get(streamId) ?? (await this.storage.loadState(streamId));
+    const saved = this.cache.get(streamId) ?? (await this.storage.loadState(streamId));
+    // A state saved before a field existed gets the field's empty value.
+    return saved && { ...emptyPackage(streamId), ...saved };
   }
 
   private remember(state: StreamPackage): void {
@@ -247,6 +257,8 @@ export class Packager implements Component {
       segmentCount: longest.count,
       startedAt: p.startedAt ?? p.firstSegmentAt ?? endedAt,
       endedAt,
+      ladder: { ...p.ladder, renditions: p.ladder.renditions.filter((r) => written.some((w) => w.name === r.name)) },
+      thumbnail: p.thumbnail,
     };
     this.log.info({ ...event, renditions: written }, 'VOD written');
     if (this.producer) await this.producer.publish(this.bus.topic('vodRecordings'), [event]);

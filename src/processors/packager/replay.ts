@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { deleteConsumerGroup, waitForGroupToReachEnd, type GroupProgress } from '../../platform/consumer-groups.ts';
 import type { EventBus } from '../../platform/kafka/bus.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { PACKAGER_DIR, layout } from './layout.ts';
+import { layout } from './layout.ts';
 import { Packager } from './packager.ts';
 import { purgeUnrecorded } from './retention.ts';
 import { PackagerStorage } from './storage.ts';
@@ -61,10 +61,14 @@ export async function rebuildPlaylists(deps: { bus: EventBus; log: Logger }, opt
   }
 }
 
-/** Removes every stream's packager state under `root` (segments and thumbnails stay). */
+/**
+ * Removes every stream's saved packager state under `root`. Segments, thumbnails and the
+ * recording journals stay: a journal is the only record of a VOD once live.media.segments has
+ * dropped its events, and the rebuild's repeated lines are ignored by its readers.
+ */
 export async function clearState(root: string): Promise<void> {
   for (const stream of await streamsUnder(root)) {
-    await rm(join(root, stream, PACKAGER_DIR), { recursive: true, force: true });
+    await rm(join(root, stream, layout.state), { force: true });
   }
 }
 

@@ -1,4 +1,9 @@
-import type { MediaEvent, RenditionLadder, StreamLifecycleEvent } from '../../../schemas/generated/events.ts';
+import type {
+  MediaEvent,
+  RenditionLadder,
+  StreamLifecycleEvent,
+  ThumbnailReady,
+} from '../../../schemas/generated/events.ts';
 import { roundedSeconds, type SegmentEntry } from './playlists.ts';
 
 /**
@@ -27,6 +32,8 @@ export type PackageStatus = 'unknown' | 'ready' | 'live' | 'ended';
 export interface StreamPackage {
   streamId: string;
   ladder: RenditionLadder | null;
+  /** The newest ThumbnailReady: VodRecorded carries it past the segments topic's retention. */
+  thumbnail: ThumbnailReady | null;
   tracks: Record<string, Track>;
   /** From StreamCreated; the schema's default (true) until it is known. */
   recording: boolean;
@@ -60,6 +67,7 @@ export function emptyPackage(streamId: string): StreamPackage {
   return {
     streamId,
     ladder: null,
+    thumbnail: null,
     tracks: {},
     recording: true,
     status: 'unknown',
@@ -140,7 +148,7 @@ function applyMedia(p: StreamPackage, event: MediaEvent, windowSize: number, eff
       };
     }
     case 'ThumbnailReady':
-      return p;
+      return { ...p, thumbnail: { uri: e.uri, width: e.width, height: e.height } };
     default: {
       const _exhaustive: never = e;
       return _exhaustive;
