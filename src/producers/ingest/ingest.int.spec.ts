@@ -32,6 +32,11 @@ describe('RTMP ingest against real Kafka and a real ffmpeg publisher', () => {
       streamEvents.created(streamId, { streamKeyHash: createHash('sha256').update(key).digest('hex') }),
     ]);
     lifecycle = await collect(bus, 'streamLifecycle');
+    // Longer than any wait below: a stream that ends here ended because its publisher said stop.
+    await startIngest('600000');
+  });
+
+  const startIngest = async (graceMs: string) => {
     const e = endpoints();
     ingest = new ServiceProcess('ingest', 'src/producers/ingest/main.ts', {
       KAFKA_BROKERS: e.kafkaBrokers.join(','),
@@ -41,13 +46,12 @@ describe('RTMP ingest against real Kafka and a real ffmpeg publisher', () => {
       INGEST_RTMP_PORT: '0',
       METRICS_PORT: '0',
       INGEST_NODE_ID: 'ingest-spec',
-      // Longer than any wait below: a stream that ends here ended because its publisher said stop.
-      INGEST_RECONNECT_GRACE_MS: '600000',
+      INGEST_RECONNECT_GRACE_MS: graceMs,
       NODE_OPTIONS: '--openssl-legacy-provider',
       LOG_LEVEL: 'info',
     });
     port = (await ingest.waitForLog('rtmp listening', (l) => l.msg === 'rtmp listening', 90_000)).port as number;
-  });
+  };
 
   after(async () => {
     await ingest?.kill('SIGTERM');
@@ -116,5 +120,38 @@ describe('RTMP ingest against real Kafka and a real ffmpeg publisher', () => {
     const again = publishTestPattern(url(key), { seconds: 30 });
     assert.notEqual(await again.exited, 0);
     await ingest.waitForLog('refusal', (l) => l.msg === 'publish refused' && l.reason === 'stream_ended');
+  });
+
+  it('an ingest killed mid-broadcast and restarted ends the streams it held once their grace runs out', async () => {
+    const key2 = `live_${randomBytes(32).toString('base64url')}`;
+    const id2 = `stream_${randomBytes(6).toString('hex')}`;
+    await producer.publish(bus.topic('streamLifecycle'), [
+      streamEvents.created(id2, { streamKeyHash: createHash('sha256').update(key2).digest('hex') }),
+    ]);
+    const is = (type: string) => (e: StreamLifecycleEvent) => e.streamId === id2 && e.payload.type === type;
+    // Retried: the first try may come before ingest's registry has read the new stream.
+    const pub = await waitFor('a publisher accepted', async () => {
+      const p = publishTestPattern(url(key2), { size: '320x240', fps: 15 });
+      const accepted = await Promise.race([
+        ingest
+          .waitForLog('accepted', (l) => l.msg === 'publish accepted' && l.streamId === id2, 5_000)
+          .then(() => true),
+        p.exited.then(() => false),
+      ]).catch(() => false);
+      if (!accepted) p.proc.kill('SIGKILL');
+      return accepted && p;
+    });
+    await waitFor('StreamWentLive', () => lifecycle.events.find(is('StreamWentLive')), 60_000);
+    await ingest.kill('SIGKILL'); // no StreamEnded from it: it is dead
+    pub.proc.kill('SIGKILL');
+    assert.equal(lifecycle.events.filter(is('StreamEnded')).length, 0);
+
+    await startIngest('2000');
+    await ingest.waitForLog(
+      'the stream it held adopted',
+      (l) => Boolean(l.msg?.startsWith('live streams left by this node')) && (l.streams as string[]).includes(id2),
+    );
+    const ended = await waitFor('StreamEnded', () => lifecycle.events.find(is('StreamEnded')), 60_000);
+    assert.deepEqual(ended.payload, { type: 'StreamEnded', reason: 'PUBLISHER_DISCONNECTED', endedBy: null });
   });
 });

@@ -65,6 +65,8 @@ export class Ingest {
   private readonly byStream = new Map<string, string>();
   /** Live streams whose publisher vanished, until it reconnects or the grace runs out. */
   private readonly orphaned = new Map<string, { session: Session; until: number }>();
+  /** Which ingest node each live stream's newest StreamWentLive named (from the topic). */
+  private readonly liveOn = new Map<string, string>();
   private shuttingDown = false;
   private readonly lock = new KeyedLock();
   private readonly pending = new Set<Promise<unknown>>();
@@ -218,6 +220,8 @@ export class Ingest {
    */
   onLifecycle(event: StreamLifecycleEvent): void {
     const p = event.payload;
+    if (p.type === 'StreamWentLive') this.liveOn.set(event.streamId, p.ingestNode);
+    else if (p.type === 'StreamEnded') this.liveOn.delete(event.streamId);
     if (p.type !== 'StreamWentLive' || p.ingestNode === this.deps.ingestNode) return;
     if (this.orphaned.delete(event.streamId)) {
       this.m.orphaned.set(this.orphaned.size);
@@ -232,6 +236,42 @@ export class Ingest {
       s.ending = 'UNKNOWN';
       this.deps.disconnect(s.sessionId);
     }
+  }
+
+  /**
+   * Once the registry has caught up at start: live streams the topic says this node holds, with
+   * no publisher here, were held by this node before it died. Their encoders get the reconnect
+   * grace to come back (here or elsewhere), as after a dropped connection; then they end.
+   */
+  adoptOrphans(): string[] {
+    const until = this.now() + this.deps.reconnectGraceMs;
+    const adopted: string[] = [];
+    for (const [streamId, node] of this.liveOn) {
+      if (node !== this.deps.ingestNode || this.byStream.has(streamId) || this.orphaned.has(streamId)) continue;
+      if (this.deps.streamStatus(streamId) !== 'live') continue;
+      const session: Session = {
+        sessionId: `before-restart:${streamId}`,
+        streamId,
+        acceptedAt: 0,
+        firstMediaAt: null,
+        lastMediaAt: 0,
+        declaredFrameRate: null,
+        wentLive: true,
+        closed: true,
+        unpublished: false,
+        resumes: null,
+        ending: null,
+      };
+      this.orphaned.set(streamId, { session, until });
+      adopted.push(streamId);
+    }
+    this.m.orphaned.set(this.orphaned.size);
+    if (adopted.length)
+      this.deps.log.warn(
+        { streams: adopted, graceMs: this.deps.reconnectGraceMs },
+        'live streams left by this node before it restarted; waiting for their encoders',
+      );
+    return adopted;
   }
 
   /** Periodic: cut stalled publishers and those whose stream was ended elsewhere. */

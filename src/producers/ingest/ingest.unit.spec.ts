@@ -64,6 +64,7 @@ function rig(o: { graceMs?: number } = {}) {
   const types = () => events.map((e) => e.payload.type);
   return {
     ingest,
+    stream,
     events,
     types,
     disconnected,
@@ -175,5 +176,53 @@ describe('Ingest: a publisher that vanishes', () => {
     w.advance(GRACE * 2);
     await w.settle();
     assert.deepEqual(w.types(), ['StreamWentLive']);
+  });
+
+  it('after a restart, waits out the grace for the streams it held before, then ends them', async () => {
+    const before = rig();
+    before.stream.status = 'live';
+    before.stream.startedAt = 900_000;
+    const wentLive = (node: string): StreamLifecycleEvent => ({
+      eventId: `e-${node}`,
+      occurredAt: 900_000,
+      streamId: 'stream_a',
+      payload: {
+        type: 'StreamWentLive',
+        startedAt: 900_000,
+        sourceUrl: 'rtmp://127.0.0.1:1935/live/stream_a',
+        ingestNode: node,
+        width: null,
+        height: null,
+        frameRate: null,
+        videoCodec: null,
+        audioCodec: null,
+      },
+    });
+    before.ingest.onLifecycle(wentLive('ingest-here')); // read back from the topic at start
+    assert.deepEqual(before.ingest.adoptOrphans(), ['stream_a']);
+    before.advance(GRACE - 1);
+    await before.settle();
+    assert.deepEqual(before.types(), []);
+    before.advance(1);
+    await before.settle();
+    assert.deepEqual(before.types(), ['StreamEnded']);
+
+    // The encoder comes back in time: the broadcast goes on, with its startedAt.
+    const back = rig();
+    Object.assign(back.stream, { status: 'live', startedAt: 900_000 });
+    back.ingest.onLifecycle(wentLive('ingest-here'));
+    back.ingest.adoptOrphans();
+    await back.publishLive('s9');
+    back.advance(GRACE * 2);
+    back.ingest.onMedia('s9');
+    await back.settle();
+    assert.deepEqual(back.types(), ['StreamWentLive']);
+    assert.equal((back.events[0]!.payload as { startedAt: number }).startedAt, 900_000);
+
+    // Streams another node holds, or that ended, are not ours to end.
+    const other = rig();
+    Object.assign(other.stream, { status: 'live', startedAt: 900_000 });
+    other.ingest.onLifecycle(wentLive('ingest-there'));
+    assert.deepEqual(other.ingest.adoptOrphans(), []);
   });
 });

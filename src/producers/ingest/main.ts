@@ -86,6 +86,11 @@ const { stop } = await runService(log, [
   },
   projection,
   {
+    name: 'orphans',
+    start: async () => void ingest.adoptOrphans(),
+    stop: async () => undefined,
+  },
+  {
     name: 'rtmp',
     start: async () => {
       port = await server.start(cfg.INGEST_RTMP_PORT, cfg.INGEST_RTMP_HOST);
