@@ -181,7 +181,7 @@ describe('packager against real Kafka, real segments and ffmpeg', () => {
       recorded.ladder?.renditions.map((r) => r.name),
       ['360p', '160p'],
     );
-    assert.deepEqual(recorded.thumbnail, { uri: 'thumbs/000001.jpg', width: 96, height: 64 });
+    assert.deepEqual({ ...recorded.thumbnail }, { uri: 'thumbs/000001.jpg', width: 96, height: 64 });
   });
 
   it('never lists a segment whose file is missing, and counts it', async () => {
