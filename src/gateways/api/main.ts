@@ -23,7 +23,7 @@ const bus = busFromConfig(cfg, 'api', metrics, log);
 const es = createElasticsearch({ url: cfg.ELASTICSEARCH_URL, requestTimeoutMs: 5000 });
 // Follower graph and inbox reads; the follows and notifications sinks create the tables.
 const db = new Cassandra(cfg);
-const signingKey = loadSigningKey(cfg);
+const signingKey = loadSigningKey(cfg, cfg.API_HOST);
 let stopAll: (reason: string) => Promise<void> = async () => undefined;
 
 const api = apiGateway({

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { env } from '../../platform/config.ts';
+import { ConfigError, env } from '../../platform/config.ts';
 
 /** The API's bearer-token settings; every process that checks or mints its tokens reads the same ones. */
 export const signingKeyEnv = {
@@ -18,8 +18,18 @@ export const signingKeyEnv = {
  * random key kept in a local file (created on first use, mode 600) that the API and
  * `npm run token` share, so local development needs no setup and ships no default secret.
  */
-export function loadSigningKey(cfg: { API_JWT_SECRET?: string | undefined; API_JWT_SECRET_FILE: string }): Uint8Array {
+export function loadSigningKey(
+  cfg: { API_JWT_SECRET?: string | undefined; API_JWT_SECRET_FILE: string },
+  listensOn?: string,
+): Uint8Array {
   if (cfg.API_JWT_SECRET) return new TextEncoder().encode(cfg.API_JWT_SECRET);
+  // The file is per machine: instances on other hosts would each mint their own key and refuse
+  // each other's tokens and tickets with nothing but 401s to show for it.
+  if (listensOn !== undefined && !isLoopback(listensOn)) {
+    throw new ConfigError([
+      `API_JWT_SECRET: required when listening on ${listensOn} (not set; the local key file is for one machine)`,
+    ]);
+  }
   try {
     return new TextEncoder().encode(readFileSync(cfg.API_JWT_SECRET_FILE, 'utf8').trim());
   } catch (err) {
@@ -36,3 +46,6 @@ export function loadSigningKey(cfg: { API_JWT_SECRET?: string | undefined; API_J
   }
   return new TextEncoder().encode(secret);
 }
+
+const isLoopback = (host: string): boolean =>
+  host === 'localhost' || host === '::1' || host.startsWith('127.') || host.startsWith('::ffff:127.');

@@ -32,7 +32,7 @@ const bus = busFromConfig(cfg, `chat-gateway-${cfg.CHAT_INSTANCE_ID}`, metrics, 
 const db = new Cassandra(cfg);
 const producer = bus.producer();
 const registry = new StreamRegistry();
-const jwtKey = loadSigningKey(cfg);
+const jwtKey = loadSigningKey(cfg, cfg.CHAT_HOST);
 let stopAll: (reason: string) => Promise<void> = async () => undefined;
 const onFatal = (err: Error): void => fatal(log, stopAll)(err);
 const groupBase = `${cfg.LIVE_TOPIC_PREFIX}chat-gateway.${cfg.CHAT_INSTANCE_ID}`;

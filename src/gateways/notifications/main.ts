@@ -21,7 +21,7 @@ const cfg = loadPushGatewayConfig();
 const log = createLogger('push-gateway', cfg.LOG_LEVEL).child({ instance: cfg.NOTIFY_INSTANCE_ID });
 const metrics = new Metrics('push-gateway');
 const bus = busFromConfig(cfg, `push-gateway-${cfg.NOTIFY_INSTANCE_ID}`, metrics, log);
-const jwtKey = loadSigningKey(cfg);
+const jwtKey = loadSigningKey(cfg, cfg.NOTIFY_HOST);
 let stopAll: (reason: string) => Promise<void> = async () => undefined;
 
 const transport = new PushTransport(
