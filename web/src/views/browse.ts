@@ -47,6 +47,7 @@ export function browseView(root: HTMLElement, query: URLSearchParams): () => voi
   let cursor: string | null | undefined;
   let loading = false;
   let shown = 0;
+  const seen = new Set<string>();
   const load = async (): Promise<void> => {
     if (loading || cursor === null) return;
     loading = true;
@@ -62,8 +63,13 @@ export function browseView(root: HTMLElement, query: URLSearchParams): () => voi
         },
         abort.signal,
       );
-      for (const s of page.streams) grid.append(card(s));
-      shown += page.streams.length;
+      // Live streams re-sort as their viewer counts move, so a later page can repeat a card.
+      const fresh = page.streams.filter((s) => !seen.has(s.stream_id));
+      for (const s of fresh) {
+        seen.add(s.stream_id);
+        grid.append(card(s));
+      }
+      shown += fresh.length;
       cursor = page.next_cursor;
       status.textContent = shown > 0 ? '' : q ? `Nothing matches “${q}”.` : 'Nobody is live right now.';
     } catch (err) {
