@@ -30,6 +30,8 @@ const schema = z.object({
   ...signingKeyEnv,
   /** Lifetime of tokens `npm run token` mints. */
   API_TOKEN_TTL_S: env.int(12 * 3600, 60),
+  /** Streams one streamer may hold not yet ended; starting another is refused (409 too_many_open_streams). */
+  API_MAX_OPEN_STREAMS: env.int(10, 1),
   /** How long a write waits for this instance's own registry to apply it before answering anyway. */
   API_READ_YOUR_WRITES_MS: env.int(5000, 0),
   /** How long start-up may take to load the registry from the topic. */

@@ -32,6 +32,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   user_not_found: 404,
   stream_ended: 409,
   stream_exists: 409,
+  too_many_open_streams: 409,
   already_following: 409,
   not_following: 409,
   payload_too_large: 413,

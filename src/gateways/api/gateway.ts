@@ -31,6 +31,8 @@ export interface ApiSettings {
   registryGroupId: string;
   registryCatchUpMs: number;
   readYourWritesMs: number;
+  /** Streams a streamer may hold not yet ended (default 10). */
+  maxOpenStreams?: number;
   discoveryAlias: string;
   retryAfterS: number;
   token: TokenSettings;
@@ -77,6 +79,7 @@ export function apiGateway(deps: {
     registry,
     publish: (events) => producer.publish(bus.topic('streamLifecycle'), events),
     readYourWritesMs: s.readYourWritesMs,
+    ...(s.maxOpenStreams !== undefined && { maxOpenStreams: s.maxOpenStreams }),
     log,
   });
   const auth = new Authenticator(deps.signingKey, s.token);

@@ -62,6 +62,7 @@ const api = apiGateway({
     registryGroupId: `${cfg.LIVE_TOPIC_PREFIX}api.stream-registry.${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}`,
     registryCatchUpMs: cfg.API_REGISTRY_CATCHUP_MS,
     readYourWritesMs: cfg.API_READ_YOUR_WRITES_MS,
+    maxOpenStreams: cfg.API_MAX_OPEN_STREAMS,
     discoveryAlias: cfg.DISCOVERY_ALIAS,
     retryAfterS: cfg.API_RETRY_AFTER_S,
     token: { issuer: cfg.API_JWT_ISSUER, audience: cfg.API_JWT_AUDIENCE },

@@ -6,6 +6,7 @@ import { evolve, type StreamRecord } from '../../processors/stream-registry/evol
 import type { StreamRegistry } from '../../processors/stream-registry/registry.ts';
 import type { StreamCommand } from './commands.ts';
 import { decide } from './decide.ts';
+import { StreamError } from './errors.ts';
 import type { StartInput, UpdateInput } from './validation.ts';
 
 /**
@@ -22,6 +23,8 @@ import type { StartInput, UpdateInput } from './validation.ts';
  * and one 409. Across instances two concurrent commands can both pass `decide`; the projection
  * tolerates the duplicate (a second StreamEnded is a no-op in `evolve`).
  */
+export const DEFAULT_MAX_OPEN_STREAMS = 10;
+
 export interface Actor {
   userId: string;
   username: string;
@@ -32,6 +35,12 @@ export interface StreamCommandsDeps {
   registry: StreamRegistry;
   publish: (events: StreamLifecycleEvent[]) => Promise<void>;
   readYourWritesMs: number;
+  /**
+   * Streams a streamer may hold not yet ended (ready or live). Every created stream stays on the
+   * lifecycle topic, and in the registry of every service that reads it, for good: one account
+   * must not be able to grow them without bound.
+   */
+  maxOpenStreams?: number;
   log: Logger;
   clock?: () => number;
 }
@@ -43,6 +52,13 @@ export class StreamCommands {
 
   /** Creates a stream; the returned key is the only time it exists outside the streamer's hands. */
   async start(actor: Actor, input: StartInput): Promise<{ stream: StreamRecord; streamKey: string }> {
+    const max = this.deps.maxOpenStreams ?? DEFAULT_MAX_OPEN_STREAMS;
+    const open = this.deps.registry.streamsOf(actor.userId).filter((s) => s.status !== 'ended').length;
+    if (open >= max)
+      throw new StreamError(
+        'too_many_open_streams',
+        `you have ${open} streams not yet ended (at most ${max}): end one first`,
+      );
     const streamKey = `live_${randomBytes(32).toString('base64url')}`;
     const stream = await this.execute(actor, {
       type: 'StartStream',
