@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import type { KafkaMessage } from 'kafkajs';
 import type { FollowEvent, NotificationCreated } from '../../../schemas/generated/events.ts';
 import { testBus } from '../../../tests/support/bus.ts';
 import { endpoints } from '../../../tests/support/endpoints.ts';
@@ -11,6 +12,7 @@ import { Cassandra } from '../../platform/cassandra.ts';
 import { waitForGroupToReachEnd } from '../../platform/consumer-groups.ts';
 import { createElasticsearch, type Elasticsearch } from '../../platform/elasticsearch.ts';
 import type { EventBus } from '../../platform/kafka/bus.ts';
+import { REDRIVE_HEADERS } from '../../platform/kafka/dead-letter.ts';
 import type { EventProducer } from '../../platform/kafka/producer.ts';
 import { notificationsFor } from '../../processors/notifier/fanout.ts';
 import { FollowGraph } from '../../sinks/follows/graph.ts';
@@ -221,14 +223,16 @@ describe('follows and notifications on the HTTP API (real Kafka, real Cassandra)
     assert.equal(await graph.isFollowing('dave', 'alice'), false);
     // dave's Followed was at offset n, his Unfollowed after it: deliver the Followed once more.
     const consumer = bus.kafka.consumer({ groupId: uniqueName('peek') });
-    const records: Array<{ event: FollowEvent; offset: string }> = [];
+    const records: Array<{ event: FollowEvent; version: string; partition: number; message: KafkaMessage }> = [];
     await consumer.connect();
     await consumer.subscribe({ topic: bus.topicName('userFollows'), fromBeginning: true });
     await consumer.run({
-      eachMessage: async ({ message }) =>
+      eachMessage: async ({ message, partition }) =>
         void records.push({
           event: await bus.topic('userFollows').codec.decode(message.value),
-          offset: message.offset,
+          version: message.offset,
+          partition,
+          message,
         }),
     });
     await waitFor('all seven follow events read', () => records.length === 7);
@@ -239,6 +243,24 @@ describe('follows and notifications on the HTTP API (real Kafka, real Cassandra)
     const { edges, users } = planEdges([daveFollowed]);
     await writer.apply(edges, users);
     assert.equal(await graph.isFollowing('dave', 'alice'), false);
+    assert.deepEqual(await graph.counts('alice'), { followers: 2, following: 0 });
+
+    // The same Followed sent back to the topic by `npm run dlq -- redrive`, at a new, higher
+    // offset: the live sink must still rank it where it first was, before the Unfollowed.
+    await producer.sendRaw(bus.topicName('userFollows'), [
+      {
+        key: daveFollowed.message.key,
+        value: daveFollowed.message.value,
+        headers: {
+          [REDRIVE_HEADERS.from]: `${bus.topicName('userFollows')}.dlq/0@0`,
+          [REDRIVE_HEADERS.origin]: `${daveFollowed.partition}@${daveFollowed.message.offset}`,
+        },
+      },
+    ]);
+    await waitForGroupToReachEnd(bus, `${bus.config.topicPrefix}follows-sink`, [bus.topicName('userFollows')], {
+      deadlineMs: 60_000,
+    });
+    assert.equal(await graph.isFollowing('dave', 'alice'), false, 'a re-driven old follow does not undo the unfollow');
     assert.deepEqual(await graph.counts('alice'), { followers: 2, following: 0 });
   });
 

@@ -3,7 +3,7 @@ import { PoisonRecordError, isRetriable, type DeadLetterReason } from '../errors
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { NEEDS_WRITER_SCHEMA } from './codec.ts';
-import { deadLetterHeaders } from './dead-letter.ts';
+import { deadLetterHeaders, versionOf } from './dead-letter.ts';
 import type { EventProducer, TopicHandle } from './producer.ts';
 import { dlqName } from '../../../schemas/topics.ts';
 
@@ -28,6 +28,12 @@ export interface ConsumedEvent<T> {
   topic: string;
   partition: number;
   offset: string;
+  /**
+   * The offset for ordering state: the same as `offset`, except for a record re-driven from its
+   * dead-letter topic, which keeps the offset it first had (dead-letter.ts `versionOf`). Commits
+   * use `offset`; folds that keep the newest event by offset use this.
+   */
+  version: string;
   /** Broker append time (ms). */
   timestamp: number;
   headers: IHeaders;
@@ -266,6 +272,7 @@ export class EventConsumer {
         topic: batch.topic,
         partition: batch.partition,
         offset: msg.offset,
+        version: versionOf(msg.headers, batch.partition, msg.offset),
         timestamp: Number(msg.timestamp),
         headers: msg.headers ?? {},
       });

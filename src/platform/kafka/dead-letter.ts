@@ -41,3 +41,19 @@ export function headerString(headers: IHeaders | undefined, name: string): strin
   const one = Array.isArray(v) ? v[0] : v;
   return one === undefined ? undefined : Buffer.isBuffer(one) ? one.toString('utf8') : String(one);
 }
+
+/**
+ * What `npm run dlq -- redrive` adds to a record it sends back: the dead letter it came from,
+ * and the partition and offset the record had before it was dead-lettered (`<partition>@<offset>`).
+ */
+export const REDRIVE_HEADERS = { from: 'dlq.redriven.from', origin: 'dlq.redriven.origin' } as const;
+
+/**
+ * A record's place in its partition's history, for consumers that keep the newest state by
+ * offset: its offset, or for a re-driven record the offset it first had. Sent back later, an old
+ * event must not pass for a newer one (an old Followed undoing a later Unfollowed).
+ */
+export function versionOf(headers: IHeaders | undefined, partition: number, offset: string): string {
+  const origin = /^(\d+)@(\d+)$/.exec(headerString(headers, REDRIVE_HEADERS.origin) ?? '');
+  return origin && Number(origin[1]) === partition ? origin[2]! : offset;
+}

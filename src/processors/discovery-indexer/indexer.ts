@@ -73,10 +73,10 @@ export class DiscoveryIndexer implements Component {
         ...(this.opts.until !== undefined && { until: this.opts.until }),
       })
       .on(this.bus.topic('streamLifecycle'), (records) =>
-        this.apply(records.map((r) => ({ source: 'lifecycle', offset: Number(r.offset), event: r.event }))),
+        this.apply(records.map((r) => ({ source: 'lifecycle', offset: Number(r.version), event: r.event }))),
       )
       .on(this.bus.topic('viewerCounts'), (records) =>
-        this.apply(records.map((r) => ({ source: 'viewers', offset: Number(r.offset), event: r.event }))),
+        this.apply(records.map((r) => ({ source: 'viewers', offset: Number(r.version), event: r.event }))),
       );
     await this.consumer.start();
   }

@@ -34,10 +34,10 @@ export class MediaCatalogProjection implements Component {
         ...(this.opts.onFatal && { onFatal: this.opts.onFatal }),
       })
       .on(this.bus.topic('mediaSegments'), async (records) => {
-        for (const r of records) this.catalog.applyMedia(r.event, Number(r.offset));
+        for (const r of records) this.catalog.applyMedia(r.event, Number(r.version));
       })
       .on(this.bus.topic('vodRecordings'), async (records) => {
-        for (const r of records) this.catalog.applyVod(r.event, Number(r.offset));
+        for (const r of records) this.catalog.applyVod(r.event, Number(r.version));
       });
     await this.consumer.start();
   }

@@ -114,7 +114,7 @@ export class Notifier implements Component {
         ...(this.opts.onFatal && { onFatal: this.opts.onFatal }),
       })
       .on(bus.topic('streamLifecycle'), async (records) => {
-        for (const r of records) await this.onLifecycle(r.event, Number(r.offset));
+        for (const r of records) await this.onLifecycle(r.event, Number(r.version));
       });
     await this.consumer.start();
   }

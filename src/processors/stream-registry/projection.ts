@@ -45,12 +45,12 @@ export class StreamRegistryProjection implements Component {
       })
       .on(lifecycle, async (records) => {
         for (const r of records) {
-          this.registry.applyLifecycle(r.event, Number(r.offset));
+          this.registry.applyLifecycle(r.event, Number(r.version));
           this.opts.onLifecycle?.(r.event);
         }
       })
       .on(counts, async (records) => {
-        for (const r of records) this.registry.applyViewers(r.event, Number(r.offset));
+        for (const r of records) this.registry.applyViewers(r.event, Number(r.version));
       });
     await this.consumer.start();
     await waitForGroupToReachEnd(this.bus, this.opts.groupId, [lifecycle.name, counts.name], {

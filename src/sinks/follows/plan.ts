@@ -20,18 +20,19 @@ export interface EdgeWrite {
   followerId: string;
   /** Epoch ms of the event, shown as `followed_at`. */
   at: number;
-  /** Cassandra write time: the record's offset. */
+  /** Cassandra write time: the record's offset (the first one, for a re-driven record). */
   writeTime: number;
 }
 
 export interface FollowRecord {
   event: FollowEvent;
-  offset: string;
+  /** ConsumedEvent.version. */
+  version: string;
 }
 
 export function planEdges(records: FollowRecord[]): { edges: EdgeWrite[]; users: string[] } {
   const latest = new Map<string, EdgeWrite>();
-  for (const { event, offset } of records) {
+  for (const { event, version } of records) {
     const p = event.payload;
     let kind: EdgeWrite['kind'];
     switch (p.type) {
@@ -51,7 +52,7 @@ export function planEdges(records: FollowRecord[]): { edges: EdgeWrite[]; users:
       streamerId: event.streamerId,
       followerId: p.followerId,
       at: event.occurredAt,
-      writeTime: Number(offset),
+      writeTime: Number(version),
     };
     const key = `${write.streamerId}\u0000${write.followerId}`;
     const prev = latest.get(key);

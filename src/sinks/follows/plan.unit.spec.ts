@@ -13,10 +13,10 @@ const ev = (type: 'Followed' | 'Unfollowed', streamerId: string, followerId: str
 describe('planEdges', () => {
   it('keeps the last event per pair, by offset, and stamps it with the offset', () => {
     const { edges, users } = planEdges([
-      { event: ev('Followed', 'alice', 'bob', 1), offset: '10' },
-      { event: ev('Unfollowed', 'alice', 'bob', 2), offset: '11' },
-      { event: ev('Followed', 'alice', 'carol', 3), offset: '12' },
-      { event: ev('Followed', 'alice', 'bob', 4), offset: '13' },
+      { event: ev('Followed', 'alice', 'bob', 1), version: '10' },
+      { event: ev('Unfollowed', 'alice', 'bob', 2), version: '11' },
+      { event: ev('Followed', 'alice', 'carol', 3), version: '12' },
+      { event: ev('Followed', 'alice', 'bob', 4), version: '13' },
     ]);
     assert.deepEqual(edges, [
       { kind: 'follow', streamerId: 'alice', followerId: 'bob', at: 4, writeTime: 13 },
@@ -27,11 +27,11 @@ describe('planEdges', () => {
 
   it('a redelivered older event in a later chunk is still planned with its own (older) write time', () => {
     const { edges } = planEdges([
-      { event: ev('Followed', 'alice', 'bob', 1), offset: '10' },
-      { event: ev('Unfollowed', 'alice', 'bob', 2), offset: '11' },
+      { event: ev('Followed', 'alice', 'bob', 1), version: '10' },
+      { event: ev('Unfollowed', 'alice', 'bob', 2), version: '11' },
     ]);
     assert.deepEqual(edges, [{ kind: 'unfollow', streamerId: 'alice', followerId: 'bob', at: 2, writeTime: 11 }]);
-    const redelivered = planEdges([{ event: ev('Followed', 'alice', 'bob', 1), offset: '10' }]).edges;
+    const redelivered = planEdges([{ event: ev('Followed', 'alice', 'bob', 1), version: '10' }]).edges;
     assert.equal(redelivered[0]!.writeTime, 10, 'loses to the unfollow already written at 11');
   });
 });

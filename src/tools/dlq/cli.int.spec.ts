@@ -24,6 +24,7 @@ describe('dead-letter re-drive (real Kafka and registry)', () => {
   let producer: EventProducer;
   let consumer: EventConsumer;
   const received: ChatEvent[] = [];
+  const positions = new Map<string, { offset: string; version: string }>();
   let acceptPoison = false;
 
   async function dlq(...args: string[]): Promise<{ code: number; out: string }> {
@@ -64,6 +65,7 @@ describe('dead-letter re-drive (real Kafka and registry)', () => {
           if (p.type === 'ChatMessageSent' && p.content === 'poison' && !acceptPoison)
             throw new Error('cannot handle poison');
           received.push(r.event);
+          if (p.type === 'ChatMessageSent') positions.set(p.content, { offset: r.offset, version: r.version });
         }
       });
     await consumer.start();
@@ -122,6 +124,12 @@ describe('dead-letter re-drive (real Kafka and registry)', () => {
       const contents = received.map((e) => (e.payload.type === 'ChatMessageSent' ? e.payload.content : ''));
       return contents.includes('repaired by hand') && contents.includes('poison');
     });
+
+    // The re-driven record ranks where it first was for consumers that keep the newest by offset.
+    const origin = poison.origin as { offset: number };
+    const back = positions.get('poison')!;
+    assert.equal(back.version, String(origin.offset));
+    assert.ok(Number(back.offset) > origin.offset, 'it was appended again, at a new offset');
 
     const again = await dlq('redrive', topic.name);
     assert.equal(again.code, 0, again.out);

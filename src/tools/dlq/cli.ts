@@ -11,9 +11,12 @@
  *                                       consumer was fixed) goes back byte for byte; the first one
  *                                       that is neither stops its partition (see plan.ts)
  *
- * Re-driven records keep their key and headers, plus `dlq.redriven.from`. Consumers are
- * idempotent, so a record re-driven twice does no harm; the `dlq-redrive.<topic>` group's offsets
- * make that rare. Exit status: 0 done, 1 something is stuck, 2 usage or failure.
+ * Re-driven records keep their key and headers, plus `dlq.redriven.from` (the dead letter) and
+ * `dlq.redriven.origin` (the partition and offset the record first had, which consumers that keep
+ * the newest state by offset go by, so an old event sent back late does not pass for a new one).
+ * Several consumer groups that failed on the same record each dead-lettered a copy: one copy per
+ * original record is sent. Consumers are idempotent, so a record re-driven twice does no harm; the
+ * `dlq-redrive.<topic>` group's offsets make that rare. Exit status: 0 done, 1 something is stuck, 2 usage or failure.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -23,7 +26,7 @@ import { z } from 'zod';
 import { TOPICS, dlqName, type TopicKey } from '../../../schemas/topics.ts';
 import { env, loadConfig } from '../../platform/config.ts';
 import { EventBus } from '../../platform/kafka/bus.ts';
-import { DLQ_HEADERS, headerString } from '../../platform/kafka/dead-letter.ts';
+import { DLQ_HEADERS, REDRIVE_HEADERS, headerString } from '../../platform/kafka/dead-letter.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { Metrics } from '../../platform/metrics.ts';
 import { fixKey, planRedrive, type DeadLetter, type Fix } from './plan.ts';
@@ -63,6 +66,14 @@ interface Letter extends DeadLetter {
   undecodable?: string;
 }
 
+/** Where a dead letter's record first was: `<topic>/<partition>@<offset>`, when its headers say. */
+function originOf(headers: IHeaders | undefined): string | null {
+  const [topic, partition, offset] = [DLQ_HEADERS.topic, DLQ_HEADERS.partition, DLQ_HEADERS.offset].map((h) =>
+    headerString(headers, h),
+  );
+  return topic && partition && offset ? `${topic}/${partition}@${offset}` : null;
+}
+
 /** Every record of the dead-letter topic, decoded with the origin topic's schema where it can be. */
 async function readDeadLetters(key: TopicKey): Promise<Letter[]> {
   const topic = bus.topic(key);
@@ -95,6 +106,7 @@ async function readDeadLetters(key: TopicKey): Promise<Letter[]> {
         offset: Number(message.offset),
         decodes: undecodable === undefined,
         reason: headerString(message.headers, DLQ_HEADERS.reason) ?? 'unknown',
+        origin: originOf(message.headers),
         message,
         value,
         ...(undecodable !== undefined && { undecodable }),
@@ -166,11 +178,20 @@ function readFixes(path: string): Fix[] {
     });
 }
 
-/** The original headers without the dead-letter ones, plus where this copy came from. */
+/**
+ * The original headers without the dead-letter ones, plus where this copy came from and where the
+ * record first was (consumers that keep the newest state by offset rank it there: versionOf).
+ */
 function redriveHeaders(l: Letter, dlq: string): IHeaders {
   const dlqNames = new Set<string>(Object.values(DLQ_HEADERS));
   const kept = Object.entries(l.message.headers ?? {}).filter(([k]) => !dlqNames.has(k));
-  return { ...Object.fromEntries(kept), 'dlq.redriven.from': `${dlq}/${l.partition}@${l.offset}` };
+  const partition = headerString(l.message.headers, DLQ_HEADERS.partition);
+  const offset = headerString(l.message.headers, DLQ_HEADERS.offset);
+  return {
+    ...Object.fromEntries(kept),
+    [REDRIVE_HEADERS.from]: `${dlq}/${l.partition}@${l.offset}`,
+    ...(partition !== undefined && offset !== undefined && { [REDRIVE_HEADERS.origin]: `${partition}@${offset}` }),
+  };
 }
 
 async function redrive(key: TopicKey): Promise<number> {
@@ -222,6 +243,9 @@ async function redrive(key: TopicKey): Promise<number> {
       `${verb} ${dlq} ${fixKey(a.letter.partition, a.letter.offset)} -> ${topic.name} (${records[i]!.label})`,
     ),
   );
+  for (const c of plan.copies) {
+    console.log(`passed over ${dlq} ${fixKey(c.partition, c.offset)}: a copy of ${c.origin}, sent once above`);
+  }
   for (const s of plan.stuck) {
     console.log(
       `stuck ${dlq} ${fixKey(s.partition, s.offset)} (${s.reason}): it does not decode; fix its "value" in the output of ` +

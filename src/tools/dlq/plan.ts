@@ -11,6 +11,8 @@ export interface DeadLetter {
   /** The original record's bytes decode with the topic's schema today. */
   decodes: boolean;
   reason: string;
+  /** Where the record first was (`<topic>/<partition>@<offset>`); copies share it. */
+  origin?: string | null;
 }
 
 export interface Fix {
@@ -29,6 +31,8 @@ export interface RedrivePlan {
   commits: Map<number, number>;
   /** Fixes in the file that match no pending dead letter (already re-driven, or a typo). */
   unusedFixes: Fix[];
+  /** Copies of a record another letter of this plan sends: passed over, not sent twice. */
+  copies: DeadLetter[];
 }
 
 export const fixKey = (partition: number, offset: number): string => `${partition}@${offset}`;
@@ -40,12 +44,16 @@ export function planRedrive(pending: DeadLetter[], fixes: Fix[]): RedrivePlan {
   const stuck: DeadLetter[] = [];
   const commits = new Map<number, number>();
   const blocked = new Set<number>();
+  const sent = new Set<string>();
+  const copies: DeadLetter[] = [];
   const ordered = [...pending].sort((a, b) => a.partition - b.partition || a.offset - b.offset);
   for (const letter of ordered) {
     if (blocked.has(letter.partition)) continue;
     const key = fixKey(letter.partition, letter.offset);
     const fix = byKey.get(key);
-    if (fix) {
+    if (letter.origin && sent.has(letter.origin) && !fix) {
+      copies.push(letter);
+    } else if (fix) {
       used.add(key);
       actions.push({ letter, send: 'fixed', value: fix.value });
     } else if (letter.decodes) {
@@ -55,7 +63,14 @@ export function planRedrive(pending: DeadLetter[], fixes: Fix[]): RedrivePlan {
       blocked.add(letter.partition);
       continue;
     }
+    if (letter.origin && actions.at(-1)?.letter === letter) sent.add(letter.origin);
     commits.set(letter.partition, letter.offset + 1);
   }
-  return { actions, stuck, commits, unusedFixes: fixes.filter((f) => !used.has(fixKey(f.partition, f.offset))) };
+  return {
+    actions,
+    stuck,
+    commits,
+    unusedFixes: fixes.filter((f) => !used.has(fixKey(f.partition, f.offset))),
+    copies,
+  };
 }

@@ -52,6 +52,30 @@ describe('planRedrive', () => {
     assert.deepEqual(plan.unusedFixes, [{ partition: 3, offset: 1, value: {} }]);
   });
 
+  it('sends one copy of a record that several consumer groups dead-lettered, and commits past the others', () => {
+    const copy = (partition: number, offset: number, origin: string): DeadLetter => ({
+      ...letter(partition, offset, true),
+      origin,
+    });
+    const plan = planRedrive(
+      [
+        copy(0, 1, 'live.chat.messages/2@40'),
+        copy(0, 2, 'live.chat.messages/2@40'),
+        copy(0, 3, 'live.chat.messages/2@41'),
+      ],
+      [],
+    );
+    assert.deepEqual(
+      plan.actions.map((a) => a.letter.offset),
+      [1, 3],
+    );
+    assert.deepEqual(
+      plan.copies.map((c) => c.offset),
+      [2],
+    );
+    assert.deepEqual([...plan.commits], [[0, 4]]);
+  });
+
   it('nothing pending is nothing to do', () => {
     const plan = planRedrive([], []);
     assert.deepEqual([plan.actions, plan.stuck, [...plan.commits]], [[], [], []]);
