@@ -155,10 +155,11 @@ export const api = {
     request<unknown>(`/api/v1/users/${encodeURIComponent(userId)}/follow`, { method: 'POST', auth: true }),
   unfollow: (userId: string) =>
     request<unknown>(`/api/v1/users/${encodeURIComponent(userId)}/follow`, { method: 'DELETE', auth: true }),
-  following: () =>
-    request<{ following: { user_id: string }[]; next_cursor: string | null }>('/api/v1/me/following?limit=100', {
-      auth: true,
-    }),
+  user: (userId: string) =>
+    request<{ user_id: string; followers: number; is_following: boolean | null }>(
+      `/api/v1/users/${encodeURIComponent(userId)}`,
+      { auth: true },
+    ),
   notifications: () => request<{ notifications: Notification[] }>('/api/v1/me/notifications?limit=20', { auth: true }),
   markRead: (ids: string[]) =>
     request<unknown>('/api/v1/me/notifications/read', { method: 'POST', body: { ids }, auth: true }),

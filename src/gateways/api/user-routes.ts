@@ -136,7 +136,7 @@ export function userApi(d: UserApiDeps): { routes: Route[]; components: Componen
       method: 'get',
       path: '/api/v1/users/:id',
       handle: async (req) => {
-        await d.auth.optional(req.headers.authorization);
+        const me = await d.auth.optional(req.headers.authorization);
         const id = req.params.id!;
         const counts = await d.graph.counts(id);
         const username = usernameOf(d.registry, id);
@@ -148,6 +148,8 @@ export function userApi(d: UserApiDeps): { routes: Route[]; components: Componen
           followers: counts.followers,
           following: counts.following,
           live: liveSummary(d.registry, id),
+          // Whether the caller follows this user; null for an anonymous caller.
+          is_following: me ? await d.graph.isFollowing(me.userId, id) : null,
         });
       },
     },

@@ -199,8 +199,11 @@ describe('follows and notifications on the HTTP API (real Kafka, real Cassandra)
     });
     assert.deepEqual(
       { ...alice, live: (alice.live as { stream_id: string }).stream_id },
-      { user_id: 'alice', username: 'Alice', followers: 2, following: 0, live: aliceStream },
+      { user_id: 'alice', username: 'Alice', followers: 2, following: 0, live: aliceStream, is_following: null },
     );
+    // The follow button's question, whoever many the caller follows.
+    assert.equal((await call('GET', '/api/v1/users/alice', tokens.bob)).body.is_following, true);
+    assert.equal((await call('GET', '/api/v1/users/alice', tokens.dave)).body.is_following, false);
     const bob = await call('GET', '/api/v1/users/bob');
     assert.deepEqual([bob.body.followers, bob.body.following], [0, 2]);
 

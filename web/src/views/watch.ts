@@ -155,9 +155,9 @@ function followButton(p: Playback): HTMLElement {
     button.textContent = following ? 'Following' : 'Follow';
     button.classList.toggle('on', following);
   };
-  api.following().then(
+  api.user(p.streamer.user_id).then(
     (r) => {
-      following = r.following.some((f) => f.user_id === p.streamer.user_id);
+      following = r.is_following === true;
       show();
     },
     () => undefined,
