@@ -6,7 +6,7 @@ import type { Logger } from '../../platform/logger.ts';
 import { layout } from './layout.ts';
 import { Packager } from './packager.ts';
 import { purgeUnrecorded } from './retention.ts';
-import { PackagerStorage } from './storage.ts';
+import { PackagerStorage, streamsUnder } from './storage.ts';
 
 /**
  * Rebuilds the playlists (and the packager's state) from the topics: a packager with a fresh
@@ -89,13 +89,4 @@ export async function dumpPlaylists(root: string): Promise<Map<string, unknown>>
     }
   }
   return out;
-}
-
-async function streamsUnder(root: string): Promise<string[]> {
-  try {
-    return (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
 }

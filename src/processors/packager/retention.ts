@@ -6,7 +6,7 @@ import type { Metrics } from '../../platform/metrics.ts';
 import type { Component } from '../../platform/service.ts';
 import { isSafeName, PACKAGER_DIR } from './layout.ts';
 import type { StreamPackage } from './state.ts';
-import type { PackagerStorage } from './storage.ts';
+import { streamsUnder, type PackagerStorage } from './storage.ts';
 
 /**
  * Media of streams whose streamer turned recording off is deleted once they have ended: nothing
@@ -81,7 +81,7 @@ export async function purgeUnrecorded(
   log: Logger,
 ): Promise<string[]> {
   const done: string[] = [];
-  for (const streamId of await listDirs(storage.out)) {
+  for (const streamId of await streamsUnder(storage.out)) {
     if (!isSafeName(streamId)) continue;
     const state = await storage.loadState(streamId);
     if (!state || !mediaExpired(state, now, keepMs)) continue;
@@ -93,13 +93,4 @@ export async function purgeUnrecorded(
     done.push(streamId);
   }
   return done;
-}
-
-async function listDirs(root: string): Promise<string[]> {
-  try {
-    return (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { TransientError } from '../../platform/errors.ts';
 import { layout } from './layout.ts';
@@ -95,5 +95,15 @@ async function io(what: string, fn: () => Promise<void>): Promise<void> {
     await fn();
   } catch (err) {
     throw new TransientError(`${what}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** The stream folders under a media root (none when the root does not exist yet). */
+export async function streamsUnder(root: string): Promise<string[]> {
+  try {
+    return (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
   }
 }
