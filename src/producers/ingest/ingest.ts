@@ -123,7 +123,8 @@ export class Ingest {
     const held = this.orphaned.get(streamId);
     this.orphaned.delete(streamId);
     this.m.orphaned.set(this.orphaned.size);
-    const resumes = held?.session.firstMediaAt ?? (check.stream.status === 'live' ? check.stream.startedAt : null);
+    const resumes =
+      (held && broadcastStart(held.session)) ?? (check.stream.status === 'live' ? check.stream.startedAt : null);
     this.sessions.set(sessionId, {
       sessionId,
       streamId,
@@ -328,7 +329,7 @@ export class Ingest {
         streamId: s.streamId,
         payload: {
           type: 'StreamWentLive',
-          startedAt: s.resumes ?? s.firstMediaAt!,
+          startedAt: broadcastStart(s)!,
           sourceUrl,
           ingestNode: this.deps.ingestNode,
           ...source,
@@ -364,3 +365,6 @@ export class Ingest {
     this.track(done);
   }
 }
+
+/** When the broadcast a session carries began: its own first media, unless it carries one on. */
+const broadcastStart = (s: Session): number | null => s.resumes ?? s.firstMediaAt;

@@ -105,6 +105,22 @@ describe('Ingest: a publisher that vanishes', () => {
     assert.equal(r.ingest.isPublishing('stream_a'), true);
   });
 
+  it('a second drop and reconnect still carries the first startedAt', async () => {
+    const r = rig();
+    await r.publishLive('s1');
+    for (const [gone, back] of [
+      ['s1', 's2'],
+      ['s2', 's3'],
+    ] as const) {
+      r.advance(5_000);
+      r.ingest.onClose(gone);
+      await r.publishLive(back);
+    }
+    assert.deepEqual(r.types(), ['StreamWentLive', 'StreamWentLive', 'StreamWentLive']);
+    const starts = r.events.map((e) => (e.payload as { startedAt: number }).startedAt);
+    assert.deepEqual(new Set(starts).size, 1, `one broadcast: ${starts.join(', ')}`);
+  });
+
   it('ends the stream once the grace runs out', async () => {
     const r = rig();
     await r.publishLive('s1');
