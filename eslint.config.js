@@ -2,6 +2,7 @@
 // unawaited send or commit is a lost event.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import importDirection from './scripts/lint/import-direction.js';
 
 export default tseslint.config(
   {
@@ -21,7 +22,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['eslint.config.js'] },
+        projectService: { allowDefaultProject: ['eslint.config.js', 'scripts/lint/*.js'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -38,7 +39,9 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/no-unnecessary-type-assertion': 'off',
+      'live/import-direction': 'error',
     },
+    plugins: { live: { rules: { 'import-direction': importDirection } } },
   },
   {
     files: ['**/*.spec.ts', 'tests/**', 'bench/**'],
@@ -47,5 +50,10 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',
     },
+  },
+  {
+    // Plain JavaScript read by ESLint itself: no types to check it with.
+    files: ['scripts/lint/*.js'],
+    ...tseslint.configs.disableTypeChecked,
   },
 );

@@ -4,20 +4,21 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { loadArchiverConfig } from '../src/sinks/chat-archiver/config.ts';
+import { loadArchiverConfig } from '../sinks/chat-archiver/config.ts';
 import type { ChatEvent } from '../schemas/generated/events.ts';
 import { subjectOf } from '../schemas/topics.ts';
 import cassandra from 'cassandra-driver';
-import { Cassandra } from '../src/platform/cassandra.ts';
-import { waitForGroupToReachEnd } from '../src/platform/consumer-groups.ts';
-import { EventBus } from '../src/platform/kafka/bus.ts';
-import { createLogger } from '../src/platform/logger.ts';
-import { Metrics } from '../src/platform/metrics.ts';
-import { TimeUuidGenerator, timeOfTimeUuid } from '../src/platform/timeuuid.ts';
-import { ChatArchiver } from '../src/sinks/chat-archiver/archiver.ts';
-import { BUCKET_MS, bucketOf, dayOf } from '../src/sinks/chat-archiver/plan.ts';
-import { ensureChatSchema } from '../src/sinks/chat-archiver/schema.ts';
-import { ChatArchiveWriter } from '../src/sinks/chat-archiver/store.ts';
+import { Cassandra } from '../platform/cassandra.ts';
+import { waitForGroupToReachEnd } from '../platform/consumer-groups.ts';
+import { EventBus } from '../platform/kafka/bus.ts';
+import { createLogger } from '../platform/logger.ts';
+import { Metrics } from '../platform/metrics.ts';
+import { TimeUuidGenerator, timeOfTimeUuid } from '../platform/timeuuid.ts';
+import { ChatArchiver } from '../sinks/chat-archiver/archiver.ts';
+import { BUCKET_MS, bucketOf } from '../domain/chat/schema.ts';
+import { dayOf } from '../sinks/chat-archiver/plan.ts';
+import { ensureChatSchema } from '../domain/chat/schema.ts';
+import { ChatArchiveWriter } from '../sinks/chat-archiver/store.ts';
 import { endpoints } from '../tests/support/endpoints.ts';
 import { ServiceProcess } from '../tests/support/process.ts';
 import { streamEvents } from '../tests/support/stream-events.ts';
@@ -28,7 +29,7 @@ import { WsLoadgen } from './lib/ws-loadgen.ts';
  * Chat fan-out and archiving, against a Socket.IO server and a one-insert-per-message baseline,
  * in one run on this machine (everything on loopback, load generators on the same cores):
  *
- *   - ours: ONE real chat gateway process (src/gateways/chat/main.ts), C anonymous WebSocket readers
+ *   - ours: ONE real chat gateway process (gateways/chat/main.ts), C anonymous WebSocket readers
  *     over S streams (one hot stream with H of them), opened by L load-generator processes of
  *     bench/lib/ws-loadgen.c, a native epoll reader (first `ws`, then a lean Node reader, cost the
  *     load generators so much of the shared cores that latency measured the clients' queue).
@@ -662,7 +663,7 @@ async function main(): Promise<void> {
     gens = await Promise.all(Array.from({ length: L }, () => WsLoadgen.start()));
 
     // Ours.
-    gateway = new ServiceProcess('chat-gateway', 'src/gateways/chat/main.ts', {
+    gateway = new ServiceProcess('chat-gateway', 'gateways/chat/main.ts', {
       KAFKA_BROKERS: e.kafkaBrokers.join(','),
       SCHEMA_REGISTRY_URL: e.registryUrl,
       CASSANDRA_CONTACT_POINTS: e.cassandraContactPoints.join(','),
@@ -827,7 +828,7 @@ async function main(): Promise<void> {
     target: '≥ 300,000/s and ≥ 5× Socket.IO',
     meetsTarget: ours.burst.rate >= 300_000 && deliveredRatio !== null && deliveredRatio >= 5,
     notes: [
-      `One gateway process (src/gateways/chat/main.ts, default settings) and, after it, one Socket.IO server process, each with`,
+      `One gateway process (gateways/chat/main.ts, default settings) and, after it, one Socket.IO server process, each with`,
       `${fmt(C)} anonymous WebSocket readers over ${S} streams (${fmt(H)} on the hot one, ${fmt(viewers[1]!)} or so on each other), opened`,
       `by ${L} load-generator processes (bench/lib/ws-loadgen.c, a native epoll RFC 6455 reader) on the same ${cpus().length} cores as the server, Kafka, the registry and Cassandra.`,
       `Delivered rate: a burst of ${fmt(BURST)} messages spread evenly over the streams, published as fast as possible (ours: straight`,

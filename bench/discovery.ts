@@ -2,24 +2,24 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { profiled } from './lib/profile.ts';
 import type { StreamLifecycleEvent, ViewerCountChanged } from '../schemas/generated/events.ts';
-import { parseSearchQuery } from '../src/gateways/api/protocol.ts';
-import { createElasticsearch, type Elasticsearch } from '../src/platform/elasticsearch.ts';
-import { EventBus } from '../src/platform/kafka/bus.ts';
-import { createLogger } from '../src/platform/logger.ts';
-import type { TopicHandle } from '../src/platform/kafka/producer.ts';
-import { Metrics } from '../src/platform/metrics.ts';
-import { type StreamDocument } from '../src/processors/discovery-indexer/document.ts';
-import { DiscoveryIndexer, MAX_CHUNK } from '../src/processors/discovery-indexer/indexer.ts';
-import { project, type IndexedChange } from '../src/processors/discovery-indexer/project.ts';
-import { discoveryIndex } from '../src/sinks/elasticsearch/discovery-index.ts';
-import { searchBody } from '../src/sinks/elasticsearch/discovery-query.ts';
-import { deleteIndices, ensureAliasedIndex, indicesOf } from '../src/sinks/elasticsearch/indices.ts';
+import { parseSearchQuery } from '../gateways/api/protocol.ts';
+import { createElasticsearch, type Elasticsearch } from '../platform/elasticsearch/client.ts';
+import { EventBus } from '../platform/kafka/bus.ts';
+import { createLogger } from '../platform/logger.ts';
+import type { TopicHandle } from '../platform/kafka/producer.ts';
+import { Metrics } from '../platform/metrics.ts';
+import { type StreamDocument } from '../domain/discovery/document.ts';
+import { DiscoveryIndexer, MAX_CHUNK } from '../processors/discovery-indexer/indexer.ts';
+import { project, type IndexedChange } from '../processors/discovery-indexer/project.ts';
+import { discoveryIndex } from '../domain/discovery/index-definition.ts';
+import { searchBody } from '../domain/discovery/query.ts';
+import { deleteIndices, ensureAliasedIndex, indicesOf } from '../platform/elasticsearch/indices.ts';
 import { endpoints } from '../tests/support/endpoints.ts';
 import { ratio, writeResult, type Metric } from './lib/results.ts';
+import { REPO_ROOT } from '../platform/paths.ts';
 
 /**
  * Discovery: indexing through the topics and the indexer against a direct `_bulk` load of the same
@@ -36,7 +36,7 @@ import { ratio, writeResult, type Metric } from './lib/results.ts';
  *   3. Peer: the same final documents (folded with the indexer's own `project`), loaded with plain
  *      `_bulk` index requests of B documents, one at a time, into a fresh index with the same
  *      mapping; refresh at the end.
- *   4. Search: the API gateway as a child process (src/gateways/api/main.ts, free ports, this
+ *   4. Search: the API gateway as a child process (gateways/api/main.ts, free ports, this
  *      run's prefix and alias); a mix of discovery queries, each sent through the API (HTTP GET)
  *      and as the equivalent body (the API's own parser and query builder) straight to
  *      Elasticsearch through the client, interleaved, after a warm-up.
@@ -73,7 +73,7 @@ if (!(LIVE_SHARE >= 0 && LIVE_SHARE <= 1) || !Number.isInteger(COUNTS_PER_LIVE) 
 
 const TARGET_RATIO = 0.7;
 const TARGET_P99_MS = 20;
-const ROOT = resolve(import.meta.dirname, '..');
+const ROOT = REPO_ROOT;
 const e = endpoints();
 const runId = randomBytes(4).toString('hex');
 const PREFIX = `bench_disc_${runId}.`;
@@ -576,11 +576,11 @@ interface Api {
   startSeconds: number;
 }
 
-/** src/gateways/api/main.ts as its own process, on this run's prefix and alias, on free ports. */
+/** gateways/api/main.ts as its own process, on this run's prefix and alias, on free ports. */
 async function startApi(alias: string): Promise<Api> {
   const [port, metricsPort] = [await freePort(), await freePort()];
   const t0 = now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/gateways/api/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'gateways/api/main.ts'], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -949,7 +949,7 @@ async function main(): Promise<void> {
           `${fmt(QUERIES)} sequential requests per side after ${fmt(WARMUP)} warm-up each, interleaved (the side that goes first ` +
           'alternates), cycling through 12 queries: browse live by viewers (no text), category filter, text with a typo ' +
           '("minecrft", "valornt rankd", "speedrn"), text + min_viewers, page 2 via the cursor. Ours: HTTP GET ' +
-          '/api/v1/streams/search on the API gateway (src/gateways/api/main.ts as a child process, uWebSockets.js) from ' +
+          '/api/v1/streams/search on the API gateway (gateways/api/main.ts as a child process, uWebSockets.js) from ' +
           "Node's fetch, response read and parsed; direct: the same query string through the API's parser and query " +
           'builder (parseSearchQuery + searchBody), sent with the Elasticsearch client, response parsed. Both count the ' +
           `client's time. Per kind: ${kindLines.join('; ')}. Elasticsearch's own "took": p50 ${pct(lat.took, 50)} ms, ` +

@@ -10,10 +10,10 @@ import { javaBin } from '../compose/launcher/java.ts';
 import { KAFKA_VERSION } from '../compose/launcher/servers/kafka.ts';
 import type { ViewerHeartbeat } from '../schemas/generated/events.ts';
 import { TOPICS, dlqName, subjectOf, topicConfig } from '../schemas/topics.ts';
-import { EventBus } from '../src/platform/kafka/bus.ts';
-import { JavaCompatiblePartitioner } from '../src/platform/kafka/producer.ts';
-import { createLogger } from '../src/platform/logger.ts';
-import { Metrics } from '../src/platform/metrics.ts';
+import { EventBus } from '../platform/kafka/bus.ts';
+import { JavaCompatiblePartitioner } from '../platform/kafka/producer.ts';
+import { createLogger } from '../platform/logger.ts';
+import { Metrics } from '../platform/metrics.ts';
 import { endpoints } from '../tests/support/endpoints.ts';
 import { ratio, writeResult, type Metric } from './lib/results.ts';
 

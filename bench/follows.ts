@@ -2,8 +2,8 @@
  * Go-live fan-out benchmark:
  *   npm run bench -- follows [--followers 1000000] [--small 20] [--small-followers 5] [--peer-rows 300000]
  *
- * Ours: one streamer with N followers goes live; the notifier (src/processors/notifier/main.ts)
- * and the notifications sink (src/sinks/notifications/main.ts) run as child processes with their
+ * Ours: one streamer with N followers goes live; the notifier (processors/notifier/main.ts)
+ * and the notifications sink (sinks/notifications/main.ts) run as child processes with their
  * production defaults. Timed from publishing StreamWentLive until the fan-out job is done and the
  * sink has committed every notification (so every row is in Cassandra). While it runs, a small
  * streamer goes live every second; the delay is from publishing its StreamWentLive until each of
@@ -17,18 +17,18 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { Cassandra, type Statement } from '../src/platform/cassandra.ts';
-import { waitForGroupToReachEnd } from '../src/platform/consumer-groups.ts';
-import { EventBus } from '../src/platform/kafka/bus.ts';
-import { createLogger } from '../src/platform/logger.ts';
-import { Metrics } from '../src/platform/metrics.ts';
-import { notificationsFor } from '../src/processors/notifier/fanout.ts';
-import { mapLimit } from '../src/platform/concurrency.ts';
-import { ensureFollowsSchema } from '../src/sinks/follows/schema.ts';
-import { planNotifications } from '../src/sinks/notifications/plan.ts';
-import { ensureNotificationsSchema } from '../src/sinks/notifications/schema.ts';
-import { loadNotificationsSinkConfig } from '../src/sinks/notifications/config.ts';
-import { loadNotifierConfig } from '../src/processors/notifier/config.ts';
+import { Cassandra, type Statement } from '../platform/cassandra.ts';
+import { waitForGroupToReachEnd } from '../platform/consumer-groups.ts';
+import { EventBus } from '../platform/kafka/bus.ts';
+import { createLogger } from '../platform/logger.ts';
+import { Metrics } from '../platform/metrics.ts';
+import { notificationsFor } from '../domain/notifications/fanout.ts';
+import { mapLimit } from '../platform/concurrency.ts';
+import { ensureFollowsSchema } from '../domain/follows/schema.ts';
+import { planNotifications } from '../sinks/notifications/plan.ts';
+import { ensureNotificationsSchema } from '../domain/notifications/schema.ts';
+import { loadNotificationsSinkConfig } from '../sinks/notifications/config.ts';
+import { loadNotifierConfig } from '../processors/notifier/config.ts';
 import { endpoints } from '../tests/support/endpoints.ts';
 import { ServiceProcess } from '../tests/support/process.ts';
 import { streamEvents } from '../tests/support/stream-events.ts';
@@ -180,8 +180,8 @@ async function main(): Promise<void> {
   console.log(`seeded ${N} followers in ${seedSeconds.toFixed(1)} s`);
   noteLoad('seeded');
 
-  const sink = new ServiceProcess('notifications-sink', 'src/sinks/notifications/main.ts', env({}));
-  const notifier = new ServiceProcess('notifier', 'src/processors/notifier/main.ts', env({}));
+  const sink = new ServiceProcess('notifications-sink', 'sinks/notifications/main.ts', env({}));
+  const notifier = new ServiceProcess('notifier', 'processors/notifier/main.ts', env({}));
   children.push(sink, notifier);
   await sink.waitForLog('sink started', (l) => l.component === 'notifications-sink' && l.msg === 'started');
   await notifier.waitForLog('notifier started', (l) => l.component === 'notifier' && l.msg === 'started');

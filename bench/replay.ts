@@ -1,17 +1,17 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ChatEvent } from '../schemas/generated/events.ts';
-import { Cassandra } from '../src/platform/cassandra.ts';
-import { waitForGroupToReachEnd } from '../src/platform/consumer-groups.ts';
-import { EventBus } from '../src/platform/kafka/bus.ts';
-import { createLogger } from '../src/platform/logger.ts';
-import { Metrics } from '../src/platform/metrics.ts';
+import { Cassandra } from '../platform/cassandra.ts';
+import { waitForGroupToReachEnd } from '../platform/consumer-groups.ts';
+import { EventBus } from '../platform/kafka/bus.ts';
+import { createLogger } from '../platform/logger.ts';
+import { Metrics } from '../platform/metrics.ts';
 import { chatEvents } from '../tests/support/chat-events.ts';
 import { endpoints } from '../tests/support/endpoints.ts';
 import { ratio, writeResult } from './lib/results.ts';
+import { REPO_ROOT } from '../platform/paths.ts';
 
 /**
  * Replay: `npm run replay -- chat --into <keyspace>` as an operator runs it (a child process: the
@@ -31,7 +31,7 @@ const N = Number(args.events);
 const STREAMS = Number(args.streams);
 if (![N, STREAMS].every((n) => Number.isInteger(n) && n > 0)) throw new Error('--events and --streams are positive');
 
-const ROOT = resolve(import.meta.dirname, '..');
+const ROOT = REPO_ROOT;
 const e = endpoints();
 const runId = randomBytes(4).toString('hex');
 const PREFIX = `bench_replay_${runId}.`;
@@ -86,7 +86,7 @@ async function replayTool(): Promise<{ seconds: number; output: string }> {
   const t0 = performance.now();
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/processors/replay/cli.ts', 'chat', '--into', KEYSPACE],
+    ['--import', 'tsx', 'tools/replay/cli.ts', 'chat', '--into', KEYSPACE],
     {
       cwd: ROOT,
       env: {

@@ -16,9 +16,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEBIAN_TOOLS, ensureDebianTools } from '../compose/launcher/debian.ts';
-import type { Decoder, Encoder } from '../src/media/ffmpeg-args.ts';
-import { detectMediaPath, ffmpegLauncher, systemGpuCheck } from '../src/media/ffmpeg.ts';
+import { DEBIAN_TOOLS, ensureDebianTools } from '../platform/debian.ts';
+import type { Decoder, Encoder } from '../platform/ffmpeg.ts';
+import { detectMediaPath, ffmpegLauncher, systemGpuCheck } from '../platform/ffmpeg.ts';
 import { ratio, writeResult, type Metric } from './lib/results.ts';
 import { generateSource, runWorkerPath } from './lib/transcode-run.ts';
 

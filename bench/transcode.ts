@@ -11,9 +11,9 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEBIAN_TOOLS, ensureDebianTools } from '../compose/launcher/debian.ts';
-import { buildTranscodePlan, planArgs } from '../src/media/ffmpeg-args.ts';
-import { ffmpegLauncher } from '../src/media/ffmpeg.ts';
+import { DEBIAN_TOOLS, ensureDebianTools } from '../platform/debian.ts';
+import { buildTranscodePlan, planArgs } from '../media/ffmpeg-args.ts';
+import { ffmpegLauncher } from '../platform/ffmpeg.ts';
 import { ratio, writeResult, type Metric } from './lib/results.ts';
 import { generateSource, LADDER, runWorkerPath, THUMBNAIL } from './lib/transcode-run.ts';
 

@@ -3,14 +3,14 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import type { ViewerHeartbeat } from '../schemas/generated/events.ts';
-import { deleteConsumerGroup } from '../src/platform/consumer-groups.ts';
-import { EventBus } from '../src/platform/kafka/bus.ts';
-import { createLogger } from '../src/platform/logger.ts';
-import { Metrics } from '../src/platform/metrics.ts';
-import { StreamRegistryProjection } from '../src/processors/stream-registry/projection.ts';
-import { StreamRegistry } from '../src/processors/stream-registry/registry.ts';
-import { CounterMetrics } from '../src/processors/viewer-counter/metrics.ts';
-import { ViewerCounterProcessor } from '../src/processors/viewer-counter/processor.ts';
+import { deleteConsumerGroup } from '../platform/consumer-groups.ts';
+import { EventBus } from '../platform/kafka/bus.ts';
+import { createLogger } from '../platform/logger.ts';
+import { Metrics } from '../platform/metrics.ts';
+import { StreamRegistryProjection } from '../domain/stream/projection.ts';
+import { StreamRegistry } from '../domain/stream/registry.ts';
+import { CounterMetrics } from '../processors/viewer-counter/metrics.ts';
+import { ViewerCounterProcessor } from '../processors/viewer-counter/processor.ts';
 import { endpoints } from '../tests/support/endpoints.ts';
 import { ServiceProcess } from '../tests/support/process.ts';
 import { streamEvents } from '../tests/support/stream-events.ts';
@@ -207,8 +207,8 @@ async function latency(): Promise<{ p50: number; p95: number; max: number; sampl
     METRICS_PORT: '0',
     LOG_LEVEL: 'info',
   };
-  const gateway = new ServiceProcess('viewer-gateway', 'src/gateways/viewer/main.ts', { ...env, VIEWER_PORT: '0' });
-  const counter = new ServiceProcess('viewer-counter', 'src/processors/viewer-counter/main.ts', env);
+  const gateway = new ServiceProcess('viewer-gateway', 'gateways/viewer/main.ts', { ...env, VIEWER_PORT: '0' });
+  const counter = new ServiceProcess('viewer-counter', 'processors/viewer-counter/main.ts', env);
   const stopAll: Array<() => Promise<unknown>> = [
     () => gateway.kill('SIGTERM'),
     () => counter.kill('SIGTERM'),

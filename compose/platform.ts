@@ -4,20 +4,21 @@
  * a detached process with its own log and pid file, and waits for each one's /healthz.
  */
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { endpointsOf, launcherConfig } from './launcher/config.ts';
-import { DEBIAN_TOOLS, ensureDebianTools } from './launcher/debian.ts';
+import { DEBIAN_TOOLS, ensureDebianTools } from '../platform/debian.ts';
 import { Launcher } from './launcher/launcher.ts';
 import { runningPid, startDetached, stopProcess, tail } from './launcher/proc.ts';
 import { allServers } from './launcher/servers/index.ts';
 import { platformServices, type ServiceDef } from './services.ts';
 import { ensureWebBuild } from './web-build.ts';
-import { EventBus } from '../src/platform/kafka/bus.ts';
-import { createLogger } from '../src/platform/logger.ts';
-import { Metrics } from '../src/platform/metrics.ts';
+import { EventBus } from '../platform/kafka/bus.ts';
+import { createLogger } from '../platform/logger.ts';
+import { Metrics } from '../platform/metrics.ts';
+import { REPO_ROOT } from '../platform/paths.ts';
 
-const root = resolve(import.meta.dirname, '..');
+const root = REPO_ROOT;
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: { wipe: { type: 'boolean', default: false }, n: { type: 'string', short: 'n', default: '100' } },

@@ -1,14 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Reporter } from './launcher/types.ts';
+import { REPO_ROOT } from '../platform/paths.ts';
 
 /**
  * The web page's build (web/ → web/dist, which the API serves). `./live up` and the test runner
  * call this so a fresh clone needs no extra step: it builds when web/dist is missing or older
  * than any source of it.
  */
-const root = resolve(import.meta.dirname, '..');
+const root = REPO_ROOT;
 export const WEB_DIST = join(root, 'web', 'dist');
 
 function newestMtime(path: string): number {

@@ -15,15 +15,16 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { endpointsOf, launcherConfig } from '../compose/launcher/config.ts';
-import { DEBIAN_TOOLS, ensureDebianTools } from '../compose/launcher/debian.ts';
+import { DEBIAN_TOOLS, ensureDebianTools } from '../platform/debian.ts';
 import { Launcher } from '../compose/launcher/launcher.ts';
 import { allServers } from '../compose/launcher/servers/index.ts';
 import { ensureWebBuild } from '../compose/web-build.ts';
+import { REPO_ROOT } from '../platform/paths.ts';
 
-const root = resolve(import.meta.dirname, '..');
+const root = REPO_ROOT;
 const { values } = parseArgs({
   options: {
     'no-check': { type: 'boolean', default: false },

@@ -2,14 +2,15 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { StreamLifecycleEvent } from '../schemas/generated/events.ts';
 import { testBus } from './support/bus.ts';
 import { endpoints } from './support/endpoints.ts';
 import { waitFor } from './support/wait.ts';
+import { REPO_ROOT } from '../platform/paths.ts';
 
-const root = resolve(import.meta.dirname, '..');
+const root = REPO_ROOT;
 const fixture = (
   JSON.parse(readFileSync(join(root, 'schemas/fixtures/streamLifecycle.json'), 'utf8')) as StreamLifecycleEvent[]
 )[0]!;

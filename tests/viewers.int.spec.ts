@@ -2,16 +2,16 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
-import { apiGateway, type ApiGateway } from '../src/gateways/api/gateway.ts';
-import type { playbackResponse, searchResponse } from '../src/gateways/api/protocol.ts';
-import { createElasticsearch, type Elasticsearch } from '../src/platform/elasticsearch.ts';
-import type { EventBus } from '../src/platform/kafka/bus.ts';
-import type { EventConsumer } from '../src/platform/kafka/consumer.ts';
-import type { EventProducer } from '../src/platform/kafka/producer.ts';
-import { DiscoveryIndexer } from '../src/processors/discovery-indexer/indexer.ts';
-import { publishedPeaks, rebuildPeaks } from '../src/processors/viewer-counter/replay.ts';
-import { discoveryIndex } from '../src/sinks/elasticsearch/discovery-index.ts';
-import { deleteIndices, ensureAliasedIndex } from '../src/sinks/elasticsearch/indices.ts';
+import { apiGateway, type ApiGateway } from '../gateways/api/gateway.ts';
+import type { playbackResponse, searchResponse } from '../gateways/api/protocol.ts';
+import { createElasticsearch, type Elasticsearch } from '../platform/elasticsearch/client.ts';
+import type { EventBus } from '../platform/kafka/bus.ts';
+import type { EventConsumer } from '../platform/kafka/consumer.ts';
+import type { EventProducer } from '../platform/kafka/producer.ts';
+import { DiscoveryIndexer } from '../processors/discovery-indexer/indexer.ts';
+import { publishedPeaks, rebuildPeaks } from '../processors/viewer-counter/replay.ts';
+import { discoveryIndex } from '../domain/discovery/index-definition.ts';
+import { deleteIndices, ensureAliasedIndex } from '../platform/elasticsearch/indices.ts';
 import { testBus } from './support/bus.ts';
 import { endpoints } from './support/endpoints.ts';
 import { uniqueName } from './support/isolation.ts';
@@ -111,7 +111,7 @@ describe('viewers: gateway, counter, API and search against real Kafka and Elast
     };
   };
   const startCounter = async (): Promise<ServiceProcess> => {
-    const proc = new ServiceProcess('viewer-counter', 'src/processors/viewer-counter/main.ts', {
+    const proc = new ServiceProcess('viewer-counter', 'processors/viewer-counter/main.ts', {
       ...env(),
       VIEWER_WINDOW_MS: String(WINDOW_MS),
       VIEWER_REBUILD_MARGIN_MS: String(WINDOW_MS),
@@ -187,7 +187,7 @@ describe('viewers: gateway, counter, API and search against real Kafka and Elast
     for (const c of api.components) await c.start();
     apiBase = `http://127.0.0.1:${api.server.port}`;
 
-    const gateway = new ServiceProcess('viewer-gateway', 'src/gateways/viewer/main.ts', {
+    const gateway = new ServiceProcess('viewer-gateway', 'gateways/viewer/main.ts', {
       ...env(),
       VIEWER_PORT: '0',
       VIEWER_MIN_BEAT_INTERVAL_MS: '500',

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { javaBin } from '../../compose/launcher/java.ts';
+import { REPO_ROOT } from '../../platform/paths.ts';
 
 /**
  * Benchmark results: one JSON file per benchmark under bench/results/, and docs/benchmarks.md
@@ -40,7 +41,7 @@ export interface BenchResult extends Metric {
   extra?: Metric[];
 }
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
+const ROOT = REPO_ROOT;
 export const RESULTS_DIR = join(ROOT, 'bench', 'results');
 export const DOC = join(ROOT, 'docs', 'benchmarks.md');
 

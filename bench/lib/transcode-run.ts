@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import type { Decoder, Encoder } from '../../src/media/ffmpeg-args.ts';
-import { selectLadder } from '../../src/media/ladder.ts';
-import { StreamTranscoder } from '../../src/media/transcoder.ts';
-import { createLogger } from '../../src/platform/logger.ts';
+import type { Decoder, Encoder } from '../../platform/ffmpeg.ts';
+import { selectLadder } from '../../media/ladder.ts';
+import { StreamTranscoder } from '../../media/transcoder.ts';
+import { createLogger } from '../../platform/logger.ts';
 
 /** What the transcode benchmarks share: the source, the ladder and one run of the worker's path. */
 export const LADDER = selectLadder({ width: 1920, height: 1080, frameRate: 30 }, 2000, ['1080p', '720p', '480p']);

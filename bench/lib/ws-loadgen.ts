@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { REPO_ROOT } from '../../platform/paths.ts';
 
 /**
  * Drives one bench/lib/ws-loadgen.c process (a native epoll WebSocket reader; why native is in
@@ -17,7 +18,7 @@ export type LoadgenReply =
   | { type: 'closedAll' };
 
 const SOURCE = join(import.meta.dirname, 'ws-loadgen.c');
-const BINARY = join(import.meta.dirname, '..', '..', 'dist', 'bench', 'ws-loadgen');
+const BINARY = join(REPO_ROOT, 'dist', 'bench', 'ws-loadgen');
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 function build(): string {

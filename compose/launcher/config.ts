@@ -1,10 +1,11 @@
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { z } from 'zod';
-import { env, loadConfig } from '../../src/platform/config.ts';
+import { env, loadConfig } from '../../platform/config.ts';
 import type { Ports } from './types.ts';
+import { REPO_ROOT } from '../../platform/paths.ts';
 
-const repoRoot = resolve(import.meta.dirname, '..', '..');
+const repoRoot = REPO_ROOT;
 
 const schema = z.object({
   LIVE_HOST: env.str('127.0.0.1'),

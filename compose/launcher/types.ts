@@ -3,6 +3,9 @@
  * (port checks, spawning, pid files, shutdown); a server module only knows how to obtain
  * its artifacts, write its configuration, build its command line and prove it is healthy.
  */
+import type { Reporter } from '../../platform/debian.ts';
+
+export type { Reporter };
 export type ServerName = 'kafka' | 'registry' | 'cassandra' | 'elasticsearch';
 
 export interface Ports {
@@ -13,11 +16,6 @@ export interface Ports {
   cassandraStorage: number;
   elasticsearch: number;
   elasticsearchTransport: number;
-}
-
-export interface Reporter {
-  info(msg: string): void;
-  warn(msg: string): void;
 }
 
 export interface LaunchContext {

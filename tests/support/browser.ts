@@ -1,5 +1,5 @@
 import { chromium, type Browser } from 'playwright-core';
-import { DEBIAN_TOOLS, ensureDebianTools } from '../../compose/launcher/debian.ts';
+import { DEBIAN_TOOLS, ensureDebianTools } from '../../platform/debian.ts';
 
 /**
  * Headless Chromium from Debian's package (installed on first use), driven by playwright-core:

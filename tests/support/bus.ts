@@ -1,6 +1,6 @@
-import { createLogger } from '../../src/platform/logger.ts';
-import { Metrics } from '../../src/platform/metrics.ts';
-import { EventBus } from '../../src/platform/kafka/bus.ts';
+import { createLogger } from '../../platform/logger.ts';
+import { Metrics } from '../../platform/metrics.ts';
+import { EventBus } from '../../platform/kafka/bus.ts';
 import { endpoints } from './endpoints.ts';
 import { uniqueName } from './isolation.ts';
 

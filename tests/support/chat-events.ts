@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ChatEvent, ChatEventPayload } from '../../schemas/generated/events.ts';
-import { TimeUuidGenerator } from '../../src/platform/timeuuid.ts';
+import { TimeUuidGenerator } from '../../platform/timeuuid.ts';
 
 /** Builders of valid chat events for specs that publish straight to the topic, as a gateway would. */
 const ids = new TimeUuidGenerator();

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dataPath } from '../../platform/paths.ts';
 
 /**
  * Where the real servers are. The test runner (scripts/test.ts) exports these after bringing the
@@ -14,7 +14,7 @@ export interface Endpoints {
 }
 
 export function endpoints(): Endpoints {
-  const file = resolve(import.meta.dirname, '..', '..', '.data', 'endpoints.json');
+  const file = dataPath('endpoints.json');
   const fromFile = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
   const get = (name: string): string => {
     const v = process.env[name] ?? fromFile[name];

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import { join } from 'node:path';
-import { DEBIAN_TOOLS, ensureDebianTools } from '../../compose/launcher/debian.ts';
+import { DEBIAN_TOOLS, ensureDebianTools } from '../../platform/debian.ts';
 
 /** HLS test helpers: real tiny MPEG-TS segments, a counting origin relay, free ports. */
 export function mediaTools(): { ffmpeg: string; ffprobe: string; nginx: string } {

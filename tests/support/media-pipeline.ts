@@ -71,12 +71,12 @@ export class MediaPipeline {
   async start(): Promise<void> {
     this.originPort = await freePort();
     this.edgePort = await freePort();
-    this.origin = this.spawn('origin', 'src/gateways/origin/main.ts', {
+    this.origin = this.spawn('origin', 'gateways/origin/main.ts', {
       ORIGIN_HOST: '127.0.0.1',
       ORIGIN_PORT: String(this.originPort),
       METRICS_PORT: String(await freePort()),
     });
-    this.edge = this.spawn('edge', 'src/gateways/edge/main.ts', {
+    this.edge = this.spawn('edge', 'gateways/edge/main.ts', {
       EDGE_HOST: '127.0.0.1',
       EDGE_PORT: String(this.edgePort),
       EDGE_NAME: 'edge-e2e',
@@ -86,14 +86,14 @@ export class MediaPipeline {
       ORIGIN_PORT: String(this.originPort),
       METRICS_PORT: String(await freePort()),
     });
-    this.packager = this.spawn('packager', 'src/processors/packager/main.ts', {
+    this.packager = this.spawn('packager', 'processors/packager/main.ts', {
       METRICS_PORT: String(await freePort()),
     });
-    this.prefetcher = this.spawn('cdn-prefetcher', 'src/processors/cdn-prefetcher/main.ts', {
+    this.prefetcher = this.spawn('cdn-prefetcher', 'processors/cdn-prefetcher/main.ts', {
       EDGE_URLS: this.edgeUrl,
       METRICS_PORT: String(await freePort()),
     });
-    this.ingest = this.spawn('ingest', 'src/producers/ingest/main.ts', {
+    this.ingest = this.spawn('ingest', 'producers/ingest/main.ts', {
       INGEST_RTMP_HOST: '127.0.0.1',
       INGEST_RTMP_PORT: '0',
       INGEST_NODE_ID: 'ingest-e2e',
@@ -109,7 +109,7 @@ export class MediaPipeline {
   }
 
   async startWorker(id: string): Promise<ServiceProcess> {
-    const w = this.spawn(id, 'src/media/worker/main.ts', {
+    const w = this.spawn(id, 'media/worker/main.ts', {
       MEDIA_WORKER_GROUP_ID: 'media-worker',
       MEDIA_WORKER_ID: id,
       MEDIA_ENCODER: 'libx264',

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { TopicKey } from '../../schemas/topics.ts';
-import type { EventBus } from '../../src/platform/kafka/bus.ts';
-import type { EventConsumer } from '../../src/platform/kafka/consumer.ts';
+import type { EventBus } from '../../platform/kafka/bus.ts';
+import type { EventConsumer } from '../../platform/kafka/consumer.ts';
 import { uniqueName } from './isolation.ts';
 
 /**

@@ -1,13 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { REPO_ROOT } from '../../platform/paths.ts';
 
 /**
  * A platform service run as a real child process (`node --import tsx <entry>`), as it runs in
  * production, so a spec can SIGKILL or SIGTERM it. Its JSON log lines are kept for the spec to
  * wait on (e.g. "listening" with the port it picked).
  */
-const root = resolve(import.meta.dirname, '..', '..');
+const root = REPO_ROOT;
 
 export type LogLine = Record<string, unknown> & { msg?: string };
 

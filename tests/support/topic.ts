@@ -1,5 +1,5 @@
 import type { IHeaders } from 'kafkajs';
-import type { EventBus } from '../../src/platform/kafka/bus.ts';
+import type { EventBus } from '../../platform/kafka/bus.ts';
 import { waitFor } from './wait.ts';
 
 export interface RawRecord {

@@ -7,13 +7,14 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { endpointsOf, launcherConfig } from '../../compose/launcher/config.ts';
 import { platformServices } from '../../compose/services.ts';
 import { launchChromium } from '../support/browser.ts';
+import { REPO_ROOT } from '../../platform/paths.ts';
 
 /**
  * What the browser specs share: the platform as `./live up` starts it (the README's command; it
  * is idempotent, so each spec file runs it and the first one pays for the start), a browser
  * whose contexts are separate people, and the steps a person takes.
  */
-const root = resolve(import.meta.dirname, '..', '..');
+const root = REPO_ROOT;
 export const SHOTS = join(root, 'docs', 'screenshots');
 const apiService = platformServices(endpointsOf(launcherConfig())).find((s) => s.name === 'api')!;
 export const BASE = `http://127.0.0.1:${apiService.env.API_PORT}`;

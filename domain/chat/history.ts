@@ -1,0 +1,130 @@
+import type { Cassandra, Row } from '../../platform/cassandra.ts';
+import { timeOfTimeUuid } from '../../platform/timeuuid.ts';
+import type { ModerationColumn, ModerationEffect } from './moderation.ts';
+import { bucketOf } from './schema.ts';
+
+/**
+ * Reads of the chat archive, for gateways: pages of history through the hour buckets a stream
+ * actually has, and a stream's moderation cells with their write times. Deleted messages are
+ * skipped. Results are oldest first, as a chat window shows them.
+ */
+export interface ArchivedMessage {
+  messageId: string;
+  userId: string;
+  username: string;
+  badges: string[];
+  content: string;
+  color: string | null;
+  /** Epoch ms, from the message id. */
+  sentAt: number;
+}
+
+const COLUMNS = 'message_id, user_id, username, badges, content, color, deleted_by';
+
+export class ChatHistoryReader {
+  private readonly q: ReturnType<typeof queries>;
+
+  constructor(
+    private readonly db: Cassandra,
+    keyspace: string,
+  ) {
+    this.q = queries(keyspace);
+  }
+
+  /** The newest `limit` messages, or the newest `limit` older than `beforeId`. */
+  async before(streamId: string, beforeId: string | undefined, limit: number): Promise<ArchivedMessage[]> {
+    // A gateway's clock may run a little ahead of this one: start one bucket up.
+    const top = beforeId ? bucketOf(timeOfTimeUuid(beforeId)) : bucketOf(Date.now()) + 1;
+    const buckets = await this.buckets(streamId, this.q.bucketsDown, top);
+    const out: ArchivedMessage[] = [];
+    for (const bucket of buckets) {
+      let cursor = beforeId;
+      while (out.length < limit) {
+        const want = limit - out.length;
+        const rows = cursor
+          ? await this.read(this.q.olderThan, [streamId, bucket, cursor, want])
+          : await this.read(this.q.newest, [streamId, bucket, want]);
+        out.push(...rows.map(toMessage).filter((m): m is ArchivedMessage => m !== undefined));
+        if (rows.length < want) break;
+        cursor = rows[rows.length - 1]!.message_id as string;
+      }
+      if (out.length >= limit) break;
+    }
+    return out.slice(0, limit).reverse();
+  }
+
+  /** Up to `limit` messages after `sinceId`, oldest first; `complete` is false when more remain. */
+  async after(
+    streamId: string,
+    sinceId: string,
+    limit: number,
+  ): Promise<{ messages: ArchivedMessage[]; complete: boolean }> {
+    const buckets = (await this.buckets(streamId, this.q.bucketsUp, bucketOf(timeOfTimeUuid(sinceId)))).reverse();
+    const out: ArchivedMessage[] = [];
+    for (const bucket of buckets) {
+      let cursor = sinceId;
+      for (;;) {
+        const want = limit + 1 - out.length;
+        const rows = await this.read(this.q.newerThan, [streamId, bucket, cursor, want]);
+        out.push(...rows.map(toMessage).filter((m): m is ArchivedMessage => m !== undefined));
+        if (out.length > limit) return { messages: out.slice(0, limit), complete: false };
+        if (rows.length < want) break;
+        cursor = rows[rows.length - 1]!.message_id as string;
+      }
+    }
+    return { messages: out, complete: true };
+  }
+
+  /** A stream's moderation cells as effects stamped with their Cassandra write times. */
+  async moderation(streamId: string): Promise<ModerationEffect[]> {
+    const rows = await this.read(this.q.moderation, [streamId]);
+    const out: ModerationEffect[] = [];
+    for (const r of rows) {
+      const userId = r.user_id as string;
+      const cell = (column: ModerationColumn, value: unknown, at: unknown): void => {
+        if (value === null || value === undefined || typeof at !== 'number') return;
+        out.push({ streamId, userId, column, value: value instanceof Date ? value.getTime() : (value as boolean), at });
+      };
+      cell('banned', r.banned, r.banned_at);
+      cell('timeout_until', r.timeout_until, r.timeout_at);
+      cell('moderator', r.moderator, r.moderator_at);
+    }
+    return out;
+  }
+
+  private async buckets(streamId: string, query: string, from: number): Promise<number[]> {
+    return (await this.read(query, [streamId, from])).map((r) => r.bucket as number);
+  }
+
+  private read(query: string, params: unknown[]): Promise<Row[]> {
+    return this.db.execute('read chat history', query, params, { idempotent: true });
+  }
+}
+
+function toMessage(r: Row): ArchivedMessage | undefined {
+  if (typeof r.content !== 'string' || r.deleted_by || typeof r.user_id !== 'string') return undefined;
+  const messageId = r.message_id as string;
+  return {
+    messageId,
+    userId: r.user_id,
+    username: r.username as string,
+    badges: (r.badges as string[] | null) ?? [],
+    content: r.content,
+    color: (r.color as string | null) ?? null,
+    sentAt: timeOfTimeUuid(messageId),
+  };
+}
+
+function queries(ks: string) {
+  const partition = `FROM ${ks}.chat_messages WHERE stream_id = ? AND bucket = ?`;
+  return {
+    // 720 hour buckets is the whole 30-day retention.
+    bucketsDown: `SELECT bucket FROM ${ks}.chat_buckets WHERE stream_id = ? AND bucket <= ? LIMIT 720`,
+    bucketsUp: `SELECT bucket FROM ${ks}.chat_buckets WHERE stream_id = ? AND bucket >= ? LIMIT 720`,
+    newest: `SELECT ${COLUMNS} ${partition} LIMIT ?`,
+    olderThan: `SELECT ${COLUMNS} ${partition} AND message_id < ? LIMIT ?`,
+    newerThan: `SELECT ${COLUMNS} ${partition} AND message_id > ? ORDER BY message_id ASC LIMIT ?`,
+    moderation: `SELECT user_id, banned, WRITETIME(banned) AS banned_at, timeout_until, WRITETIME(timeout_until) AS timeout_at,
+      moderator, WRITETIME(moderator) AS moderator_at FROM ${ks}.chat_moderation WHERE stream_id = ?`,
+  };
+}

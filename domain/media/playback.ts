@@ -1,0 +1,37 @@
+import type { StreamStatus } from '../stream/evolve.ts';
+import type { StreamMedia } from './catalog.ts';
+
+/**
+ * The media part of the API's answers (playback URL, qualities, thumbnail), from the media
+ * catalog. URLs point at the CDN (the edge caches), under the packager's layout
+ * (processors/packager/layout.ts): the live master while a stream is live or ready, its VOD
+ * master once it ended recorded. An ended stream that was not recorded has nothing to play and
+ * no thumbnail: the packager deletes its media (processors/packager/retention.ts).
+ */
+const base = (url: string): string => url.replace(/\/+$/, '');
+const enc = encodeURIComponent;
+
+type StreamRef = { streamId: string; status: StreamStatus; recordingEnabled: boolean };
+
+const gone = (s: StreamRef): boolean => s.status === 'ended' && !s.recordingEnabled;
+
+export function thumbnailUrl(stream: StreamRef | undefined, media: StreamMedia | undefined, cdnBaseUrl: string) {
+  if (!stream || gone(stream) || !media?.thumbnail) return null;
+  return `${base(cdnBaseUrl)}/hls/${enc(stream.streamId)}/${media.thumbnail.uri}`;
+}
+
+export function playbackMedia(stream: StreamRef, media: StreamMedia | undefined, cdnBaseUrl: string) {
+  const cdn = base(cdnBaseUrl);
+  const vod = stream.status === 'ended' ? media?.vod : null;
+  const live = `${cdn}/hls/${enc(stream.streamId)}/master.m3u8`;
+  return {
+    hls: vod ? `${cdn}/hls/${vod.playlistUri}` : gone(stream) ? null : live,
+    qualities: (media?.ladder?.renditions ?? []).map((r) => ({
+      name: r.name,
+      bitrate: r.videoBitrate + r.audioBitrate,
+      resolution: `${r.width}x${r.height}`,
+      fps: r.frameRate,
+    })),
+    thumbnail: thumbnailUrl(stream, media, cdnBaseUrl),
+  };
+}

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { env, loadConfig } from '../../platform/config.ts';
+import { cassandraEnv } from '../../platform/cassandra.ts';
+import { elasticsearchEnv, kafkaEnv } from '../../platform/infra-config.ts';
+import { followsStoreEnv } from '../../domain/follows/schema.ts';
+import { notificationsStoreEnv } from '../../domain/notifications/schema.ts';
+import { discoveryEnv } from '../../domain/discovery/index-definition.ts';
+import { signingKeyEnv } from '../../platform/auth/signing-key.ts';
+
+/** The API gateway's configuration (and the token CLI's); the only reader of process.env for them. */
+const optionalUrl = z
+  .string()
+  .default('')
+  .transform((s) => s || null)
+  .pipe(z.url().nullable());
+
+const schema = z.object({
+  ...kafkaEnv,
+  ...elasticsearchEnv,
+  ...discoveryEnv,
+  ...cassandraEnv,
+  ...followsStoreEnv,
+  ...notificationsStoreEnv,
+  /** How long an instance remembers its own follow decisions (refusing a double follow before the graph shows it). */
+  API_FOLLOW_PENDING_MS: env.int(30_000, 0),
+  API_HOST: env.str('127.0.0.1'),
+  API_PORT: env.port(8080),
+  /** Largest request body accepted; larger ones are answered 413 without being read. */
+  API_MAX_BODY_BYTES: env.int(16 * 1024, 256),
+  ...signingKeyEnv,
+  /** Lifetime of tokens `npm run token` mints. */
+  API_TOKEN_TTL_S: env.int(12 * 3600, 60),
+  /** Streams one streamer may hold not yet ended; starting another is refused (409 too_many_open_streams). */
+  API_MAX_OPEN_STREAMS: env.int(10, 1),
+  /** How long a write waits for this instance's own registry to apply it before answering anyway. */
+  API_READ_YOUR_WRITES_MS: env.int(5000, 0),
+  /** How long start-up may take to load the registry from the topic. */
+  API_REGISTRY_CATCHUP_MS: env.int(120_000, 1000),
+  /** Retry-After (seconds) on 503s. */
+  API_RETRY_AFTER_S: env.int(5, 1),
+  /** Streamers' encoders connect here; the stream key goes after it. */
+  INGEST_RTMP_URL: z.url().default('rtmp://127.0.0.1:1935/live'),
+  INGEST_RTMPS_URL: optionalUrl,
+  INGEST_WEBRTC_URL: optionalUrl,
+  /** Viewer-facing site (playback_url = <PUBLIC_BASE_URL>/streams/<id>). */
+  PUBLIC_BASE_URL: z.url().default('http://127.0.0.1:8080'),
+  /** Edge cache / origin serving HLS (<CDN_BASE_URL>/hls/<id>/master.m3u8). */
+  CDN_BASE_URL: z.url().default('http://127.0.0.1:8088'),
+  /** Chat gateway (<WS_BASE_URL>/streams/<id>/chat). */
+  WS_BASE_URL: z.url().default('ws://127.0.0.1:8090'),
+  /** Viewer presence gateway (<VIEWER_WS_BASE_URL>/streams/<id>/viewers), told to the web page. */
+  VIEWER_WS_BASE_URL: z.url().default('ws://127.0.0.1:8091'),
+  /** Notification push gateway (WebSocket /notifications and its ticket route), told to the web page. */
+  NOTIFY_BASE_URL: z.url().default('http://127.0.0.1:8092'),
+  /** The web page's build (web/dist), served at /. */
+  WEB_DIST_DIR: env.str('web/dist'),
+  /** Development identities: POST /api/v1/dev/token mints a token for any name (dev-token.ts). Local use only. */
+  API_DEV_SIGN_IN: env.bool(false),
+  METRICS_PORT: env.port(9400),
+  METRICS_HOST: env.str('127.0.0.1'),
+  LOG_LEVEL: env.logLevel(),
+});
+
+export type ApiConfig = z.infer<typeof schema>;
+
+export const loadApiConfig = (source: NodeJS.ProcessEnv = process.env): ApiConfig => loadConfig(schema, source);

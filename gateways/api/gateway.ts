@@ -1,0 +1,132 @@
+import type { Elasticsearch } from '../../platform/elasticsearch/client.ts';
+import { HttpServer } from '../../platform/http/server.ts';
+import type { EventBus } from '../../platform/kafka/bus.ts';
+import type { Logger } from '../../platform/logger.ts';
+import type { Metrics } from '../../platform/metrics.ts';
+import type { Component } from '../../platform/service.ts';
+import { StreamCommands } from '../../domain/stream/stream-commands.ts';
+import { MediaCatalog } from '../../domain/media/catalog.ts';
+import { MediaCatalogProjection } from '../../domain/media/projection.ts';
+import { StreamRegistryProjection } from '../../domain/stream/projection.ts';
+import { StreamRegistry } from '../../domain/stream/registry.ts';
+import { DiscoverySearch } from '../../domain/discovery/search.ts';
+import { Authenticator, type TokenSettings } from '../../platform/auth/tokens.ts';
+import { errorReply } from './errors.ts';
+import type { Links } from './protocol.ts';
+import { apiRoutes } from './routes.ts';
+import { userApi, type UserApiDeps } from './user-routes.ts';
+import { devTokenRoutes, type DevTokenSettings } from './dev-token.ts';
+import { webRoutes, type WebSettings } from './web.ts';
+
+/**
+ * Wires the API gateway from its clients; main.ts and the integration spec both build it here.
+ * Start order: producer, registry (caught up with the topics), then the listener; runService
+ * stops them in reverse, listener first.
+ */
+export interface ApiSettings {
+  host: string;
+  port: number;
+  maxBodyBytes: number;
+  /** Unique to this process instance: every instance reads every partition. */
+  registryGroupId: string;
+  registryCatchUpMs: number;
+  readYourWritesMs: number;
+  /** Streams a streamer may hold not yet ended (default 10). */
+  maxOpenStreams?: number;
+  discoveryAlias: string;
+  retryAfterS: number;
+  token: TokenSettings;
+  links: Links;
+}
+
+export interface ApiGateway {
+  components: Component[];
+  server: HttpServer;
+  registry: StreamRegistry;
+  healthy: () => boolean;
+}
+
+export function apiGateway(deps: {
+  bus: EventBus;
+  es: Elasticsearch;
+  signingKey: Uint8Array;
+  settings: ApiSettings;
+  log: Logger;
+  metrics: Metrics;
+  /** Follows and notifications (user-routes.ts); without it those routes are not served. */
+  users?: Pick<UserApiDeps, 'graph' | 'inbox' | 'pendingMs'>;
+  /** The web page and its config (web.ts); without it nothing is served outside /api. */
+  web?: WebSettings;
+  /** Development sign-in (dev-token.ts); only for local use. */
+  devSignIn?: DevTokenSettings;
+  onFatal?: (err: Error) => void;
+}): ApiGateway {
+  const { bus, settings: s, log } = deps;
+  const registry = new StreamRegistry();
+  const projection = new StreamRegistryProjection(bus, registry, {
+    groupId: s.registryGroupId,
+    catchUpDeadlineMs: s.registryCatchUpMs,
+    ...(deps.onFatal && { onFatal: deps.onFatal }),
+  });
+  const media = new MediaCatalog();
+  const mediaProjection = new MediaCatalogProjection(bus, media, {
+    // Unique per instance, like the registry's: the media catalog's group rides on its name.
+    groupId: `${s.registryGroupId}.media`,
+    ...(deps.onFatal && { onFatal: deps.onFatal }),
+  });
+  const producer = bus.producer();
+  const commands = new StreamCommands({
+    registry,
+    publish: (events) => producer.publish(bus.topic('streamLifecycle'), events),
+    readYourWritesMs: s.readYourWritesMs,
+    ...(s.maxOpenStreams !== undefined && { maxOpenStreams: s.maxOpenStreams }),
+    log,
+  });
+  const auth = new Authenticator(deps.signingKey, s.token);
+  const users = deps.users && userApi({ bus, auth, registry, ...deps.users });
+  const server = new HttpServer({
+    name: 'api',
+    host: s.host,
+    port: s.port,
+    maxBodyBytes: s.maxBodyBytes,
+    routes: [
+      ...apiRoutes({
+        auth,
+        commands,
+        registry,
+        discovery: new DiscoverySearch(deps.es, s.discoveryAlias),
+        media,
+        links: s.links,
+      }),
+      ...(users?.routes ?? []),
+      ...(deps.devSignIn ? devTokenRoutes(deps.devSignIn) : []),
+      // Last: its catch-all serves the page.
+      ...(deps.web ? webRoutes(deps.web) : []),
+    ],
+    onError: (err, req) =>
+      errorReply(err, s.retryAfterS, (e) =>
+        log.error({ err: e, route: req.route, method: req.method }, 'request failed'),
+      ),
+    log,
+    metrics: deps.metrics,
+  });
+  return {
+    components: [
+      {
+        name: 'lifecycle-producer',
+        start: async () => {
+          await bus.init(['streamLifecycle']);
+          await producer.connect();
+        },
+        stop: () => producer.disconnect(),
+      },
+      ...(users?.components ?? []),
+      projection,
+      mediaProjection,
+      server,
+    ],
+    server,
+    registry,
+    healthy: () => projection.healthy && mediaProjection.healthy,
+  };
+}

@@ -1,0 +1,299 @@
+import type uWS from '@trufflesuite/uws-js-unofficial';
+import { isRetriable } from '../../platform/errors.ts';
+import { answerPreflight } from '../../platform/http/cors.ts';
+import {
+  SOCKET_DEFAULTS,
+  UwsServer,
+  decodeParam,
+  errorBody,
+  upgradeHeaders,
+  type HttpAnswer,
+} from '../../platform/http/uws.ts';
+import type { Logger } from '../../platform/logger.ts';
+import type { Component } from '../../platform/service.ts';
+import type { Identity } from '../../domain/chat/decide.ts';
+import { CHAT_ERRORS, ChatError, isChatErrorCode, type ChatErrorCode } from './errors.ts';
+import { FanoutWriter } from './fanout-writer.ts';
+import type { ChatMetrics } from './metrics.ts';
+import { messageBody } from './protocol.ts';
+import type { Admission, ChatConnection, ChatService } from './service.ts';
+import type { Tickets } from '../../platform/auth/tickets.ts';
+
+/**
+ * The chat gateway's uWebSockets.js adapter: one port for the WebSocket and its two HTTP routes.
+ *
+ *   WS   /streams/:id/chat[?ticket=...][&since=<message_id>]   read anonymously; send with a ticket
+ *        (or `Authorization: Bearer`, for clients that can set headers)
+ *   GET  /api/v1/streams/:id/chat?before=<message_id>&limit=<1..100>   older history, oldest first
+ *   POST /api/v1/streams/:id/chat/tickets   (Authorization: Bearer)   a short-lived ticket
+ *
+ * What it owns: the upgrade (origin allowlist, authentication and the history read all happen
+ * before the socket opens, with `onAborted` set first), frame sizes, binary frames, backpressure
+ * and close codes. uWS itself enforces `maxPayloadLength` (a larger frame drops the connection),
+ * refuses text frames that are not UTF-8 (dropped, close code 1006 on both ends) and, with
+ * `closeOnBackpressureLimit`, drops a reader whose unsent bytes pass `maxBackpressure`: a slow
+ * viewer is disconnected (and may resume with `since`), never buffered without bound, and never
+ * slows anyone else. Frames up to the hard limit but over `maxFrameBytes` get a clean 1009.
+ *
+ * Never logged: query strings (tickets) and Authorization headers.
+ */
+export interface TransportOptions {
+  host: string;
+  /** 0 picks a free port; read it from `port` after start. */
+  port: number;
+  /** Origins allowed to open the socket or call the routes from a browser; '*' allows any. */
+  allowedOrigins: string[];
+  maxFrameBytes: number;
+  hardMaxPayloadBytes: number;
+  idleTimeoutSeconds: number;
+  maxBackpressureBytes: number;
+  maxConnections: number;
+  pageDefault: number;
+  /** Readers per fan-out group, and groups written per event-loop turn (FanoutWriter). */
+  fanoutGroupSize: number;
+  fanoutGroupsPerTurn: number;
+}
+
+/** Verifies an `Authorization: Bearer` header (the API's Authenticator fits). */
+export interface BearerAuth {
+  require(authorization: string | undefined): Promise<Identity>;
+}
+
+interface SocketData {
+  streamId: string;
+  admission: Admission;
+  conn: UwsConnection | undefined;
+}
+
+const KNOWN_CLOSE_CODES = new Set([1000, 1001, 1003, 1005, 1006, 1007, 1008, 1009, 1011, 1012]);
+
+class UwsConnection implements ChatConnection {
+  closed = false;
+  /** The fan-out group's topic this socket subscribes to. */
+  topic = '';
+
+  constructor(
+    readonly id: number,
+    private readonly ws: uWS.WebSocket<SocketData>,
+    readonly streamId: string,
+    readonly user: Identity | undefined,
+  ) {}
+
+  send(frame: string): void {
+    if (this.closed) return;
+    this.ws.cork(() => this.ws.send(frame, false));
+  }
+
+  close(code: ChatErrorCode): void {
+    if (this.closed) return;
+    const c = CHAT_ERRORS[code].close ?? { code: 1011, reason: 'internal error' };
+    this.ws.end(c.code, c.reason);
+  }
+}
+
+interface HttpCall {
+  params: string[];
+  query: URLSearchParams;
+  origin: string;
+  authorization: string;
+}
+export class ChatTransport implements Component {
+  readonly name = 'chat-transport';
+  private readonly server: UwsServer;
+  private readonly connections = new Set<UwsConnection>();
+  private nextId = 1;
+  private readonly fanout: FanoutWriter;
+
+  constructor(
+    private readonly service: ChatService,
+    private readonly tickets: Tickets,
+    private readonly auth: BearerAuth,
+    private readonly opts: TransportOptions,
+    private readonly log: Logger,
+    private readonly metrics: ChatMetrics,
+  ) {
+    this.server = new UwsServer('chat gateway', opts.allowedOrigins);
+    this.fanout = new FanoutWriter({
+      groupSize: opts.fanoutGroupSize,
+      groupsPerTurn: opts.fanoutGroupsPerTurn,
+      publish: (topic, frames, from, to) => {
+        for (let i = from; i < to; i++) this.server.app.publish(topic, frames[i]!, false);
+      },
+      counted: (writes, frames, waitedMs) => {
+        this.metrics.fanoutWrites.inc(writes);
+        this.metrics.fanoutFrames.inc(frames);
+        this.metrics.fanoutWait.observe(waitedMs / 1000);
+      },
+    });
+  }
+
+  get port(): number {
+    return this.server.port;
+  }
+
+  /** Every local socket of the stream gets the frame, in call order (FanoutWriter). */
+  broadcast(streamId: string, frame: string): void {
+    this.fanout.publish(streamId, frame);
+  }
+
+  async start(): Promise<void> {
+    this.server.app.ws<SocketData>('/streams/:id/chat', {
+      ...SOCKET_DEFAULTS,
+      maxPayloadLength: this.opts.hardMaxPayloadBytes,
+      idleTimeout: this.opts.idleTimeoutSeconds,
+      maxBackpressure: this.opts.maxBackpressureBytes,
+      upgrade: (res, req, context) => this.upgrade(res, req, context),
+      open: (ws) => this.open(ws),
+      message: (ws, message, isBinary) => this.message(ws, message, isBinary),
+      close: (ws, code, message) => this.closed(ws, code, message),
+    });
+    this.route('get', '/api/v1/streams/:id/chat', (c) => this.history(c));
+    this.route('post', '/api/v1/streams/:id/chat/tickets', (c) => this.ticket(c));
+    for (const path of ['/api/v1/streams/:id/chat', '/api/v1/streams/:id/chat/tickets']) {
+      this.server.app.options(path, (res, req) => {
+        const origin = req.getHeader('origin');
+        answerPreflight(res, origin, this.server.originAllowed(origin), 'GET, POST');
+      });
+    }
+    await this.server.listen(this.opts.host, this.opts.port);
+    this.log.info({ host: this.opts.host, port: this.port }, 'chat gateway listening');
+  }
+
+  /** Stops accepting, then closes every socket with 1012 (service restart): clients reconnect elsewhere with `since`. */
+  async stop(): Promise<void> {
+    this.server.close();
+    this.fanout.flush();
+    for (const conn of [...this.connections]) conn.close('shutting_down');
+  }
+
+  private upgrade(res: uWS.HttpResponse, req: uWS.HttpRequest, context: uWS.us_socket_context_t): void {
+    // uWS reuses `req` once this callback returns: copy everything out before the first await.
+    const streamId = decodeParam(req.getParameter(0));
+    const origin = req.getHeader('origin');
+    const authorization = req.getHeader('authorization');
+    const { key, protocol, extensions } = upgradeHeaders(req);
+    const query = new URLSearchParams(req.getQuery());
+    let aborted = false;
+    res.onAborted(() => (aborted = true));
+
+    void (async () => {
+      if (!this.server.originAllowed(origin))
+        throw new ChatError('origin_not_allowed', 'this origin may not open chat');
+      if (this.connections.size >= this.opts.maxConnections)
+        throw new ChatError('too_many_connections', 'this chat server is full');
+      const ticket = query.get('ticket');
+      const user = ticket
+        ? await this.tickets.verify(ticket, streamId)
+        : authorization
+          ? await this.auth.require(authorization)
+          : undefined;
+      const admission = await this.service.admit(streamId, user, query.get('since') ?? undefined);
+      if (aborted) return;
+      res.cork(() =>
+        res.upgrade<SocketData>({ streamId, admission, conn: undefined }, key, protocol, extensions, context),
+      );
+    })().catch((err: unknown) => {
+      if (aborted) return;
+      const answer = this.answerFor(err, streamId);
+      res.cork(() => this.server.writeJson(res, origin, answer));
+    });
+  }
+
+  private open(ws: uWS.WebSocket<SocketData>): void {
+    const data = ws.getUserData();
+    const conn = new UwsConnection(this.nextId++, ws, data.streamId, data.admission.user);
+    data.conn = conn;
+    this.connections.add(conn);
+    // History and the fan-out's cursor in one synchronous step: every frame applied so far is in
+    // the history, every later one comes through the fan-out, none falls between or comes twice.
+    this.service.join(conn, data.admission);
+    conn.topic = this.fanout.join(data.streamId);
+    ws.subscribe(conn.topic);
+  }
+
+  private message(ws: uWS.WebSocket<SocketData>, message: ArrayBuffer, isBinary: boolean): void {
+    const conn = ws.getUserData().conn!;
+    if (isBinary) return this.refuse(conn, 'binary_frame');
+    if (message.byteLength > this.opts.maxFrameBytes) return this.refuse(conn, 'frame_too_large');
+    // uWS has already checked the text is UTF-8; copy it out before the buffer is reused.
+    void this.service.receive(conn, Buffer.from(message).toString('utf8'));
+  }
+
+  private closed(ws: uWS.WebSocket<SocketData>, code: number, message: ArrayBuffer): void {
+    const conn = ws.getUserData().conn;
+    if (!conn) return;
+    conn.closed = true;
+    this.connections.delete(conn);
+    this.fanout.leave(conn.streamId, conn.topic);
+    this.service.leave(conn);
+    // Clients pick their own close codes: only the ones that mean something here become labels.
+    this.metrics.closed.inc({ code: KNOWN_CLOSE_CODES.has(code) ? String(code) : 'other' });
+    if (code === 1006) {
+      // uWS's own reason when it dropped the socket: invalid UTF-8, an oversize frame, backpressure.
+      const reason = Buffer.from(message).toString('utf8');
+      if (reason) this.log.info({ streamId: conn.streamId, reason }, 'chat socket dropped');
+    }
+  }
+
+  private refuse(conn: UwsConnection, code: ChatErrorCode): void {
+    this.metrics.refused.inc({ code });
+    conn.close(code);
+  }
+
+  private async history(c: HttpCall): Promise<HttpAnswer> {
+    const before = c.query.get('before') ?? undefined;
+    const limitParam = c.query.get('limit');
+    const limit = limitParam === null ? this.opts.pageDefault : Number(limitParam);
+    const page = await this.service.page(c.params[0]!, before, limit);
+    return {
+      status: 200,
+      body: { messages: page.messages.map(messageBody), next_before: page.nextBefore },
+    };
+  }
+
+  private async ticket(c: HttpCall): Promise<HttpAnswer> {
+    if (!this.server.originAllowed(c.origin))
+      throw new ChatError('origin_not_allowed', 'this origin may not get chat tickets');
+    const user = await this.auth.require(c.authorization || undefined);
+    const streamId = c.params[0]!;
+    this.service.requireStream(streamId);
+    return {
+      status: 200,
+      body: { ticket: await this.tickets.issue(user, streamId), expires_in: this.tickets.ttlSeconds },
+    };
+  }
+
+  private route(method: 'get' | 'post', pattern: string, handle: (c: HttpCall) => Promise<HttpAnswer>): void {
+    const params = (pattern.match(/:[^/]+/g) ?? []).length;
+    this.server.app[method](pattern, (res, req) => {
+      const call: HttpCall = {
+        params: Array.from({ length: params }, (_, i) => decodeParam(req.getParameter(i))),
+        query: new URLSearchParams(req.getQuery()),
+        origin: req.getHeader('origin'),
+        authorization: req.getHeader('authorization'),
+      };
+      let aborted = false;
+      res.onAborted(() => (aborted = true));
+      handle(call)
+        .catch((err: unknown) => this.answerFor(err, call.params[0]))
+        .then((answer) => {
+          if (!aborted) res.cork(() => this.server.writeJson(res, call.origin, answer));
+        })
+        .catch((err: unknown) => this.log.error({ err }, 'could not write a chat HTTP reply'));
+    });
+  }
+
+  private answerFor(err: unknown, streamId: string | undefined): HttpAnswer {
+    const raw = (err as { code?: unknown } | null)?.code;
+    const code: ChatErrorCode = isChatErrorCode(raw) ? raw : isRetriable(err) ? 'unavailable' : 'internal';
+    if (code === 'internal') this.log.error({ err, streamId }, 'chat request failed');
+    this.metrics.refused.inc({ code });
+    const message =
+      code === 'internal'
+        ? 'internal error'
+        : code === 'unavailable'
+          ? 'temporarily unavailable'
+          : (err as Error).message;
+    return { status: CHAT_ERRORS[code].http, body: errorBody(code, message) };
+  }
+}

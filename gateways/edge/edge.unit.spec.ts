@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { waitFor } from '../../tests/support/wait.ts';
+import { parseAccessLine } from './access-log.ts';
+import { AccessLogTail } from './access-tail.ts';
+import { ACCESS_LOG_FORMAT, renderNginxConf } from './nginx-conf.ts';
+
+describe('edge config and access log', () => {
+  it('renders a cache that collapses misses, honours the origin and keeps every path under its folder', () => {
+    const conf = renderNginxConf({
+      dir: '/d',
+      host: '127.0.0.1',
+      port: 8088,
+      origin: { host: '127.0.0.1', port: 8070 },
+      workers: 2,
+      cacheMaxSize: '2g',
+      name: 'edge-1',
+    });
+    for (const line of [
+      'daemon off;',
+      'pid /d/nginx.pid;',
+      'proxy_cache_path /d/cache levels=1:2 keys_zone=hls:16m max_size=2g inactive=10m use_temp_path=off;',
+      'proxy_cache_key $uri|$arg__HLS_msn;',
+      'proxy_cache_lock on;',
+      'proxy_cache_revalidate on;',
+      'proxy_cache_use_stale error timeout http_500 http_502 http_503 http_504;',
+      'add_header X-Cache-Status $upstream_cache_status always;',
+      'access_log /d/access.log edge buffer=32k flush=1s;',
+      'server 127.0.0.1:8070;',
+      'listen 127.0.0.1:8088;',
+    ]) {
+      assert.ok(conf.includes(line), line);
+    }
+    assert.ok(!conf.includes('user '), 'no user directive unless running as root');
+    for (const path of conf.matchAll(/_path (\S+)/g)) assert.ok(path[1]!.startsWith('/d/'), path[0]);
+  });
+
+  it('parses an access line into kind and cache status', () => {
+    assert.equal(ACCESS_LOG_FORMAT.split(' ').length, 6);
+    assert.deepEqual(parseAccessLine('1795600019.512 200 HIT GET /hls/s1/720p/000042.ts 1048576'), {
+      at: 1795600019.512,
+      status: 200,
+      cache: 'HIT',
+      method: 'GET',
+      kind: 'segment',
+      path: '/hls/s1/720p/000042.ts',
+      bytes: 1048576,
+    });
+    assert.equal(parseAccessLine('1795600019.512 404 - GET /nope 0')?.cache, 'NONE');
+    assert.equal(parseAccessLine('1795600019.512 200 UPDATING GET /hls/s1/720p.m3u8 300')?.kind, 'playlist');
+    assert.equal(parseAccessLine('garbage'), undefined);
+  });
+
+  it('tails the access log across a rotation without losing or repeating a line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tail-'));
+    const file = join(dir, 'access.log');
+    const lines: string[] = [];
+    let reopened = 0;
+    const tail = new AccessLogTail(
+      file,
+      (l) => lines.push(l),
+      () => {
+        reopened++;
+        // What nginx does on SIGUSR1: a line still lands in the old file, then a new file.
+        appendFileSync(`${file}.1`, 'late\n');
+      },
+      { pollMs: 20, rotateBytes: 40 },
+    );
+    tail.start();
+    try {
+      appendFileSync(file, 'one\ntw');
+      await waitFor('a complete line', () => lines.length === 1);
+      appendFileSync(file, 'o\n' + 'x'.repeat(40) + '\n');
+      await waitFor('rotated', () => reopened === 1 && existsSync(`${file}.1`) && lines.includes('late'));
+      appendFileSync(file, 'after\n');
+      await waitFor('the new file read', () => lines.includes('after'));
+      assert.deepEqual(lines, ['one', 'two', 'x'.repeat(40), 'late', 'after']);
+    } finally {
+      await tail.stop();
+      renameSync(dir, `${dir}-done`);
+      rmSync(`${dir}-done`, { recursive: true, force: true });
+    }
+  });
+});

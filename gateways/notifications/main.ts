@@ -1,0 +1,71 @@
+/**
+ * Notifications push gateway: WebSockets at /notifications; every instance reads all of
+ * live.notifications and pushes each to the recipient's sockets here.
+ *   node --import tsx gateways/notifications/main.ts
+ * Start order: the feed (pinned at the topic's end), metrics, then the listener. Stop runs back.
+ */
+import { Counter, Gauge } from 'prom-client';
+import { busFromConfig } from '../../platform/infra-config.ts';
+import { createLogger } from '../../platform/logger.ts';
+import { Metrics, metricsComponent } from '../../platform/metrics.ts';
+import { fatal, runService } from '../../platform/service.ts';
+import { Authenticator } from '../../platform/auth/tokens.ts';
+import { loadSigningKey } from '../../platform/auth/signing-key.ts';
+import { loadPushGatewayConfig } from './config.ts';
+import { NotificationFeed } from './feed.ts';
+import { RecentIds, notificationFrame } from './protocol.ts';
+import { PUSH_TICKET, Tickets } from '../../platform/auth/tickets.ts';
+import { PushTransport } from './transport.ts';
+
+const cfg = loadPushGatewayConfig();
+const log = createLogger('push-gateway', cfg.LOG_LEVEL).child({ instance: cfg.NOTIFY_INSTANCE_ID });
+const metrics = new Metrics('push-gateway');
+const bus = busFromConfig(cfg, `push-gateway-${cfg.NOTIFY_INSTANCE_ID}`, metrics, log);
+const jwtKey = loadSigningKey(cfg, cfg.NOTIFY_HOST);
+let stopAll: (reason: string) => Promise<void> = async () => undefined;
+
+const transport = new PushTransport(
+  new Tickets(PUSH_TICKET, jwtKey, cfg.NOTIFY_TICKET_TTL_S),
+  new Authenticator(jwtKey, { issuer: cfg.API_JWT_ISSUER, audience: cfg.API_JWT_AUDIENCE }),
+  {
+    host: cfg.NOTIFY_HOST,
+    port: cfg.NOTIFY_PORT,
+    allowedOrigins: cfg.NOTIFY_ALLOWED_ORIGINS,
+    idleTimeoutSeconds: cfg.NOTIFY_IDLE_TIMEOUT_S,
+    maxBackpressureBytes: cfg.NOTIFY_MAX_BACKPRESSURE_BYTES,
+    maxConnections: cfg.NOTIFY_MAX_CONNECTIONS,
+  },
+  log,
+);
+const pushed = new Counter({
+  name: 'live_push_notifications_total',
+  help: 'Notifications pushed to at least one socket on this instance',
+  registers: [metrics.registry],
+});
+new Gauge({
+  name: 'live_push_connections',
+  help: 'Open push sockets',
+  registers: [metrics.registry],
+  collect() {
+    this.set(transport.connections);
+  },
+});
+const recent = new RecentIds(cfg.NOTIFY_DEDUPE_IDS);
+const feed = new NotificationFeed(
+  bus,
+  (n) => {
+    if (recent.firstTime(n.notificationId) && transport.push(n.recipientId, notificationFrame(n))) pushed.inc();
+  },
+  {
+    groupId: `${cfg.LIVE_TOPIC_PREFIX}push-gateway.${cfg.NOTIFY_INSTANCE_ID}`,
+    onFatal: (err) => fatal(log, stopAll)(err),
+  },
+  log,
+);
+
+const { stop } = await runService(log, [
+  feed,
+  metricsComponent(metrics, { port: cfg.METRICS_PORT, host: cfg.METRICS_HOST }, () => ({ ok: feed.healthy })),
+  transport,
+]);
+stopAll = stop;

@@ -1,0 +1,110 @@
+import type { LatencyMode, Rendition } from '../schemas/generated/events.ts';
+
+/**
+ * The adaptive ladder (seed: 160p 300 kbps … 1080p60 8 Mbps) and how one is chosen for a source.
+ * A rung is kept only if it upscales neither the source's height nor its frame rate; widths follow
+ * the source's aspect ratio (even, as H.264 4:2:0 needs). Each rung's H.264 level is fixed here so
+ * the CODECS attribute the packager writes is the one the encoder is told to honour.
+ */
+export interface Rung {
+  name: RenditionName;
+  height: number;
+  frameRate: number;
+  videoBitrate: number;
+  audioBitrate: number;
+  /** H.264 level as ffmpeg takes it ('3.1') and as RFC 6381 writes it (0x1f). */
+  level: { name: string; idc: number };
+}
+
+export const RENDITION_NAMES = ['160p', '360p', '480p', '720p', '1080p', '1080p60'] as const;
+export type RenditionName = (typeof RENDITION_NAMES)[number];
+
+/** Highest first, as RenditionLadder lists them. */
+export const LADDER: readonly Rung[] = [
+  {
+    name: '1080p60',
+    height: 1080,
+    frameRate: 60,
+    videoBitrate: 8_000_000,
+    audioBitrate: 128_000,
+    level: lv('4.2', 0x2a),
+  },
+  {
+    name: '1080p',
+    height: 1080,
+    frameRate: 30,
+    videoBitrate: 6_000_000,
+    audioBitrate: 128_000,
+    level: lv('4.0', 0x28),
+  },
+  { name: '720p', height: 720, frameRate: 30, videoBitrate: 3_000_000, audioBitrate: 128_000, level: lv('3.1', 0x1f) },
+  { name: '480p', height: 480, frameRate: 30, videoBitrate: 1_500_000, audioBitrate: 96_000, level: lv('3.1', 0x1f) },
+  { name: '360p', height: 360, frameRate: 30, videoBitrate: 700_000, audioBitrate: 96_000, level: lv('3.0', 0x1e) },
+  { name: '160p', height: 160, frameRate: 30, videoBitrate: 300_000, audioBitrate: 64_000, level: lv('2.1', 0x15) },
+];
+
+function lv(name: string, idc: number): Rung['level'] {
+  return { name, idc };
+}
+
+export interface SourceInfo {
+  width: number;
+  height: number;
+  frameRate: number;
+}
+
+/** A rung as chosen for one source: its Avro record plus what the encoder needs. */
+export interface ChosenRendition extends Rendition {
+  level: string;
+  /** Keyframe interval in frames: one GOP per segment. */
+  gop: number;
+}
+
+/** Frame rates like 29.97 count as 30, 59.94 as 60. */
+const FPS_TOLERANCE = 0.99;
+
+export function selectLadder(
+  source: SourceInfo,
+  segmentDurationMs: number,
+  names?: readonly string[],
+): ChosenRendition[] {
+  const chosen: Omit<ChosenRendition, 'gop'>[] = [];
+  for (const rung of LADDER) {
+    if (names && !names.includes(rung.name)) continue;
+    if (rung.height > source.height) continue;
+    // The 60 fps rung exists only for sources that really have 60 fps; other rungs take the
+    // source's rate when it is lower than theirs (a 25 fps source gives 25 fps rungs).
+    if (rung.frameRate > 30 && source.frameRate < rung.frameRate * FPS_TOLERANCE) continue;
+    chosen.push(fit(rung, rung.height, source));
+  }
+  if (chosen.length === 0) {
+    // A source smaller than the lowest rung still gets one rendition, at its own size.
+    const lowest = LADDER[LADDER.length - 1]!;
+    if (!names || names.includes(lowest.name)) chosen.push(fit(lowest, even(source.height), source));
+  }
+  return chosen.map((r) => ({ ...r, gop: Math.max(1, Math.round((r.frameRate * segmentDurationMs) / 1000)) }));
+}
+
+function fit(rung: Rung, height: number, source: SourceInfo): Omit<ChosenRendition, 'gop'> {
+  const frameRate = Math.min(rung.frameRate, roundFps(source.frameRate));
+  return {
+    name: rung.name,
+    width: Math.min(even((height * source.width) / source.height), even(source.width)),
+    height,
+    frameRate,
+    videoBitrate: rung.videoBitrate,
+    audioBitrate: rung.audioBitrate,
+    codecs: `avc1.6400${rung.level.idc.toString(16).padStart(2, '0')},mp4a.40.2`,
+    level: rung.level.name,
+  };
+}
+
+const even = (n: number): number => Math.max(2, 2 * Math.round(n / 2));
+
+/** 29.97 -> 29.97 but 30.0001 -> 30: keeps ffprobe's rational noise out of filter arguments. */
+const roundFps = (fps: number): number => Math.round(fps * 1000) / 1000;
+
+/** Seed: 2 s segments for standard latency, 1 s for low latency (ULTRA_LOW is WebRTC, not built: 1 s too). */
+export function segmentDurationMs(mode: LatencyMode): number {
+  return mode === 'STANDARD' ? 2000 : 1000;
+}

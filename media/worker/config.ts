@@ -1,0 +1,38 @@
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { env, loadConfig } from '../../platform/config.ts';
+import { kafkaEnv } from '../../platform/infra-config.ts';
+import { RENDITION_NAMES } from '../ladder.ts';
+import { REPO_ROOT } from '../../platform/paths.ts';
+
+const repoRoot = REPO_ROOT;
+
+/** The media worker's configuration; the only reader of process.env for it. */
+const schema = z.object({
+  ...kafkaEnv,
+  /** Origin storage: `<MEDIA_ROOT>/<streamId>/…` (shared with the packager and origin). */
+  MEDIA_ROOT: env.str(resolve(repoRoot, '.data', 'media')),
+  /** auto: h264_nvenc when an NVIDIA GPU can encode, else libx264. */
+  MEDIA_ENCODER: z.enum(['auto', 'libx264', 'h264_nvenc']).default('auto'),
+  /** auto: NVDEC decode and scale_cuda when an NVIDIA GPU can (also without NVENC), else the CPU. */
+  MEDIA_DECODER: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
+  MEDIA_X264_PRESET: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium']).default('veryfast'),
+  /** Rungs this deployment may produce (a small box can drop the costly ones). */
+  MEDIA_LADDER: env.list(RENDITION_NAMES.join(',')).pipe(z.array(z.enum(RENDITION_NAMES))),
+  MEDIA_THUMBNAIL_EVERY_S: env.int(10, 1),
+  /** A live source silent for this long ends the ffmpeg run (it is restarted while the stream is live). */
+  MEDIA_STALL_TIMEOUT_S: env.int(10, 1),
+  /** Workers sharing this group split the streams by lifecycle partition. */
+  MEDIA_WORKER_GROUP_ID: env.str('media-worker'),
+  MEDIA_WORKER_ID: env.str(`media-worker-${hostname()}-${process.pid}`),
+  /** How long start-up may take to read the lifecycle topic. */
+  MEDIA_CATCHUP_MS: env.int(120_000, 1000),
+  METRICS_PORT: env.listenPort(9451),
+  METRICS_HOST: env.str('127.0.0.1'),
+  LOG_LEVEL: env.logLevel(),
+});
+
+export type WorkerConfig = z.infer<typeof schema>;
+
+export const loadWorkerConfig = (source: NodeJS.ProcessEnv = process.env): WorkerConfig => loadConfig(schema, source);

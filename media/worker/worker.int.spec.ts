@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { MediaEvent, SegmentReady } from '../../schemas/generated/events.ts';
+import { testBus } from '../../tests/support/bus.ts';
+import { endpoints } from '../../tests/support/endpoints.ts';
+import { collect, publishTestPattern, type Publisher } from '../../tests/support/media.ts';
+import { ServiceProcess } from '../../tests/support/process.ts';
+import { streamEvents } from '../../tests/support/stream-events.ts';
+import { uniqueName } from '../../tests/support/isolation.ts';
+import { waitFor } from '../../tests/support/wait.ts';
+import type { EventBus } from '../../platform/kafka/bus.ts';
+import type { EventProducer } from '../../platform/kafka/producer.ts';
+
+type Segment = SegmentReady & { workerId: string };
+
+describe('media worker: real ingest, real ffmpeg, real Kafka', () => {
+  let bus: EventBus;
+  let producer: EventProducer;
+  let media: Awaited<ReturnType<typeof collect<'mediaSegments'>>>;
+  let ingest: ServiceProcess;
+  let publisher: Publisher;
+  const workers: ServiceProcess[] = [];
+  const root = mkdtempSync(join(tmpdir(), 'media-worker-spec-'));
+  const key = `live_${randomBytes(32).toString('base64url')}`;
+  const streamId = `stream_${randomBytes(6).toString('hex')}`;
+  const group = uniqueName('mworker');
+
+  const env = (): Record<string, string> => {
+    const e = endpoints();
+    return {
+      KAFKA_BROKERS: e.kafkaBrokers.join(','),
+      SCHEMA_REGISTRY_URL: e.registryUrl,
+      LIVE_TOPIC_PREFIX: bus.config.topicPrefix,
+      METRICS_PORT: '0',
+      LOG_LEVEL: 'info',
+    };
+  };
+  const startWorker = async (id: string): Promise<ServiceProcess> => {
+    const w = new ServiceProcess(id, 'media/worker/main.ts', {
+      ...env(),
+      MEDIA_ROOT: root,
+      MEDIA_WORKER_GROUP_ID: group,
+      MEDIA_WORKER_ID: id,
+      MEDIA_ENCODER: 'libx264',
+      MEDIA_X264_PRESET: 'ultrafast',
+    });
+    workers.push(w);
+    await w.waitForLog('started', (l) => l.msg === 'media worker started', 120_000);
+    return w;
+  };
+  const segments = (): Segment[] =>
+    media.events
+      .filter((e): e is MediaEvent & { payload: { type: 'SegmentReady' } } => e.payload.type === 'SegmentReady')
+      .map((e) => ({ ...e.payload, workerId: e.workerId }));
+  const ffmpegsWriting = (): number =>
+    spawnSync('pgrep', ['-f', join(root, streamId)], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter(Boolean).length;
+
+  before(async () => {
+    bus = testBus('mworker');
+    await bus.init(['streamLifecycle', 'mediaSegments']);
+    producer = bus.producer();
+    await producer.connect();
+    await producer.publish(bus.topic('streamLifecycle'), [
+      streamEvents.created(streamId, { streamKeyHash: createHash('sha256').update(key).digest('hex') }),
+    ]);
+    media = await collect(bus, 'mediaSegments');
+    ingest = new ServiceProcess('ingest', 'producers/ingest/main.ts', {
+      ...env(),
+      INGEST_RTMP_HOST: '127.0.0.1',
+      INGEST_RTMP_PORT: '0',
+      NODE_OPTIONS: '--openssl-legacy-provider',
+    });
+    const port = (await ingest.waitForLog('rtmp', (l) => l.msg === 'rtmp listening', 90_000)).port as number;
+    await startWorker('worker-a');
+    publisher = publishTestPattern(`rtmp://127.0.0.1:${port}/live/${key}`, { size: '640x360', fps: 15 });
+  });
+
+  after(async () => {
+    publisher?.proc.kill('SIGKILL');
+    for (const w of workers) await w.kill('SIGTERM');
+    await ingest?.kill('SIGTERM');
+    await media?.stop();
+    await producer?.disconnect();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('transcodes the live source to a ladder that never upscales, segment by segment', async () => {
+    const ladder = await waitFor(
+      'RenditionLadder',
+      () => media.events.find((e) => e.streamId === streamId && e.payload.type === 'RenditionLadder'),
+      90_000,
+    );
+    assert.equal(ladder.payload.type, 'RenditionLadder');
+    if (ladder.payload.type !== 'RenditionLadder') return;
+    assert.deepEqual(
+      ladder.payload.renditions.map((r) => [r.name, r.width, r.height, r.frameRate]),
+      [
+        ['360p', 640, 360, 15],
+        ['160p', 284, 160, 15],
+      ],
+    );
+    assert.equal(ladder.payload.segmentDurationMs, 2000);
+    assert.equal(ladder.payload.encoder, 'libx264');
+
+    await waitFor(
+      'two segments of each rung',
+      () => ['360p', '160p'].every((r) => segments().filter((s) => s.rendition === r).length >= 2),
+      90_000,
+    );
+    for (const s of segments()) {
+      assert.equal(statSync(join(root, streamId, s.uri)).size, s.bytes, `${s.uri} has the announced size`);
+      assert.match(s.uri, /^(360p|160p)\/\d{6}\.ts$/);
+    }
+    const first = segments().find((s) => s.rendition === '360p')!;
+    const probe = spawnSync(
+      'ffprobe',
+      [
+        '-v',
+        'error',
+        '-show_entries',
+        'stream=codec_name,width,height',
+        '-of',
+        'json',
+        join(root, streamId, first.uri),
+      ],
+      { encoding: 'utf8' },
+    );
+    const streams = (JSON.parse(probe.stdout) as { streams: Array<{ codec_name: string; width?: number }> }).streams;
+    assert.deepEqual(streams.map((s) => s.codec_name).sort(), ['aac', 'h264']);
+    assert.equal(streams.find((s) => s.codec_name === 'h264')?.width, 640);
+    await waitFor('a thumbnail', () => media.events.some((e) => e.payload.type === 'ThumbnailReady'));
+  });
+
+  it('a killed worker takes its ffmpeg with it; the next one resumes with continuous sequences', async () => {
+    await workers[0]!.kill('SIGKILL');
+    await waitFor('the dead worker’s ffmpeg to go', () => ffmpegsWriting() === 0);
+    const before = Math.max(...segments().map((s) => s.sequence));
+    await startWorker('worker-b');
+    const resumed = await waitFor(
+      'segments from worker-b',
+      () => {
+        const fromB = segments().filter((s) => s.workerId === 'worker-b' && s.sequence > before);
+        return ['360p', '160p'].every((r) => fromB.filter((s) => s.rendition === r).length >= 2) && fromB;
+      },
+      180_000,
+    );
+    for (const rendition of ['360p', '160p']) {
+      const seqs = [
+        ...new Set(
+          segments()
+            .filter((s) => s.rendition === rendition)
+            .map((s) => s.sequence),
+        ),
+      ].sort((a, b) => a - b);
+      assert.deepEqual(
+        seqs,
+        Array.from({ length: seqs.length }, (_, i) => i),
+        `${rendition} sequences have no gap`,
+      );
+      const firstOfB = resumed.filter((s) => s.rendition === rendition).sort((a, b) => a.sequence - b.sequence)[0]!;
+      assert.equal(
+        firstOfB.discontinuity,
+        true,
+        `${rendition}: the first segment after the restart is a discontinuity`,
+      );
+      assert.ok(
+        resumed
+          .filter((s) => s.rendition === rendition && s.sequence > firstOfB.sequence)
+          .every((s) => !s.discontinuity),
+      );
+    }
+  });
+
+  it('ending the broadcast stops the transcode after its last segment', async () => {
+    publisher.proc.kill('SIGINT');
+    await waitFor(
+      'the worker to finish',
+      () => workers[1]!.logs.some((l) => l.msg === 'ffmpeg finished' && l.streamId === streamId),
+      60_000,
+    );
+    await waitFor('no ffmpeg left', () => ffmpegsWriting() === 0);
+    for (const s of segments()) assert.equal(statSync(join(root, streamId, s.uri)).size, s.bytes);
+  });
+});

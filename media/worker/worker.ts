@@ -1,0 +1,280 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Counter, Gauge } from 'prom-client';
+import type { MediaEventPayload } from '../../schemas/generated/events.ts';
+import { deleteConsumerGroup, waitForGroupToReachEnd } from '../../platform/consumer-groups.ts';
+import type { EventBus } from '../../platform/kafka/bus.ts';
+import type { EventConsumer } from '../../platform/kafka/consumer.ts';
+import type { EventProducer } from '../../platform/kafka/producer.ts';
+import type { Logger } from '../../platform/logger.ts';
+import type { Component } from '../../platform/service.ts';
+import { probe } from '../../platform/ffmpeg.ts';
+import type { Decoder, Encoder } from '../../platform/ffmpeg.ts';
+import { segmentDurationMs, selectLadder, type RenditionName } from '../ladder.ts';
+import { StreamTranscoder } from '../transcoder.ts';
+import { applyLifecycle, type LiveStream } from './live-streams.ts';
+
+/**
+ * The media worker: a member of a consumer group on live.stream.lifecycle. The partitions the
+ * group gives it decide which streams it transcodes, so a dead worker's streams move to another
+ * member at the next rebalance. What is live comes from reading the whole topic with a group of
+ * its own (a stream that went live long before the rebalance must still be found).
+ *
+ * A reconcile loop keeps "running transcodes" equal to "live streams in my partitions": it
+ * starts what is missing, stops what is no longer wanted (ended, or moved away), and restarts a
+ * transcode whose ffmpeg died while its stream is still live, with capped backoff.
+ */
+export interface WorkerOptions {
+  groupId: string;
+  workerId: string;
+  mediaRoot: string;
+  encoder: Encoder;
+  decoder: Decoder;
+  x264Preset: string;
+  ladder: readonly RenditionName[];
+  thumbnailEveryS: number;
+  stallTimeoutS: number;
+  catchUpDeadlineMs: number;
+  ffmpegPath: string;
+  onFatal?: (err: Error) => void;
+}
+
+interface Run {
+  transcoder: StreamTranscoder | null;
+  /** The StreamWentLive this run started from; a newer one (a publisher back) cuts a backoff short. */
+  source: LiveStream['source'];
+  sourceUrl: string;
+  startedAt: number;
+  failures: number;
+  retryTimer?: NodeJS.Timeout;
+  stopping?: Promise<void>;
+}
+
+const MAX_BACKOFF_MS = 30_000;
+
+export class MediaWorker implements Component {
+  readonly name = 'media-worker';
+  private readonly streams = new Map<string, LiveStream>();
+  private readonly runs = new Map<string, Run>();
+  private owned = new Set<number>();
+  private caughtUp = false;
+  private stopping = false;
+  private state: EventConsumer | undefined;
+  private ownership: EventConsumer | undefined;
+  private producer: EventProducer | undefined;
+  private readonly stateGroup: string;
+  private readonly m: { transcodes: Gauge; segments: Counter<'rendition'>; restarts: Counter; failures: Counter };
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly log: Logger,
+    private readonly opts: WorkerOptions,
+  ) {
+    this.stateGroup = `${opts.groupId}.state.${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    const registers = [bus.metrics.registry];
+    this.m = {
+      transcodes: new Gauge({ name: 'live_media_transcodes', help: 'Streams this worker is transcoding', registers }),
+      segments: new Counter({
+        name: 'live_media_segments_total',
+        help: 'SegmentReady events emitted',
+        labelNames: ['rendition'],
+        registers,
+      }),
+      restarts: new Counter({
+        name: 'live_media_restarts_total',
+        help: 'Transcodes resumed after ffmpeg died',
+        registers,
+      }),
+      failures: new Counter({
+        name: 'live_media_ffmpeg_failures_total',
+        help: 'ffmpeg runs that ended in an error',
+        registers,
+      }),
+    };
+  }
+
+  get healthy(): boolean {
+    return (this.state?.healthy ?? false) && (this.ownership?.healthy ?? false);
+  }
+
+  /** Streams being transcoded here (for tests and /healthz detail). */
+  get transcoding(): string[] {
+    return [...this.runs.keys()];
+  }
+
+  async start(): Promise<void> {
+    await this.bus.init(['streamLifecycle', 'mediaSegments']);
+    this.producer = this.bus.producer();
+    await this.producer.connect();
+    const lifecycle = this.bus.topic('streamLifecycle');
+    const onFatal = this.opts.onFatal && { onFatal: this.opts.onFatal };
+    this.state = this.bus
+      .consumer({ groupId: this.stateGroup, fromBeginning: true, ...onFatal })
+      .on(lifecycle, async (records) => {
+        for (const r of records) applyLifecycle(this.streams, r.event, r.partition);
+        this.reconcile();
+      });
+    await this.state.start();
+    await waitForGroupToReachEnd(this.bus, this.stateGroup, [lifecycle.name], {
+      deadlineMs: this.opts.catchUpDeadlineMs,
+    });
+    this.caughtUp = true;
+    this.ownership = this.bus
+      .consumer({ groupId: this.opts.groupId, ...onFatal })
+      .on(lifecycle, async () => undefined)
+      .onAssignment((assignment) => {
+        this.owned = new Set(assignment[lifecycle.name] ?? []);
+        this.log.info({ partitions: [...this.owned].sort((a, b) => a - b) }, 'lifecycle partitions assigned');
+        this.reconcile();
+      });
+    await this.ownership.start();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.ownership?.stop();
+    await Promise.all([...this.runs.keys()].map((id) => this.stopRun(id)));
+    await this.state?.stop();
+    await deleteConsumerGroup(this.bus, this.stateGroup, this.log);
+    await this.producer?.disconnect();
+  }
+
+  private wanted(s: LiveStream): boolean {
+    return s.status === 'live' && s.source !== null && this.owned.has(s.partition);
+  }
+
+  private reconcile(): void {
+    if (!this.caughtUp || this.stopping) return;
+    for (const [id, run] of this.runs) {
+      const s = this.streams.get(id);
+      if (!s || !this.wanted(s)) void this.stopRun(id);
+      else if (s.source && s.source.sourceUrl !== run.sourceUrl && !run.stopping) {
+        this.log.info({ streamId: id, sourceUrl: s.source.sourceUrl }, 'source moved; restarting transcode');
+        void this.stopRun(id).then(() => this.reconcile());
+      } else if (run.retryTimer && s.source !== run.source && !run.stopping) {
+        this.log.info({ streamId: id }, 'publisher back; resuming its transcode now');
+        clearTimeout(run.retryTimer);
+        this.runs.delete(id);
+        this.m.restarts.inc();
+      }
+    }
+    for (const s of this.streams.values()) {
+      if (this.wanted(s) && !this.runs.has(s.streamId)) this.launch(s, 0);
+    }
+    this.m.transcodes.set(this.runs.size);
+  }
+
+  private launch(s: LiveStream, failures: number): void {
+    const run: Run = {
+      transcoder: null,
+      source: s.source,
+      sourceUrl: s.source!.sourceUrl,
+      startedAt: Date.now(),
+      failures,
+    };
+    this.runs.set(s.streamId, run);
+    void this.runOnce(s, run).catch((err: unknown) => {
+      this.log.error({ err, streamId: s.streamId }, 'could not start transcoding');
+      this.afterExit(s.streamId, run, true);
+    });
+  }
+
+  private async runOnce(s: LiveStream, run: Run): Promise<void> {
+    const src = s.source!;
+    let info = { width: src.width, height: src.height, frameRate: src.frameRate, audioCodec: src.audioCodec };
+    if (info.width === null || info.height === null || info.frameRate === null) {
+      const p = await probe(src.sourceUrl, this.opts.stallTimeoutS);
+      info = { width: p.width, height: p.height, frameRate: p.frameRate, audioCodec: p.audioCodec };
+      if (info.width === null || info.height === null) throw new Error('source has no video stream');
+    }
+    if (run.stopping) return;
+    const segMs = segmentDurationMs(s.latencyMode);
+    const source = { width: info.width!, height: info.height!, frameRate: info.frameRate ?? 30 };
+    const ladder = selectLadder(source, segMs, this.opts.ladder);
+    if (!ladder.length) throw new Error(`no rung of MEDIA_LADDER (${this.opts.ladder.join(',')}) fits the source`);
+    const thumbHeight = Math.min(180, ladder[0]!.height);
+    const transcoder = new StreamTranscoder(
+      {
+        streamId: s.streamId,
+        input: src.sourceUrl,
+        live: true,
+        hasAudio: info.audioCodec !== null,
+        ladder,
+        segmentDurationMs: segMs,
+        encoder: this.opts.encoder,
+        decoder: this.opts.decoder,
+        x264Preset: this.opts.x264Preset,
+        mediaRoot: this.opts.mediaRoot,
+        thumbnail: {
+          everySec: this.opts.thumbnailEveryS,
+          width: 2 * Math.round((thumbHeight * source.width) / source.height / 2),
+          height: thumbHeight,
+        },
+        stallTimeoutS: this.opts.stallTimeoutS,
+      },
+      { publish: (payloads) => this.publish(s.streamId, payloads), ffmpegPath: this.opts.ffmpegPath, log: this.log },
+    );
+    run.transcoder = transcoder;
+    await transcoder.start();
+    const exit = await transcoder.exited;
+    if (exit.error && !exit.stopped) {
+      this.m.failures.inc();
+      this.log.warn({ streamId: s.streamId, error: exit.error }, 'ffmpeg ended with an error');
+    } else {
+      this.log.info({ streamId: s.streamId, stopped: exit.stopped }, 'ffmpeg finished');
+    }
+    this.afterExit(s.streamId, run, Boolean(exit.error));
+  }
+
+  /** A run ended: if the stream is still wanted here, resume it after a backoff. */
+  private afterExit(streamId: string, run: Run, failed: boolean): void {
+    if (this.runs.get(streamId) !== run || run.stopping) return;
+    const s = this.streams.get(streamId);
+    if (!s || !this.wanted(s) || this.stopping) {
+      this.runs.delete(streamId);
+      this.m.transcodes.set(this.runs.size);
+      return;
+    }
+    // A run that lasted a while was healthy: its end (source hiccup) starts the backoff afresh.
+    const failures = Date.now() - run.startedAt > MAX_BACKOFF_MS ? 0 : run.failures + (failed ? 1 : 0);
+    const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** failures);
+    this.log.info({ streamId, retryInMs: delay }, 'stream still live; resuming its transcode');
+    run.retryTimer = setTimeout(() => {
+      if (this.runs.get(streamId) !== run || run.stopping) return;
+      this.runs.delete(streamId);
+      const now = this.streams.get(streamId);
+      if (now && this.wanted(now) && !this.stopping) {
+        this.m.restarts.inc();
+        this.launch(now, failures);
+      }
+      this.m.transcodes.set(this.runs.size);
+    }, delay);
+  }
+
+  private stopRun(streamId: string): Promise<void> {
+    const run = this.runs.get(streamId);
+    if (!run) return Promise.resolve();
+    run.stopping ??= (async () => {
+      clearTimeout(run.retryTimer);
+      await run.transcoder?.stop();
+      if (this.runs.get(streamId) === run) this.runs.delete(streamId);
+      this.m.transcodes.set(this.runs.size);
+    })();
+    return run.stopping;
+  }
+
+  private async publish(streamId: string, payloads: MediaEventPayload[]): Promise<void> {
+    const now = Date.now();
+    await this.producer!.publish(
+      this.bus.topic('mediaSegments'),
+      payloads.map((payload) => ({
+        eventId: randomUUID(),
+        occurredAt: now,
+        streamId,
+        workerId: this.opts.workerId,
+        payload,
+      })),
+    );
+    for (const p of payloads) if (p.type === 'SegmentReady') this.m.segments.inc({ rendition: p.rendition });
+  }
+}

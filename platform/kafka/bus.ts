@@ -1,0 +1,93 @@
+import type { Kafka } from 'kafkajs';
+import { expand, loadNamedSchemas } from '../../schemas/load.ts';
+import { TOPICS, subjectOf, type EventOf, type TopicKey } from '../../schemas/topics.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import { createKafka } from './client.ts';
+import { EventCodec } from './codec.ts';
+import { EventConsumer, type ConsumerOptions } from './consumer.ts';
+import { EventProducer, JavaCompatiblePartitioner, type TopicHandle } from './producer.ts';
+import { SchemaRegistryClient } from './registry.ts';
+import { ensureTopics } from './topics.ts';
+
+/**
+ * The typed event bus: the catalog's topics, bound to this deployment's topic prefix, with
+ * codecs registered in the schema registry. A process builds one bus, calls `init` for the topics
+ * it touches, and gets typed producers and consumers from it.
+ */
+export interface BusConfig {
+  brokers: string[];
+  registryUrl: string;
+  clientId: string;
+  /** Prepended to every topic name; tests use a random one to isolate themselves. */
+  topicPrefix: string;
+}
+
+export class EventBus {
+  readonly kafka: Kafka;
+  readonly registry: SchemaRegistryClient;
+  private readonly handles = new Map<TopicKey, TopicHandle<unknown>>();
+  private readonly named = loadNamedSchemas();
+
+  constructor(
+    readonly config: BusConfig,
+    readonly metrics: Metrics,
+    readonly log: Logger,
+  ) {
+    this.kafka = createKafka({ brokers: config.brokers, clientId: config.clientId, logger: log });
+    this.registry = new SchemaRegistryClient(config.registryUrl);
+  }
+
+  topicName(key: TopicKey): string {
+    return `${this.config.topicPrefix}${TOPICS[key].base}`;
+  }
+
+  /** The full (self-contained) Avro schema of a topic's values, as registered. */
+  valueSchema(key: TopicKey): Record<string, unknown> {
+    return expand(TOPICS[key].valueRecord, this.named);
+  }
+
+  /** Ensures the topics exist as catalogued and registers their value schemas. Idempotent. */
+  async init(keys: TopicKey[] = Object.keys(TOPICS) as TopicKey[]): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const result = await ensureTopics(
+        admin,
+        keys.map((k) => ({ name: this.topicName(k), spec: TOPICS[k] as never })),
+      );
+      if (result.created.length || result.altered.length) this.log.info(result, 'topics ensured');
+    } finally {
+      await admin.disconnect();
+    }
+    for (const k of keys) {
+      if (this.handles.has(k)) continue;
+      const name = this.topicName(k);
+      const codec = new EventCodec<unknown>(subjectOf(name), this.valueSchema(k), this.registry);
+      await codec.register();
+      this.handles.set(k, { name, key: TOPICS[k].key as never, codec });
+    }
+  }
+
+  topic<K extends TopicKey>(key: K): TopicHandle<EventOf<K>> {
+    const h = this.handles.get(key);
+    if (!h) throw new Error(`topic ${key} used before bus.init() included it`);
+    return h as TopicHandle<EventOf<K>>;
+  }
+
+  producer(): EventProducer {
+    return new EventProducer(
+      this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 5,
+        allowAutoTopicCreation: false,
+        createPartitioner: JavaCompatiblePartitioner,
+      }),
+      this.metrics,
+    );
+  }
+
+  consumer(opts: ConsumerOptions): EventConsumer {
+    return new EventConsumer(this.kafka, this.producer(), this.metrics, this.log.child({ group: opts.groupId }), opts);
+  }
+}

@@ -1,0 +1,121 @@
+import type { HeartbeatKind } from '../../schemas/generated/events.ts';
+
+/**
+ * One stream's presence window, folded from its heartbeats in partition order. Pure: no clock of
+ * its own, so the live counter and the replay compute the same thing from the same records.
+ *
+ * Time is event time: a heartbeat's `occurredAt` (the gateway's receive time), clamped so a bad
+ * clock cannot move the window:
+ * - at most `maxSkewMs` after the record's broker timestamp (a far-future time is pulled back);
+ * - never before the stream's watermark, the latest time applied (a late record counts as now);
+ * - a record older than the watermark by a whole window or more changes nothing and is refused.
+ *
+ * A session is active while its latest beat is less than `windowMs` old; a clean DISCONNECT removes
+ * it at once. The peak is the largest count right after any applied heartbeat, which only a
+ * heartbeat can raise, so it depends on the records alone; `countPeaks` false (a rebuild's first,
+ * partial window) applies a record without letting it raise the peak.
+ */
+export interface WindowConfig {
+  windowMs: number;
+  maxSkewMs: number;
+}
+
+export interface Beat {
+  occurredAt: number;
+  sessionId: string;
+  kind: HeartbeatKind;
+  quality: string | null;
+  bufferingMs: number;
+}
+
+export type BeatOutcome = 'applied' | 'clamped_future' | 'clamped_late' | 'stale';
+
+interface Session {
+  lastSeen: number;
+  quality: string | null;
+  /** Buffering reported for the interval ending at `lastSeen`, at most the interval itself. */
+  bufferingMs: number;
+  intervalMs: number;
+}
+
+export interface WindowStats {
+  viewers: number;
+  qualities: Record<string, number>;
+  bufferingRatio: number;
+}
+
+export const UNKNOWN_QUALITY = 'unknown';
+
+export class StreamWindow {
+  /** Insertion order is lastSeen order: an update deletes and re-inserts, and times never go back. */
+  private readonly sessions = new Map<string, Session>();
+  private watermark = Number.NEGATIVE_INFINITY;
+  peak = 0;
+
+  constructor(private readonly cfg: WindowConfig) {}
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** The time the oldest session was last seen, or undefined when empty. */
+  get oldest(): number | undefined {
+    for (const s of this.sessions.values()) return s.lastSeen;
+    return undefined;
+  }
+
+  apply(beat: Beat, recordTimestamp: number, countPeaks = true): BeatOutcome {
+    let outcome: BeatOutcome = 'applied';
+    let t = beat.occurredAt;
+    if (t > recordTimestamp + this.cfg.maxSkewMs) {
+      t = recordTimestamp;
+      outcome = 'clamped_future';
+    }
+    if (t < this.watermark) {
+      if (t <= this.watermark - this.cfg.windowMs) return 'stale';
+      t = this.watermark;
+      outcome = 'clamped_late';
+    }
+    this.watermark = t;
+    this.expire(t - this.cfg.windowMs);
+    const prev = this.sessions.get(beat.sessionId);
+    this.sessions.delete(beat.sessionId);
+    if (beat.kind !== 'DISCONNECT') {
+      const intervalMs = prev ? t - prev.lastSeen : 0;
+      this.sessions.set(beat.sessionId, {
+        lastSeen: t,
+        quality: beat.quality ?? prev?.quality ?? null,
+        bufferingMs: beat.kind === 'HEARTBEAT' ? Math.min(Math.max(0, beat.bufferingMs), intervalMs) : 0,
+        intervalMs,
+      });
+    }
+    if (countPeaks && this.sessions.size > this.peak) this.peak = this.sessions.size;
+    return outcome;
+  }
+
+  /** Sessions active at `now`; read-only, so a reading never changes what later records compute. */
+  stats(now: number): WindowStats {
+    const cutoff = now - this.cfg.windowMs;
+    const qualities: Record<string, number> = {};
+    let viewers = 0;
+    let buffering = 0;
+    let watched = 0;
+    for (const s of this.sessions.values()) {
+      if (s.lastSeen <= cutoff) continue;
+      viewers++;
+      const q = s.quality ?? UNKNOWN_QUALITY;
+      qualities[q] = (qualities[q] ?? 0) + 1;
+      buffering += s.bufferingMs;
+      watched += s.intervalMs;
+    }
+    return { viewers, qualities, bufferingRatio: watched > 0 ? buffering / watched : 0 };
+  }
+
+  /** Drops sessions that no record at or after the watermark could count again. */
+  private expire(cutoff: number): void {
+    for (const [id, s] of this.sessions) {
+      if (s.lastSeen > cutoff) return;
+      this.sessions.delete(id);
+    }
+  }
+}

@@ -1,0 +1,581 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { StreamLifecycleEvent } from '../schemas/generated/events.ts';
+import { testBus } from './support/bus.ts';
+import { endpoints } from './support/endpoints.ts';
+import { uniqueName } from './support/isolation.ts';
+import { streamEvents } from './support/stream-events.ts';
+import { readTopicUntil } from './support/topic.ts';
+import { waitFor } from './support/wait.ts';
+import { createElasticsearch, type Elasticsearch } from '../platform/elasticsearch/client.ts';
+import type { EventBus } from '../platform/kafka/bus.ts';
+import type { EventProducer } from '../platform/kafka/producer.ts';
+import type { Component } from '../platform/service.ts';
+import { DiscoveryIndexer } from '../processors/discovery-indexer/indexer.ts';
+import { discoveryIndex } from '../domain/discovery/index-definition.ts';
+import { deleteIndices, ensureAliasedIndex } from '../platform/elasticsearch/indices.ts';
+import { mintToken, type Principal } from '../platform/auth/tokens.ts';
+import { apiGateway, type ApiGateway, type ApiSettings } from '../gateways/api/gateway.ts';
+import type {
+  categoriesResponse,
+  playbackResponse,
+  searchResponse,
+  startedResponse,
+  streamResponse,
+} from '../gateways/api/protocol.ts';
+
+const TOKEN = { issuer: 'live-platform', audience: 'live-api' };
+const LINKS = {
+  publicBaseUrl: 'https://example.test',
+  cdnBaseUrl: 'https://cdn.example.test/',
+  wsBaseUrl: 'wss://chat.example.test',
+  ingest: { rtmp: 'rtmp://ingest.example.test/live', rtmps: null, webrtc: null },
+};
+
+interface Answer<T> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+type Started = ReturnType<typeof startedResponse>;
+type StreamBody = ReturnType<typeof streamResponse>;
+type Playback = ReturnType<typeof playbackResponse>;
+type SearchBody = ReturnType<typeof searchResponse>;
+type Categories = ReturnType<typeof categoriesResponse>;
+interface ErrorBody {
+  error: { code: string; message: string; fields: Record<string, string> };
+}
+
+describe('HTTP API against real Kafka and Elasticsearch', () => {
+  let bus: EventBus;
+  let producer: EventProducer;
+  let es: Elasticsearch;
+  let alias: string;
+  let indexer: DiscoveryIndexer;
+  let api: ApiGateway;
+  let base: string;
+  const key = randomBytes(32);
+  const tokens: Record<'alice' | 'bob', string> = { alice: '', bob: '' };
+
+  const settings = (overrides: Partial<ApiSettings> = {}): ApiSettings => ({
+    host: '127.0.0.1',
+    port: 0,
+    maxBodyBytes: 16 * 1024,
+    registryGroupId: uniqueName('api-registry'),
+    registryCatchUpMs: 30_000,
+    readYourWritesMs: 10_000,
+    discoveryAlias: alias,
+    retryAfterS: 7,
+    token: TOKEN,
+    links: LINKS,
+    ...overrides,
+  });
+
+  const call = async <T = ErrorBody>(
+    method: string,
+    path: string,
+    opts: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string>; at?: string } = {},
+  ): Promise<Answer<T>> => {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    let body: string | undefined = opts.raw;
+    if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const res = await fetch(`${opts.at ?? base}${path}`, { method, headers, body });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as T };
+  };
+
+  const start = async (who: 'alice' | 'bob', body: Record<string, unknown>): Promise<Answer<Started>> => {
+    const res = await call<Started>('POST', '/api/v1/streams/start', { token: tokens[who], body });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    return res;
+  };
+
+  const search = <T = SearchBody>(query: string) => call<T>('GET', `/api/v1/streams/search?${query}`);
+
+  before(async () => {
+    bus = testBus('api');
+    await bus.init(['streamLifecycle', 'viewerCounts']);
+    producer = bus.producer();
+    await producer.connect();
+    es = createElasticsearch({ url: endpoints().elasticsearchUrl });
+    alias = uniqueName('streams');
+    await ensureAliasedIndex(es, alias, discoveryIndex({ shards: 1, replicas: 0 }));
+    indexer = new DiscoveryIndexer(bus, es, { groupId: uniqueName('indexer'), target: alias, requireAlias: true });
+    await indexer.start();
+    api = apiGateway({ bus, es, signingKey: key, settings: settings(), log: bus.log, metrics: bus.metrics });
+    for (const c of api.components) await c.start();
+    base = `http://127.0.0.1:${api.server.port}`;
+    const alice: Principal = { userId: 'user_alice', username: 'darksouls_pro' };
+    const bob: Principal = { userId: 'user_bob', username: 'bob' };
+    tokens.alice = await mintToken(key, TOKEN, alice, 600);
+    tokens.bob = await mintToken(key, TOKEN, bob, 600);
+  });
+
+  after(async () => {
+    for (const c of [...(api?.components ?? [])].reverse()) await c.stop();
+    await indexer?.stop();
+    await producer?.disconnect();
+    await deleteIndices(es, [`${alias}-v1`]);
+    await es.close();
+  });
+
+  describe('stream lifecycle', () => {
+    it('POST /streams/start: 201 with the key shown once, ingest and playback URLs; only the key hash is on the topic', async () => {
+      const res = await start('alice', {
+        title: 'Playing Dark Souls - First Playthrough!',
+        category: 'Gaming',
+        tags: ['darksouls', 'firstplaythrough', 'soulslike'],
+        latency_mode: 'low',
+        enable_recording: true,
+        enable_chat: true,
+      });
+      const b = res.body;
+      assert.match(b.stream_id, /^stream_[0-9a-f]{20}$/);
+      assert.match(b.stream_key, /^live_[A-Za-z0-9_-]{43}$/);
+      assert.deepEqual(b.ingest_urls, LINKS.ingest);
+      assert.equal(b.playback_url, `https://example.test/streams/${b.stream_id}`);
+      assert.equal(b.status, 'ready');
+      assert.equal(b.latency_mode, 'low');
+      assert.ok(Math.abs(Date.parse(b.created_at!) - Date.now()) < 60_000);
+      assert.equal(res.headers.get('cache-control'), 'no-store');
+
+      const hash = createHash('sha256').update(b.stream_key).digest('hex');
+      const records = await readTopicUntil(bus, bus.topicName('streamLifecycle'), (all) =>
+        all.some((r) => r.key === b.stream_id),
+      );
+      const raw = records.find((r) => r.key === b.stream_id)!;
+      assert.ok(!raw.value!.includes(Buffer.from(b.stream_key)), 'the key itself never reaches Kafka');
+      const event = await bus.topic('streamLifecycle').codec.decode(raw.value);
+      assert.equal(event.payload.type, 'StreamCreated');
+      assert.equal(event.payload.type === 'StreamCreated' && event.payload.streamKeyHash, hash);
+      assert.equal(event.payload.type === 'StreamCreated' && event.payload.streamerName, 'darksouls_pro');
+      assert.equal(api.registry.byStreamKeyHash(hash)?.streamId, b.stream_id, 'ingest can find the stream by key hash');
+      // Later reads never show the key again.
+      const playback = await call<Playback>('GET', `/api/v1/streams/${b.stream_id}/playback`);
+      assert.ok(!JSON.stringify(playback.body).includes(b.stream_key));
+    });
+
+    it('reads its own writes: playback right after start and after a change, with no waiting', async () => {
+      const { body: created } = await start('alice', { title: 'Fresh stream', category: 'Art', enable_chat: false });
+      const first = await call<Playback>('GET', `/api/v1/streams/${created.stream_id}/playback`);
+      assert.equal(first.status, 200);
+      assert.deepEqual(first.body, {
+        stream_id: created.stream_id,
+        status: 'ready',
+        title: 'Fresh stream',
+        category: 'Art',
+        tags: [],
+        latency_mode: 'standard',
+        streamer: { user_id: 'user_alice', username: 'darksouls_pro', avatar: null },
+        viewer_count: 0,
+        peak_viewer_count: 0,
+        viewers_by_quality: {},
+        buffering_ratio: 0,
+        started_at: null,
+        ended_at: null,
+        playback_urls: { hls: `https://cdn.example.test/hls/${created.stream_id}/master.m3u8`, dash: null },
+        qualities: [],
+        thumbnail: null,
+        chat_url: null,
+      });
+      const patched = await call<StreamBody>('PATCH', `/api/v1/streams/${created.stream_id}`, {
+        token: tokens.alice,
+        body: { title: 'Renamed', tags: ['Chill'] },
+      });
+      assert.equal(patched.status, 200);
+      assert.equal(patched.body.title, 'Renamed');
+      assert.deepEqual(patched.body.tags, ['chill']);
+      const after = await call<Playback>('GET', `/api/v1/streams/${created.stream_id}/playback`);
+      assert.equal(after.body.title, 'Renamed');
+      assert.deepEqual(after.body.tags, ['chill']);
+      assert.equal(after.body.category, 'Art', 'fields not sent are unchanged');
+    });
+
+    it('playback carries what ingest and the viewer counter publish: live status, start time, viewer count, chat URL', async () => {
+      const { body: created } = await start('alice', { title: 'Going live', category: 'Gaming' });
+      const startedAt = Date.now() - 5000;
+      await producer.publish(bus.topic('streamLifecycle'), [streamEvents.wentLive(created.stream_id, startedAt)]);
+      await producer.publish(bus.topic('viewerCounts'), [streamEvents.viewers(created.stream_id, 1523, 1610)]);
+      const playback = await waitFor('live with viewers', async () => {
+        const res = await call<Playback>('GET', `/api/v1/streams/${created.stream_id}/playback`);
+        return res.body.status === 'live' && res.body.viewer_count === 1523 && res.body;
+      });
+      assert.equal(playback.started_at, new Date(startedAt).toISOString());
+      assert.equal(playback.chat_url, `wss://chat.example.test/streams/${created.stream_id}/chat`);
+    });
+
+    it('PATCH: owner only (403), unknown id 404, token required (401)', async () => {
+      const { body: created } = await start('alice', { title: 'Mine', category: 'Gaming' });
+      const path = `/api/v1/streams/${created.stream_id}`;
+      const stranger = await call('PATCH', path, { token: tokens.bob, body: { title: 'Hijacked' } });
+      assert.equal(stranger.status, 403);
+      assert.equal(stranger.body.error.code, 'not_stream_owner');
+      assert.equal(
+        (await call('PATCH', '/api/v1/streams/stream_nope', { token: tokens.alice, body: { title: 'x' } })).status,
+        404,
+      );
+      assert.equal((await call('PATCH', path, { body: { title: 'x' } })).status, 401);
+      assert.equal((await call<Playback>('GET', `${path}/playback`)).body.title, 'Mine');
+    });
+
+    it('POST /streams/:id/end: owner ends it (200), again is 409, others 403, unknown 404, and an ended stream cannot change', async () => {
+      const { body: created } = await start('alice', { title: 'Short one', category: 'Gaming' });
+      const end = `/api/v1/streams/${created.stream_id}/end`;
+      assert.equal((await call('POST', end, { token: tokens.bob })).status, 403);
+      const ended = await call<StreamBody>('POST', end, { token: tokens.alice });
+      assert.equal(ended.status, 200);
+      assert.equal(ended.body.status, 'ended');
+      assert.ok(ended.body.ended_at);
+      const again = await call('POST', end, { token: tokens.alice });
+      assert.equal(again.status, 409);
+      assert.equal(again.body.error.code, 'stream_ended');
+      assert.equal(
+        (await call('PATCH', `/api/v1/streams/${created.stream_id}`, { token: tokens.alice, body: { title: 'x' } }))
+          .status,
+        409,
+      );
+      assert.equal((await call('POST', '/api/v1/streams/stream_unknown/end', { token: tokens.alice })).status, 404);
+      assert.equal((await call('GET', '/api/v1/streams/stream_unknown/playback')).status, 404);
+      assert.equal((await call<Playback>('GET', `/api/v1/streams/${created.stream_id}/playback`)).body.status, 'ended');
+    });
+
+    it('an operator (admin token) takes a stream down: StreamEnded(ADMIN) naming the operator', async () => {
+      const { body: created } = await start('alice', { title: 'Against the rules', category: 'Gaming' });
+      const end = `/api/v1/streams/${created.stream_id}/end`;
+      const ops = await mintToken(key, TOKEN, { userId: 'ops_1', username: 'ops', admin: true }, 600);
+      const taken = await call<StreamBody>('POST', end, { token: ops });
+      assert.equal(taken.status, 200);
+      assert.equal(taken.body.status, 'ended');
+      // Created, then ended: both on the topic.
+      const records = await readTopicUntil(
+        bus,
+        bus.topicName('streamLifecycle'),
+        (all) => all.filter((r) => r.key === created.stream_id).length >= 2,
+      );
+      const events = await Promise.all(
+        records
+          .filter((r) => r.key === created.stream_id)
+          .map((r) => bus.topic('streamLifecycle').codec.decode(r.value)),
+      );
+      assert.deepEqual(events.at(-1)!.payload, { type: 'StreamEnded', reason: 'ADMIN', endedBy: 'ops_1' });
+      assert.equal((await call('POST', end, { token: tokens.alice })).status, 409, 'the streamer cannot undo it');
+    });
+
+    it('two ends of one stream at once: exactly one 200 and one 409', async () => {
+      const { body: created } = await start('alice', { title: 'Double click', category: 'Gaming' });
+      const end = `/api/v1/streams/${created.stream_id}/end`;
+      const statuses = (
+        await Promise.all([call('POST', end, { token: tokens.alice }), call('POST', end, { token: tokens.alice })])
+      ).map((r) => r.status);
+      assert.deepEqual(statuses.sort(), [200, 409]);
+    });
+  });
+
+  describe('authentication', () => {
+    it('401 with WWW-Authenticate for a missing, malformed, foreign-signed, expired or unsigned token', async () => {
+      const body = { title: 't', category: 'c' };
+      const foreign = await mintToken(randomBytes(32), TOKEN, { userId: 'user_alice', username: 'x' }, 600);
+      const expired = await mintToken(key, TOKEN, { userId: 'user_alice', username: 'x' }, -10);
+      const otherAudience = await mintToken(
+        key,
+        { ...TOKEN, audience: 'someone-else' },
+        { userId: 'user_alice', username: 'x' },
+        600,
+      );
+      const unsigned = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(
+        JSON.stringify({ sub: 'user_alice', name: 'x', iss: TOKEN.issuer, aud: TOKEN.audience, exp: 9e9 }),
+      ).toString('base64url')}.`;
+      for (const authorization of [
+        undefined,
+        'Basic abc',
+        `Bearer ${foreign}`,
+        `Bearer ${expired}`,
+        `Bearer ${otherAudience}`,
+        `Bearer ${unsigned}`,
+      ]) {
+        const res = await call('POST', '/api/v1/streams/start', {
+          body,
+          headers: authorization ? { authorization } : {},
+        });
+        assert.equal(res.status, 401, `${authorization}: ${JSON.stringify(res.body)}`);
+        assert.equal(res.body.error.code, 'unauthorized');
+        assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer/);
+      }
+      assert.equal(
+        (await call('GET', '/api/v1/streams/search', { headers: { authorization: `Bearer ${expired}` } })).status,
+        401,
+      );
+    });
+  });
+
+  describe('bad input', () => {
+    it('400 names every bad field with its own message', async () => {
+      const res = await call('POST', '/api/v1/streams/start', {
+        token: tokens.alice,
+        body: {
+          title: '',
+          category: 'c'.repeat(51),
+          tags: Array.from({ length: 11 }, (_, i) => `t${i}`),
+          latency_mode: 'instant',
+          enable_recording: 'yes',
+          stream_key: 'mine',
+        },
+      });
+      assert.equal(res.status, 400);
+      assert.equal(res.body.error.code, 'invalid_request');
+      assert.deepEqual(Object.keys(res.body.error.fields).sort(), [
+        'category',
+        'enable_recording',
+        'latency_mode',
+        'stream_key',
+        'tags',
+        'title',
+      ]);
+      assert.equal(res.body.error.fields.stream_key, 'unknown field');
+      const longTag = await call('POST', '/api/v1/streams/start', {
+        token: tokens.alice,
+        body: { title: 't'.repeat(201), category: 'c', tags: ['ok', 'x'.repeat(26)] },
+      });
+      assert.deepEqual(Object.keys(longTag.body.error.fields).sort(), ['tags[1]', 'title']);
+    });
+
+    it('a body that is not JSON is 400, not JSON-typed is 415, missing is 400, too big is 413', async () => {
+      const post = (raw: string | undefined, type = 'application/json') =>
+        call('POST', '/api/v1/streams/start', {
+          token: tokens.alice,
+          ...(raw !== undefined && { raw }),
+          headers: { 'content-type': type },
+        });
+      const broken = await post('{"title": ');
+      assert.deepEqual([broken.status, broken.body.error.code], [400, 'invalid_json']);
+      assert.equal((await post('title=x', 'application/x-www-form-urlencoded')).status, 415);
+      const empty = await post(undefined);
+      assert.deepEqual([empty.status, Object.keys(empty.body.error.fields)], [400, ['(body)']]);
+      const big = await post(JSON.stringify({ title: 'x', category: 'y', pad: 'z'.repeat(20_000) }));
+      assert.equal(big.status, 413);
+      assert.equal(big.body.error.code, 'payload_too_large');
+      // Without a declared length the limit holds too: counted as the chunks arrive.
+      const chunked = new ReadableStream<Uint8Array>({
+        start(c) {
+          for (let i = 0; i < 40; i++) c.enqueue(new TextEncoder().encode(' '.repeat(1000)));
+          c.close();
+        },
+      });
+      const streamed = await fetch(`${base}/api/v1/streams/start`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens.alice}`, 'content-type': 'application/json' },
+        body: chunked,
+        duplex: 'half',
+      } as RequestInit);
+      assert.equal(streamed.status, 413);
+    });
+
+    it('unknown routes are 404; bad search parameters are 400 per parameter', async () => {
+      assert.equal((await call('GET', '/api/v1/nothing')).status, 404);
+      assert.equal((await call('DELETE', '/api/v1/streams/stream_x')).status, 404);
+      const res = await search<ErrorBody>('limit=1000&min_viewers=-1&status=live,paused&sort=new');
+      assert.equal(res.status, 400);
+      assert.deepEqual(Object.keys(res.body.error.fields).sort(), ['limit', 'min_viewers', 'sort', 'status']);
+      assert.deepEqual(Object.keys((await search<ErrorBody>('q=a&q=b')).body.error.fields), ['q']);
+    });
+  });
+
+  describe('discovery search', () => {
+    const word = `w${randomBytes(4).toString('hex')}`;
+    const ids: Record<string, string> = {};
+
+    before(async () => {
+      // Streams created through the API, then taken live and counted the way ingest and the counter will.
+      for (const [name, body, who] of [
+        [
+          'souls',
+          { title: `Playing Dark Souls - First Playthrough! ${word}`, category: 'Gaming', tags: ['soulslike'] },
+          'alice',
+        ],
+        ['elden', { title: `Elden Ring speedrun ${word}`, category: 'Gaming', tags: ['souls'] }, 'bob'],
+        ['lofi', { title: `Dark and cozy lofi beats ${word}`, category: 'Music', tags: ['chill'] }, 'bob'],
+        ['paint', { title: `Painting a dark forest ${word}`, category: 'Art', tags: [] }, 'bob'],
+        ['quiet', { title: `Just chatting ${word}`, category: 'gaming', tags: [] }, 'bob'],
+      ] as const) {
+        ids[name] = (await start(who, body)).body.stream_id;
+      }
+      await producer.publish(
+        bus.topic('streamLifecycle'),
+        ['souls', 'elden', 'lofi', 'paint'].map((n) => streamEvents.wentLive(ids[n]!)),
+      );
+      await producer.publish(bus.topic('viewerCounts'), [
+        streamEvents.viewers(ids.souls!, 1523),
+        streamEvents.viewers(ids.elden!, 4000),
+        streamEvents.viewers(ids.lofi!, 90),
+        streamEvents.viewers(ids.paint!, 300),
+      ]);
+      await waitFor('all five indexed with counts', async () => {
+        const res = await search(`q=${word}&status=live,ready`);
+        return (
+          res.body.total_results === 5 &&
+          res.body.streams[0]?.viewer_count === 4000 &&
+          res.body.streams.filter((s) => s.status === 'live').length === 4
+        );
+      });
+    });
+
+    const idsOf = (res: Answer<SearchBody>): string[] => res.body.streams.map((s) => s.stream_id);
+
+    it('is typo tolerant: "dark sols" finds Dark Souls, and a half-typed "dark sou" too', async () => {
+      for (const q of ['dark sols', 'drak souls', 'dark sou', 'DARK SOULS']) {
+        const res = await search(`q=${encodeURIComponent(`${word} ${q}`)}`);
+        assert.equal(res.status, 200);
+        assert.deepEqual(idsOf(res), [ids.souls], q);
+      }
+    });
+
+    it('searches streamer names and tags as text too', async () => {
+      assert.deepEqual(idsOf(await search(`q=${encodeURIComponent(`darksouls_pro ${word}`)}`)), [ids.souls]);
+      assert.deepEqual(idsOf(await search(`q=${encodeURIComponent(`soulslike ${word}`)}`)), [ids.souls]);
+    });
+
+    it('orders live first by viewers, then the rest; the result shape carries streamer and count', async () => {
+      const res = await search(`q=${word}`);
+      assert.deepEqual(idsOf(res), [ids.elden, ids.souls, ids.paint, ids.lofi, ids.quiet]);
+      assert.equal(res.body.total_results, 5);
+      assert.equal(res.body.next_cursor, null);
+      const top = res.body.streams[0]!;
+      assert.deepEqual(top.streamer, { user_id: 'user_bob', username: 'bob', avatar: null });
+      assert.equal(top.status, 'live');
+      assert.equal(top.viewer_count, 4000);
+      assert.equal(top.category, 'Gaming');
+      assert.deepEqual(top.tags, ['souls']);
+      assert.ok(top.started_at);
+    });
+
+    it('filters by category (any case), min_viewers and status', async () => {
+      assert.deepEqual(idsOf(await search(`q=${word}&category=GAMING`)), [ids.elden, ids.souls, ids.quiet]);
+      assert.deepEqual(idsOf(await search(`q=${word}&min_viewers=300`)), [ids.elden, ids.souls, ids.paint]);
+      assert.deepEqual(idsOf(await search(`q=${word}&status=ready`)), [ids.quiet]);
+      assert.deepEqual(
+        idsOf(await search(`q=${encodeURIComponent(`dark ${word}`)}&category=music&min_viewers=50&status=live`)),
+        [ids.lofi],
+      );
+    });
+
+    it('ended streams leave default results but can be asked for', async () => {
+      await call('POST', `/api/v1/streams/${ids.quiet}/end`, { token: tokens.bob });
+      await waitFor('the end indexed', async () => idsOf(await search(`q=${word}&status=ended`)).includes(ids.quiet!));
+      assert.ok(!idsOf(await search(`q=${word}`)).includes(ids.quiet!));
+    });
+
+    it('user text is only ever matched, never parsed as query syntax', async () => {
+      for (const q of [
+        `status:ended OR ${word}`,
+        '*',
+        '*:*',
+        `title:* ${word}`,
+        '") OR 1=1 --',
+        '\\',
+        '{"match_all":{}}',
+      ]) {
+        const res = await search(`q=${encodeURIComponent(q)}`);
+        assert.equal(res.status, 200, q);
+        assert.ok(res.body.total_results <= 1, `${q} matched ${res.body.total_results}`);
+      }
+    });
+
+    it('pages with search_after: every stream exactly once, in the same order as one big page', async () => {
+      const tag = `p${randomBytes(4).toString('hex')}`;
+      const pageIds = Array.from({ length: 23 }, (_, i) => `stream_${tag}_${String(i).padStart(2, '0')}`);
+      const events: StreamLifecycleEvent[] = pageIds.flatMap((id, i) => [
+        streamEvents.created(id, { title: `Marathon ${tag} part ${i}` }),
+        ...(i % 2 ? [streamEvents.wentLive(id)] : []),
+      ]);
+      await producer.publish(bus.topic('streamLifecycle'), events);
+      // Many ties on viewer count, so order rests on the tiebreakers.
+      await producer.publish(
+        bus.topic('viewerCounts'),
+        pageIds.map((id, i) => streamEvents.viewers(id, (i % 3) * 10)),
+      );
+      await waitFor('all indexed', async () => {
+        const res = await search(`q=${tag}&limit=100`);
+        return res.body.total_results === 23 && res.body.streams.filter((s) => s.viewer_count > 0).length === 15;
+      });
+      const whole = idsOf(await search(`q=${tag}&limit=100`));
+      const paged: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const res: Answer<SearchBody> = await search(`q=${tag}&limit=5${cursor ? `&cursor=${cursor}` : ''}`);
+        assert.equal(res.status, 200);
+        assert.equal(res.body.total_results, 23);
+        paged.push(...idsOf(res));
+        cursor = res.body.next_cursor;
+        pages++;
+      } while (cursor);
+      assert.equal(pages, 5);
+      assert.deepEqual(paged, whole);
+      assert.equal(new Set(paged).size, 23);
+      assert.deepEqual([...paged].sort(), [...pageIds].sort());
+    });
+
+    it('a cursor is bound to its filters; a forged one is 400', async () => {
+      const first = await search(`q=${word}&limit=2`);
+      const cursor = first.body.next_cursor!;
+      assert.ok(cursor);
+      const other = await search<ErrorBody>(`q=${word}&limit=2&category=gaming&cursor=${cursor}`);
+      assert.equal(other.status, 400);
+      assert.deepEqual(Object.keys(other.body.error.fields), ['cursor']);
+      assert.equal((await search(`q=${word}&cursor=not-a-cursor`)).status, 400);
+      const forged = Buffer.from(JSON.stringify({ a: [0, 1, 2, { script: 'x' }], f: 'x' })).toString('base64url');
+      assert.equal((await search(`q=${word}&cursor=${forged}`)).status, 400);
+      assert.equal((await search(`q=${word}&limit=2&cursor=${cursor}`)).status, 200);
+    });
+
+    it('GET /categories ranks categories by live viewers', async () => {
+      const res = await call<Categories>('GET', '/api/v1/categories');
+      assert.equal(res.status, 200);
+      const byName = new Map<string, { viewer_count: number; live_streams: number }>(
+        res.body.categories.map((c: { name: string; viewer_count: number; live_streams: number }) => [c.name, c]),
+      );
+      // Other tests here add live Gaming streams too; Art and Music belong to this one alone.
+      assert.ok(byName.get('Gaming')!.viewer_count >= 5523);
+      assert.deepEqual(byName.get('Art'), { name: 'Art', viewer_count: 300, live_streams: 1 });
+      assert.deepEqual(byName.get('Music'), { name: 'Music', viewer_count: 90, live_streams: 1 });
+      const counts = res.body.categories.map((c: { viewer_count: number }) => c.viewer_count);
+      assert.deepEqual(
+        counts,
+        [...counts].sort((a: number, b: number) => b - a),
+      );
+      assert.equal((await call<Categories>('GET', '/api/v1/categories?limit=1')).body.categories.length, 1);
+    });
+  });
+
+  describe('when Elasticsearch is down', () => {
+    let down: ApiGateway;
+    let dead: Elasticsearch;
+    let server: Component;
+
+    before(async () => {
+      dead = createElasticsearch({ url: 'http://127.0.0.1:1' });
+      down = apiGateway({ bus, es: dead, signingKey: key, settings: settings(), log: bus.log, metrics: bus.metrics });
+      server = down.server;
+      await server.start();
+    });
+    after(async () => {
+      await server.stop();
+      await dead.close();
+    });
+
+    it('search and categories answer 503 with Retry-After', async () => {
+      const at = `http://127.0.0.1:${down.server.port}`;
+      for (const path of ['/api/v1/streams/search?q=dark', '/api/v1/categories']) {
+        const res = await call('GET', path, { at });
+        assert.equal(res.status, 503, path);
+        assert.equal(res.headers.get('retry-after'), '7');
+        assert.equal(res.body.error.code, 'search_unavailable');
+      }
+    });
+  });
+});

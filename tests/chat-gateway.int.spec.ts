@@ -1,0 +1,593 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { testBus } from './support/bus.ts';
+import {
+  ChatClient,
+  UpgradeRefused,
+  getTicket,
+  type ChatMessageFrame,
+  type Frame,
+} from './support/chat-client.ts';
+import { chatEvents } from './support/chat-events.ts';
+import { endpoints } from './support/endpoints.ts';
+import { uniqueName } from './support/isolation.ts';
+import { ServiceProcess } from './support/process.ts';
+import { streamEvents } from './support/stream-events.ts';
+import { waitFor } from './support/wait.ts';
+import { Cassandra } from '../platform/cassandra.ts';
+import type { EventBus } from '../platform/kafka/bus.ts';
+import type { EventProducer } from '../platform/kafka/producer.ts';
+import { isTimeUuid } from '../platform/timeuuid.ts';
+import { ChatArchiver } from '../sinks/chat-archiver/archiver.ts';
+import { ensureChatSchema } from '../domain/chat/schema.ts';
+import { ChatArchiveWriter } from '../sinks/chat-archiver/store.ts';
+import { mintToken } from '../platform/auth/tokens.ts';
+
+/**
+ * Two chat gateway processes (and a third and a restarted first later), real WebSocket clients,
+ * real Kafka, real Cassandra with the archiver running. Streams are created by publishing
+ * lifecycle events, as the stream API does.
+ */
+const SECRET = 'chat-gateway-spec-secret-0123456789abcdef';
+const ORIGIN = 'http://allowed.example';
+const TTL = 30 * 86_400;
+
+describe('chat gateway: two instances, real Kafka and Cassandra', () => {
+  let bus: EventBus;
+  let producer: EventProducer;
+  let db: Cassandra;
+  let archiver: ChatArchiver;
+  const ks = uniqueName('chatgw');
+  const processes: ServiceProcess[] = [];
+  const clients: ChatClient[] = [];
+  let g1: { proc: ServiceProcess; port: number };
+  let g2: { proc: ServiceProcess; port: number };
+
+  const startGateway = async (
+    label: string,
+    env: Record<string, string> = {},
+  ): Promise<{ proc: ServiceProcess; port: number }> => {
+    const e = endpoints();
+    const proc = new ServiceProcess(label, 'gateways/chat/main.ts', {
+      KAFKA_BROKERS: e.kafkaBrokers.join(','),
+      SCHEMA_REGISTRY_URL: e.registryUrl,
+      CASSANDRA_CONTACT_POINTS: e.cassandraContactPoints.join(','),
+      LIVE_TOPIC_PREFIX: bus.config.topicPrefix,
+      CHAT_KEYSPACE: ks,
+      CHAT_PORT: '0',
+      METRICS_PORT: '0',
+      API_JWT_SECRET: SECRET,
+      CHAT_ALLOWED_ORIGINS: ORIGIN,
+      // Small enough that the slow-reader test needs megabytes, not tens of them.
+      CHAT_MAX_BACKPRESSURE_BYTES: String(64 * 1024),
+      LOG_LEVEL: 'info',
+      ...env,
+    });
+    processes.push(proc);
+    const listening = await proc.waitForLog('listening', (l) => l.msg === 'chat gateway listening', 90_000);
+    return { proc, port: listening.port as number };
+  };
+
+  const token = (userId: string): Promise<string> =>
+    mintToken(
+      new TextEncoder().encode(SECRET),
+      { issuer: 'live-platform', audience: 'live-api' },
+      { userId, username: userId.toUpperCase() },
+      600,
+    );
+
+  /** A signed-in client: ticket from the gateway's HTTP route, then the socket. */
+  const join = async (
+    port: number,
+    streamId: string,
+    userId?: string,
+    opts: { since?: string } = {},
+  ): Promise<ChatClient> => {
+    let ticket: string | undefined;
+    if (userId) {
+      const res = await getTicket(port, streamId, await token(userId), ORIGIN);
+      assert.equal(res.status, 200, await res.clone().text());
+      ticket = ((await res.json()) as { ticket: string }).ticket;
+    }
+    const c = await ChatClient.connect(port, streamId, { ...(ticket && { ticket }), origin: ORIGIN, ...opts });
+    clients.push(c);
+    await c.next('history', (f) => f.type === 'history');
+    return c;
+  };
+
+  const say = async (c: ChatClient, content: string): Promise<string> => {
+    const answer = await c.request({ type: 'message', content });
+    assert.equal(answer.type, 'ack', JSON.stringify(answer));
+    return answer.message_id as string;
+  };
+
+  before(async () => {
+    bus = testBus('chatgw');
+    await bus.init(['streamLifecycle', 'chatMessages']);
+    producer = bus.producer();
+    await producer.connect();
+    const created = (id: string, o: Parameters<typeof streamEvents.created>[1] = {}) =>
+      streamEvents.created(id, { streamerId: 'owner', ...o });
+    await producer.publish(bus.topic('streamLifecycle'), [
+      created('s-open'),
+      created('s-off', { chatEnabled: false }),
+      created('s-limits'),
+      created('s-mod'),
+      created('s-hist'),
+      created('s-bad'),
+      created('s-slow'),
+      created('s-restart'),
+      created('s-window'),
+      created('s-writes'),
+    ]);
+    db = new Cassandra({
+      CASSANDRA_CONTACT_POINTS: endpoints().cassandraContactPoints,
+      CASSANDRA_LOCAL_DC: 'datacenter1',
+      CASSANDRA_REQUEST_TIMEOUT_MS: 5000,
+    });
+    await db.connect();
+    await ensureChatSchema(db, ks, { replicationFactor: 1, localDc: 'datacenter1', ttlSeconds: TTL });
+    archiver = new ChatArchiver(bus, new ChatArchiveWriter(db, ks, 4), {
+      groupId: `${bus.config.topicPrefix}chat-archiver`,
+      maxRecords: 500,
+      limits: { maxRows: 100, maxBytes: 4096, ttlSeconds: TTL },
+    });
+    await archiver.start();
+    [g1, g2] = await Promise.all([startGateway('gateway-1'), startGateway('gateway-2')]);
+  });
+
+  after(async () => {
+    for (const c of clients) c.close();
+    await Promise.all(processes.map((p) => p.kill('SIGKILL')));
+    await archiver.stop();
+    await producer.disconnect();
+    await db.ddl(`DROP KEYSPACE IF EXISTS ${ks}`);
+    await db.shutdown();
+  });
+
+  it('anonymous viewers read but cannot send; the upgrade checks origin, ticket and stream', async () => {
+    const anon = await join(g1.port, 's-open');
+    assert.deepEqual(anon.history(), { type: 'history', messages: [], complete: true });
+    const refused = await anon.request({ type: 'message', content: 'hi' });
+    assert.equal(refused.code, 'unauthorized');
+
+    const refusal = async (p: Promise<unknown>): Promise<number> => {
+      const err = await p.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof UpgradeRefused, `refused, got ${String(err)}`);
+      return err.status;
+    };
+    const ticket = ((await (await getTicket(g1.port, 's-open', await token('u-ticket'))).json()) as { ticket: string })
+      .ticket;
+    assert.equal(await refusal(ChatClient.connect(g1.port, 's-open', { ticket, origin: 'https://evil.example' })), 403);
+    assert.equal(await refusal(ChatClient.connect(g1.port, 's-off', { ticket })), 401, 'a ticket is for one stream');
+    assert.equal(await refusal(ChatClient.connect(g1.port, 's-open', { ticket: `${ticket}x` })), 401);
+    assert.equal(await refusal(ChatClient.connect(g1.port, 'no-such-stream')), 404);
+    assert.equal((await getTicket(g1.port, 's-open', undefined)).status, 401, 'tickets need a bearer token');
+    assert.equal((await getTicket(g1.port, 's-open', await token('u'), 'https://evil.example')).status, 403);
+
+    // The ticket is verified by the other instance too, and a bearer header works for non-browser clients.
+    const onG2 = await ChatClient.connect(g2.port, 's-open', { ticket });
+    clients.push(onG2);
+    const header = await ChatClient.connect(g2.port, 's-open', { authorization: `Bearer ${await token('u-header')}` });
+    clients.push(header);
+    assert.equal((await header.request({ type: 'message', content: 'from a header' })).type, 'ack');
+    const logs = [...g1.proc.logs, ...g2.proc.logs].map((l) => JSON.stringify(l)).join('\n');
+    assert.ok(!logs.includes(ticket.slice(-20)), 'no ticket in the logs');
+  });
+
+  it('two instances show every accepted message in the same order; the server assigns id, time and badges', async () => {
+    const [viewer1, viewer2] = [await join(g1.port, 's-open'), await join(g2.port, 's-open')];
+    const [alice, bob, owner] = [
+      await join(g1.port, 's-open', 'alice'),
+      await join(g2.port, 's-open', 'bob'),
+      await join(g1.port, 's-open', 'owner'),
+    ];
+    const sends = [];
+    for (let i = 0; i < 10; i++) {
+      sends.push(
+        alice.request({ type: 'message', content: `alice ${i}` }),
+        bob.request({ type: 'message', content: `bob ${i}`, color: '#ABCDEF' }),
+      );
+    }
+    sends.push(owner.request({ type: 'message', content: 'hello chat' }));
+    const acks = await Promise.all(sends);
+    assert.ok(
+      acks.every((a) => a.type === 'ack'),
+      JSON.stringify(acks.filter((a) => a.type !== 'ack')),
+    );
+    const sent = (c: ChatClient) => c.messages().filter((m) => /^(alice|bob) \d$|^hello chat$/.test(m.content));
+    await waitFor('all 21 on both instances', () => sent(viewer1).length === 21 && sent(viewer2).length === 21);
+    assert.deepEqual(
+      sent(viewer1).map((m) => m.message_id),
+      sent(viewer2).map((m) => m.message_id),
+      'the same order everywhere',
+    );
+    assert.deepEqual(
+      new Set(sent(viewer1).map((m) => m.message_id)),
+      new Set(acks.map((a) => a.message_id)),
+      'what was acked is what is shown',
+    );
+    for (const who of ['alice', 'bob']) {
+      assert.deepEqual(
+        sent(viewer2)
+          .filter((m) => m.user.user_id === who)
+          .map((m) => m.content),
+        Array.from({ length: 10 }, (_, i) => `${who} ${i}`),
+        `${who}'s messages in the order sent`,
+      );
+    }
+    const fromBob = sent(viewer1).find((m) => m.user.user_id === 'bob')!;
+    assert.ok(isTimeUuid(fromBob.message_id));
+    assert.deepEqual(fromBob.user, { user_id: 'bob', username: 'BOB', badges: [] });
+    assert.equal(fromBob.color, '#abcdef');
+    assert.ok(Math.abs(Date.parse(fromBob.timestamp) - Date.now()) < 30_000);
+    assert.deepEqual(sent(viewer2).find((m) => m.user.user_id === 'owner')!.user.badges, ['broadcaster']);
+    assert.ok(
+      sent(alice).length === 21 && sent(bob).length === 21,
+      'senders see their own messages from the topic too',
+    );
+  });
+
+  it('20 messages per 30 s per user, across instances; duplicates and disabled chat are refused; the connection stays', async () => {
+    const watcher = await join(g2.port, 's-limits');
+    const watcherOn1 = await join(g1.port, 's-limits');
+    const carolOn1 = await join(g1.port, 's-limits', 'carol');
+    const carolOn2 = await join(g2.port, 's-limits', 'carol');
+    for (let i = 0; i < 15; i++) await say(carolOn1, `carol ${i}`);
+    // Instance 2 counts what instance 1 accepted once it has seen it on the topic.
+    await waitFor(
+      'instance 2 saw carol 15 times',
+      () => watcher.contents().filter((c) => c.startsWith('carol')).length === 15,
+    );
+    const answers = [];
+    for (let i = 15; i < 21; i++) answers.push(await carolOn2.request({ type: 'message', content: `carol ${i}` }));
+    assert.deepEqual(
+      answers.map((a) => a.type),
+      ['ack', 'ack', 'ack', 'ack', 'ack', 'error'],
+    );
+    assert.equal(answers[5]!.code, 'rate_limited');
+    assert.ok((answers[5]!.retry_after_ms as number) > 0 && (answers[5]!.retry_after_ms as number) <= 30_000);
+    await waitFor(
+      'instance 1 saw all 20',
+      () => watcherOn1.contents().filter((c) => c.startsWith('carol')).length === 20,
+    );
+    assert.equal(
+      (await carolOn1.request({ type: 'message', content: 'one more' })).code,
+      'rate_limited',
+      'on instance 1 too',
+    );
+    assert.equal(carolOn2.closed, undefined, 'still connected');
+
+    const dave = await join(g1.port, 's-limits', 'dave');
+    await say(dave, 'same old');
+    assert.equal(
+      (await dave.request({ type: 'message', content: '  same   old'.replace('   ', ' ') })).code,
+      'duplicate_message',
+    );
+
+    const offChat = await join(g2.port, 's-off', 'dave');
+    assert.equal((await offChat.request({ type: 'message', content: 'hello?' })).code, 'chat_disabled');
+  });
+
+  it('moderation: the streamer names a moderator who deletes and times out; the streamer bans; every instance and the archive apply it', async () => {
+    const [watch1, watch2] = [await join(g1.port, 's-mod'), await join(g2.port, 's-mod')];
+    const owner = await join(g1.port, 's-mod', 'owner');
+    const mod = await join(g2.port, 's-mod', 'mod');
+    const eve = await join(g2.port, 's-mod', 'eve');
+    const frank = await join(g1.port, 's-mod', 'frank');
+
+    assert.equal(
+      (await mod.request({ type: 'delete', message_id: '00000000-0000-1000-8000-000000000000' })).code,
+      'forbidden',
+    );
+    assert.equal((await owner.request({ type: 'add_moderator', user_id: 'mod' })).type, 'ack');
+    await Promise.all(
+      [watch1, watch2].map((w) =>
+        w.next('moderator_added', (f) => f.type === 'moderator_added' && f.user_id === 'mod'),
+      ),
+    );
+
+    const bad = await say(eve, 'something rude');
+    const kept = await say(eve, 'something nice');
+    await watch1.next('the rude message', (f) => f.type === 'message' && f.message_id === bad);
+    assert.equal((await eve.request({ type: 'delete', message_id: kept })).code, 'forbidden');
+    assert.equal((await mod.request({ type: 'delete', message_id: bad })).type, 'ack');
+    await Promise.all(
+      [watch1, watch2].map((w) => w.next('deletion', (f) => f.type === 'message_deleted' && f.message_id === bad)),
+    );
+
+    assert.equal(
+      (await mod.request({ type: 'timeout', user_id: 'eve', duration_seconds: 600, reason: 'rude' })).type,
+      'ack',
+    );
+    await Promise.all(
+      [watch1, watch2].map((w) => w.next('timeout', (f) => f.type === 'user_timed_out' && f.user_id === 'eve')),
+    );
+    const timedOut = await eve.request({ type: 'message', content: 'let me speak' });
+    assert.equal(timedOut.code, 'timed_out');
+    assert.ok(Date.parse(timedOut.until as string) > Date.now() + 590_000);
+
+    assert.equal((await mod.request({ type: 'ban', user_id: 'owner' })).code, 'invalid_target');
+    assert.equal((await owner.request({ type: 'ban', user_id: 'frank', reason: 'spam' })).type, 'ack');
+    await Promise.all(
+      [watch1, watch2].map((w) => w.next('ban', (f) => f.type === 'user_banned' && f.user_id === 'frank')),
+    );
+    assert.equal((await frank.request({ type: 'message', content: 'hello?' })).code, 'banned');
+    const frankOn2 = await join(g2.port, 's-mod', 'frank');
+    assert.equal(
+      (await frankOn2.request({ type: 'message', content: 'over here?' })).code,
+      'banned',
+      'the other instance applied it',
+    );
+
+    await waitFor('the archive applied it', async () => {
+      const cells = await db.execute(
+        'mod',
+        `SELECT user_id, banned, timeout_until, moderator FROM ${ks}.chat_moderation WHERE stream_id = 's-mod'`,
+      );
+      const by = new Map(cells.map((r) => [r.user_id, r]));
+      return (
+        by.get('frank')?.banned === true &&
+        by.get('mod')?.moderator === true &&
+        (by.get('eve')?.timeout_until as Date | undefined)?.getTime() === Date.parse(timedOut.until as string)
+      );
+    });
+    const page = await waitFor('the nice message archived', async () => {
+      const body = (await (await fetch(`http://127.0.0.1:${g2.port}/api/v1/streams/s-mod/chat`)).json()) as {
+        messages: ChatMessageFrame[];
+      };
+      return body.messages.some((m) => m.message_id === kept) && body.messages;
+    });
+    assert.ok(!page.some((m) => m.message_id === bad), 'the deleted message is gone from history');
+    const late = await join(g1.port, 's-mod');
+    assert.ok(!late.history().messages.some((m) => m.message_id === bad), 'and from the join history');
+  });
+
+  it('history: the last 50 on join, and GET pages further back with before and limit', async () => {
+    const t0 = Date.now() - 60_000;
+    const events = Array.from({ length: 120 }, (_, i) =>
+      chatEvents.sent('s-hist', { userId: `h${i % 7}`, content: `history ${i}`, at: t0 + i * 100 }),
+    );
+    await producer.publish(bus.topic('chatMessages'), events);
+    const expected = events.map((e) => (e.payload as { content: string }).content);
+    const viewer = await waitFor('a join that sees all 120', async () => {
+      const c = await join(g2.port, 's-hist');
+      if (c.history().messages.at(-1)?.content === 'history 119') return c;
+      c.close();
+      return undefined;
+    });
+    assert.deepEqual(
+      viewer.history().messages.map((m) => m.content),
+      expected.slice(70),
+    );
+
+    const get = async (
+      q: string,
+    ): Promise<{ status: number; body: { messages: ChatMessageFrame[]; next_before: string | null } }> => {
+      const res = await fetch(`http://127.0.0.1:${g1.port}/api/v1/streams/s-hist/chat${q}`);
+      return {
+        status: res.status,
+        body: (await res.json()) as { messages: ChatMessageFrame[]; next_before: string | null },
+      };
+    };
+    // Archive writes of different partitions (hour buckets) land in any order: wait for all pages.
+    const [first, second, third] = await waitFor('all 120 archived', async () => {
+      const p1 = await get('?limit=50');
+      const p2 = await get(`?before=${p1.body.next_before}&limit=50`);
+      const p3 = await get(`?before=${p2.body.next_before}&limit=50`);
+      return p1.body.messages.length + p2.body.messages.length + p3.body.messages.length === 120 && [p1, p2, p3];
+    });
+    assert.deepEqual(
+      first.body.messages.map((m) => m.content),
+      expected.slice(70),
+    );
+    assert.deepEqual(
+      second.body.messages.map((m) => m.content),
+      expected.slice(20, 70),
+    );
+    assert.deepEqual(
+      third.body.messages.map((m) => m.content),
+      expected.slice(0, 20),
+    );
+    assert.equal(third.body.next_before, null);
+    assert.equal((await get('?limit=500')).status, 400);
+    assert.equal((await get('?before=nope')).status, 400);
+    assert.equal((await fetch(`http://127.0.0.1:${g1.port}/api/v1/streams/nope/chat`)).status, 404);
+  });
+
+  it('bad input gets an error frame or a clear close, never a crash, and costs nobody else a message', async () => {
+    const watcher = await join(g1.port, 's-bad');
+    const sender = await join(g1.port, 's-bad', 'grace');
+    const bad = async (): Promise<ChatClient> => join(g1.port, 's-bad', 'mallory');
+    // A well-behaved sender keeps chatting between the abuses (under the rate limit: each is accepted).
+    let sent = 0;
+    const chat = (): void => sender.send({ type: 'message', content: `still here ${sent++}` });
+    const binary = await bad();
+    binary.sendRaw(Buffer.from([1, 2, 3]), true);
+    assert.deepEqual(await binary.waitClosed(), { code: 1003, reason: 'binary frames are not supported' });
+
+    chat();
+    const garbage = await bad();
+    const frames: Array<[string, string]> = [
+      ['{"type": "message", ', 'invalid_json'],
+      ['[1,2,3]', 'invalid_frame'],
+      ['{"type": 7}', 'invalid_frame'],
+      ['{"type": "message"}', 'invalid_frame'],
+      ['{"type": "message", "content": "x", "color": 5}', 'invalid_frame'],
+      ['{"type": "dance"}', 'unknown_frame_type'],
+      ['{"type": "message", "content": "\\u0000\\u0007  "}', 'invalid_content'],
+      [JSON.stringify({ type: 'message', content: 'y'.repeat(501) }), 'invalid_content'],
+    ];
+    for (const [text, code] of frames) {
+      const from = garbage.frames.length;
+      garbage.send(text);
+      const err = await garbage.next(`error for ${text.slice(0, 30)}`, (f) => f.type === 'error', from);
+      assert.equal(err.code, code, text);
+    }
+    assert.equal(garbage.closed, undefined, 'protocol errors keep the connection');
+
+    chat();
+    const notUtf8 = await bad();
+    notUtf8.sendRaw(Buffer.from([0x7b, 0xc3, 0x28, 0x7d]), false);
+    assert.equal((await notUtf8.waitClosed()).code, 1006, 'uWS drops a text frame that is not UTF-8');
+    await g1.proc.waitForLog('the reason logged', (l) => l.reason === 'Received invalid UTF-8');
+
+    chat();
+    const big = await bad();
+    big.send(JSON.stringify({ type: 'message', content: 'z'.repeat(6000) }));
+    assert.deepEqual(await big.waitClosed(), { code: 1009, reason: 'frame too large' });
+    chat();
+    const huge = await bad();
+    huge.send(JSON.stringify({ type: 'message', content: 'z'.repeat(40_000) }));
+    assert.equal((await huge.waitClosed()).code, 1006, 'past the hard limit uWS drops it unread');
+
+    chat();
+    const flood = await bad();
+    for (let i = 0; i < 100; i++) flood.send({ type: 'dance' });
+    assert.deepEqual(await flood.waitClosed(), { code: 1008, reason: 'too many frames' });
+    chat();
+    const total = sent;
+    await waitFor(
+      'every message of the well-behaved sender shown',
+      () => watcher.contents().filter((c) => c.startsWith('still here')).length === total,
+    );
+    assert.deepEqual(
+      watcher.contents().filter((c) => c.startsWith('still here')),
+      Array.from({ length: total }, (_, i) => `still here ${i}`),
+    );
+    assert.ok(g1.proc.running, 'the gateway is still up');
+    assert.equal(total, 6);
+  });
+
+  it('a reader too slow to keep up is disconnected, and nobody else loses a message', async () => {
+    const fast = await join(g2.port, 's-slow');
+    const slow = await join(g2.port, 's-slow');
+    (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const n = 12_000;
+    const pad = 'p'.repeat(480);
+    for (let i = 0; i < n; i += 1000) {
+      await producer.publish(
+        bus.topic('chatMessages'),
+        Array.from({ length: 1000 }, (_, j) =>
+          chatEvents.sent('s-slow', { userId: 'firehose', content: `${i + j} ${pad}` }),
+        ),
+      );
+    }
+    await waitFor('the fast reader got everything', () => fast.messages().length === n, 60_000);
+    assert.deepEqual(
+      fast.messages().map((m) => Number(m.content.split(' ')[0])),
+      Array.from({ length: n }, (_, i) => i),
+    );
+    (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    const closed = await slow.waitClosed();
+    assert.equal(closed.code, 1006, 'dropped by uWS at the backpressure limit');
+    assert.ok(slow.messages().length < n, `the slow reader got ${slow.messages().length} before being cut off`);
+  });
+
+  it('a restarted instance: its clients reconnect with since= and miss nothing that was accepted meanwhile', async () => {
+    const a = await join(g1.port, 's-restart');
+    const b = await join(g1.port, 's-restart');
+    const sender = await join(g2.port, 's-restart', 'sam');
+    const before = [await say(sender, 'm1'), await say(sender, 'm2'), await say(sender, 'm3')];
+    await Promise.all([a, b].map((c) => waitFor('m1..m3', () => c.messages().length === 3)));
+    const lastSeen = a.messages().at(-1)!.message_id;
+    assert.equal(lastSeen, before[2]);
+
+    await g1.proc.kill('SIGKILL');
+    await Promise.all([a.waitClosed(), b.waitClosed()]);
+    const during = [await say(sender, 'm4'), await say(sender, 'm5'), await say(sender, 'm6')];
+
+    const aAgain = await join(g2.port, 's-restart', undefined, { since: lastSeen });
+    assert.deepEqual(
+      aAgain.history().messages.map((m) => m.message_id),
+      during,
+    );
+    assert.equal(aAgain.history().complete, true);
+
+    g1 = await startGateway('gateway-1-restarted');
+    const bAgain = await join(g1.port, 's-restart', undefined, { since: lastSeen });
+    assert.deepEqual(
+      bAgain.history().messages.map((m) => m.message_id),
+      during,
+      'the restarted instance read back what was accepted while it was down',
+    );
+    const m7 = await say(sender, 'm7');
+    await Promise.all(
+      [aAgain, bAgain].map((c) => c.next('m7 live', (f) => f.type === 'message' && f.message_id === m7)),
+    );
+
+    const graceful = await join(g1.port, 's-restart');
+    await g1.proc.kill('SIGTERM');
+    assert.deepEqual(await graceful.waitClosed(), { code: 1012, reason: 'service restart' });
+    assert.equal((await g1.proc.exited).code, 0, g1.proc.tail());
+  });
+
+  it('readers joining through a steady stream of messages get each one once, in order, after their history', async () => {
+    // Groups of 2: the joins land in new and part-filled groups while rounds are running.
+    const g4 = await startGateway('gateway-4', { CHAT_FANOUT_GROUP_SIZE: '2' });
+    const sender = await join(g4.port, 's-window', 'wendy');
+    const readers: ChatClient[] = [];
+    const sent: string[] = [];
+    // 18: under the 20-per-30-s limit.
+    for (let i = 0; i < 18; i++) {
+      sent.push(await say(sender, `steady ${i}`));
+      if (i % 3 === 0) readers.push(await join(g4.port, 's-window'));
+    }
+    for (const c of [sender, ...readers])
+      await c.next('steady 17', (f) => f.type === 'message' && f.content === 'steady 17');
+    for (const c of readers) {
+      const seen = [...c.history().messages.map((m) => m.message_id), ...c.messages().map((m) => m.message_id)];
+      const mine = seen.filter((id) => sent.includes(id));
+      assert.deepEqual(mine, sent.slice(sent.indexOf(mine[0]!)), 'every later message once, in order');
+    }
+  });
+
+  it('counts socket writes and the frames they carry', async () => {
+    const g5 = await startGateway('gateway-5');
+    const metricsAt = (await g5.proc.waitForLog('metrics', (l) => l.msg === 'metrics listening')).port as number;
+    const fanout = async (): Promise<{ writes: number; frames: number; turns: number; waited: number }> => {
+      const text = await (await fetch(`http://127.0.0.1:${metricsAt}/metrics`)).text();
+      const value = (name: string): number =>
+        Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1]);
+      return {
+        writes: value('live_chat_fanout_writes_total'),
+        frames: value('live_chat_fanout_frames_total'),
+        turns: value('live_chat_fanout_wait_seconds_count'),
+        waited: value('live_chat_fanout_wait_seconds_sum'),
+      };
+    };
+    const readers = [await join(g5.port, 's-writes'), await join(g5.port, 's-writes'), await join(g5.port, 's-writes')];
+    const sender = await join(g5.port, 's-writes', 'walt');
+    const before = await fanout();
+    await say(sender, 'w1');
+    await say(sender, 'w2');
+    for (const c of [...readers, sender]) await c.next('w2', (f) => f.type === 'message' && f.content === 'w2');
+    for (const c of [...readers, sender]) assert.deepEqual(c.contents(), ['w1', 'w2']);
+    const after = await fanout();
+    // Four sockets, two frames each: one write each if both were there at its turn, else two.
+    const writes = after.writes - before.writes;
+    assert.equal(after.frames - before.frames, 8);
+    assert.ok(writes >= 4 && writes <= 8, `writes ${writes}`);
+    // One group here: each of its turns writes the four sockets and reports how long its oldest frame waited.
+    assert.equal(after.turns - before.turns, writes / 4);
+    const waited = after.waited - before.waited;
+    assert.ok(waited > 0 && waited < 5, `waited ${waited} s`);
+  });
+
+  it('an instance that starts with no look-back gets bans and history from Cassandra', async () => {
+    const g3 = await startGateway('gateway-3', { CHAT_LOOKBACK_MS: '0' });
+    const frank = await join(g3.port, 's-mod', 'frank');
+    assert.equal((await frank.request({ type: 'message', content: 'am I back?' })).code, 'banned');
+    const viewer = await join(g3.port, 's-hist');
+    assert.deepEqual(
+      viewer.history().messages.map((m) => m.content),
+      Array.from({ length: 50 }, (_, i) => `history ${70 + i}`),
+    );
+    const eve = await join(g3.port, 's-mod', 'eve');
+    const answer: Frame = await eve.request({ type: 'message', content: 'still timed out?' });
+    assert.equal(answer.code, 'timed_out');
+  });
+});

@@ -1,0 +1,282 @@
+/**
+ * `npm run dlq -- <command> <topic>`: the dead letters of a topic, and sending them back.
+ *
+ *   list <topic>                        every dead letter as a JSON line: where it came from, why
+ *                                       it failed, its key and decoded value (or why it does not
+ *                                       decode), and whether it was re-driven already
+ *   redrive <topic> [--file F] [--dry-run]
+ *                                       sends the dead letters not re-driven yet back to <topic>:
+ *                                       a record fixed in F (lines of `list` with `value` edited)
+ *                                       is encoded from the fix; one that decodes today (its
+ *                                       consumer was fixed) goes back byte for byte; the first one
+ *                                       that is neither stops its partition (see plan.ts)
+ *
+ * Re-driven records keep their key and headers, plus `dlq.redriven.from` (the dead letter) and
+ * `dlq.redriven.origin` (the partition and offset the record first had, which consumers that keep
+ * the newest state by offset go by, so an old event sent back late does not pass for a new one).
+ * Several consumer groups that failed on the same record each dead-lettered a copy: one copy per
+ * original record is sent. Consumers are idempotent, so a record re-driven twice does no harm; the
+ * `dlq-redrive.<topic>` group's offsets make that rare. Exit status: 0 done, 1 something is stuck, 2 usage or failure.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { IHeaders, KafkaMessage } from 'kafkajs';
+import { z } from 'zod';
+import { TOPICS, dlqName, type TopicKey } from '../../schemas/topics.ts';
+import { env, loadConfig } from '../../platform/config.ts';
+import { EventBus } from '../../platform/kafka/bus.ts';
+import { DLQ_HEADERS, REDRIVE_HEADERS, headerString } from '../../platform/kafka/dead-letter.ts';
+import { createLogger } from '../../platform/logger.ts';
+import { Metrics } from '../../platform/metrics.ts';
+import { fixKey, planRedrive, type DeadLetter, type Fix } from './plan.ts';
+
+const config = loadConfig(
+  z.object({
+    KAFKA_BROKERS: env.list('127.0.0.1:9092'),
+    SCHEMA_REGISTRY_URL: env.str('http://127.0.0.1:8081/apis/ccompat/v7'),
+    LIVE_TOPIC_PREFIX: z.string().default(''),
+  }),
+);
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { file: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } },
+});
+const USAGE = 'usage: npm run dlq -- list <topic> | redrive <topic> [--file fixed.jsonl] [--dry-run]';
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(2);
+}
+
+const bus = new EventBus(
+  {
+    brokers: config.KAFKA_BROKERS,
+    registryUrl: config.SCHEMA_REGISTRY_URL,
+    clientId: 'dlq-cli',
+    topicPrefix: config.LIVE_TOPIC_PREFIX,
+  },
+  new Metrics('dlq-cli', { defaults: false }),
+  createLogger('dlq-cli', 'error'),
+);
+
+interface Letter extends DeadLetter {
+  message: KafkaMessage;
+  value: unknown;
+  undecodable?: string;
+}
+
+/** Where a dead letter's record first was: `<topic>/<partition>@<offset>`, when its headers say. */
+function originOf(headers: IHeaders | undefined): string | null {
+  const [topic, partition, offset] = [DLQ_HEADERS.topic, DLQ_HEADERS.partition, DLQ_HEADERS.offset].map((h) =>
+    headerString(headers, h),
+  );
+  return topic && partition && offset ? `${topic}/${partition}@${offset}` : null;
+}
+
+/** Every record of the dead-letter topic, decoded with the origin topic's schema where it can be. */
+async function readDeadLetters(key: TopicKey): Promise<Letter[]> {
+  const topic = bus.topic(key);
+  const dlq = dlqName(topic.name);
+  const admin = bus.kafka.admin();
+  await admin.connect();
+  const ends = new Map((await admin.fetchTopicOffsets(dlq)).map((p) => [p.partition, Number(p.high)]));
+  const starts = new Map((await admin.fetchTopicOffsets(dlq)).map((p) => [p.partition, Number(p.low)]));
+  await admin.disconnect();
+  const pending = new Set([...ends].filter(([p, end]) => (starts.get(p) ?? end) < end).map(([p]) => p));
+  const out: Letter[] = [];
+  if (!pending.size) return out;
+  const consumer = bus.kafka.consumer({ groupId: `dlq-cli-${randomUUID()}`, maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: dlq, fromBeginning: true });
+  let done: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  await consumer.run({
+    autoCommit: false,
+    eachMessage: async ({ message, partition }) => {
+      let value: unknown = null;
+      let undecodable: string | undefined;
+      try {
+        value = await topic.codec.decode(message.value);
+      } catch (err) {
+        undecodable = (err as Error).message;
+      }
+      out.push({
+        partition,
+        offset: Number(message.offset),
+        decodes: undecodable === undefined,
+        reason: headerString(message.headers, DLQ_HEADERS.reason) ?? 'unknown',
+        origin: originOf(message.headers),
+        message,
+        value,
+        ...(undecodable !== undefined && { undecodable }),
+      });
+      if (Number(message.offset) + 1 >= (ends.get(partition) ?? 0)) {
+        pending.delete(partition);
+        if (!pending.size) done();
+      }
+    },
+  });
+  await finished;
+  await consumer.disconnect();
+  return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+}
+
+const redriveGroup = (key: TopicKey): string => `${config.LIVE_TOPIC_PREFIX}dlq-redrive.${TOPICS[key].base}`;
+
+async function redriven(key: TopicKey): Promise<Map<number, number>> {
+  const admin = bus.kafka.admin();
+  await admin.connect();
+  try {
+    const [t] = await admin.fetchOffsets({ groupId: redriveGroup(key), topics: [dlqName(bus.topicName(key))] });
+    return new Map((t?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+function listLine(l: Letter, done: Map<number, number>): string {
+  const h = l.message.headers;
+  return JSON.stringify({
+    partition: l.partition,
+    offset: l.offset,
+    redriven: l.offset < (done.get(l.partition) ?? 0),
+    reason: l.reason,
+    error: headerString(h, DLQ_HEADERS.error),
+    origin: {
+      topic: headerString(h, DLQ_HEADERS.topic),
+      partition: Number(headerString(h, DLQ_HEADERS.partition)),
+      offset: Number(headerString(h, DLQ_HEADERS.offset)),
+      group: headerString(h, DLQ_HEADERS.group),
+      failedAt: headerString(h, DLQ_HEADERS.failedAt),
+    },
+    key: l.message.key?.toString() ?? null,
+    value: l.value,
+    ...(l.undecodable !== undefined && {
+      undecodable: l.undecodable,
+      raw: l.message.value?.toString('base64') ?? null,
+    }),
+  });
+}
+
+function readFixes(path: string): Fix[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .map((line, i) => ({ line: line.trim(), n: i + 1 }))
+    .filter(({ line }) => line)
+    .map(({ line, n }) => {
+      let parsed: { partition?: unknown; offset?: unknown; value?: unknown };
+      try {
+        parsed = JSON.parse(line) as typeof parsed;
+      } catch (err) {
+        fail(`${path}:${n}: not JSON (${(err as Error).message})`);
+      }
+      const { partition, offset, value } = parsed;
+      if (typeof partition !== 'number' || typeof offset !== 'number' || value === undefined || value === null)
+        fail(`${path}:${n}: needs "partition", "offset" and a fixed "value" (lines of \`npm run dlq -- list\`)`);
+      return { partition, offset, value };
+    });
+}
+
+/**
+ * The original headers without the dead-letter ones, plus where this copy came from and where the
+ * record first was (consumers that keep the newest state by offset rank it there: versionOf).
+ */
+function redriveHeaders(l: Letter, dlq: string): IHeaders {
+  const dlqNames = new Set<string>(Object.values(DLQ_HEADERS));
+  const kept = Object.entries(l.message.headers ?? {}).filter(([k]) => !dlqNames.has(k));
+  const partition = headerString(l.message.headers, DLQ_HEADERS.partition);
+  const offset = headerString(l.message.headers, DLQ_HEADERS.offset);
+  return {
+    ...Object.fromEntries(kept),
+    [REDRIVE_HEADERS.from]: `${dlq}/${l.partition}@${l.offset}`,
+    ...(partition !== undefined && offset !== undefined && { [REDRIVE_HEADERS.origin]: `${partition}@${offset}` }),
+  };
+}
+
+async function redrive(key: TopicKey): Promise<number> {
+  const topic = bus.topic(key);
+  const dlq = dlqName(topic.name);
+  const fixes = values.file ? readFixes(values.file) : [];
+  const done = await redriven(key);
+  const letters = (await readDeadLetters(key)).filter((l) => l.offset >= (done.get(l.partition) ?? 0));
+  const plan = planRedrive(letters, fixes);
+  const byKey = new Map(letters.map((l) => [fixKey(l.partition, l.offset), l]));
+
+  const records = plan.actions.map((a) => {
+    const l = byKey.get(fixKey(a.letter.partition, a.letter.offset))!;
+    let value: Buffer | null = l.message.value;
+    if (a.send === 'fixed') {
+      try {
+        value = topic.codec.encode(a.value as never);
+      } catch (err) {
+        fail(`fix for ${dlq} ${fixKey(l.partition, l.offset)} does not fit the schema: ${(err as Error).message}`);
+      }
+    }
+    return {
+      key: l.message.key,
+      value,
+      headers: redriveHeaders(l, dlq),
+      label: `${a.send === 'fixed' ? 'fixed' : 'as is'}`,
+    };
+  });
+  const verb = values['dry-run'] ? 'would send' : 'sent';
+  if (!values['dry-run'] && records.length) {
+    const producer = bus.producer();
+    await producer.connect();
+    await producer.sendRaw(
+      topic.name,
+      records.map(({ key: k, value, headers }) => ({ key: k, value, headers })),
+    );
+    await producer.disconnect();
+    const admin = bus.kafka.admin();
+    await admin.connect();
+    await admin.setOffsets({
+      groupId: redriveGroup(key),
+      topic: dlq,
+      partitions: [...plan.commits].map(([partition, offset]) => ({ partition, offset: String(offset) })),
+    });
+    await admin.disconnect();
+  }
+  plan.actions.forEach((a, i) =>
+    console.log(
+      `${verb} ${dlq} ${fixKey(a.letter.partition, a.letter.offset)} -> ${topic.name} (${records[i]!.label})`,
+    ),
+  );
+  for (const c of plan.copies) {
+    console.log(`passed over ${dlq} ${fixKey(c.partition, c.offset)}: a copy of ${c.origin}, sent once above`);
+  }
+  for (const s of plan.stuck) {
+    console.log(
+      `stuck ${dlq} ${fixKey(s.partition, s.offset)} (${s.reason}): it does not decode; fix its "value" in the output of ` +
+        `\`npm run dlq -- list ${topic.name}\` and re-drive with --file`,
+    );
+  }
+  for (const f of plan.unusedFixes)
+    console.log(`unused fix ${fixKey(f.partition, f.offset)}: no pending dead letter there`);
+  console.log(`${records.length} ${verb}, ${plan.stuck.length} stuck, ${letters.length} pending before this run`);
+  return plan.stuck.length ? 1 : 0;
+}
+
+const [command, topicName] = positionals;
+if (!command || !topicName || !['list', 'redrive'].includes(command)) fail(USAGE);
+const key = (Object.keys(TOPICS) as TopicKey[]).find((k) => bus.topicName(k) === topicName);
+if (!key) {
+  fail(
+    `"${topicName}" is not a platform topic; known: ${(Object.keys(TOPICS) as TopicKey[]).map((k) => bus.topicName(k)).join(', ')}`,
+  );
+}
+let status = 0;
+try {
+  await bus.init([key]);
+  if (command === 'list') {
+    const done = await redriven(key);
+    for (const l of await readDeadLetters(key)) console.log(listLine(l, done));
+  } else {
+    status = await redrive(key);
+  }
+} catch (err) {
+  console.error(`dlq ${command} failed: ${err instanceof Error ? err.message : String(err)}`);
+  status = 2;
+}
+process.exit(status);

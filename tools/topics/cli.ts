@@ -1,0 +1,205 @@
+/**
+ * `npm run topics -- <command>`: look at the platform's topics without writing code.
+ *
+ *   list                                  topics, partitions, records, value subject and schema versions
+ *   tail <topic> [--from T] [--to T] [--where f=v ...] [--limit N] [--follow] [--meta]
+ *                                         decoded values as JSON lines (from the beginning by default)
+ *   count <topic> [--from T] [--to T] [--where f=v ...] [--by field]
+ *                                         how many records match, grouped by a field
+ *
+ * T is ISO-8601, epoch millis or relative (-15m, -2h, -1d). Topics of the catalog decode into
+ * their typed form (payload tagged by `type`); any other topic in the Confluent wire format
+ * (dead-letter topics included) decodes with the writer schema named in each record.
+ * Reading never joins a consumer group that commits: it cannot disturb the platform's offsets.
+ */
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import type { KafkaMessage } from 'kafkajs';
+import { z } from 'zod';
+import { TOPICS, subjectOf, type TopicKey } from '../../schemas/topics.ts';
+import { env, loadConfig } from '../../platform/config.ts';
+import { EventBus } from '../../platform/kafka/bus.ts';
+import { EventCodec } from '../../platform/kafka/codec.ts';
+import { headerString } from '../../platform/kafka/dead-letter.ts';
+import { unframe } from '../../platform/kafka/wire.ts';
+import { createLogger } from '../../platform/logger.ts';
+import { Metrics } from '../../platform/metrics.ts';
+import { Counter, parseTime, parseWhere } from './query.ts';
+
+const config = loadConfig(
+  z.object({
+    KAFKA_BROKERS: env.list('127.0.0.1:9092'),
+    SCHEMA_REGISTRY_URL: env.str('http://127.0.0.1:8081/apis/ccompat/v7'),
+    LIVE_TOPIC_PREFIX: z.string().default(''),
+  }),
+);
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    where: { type: 'string', multiple: true, default: [] },
+    by: { type: 'string' },
+    limit: { type: 'string' },
+    follow: { type: 'boolean', default: false },
+    meta: { type: 'boolean', default: false },
+  },
+});
+
+const bus = new EventBus(
+  {
+    brokers: config.KAFKA_BROKERS,
+    registryUrl: config.SCHEMA_REGISTRY_URL,
+    clientId: 'topics-cli',
+    topicPrefix: config.LIVE_TOPIC_PREFIX,
+  },
+  new Metrics('topics-cli', { defaults: false }),
+  createLogger('topics-cli', 'error'),
+);
+
+/** A catalog topic under any prefix (a test's or a tenant's) still decodes into its typed form. */
+function catalogKey(topic: string): TopicKey | undefined {
+  return (Object.keys(TOPICS) as TopicKey[]).find(
+    (k) => topic === TOPICS[k].base || topic.endsWith(`.${TOPICS[k].base}`),
+  );
+}
+
+const json = (v: unknown): string =>
+  JSON.stringify(v, (_k, x: unknown) =>
+    Buffer.isBuffer(x) ? x.toString('base64') : typeof x === 'bigint' ? String(x) : x,
+  );
+
+async function list(): Promise<void> {
+  const admin = bus.kafka.admin();
+  await admin.connect();
+  try {
+    const names = (await admin.listTopics()).filter((t) => !t.startsWith('__')).sort();
+    const rows: string[][] = [['topic', 'partitions', 'records', 'subject', 'versions']];
+    for (const name of names) {
+      const offsets = await admin.fetchTopicOffsets(name);
+      const records = offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+      const subject = subjectOf(name);
+      const versions = await bus.registry.subjectVersions(subject);
+      rows.push([
+        name,
+        String(offsets.length),
+        String(records),
+        versions.length ? subject : '-',
+        versions.join(',') || '-',
+      ]);
+    }
+    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+    for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Reads [from, to) of every partition; stops at the end offsets seen at start unless following. */
+async function scan(
+  topic: string,
+  onRecord: (value: unknown, msg: KafkaMessage, partition: number) => boolean,
+): Promise<void> {
+  const key = catalogKey(topic);
+  // Decoding needs only the reader schema, never registration: a read-only tool creates nothing.
+  const codec = key ? new EventCodec<unknown>(subjectOf(topic), bus.valueSchema(key), bus.registry) : undefined;
+  const decode = codec
+    ? (buf: Buffer | null) => codec.decode(buf)
+    : async (buf: Buffer | null) => {
+        const { schemaId, body } = unframe(buf);
+        return (await bus.registry.writerType(schemaId)).fromBuffer(body) as unknown;
+      };
+  const from = values.from ? parseTime(values.from) : undefined;
+  const to = values.to ? parseTime(values.to) : undefined;
+  const admin = bus.kafka.admin();
+  await admin.connect();
+  const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
+  const starts =
+    from === undefined
+      ? await admin.fetchTopicOffsets(topic).then((o) => o.map((p) => ({ partition: p.partition, offset: p.low })))
+      : await admin.fetchTopicOffsetsByTimestamp(topic, from);
+  await admin.disconnect();
+
+  const pending = new Set(
+    [...ends].filter(([p, end]) => Number(starts.find((s) => s.partition === p)?.offset ?? end) < end).map(([p]) => p),
+  );
+  if (!values.follow && pending.size === 0) return;
+  const consumer = bus.kafka.consumer({ groupId: `topics-cli-${randomUUID()}`, maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let stop: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (stop = resolve));
+  await consumer.run({
+    autoCommit: false,
+    eachMessage: async ({ message, partition }) => {
+      const ts = Number(message.timestamp);
+      const inRange = (from === undefined || ts >= from) && (to === undefined || ts < to);
+      if (inRange) {
+        let value: unknown;
+        try {
+          value = await decode(message.value);
+        } catch (err) {
+          value = { undecodable: (err as Error).message, reason: headerString(message.headers, 'dlq.reason') };
+        }
+        if (!onRecord(value, message, partition)) stop();
+      }
+      if (!values.follow && Number(message.offset) + 1 >= (ends.get(partition) ?? 0)) {
+        pending.delete(partition);
+        if (pending.size === 0) stop();
+      }
+    },
+  });
+  for (const s of starts) consumer.seek({ topic, partition: s.partition, offset: s.offset });
+  process.once('SIGINT', stop);
+  await finished;
+  await consumer.disconnect();
+}
+
+async function main(): Promise<number> {
+  const [cmd, topic] = positionals;
+  if (cmd === 'list') {
+    await list();
+    return 0;
+  }
+  if ((cmd === 'tail' || cmd === 'count') && topic) {
+    const match = parseWhere(values.where ?? []);
+    if (cmd === 'tail') {
+      const limit = values.limit ? Number(values.limit) : Infinity;
+      let shown = 0;
+      await scan(topic, (value, msg, partition) => {
+        if (!match(value)) return true;
+        const meta = {
+          partition,
+          offset: msg.offset,
+          timestamp: new Date(Number(msg.timestamp)).toISOString(),
+          key: msg.key?.toString(),
+        };
+        console.log(json(values.meta ? { ...meta, value } : value));
+        return ++shown < limit;
+      });
+      return 0;
+    }
+    const counter = new Counter(values.by);
+    await scan(topic, (value) => {
+      if (match(value)) counter.add(value);
+      return true;
+    });
+    const { total, groups } = counter.result();
+    console.log(`${total} records${values.by ? ` by ${values.by}` : ''}`);
+    for (const g of groups) console.log(`${String(g.count).padStart(10)}  ${g.key}`);
+    return 0;
+  }
+  console.error(
+    'usage: topics list | tail <topic> [--from T] [--to T] [--where f=v] [--limit N] [--follow] [--meta] | count <topic> [--by field]',
+  );
+  return 2;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  },
+);
