@@ -14,11 +14,11 @@ import { EventBus } from '../platform/kafka/bus.ts';
 import { createLogger } from '../platform/logger.ts';
 import { Metrics } from '../platform/metrics.ts';
 import { TimeUuidGenerator, timeOfTimeUuid } from '../platform/timeuuid.ts';
-import { ChatArchiver } from '../sinks/chat-archiver/archiver.ts';
+import { chatArchive } from '../sinks/chat-archiver/definition.ts';
+import type { StoreWriter } from '../platform/store/definition.ts';
 import { BUCKET_MS, bucketOf } from '../domain/chat/schema.ts';
 import { dayOf } from '../sinks/chat-archiver/plan.ts';
 import { ensureChatSchema } from '../domain/chat/schema.ts';
-import { ChatArchiveWriter } from '../sinks/chat-archiver/store.ts';
 import { endpoints } from '../tests/support/endpoints.ts';
 import { ServiceProcess } from '../tests/support/process.ts';
 import { streamEvents } from '../tests/support/stream-events.ts';
@@ -47,7 +47,7 @@ import { WsLoadgen } from './lib/ws-loadgen.ts';
  *   - delivered rate: a burst of B messages as fast as they can be sent, spread evenly; frames
  *     received by all readers / (last frame received − first message sent).
  *   - memory: server RSS (/proc) after the readers opened minus before, per connection.
- *   - archiver: N ChatMessageSent events on a fresh topic, the real ChatArchiver (production batch
+ *   - archiver: N ChatMessageSent events on a fresh topic, the real chat archiver (production batch
  *     settings) into a fresh keyspace, start to every offset committed (rows are written before the
  *     commit; counted afterwards); baseline: the same rows, one prepared INSERT each, P in flight.
  *
@@ -167,7 +167,7 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   let gens: WsLoadgen[] = [];
   let gateway: ServiceProcess | undefined;
-  let archiver: ChatArchiver | undefined;
+  let archiver: StoreWriter | undefined;
   const producer = bus.producer();
 
   // utime + stime, in clock ticks of 1/100 s (Linux's USER_HZ on every architecture Node runs on).
@@ -510,22 +510,19 @@ async function main(): Promise<void> {
     const groupId = `${prefix}chat-archiver`;
     noteArchLoad('archiver start');
     const a0 = now();
-    // The first round handed to the writer marks the end of the group join.
+    // The first round committed marks the end of the group join.
     let firstRoundAt = 0;
-    const writer = new (class extends ChatArchiveWriter {
-      override apply(plan: Parameters<ChatArchiveWriter['apply']>[0]): Promise<void> {
-        firstRoundAt ||= now();
-        return super.apply(plan);
-      }
-    })(db, ksArchiver, ac.CHAT_ARCHIVER_CONCURRENCY);
-    archiver = new ChatArchiver(archBus, writer, {
-      groupId,
-      maxRecords: ac.CHAT_ARCHIVER_MAX_RECORDS,
-      partitionsConcurrently: ac.CHAT_ARCHIVER_PARTITIONS_AT_ONCE,
-      limits: { maxRows: ac.CHAT_ARCHIVER_BATCH_ROWS, maxBytes: ac.CHAT_ARCHIVER_BATCH_BYTES, ttlSeconds },
+    const store = chatArchive(loadArchiverConfig({ LIVE_TOPIC_PREFIX: prefix, CHAT_KEYSPACE: ksArchiver }), {
+      bus: archBus,
+      db,
     });
+    archiver = store.writer(ksArchiver, { groupId, live: true });
     await archiver.start();
-    await waitForGroupToReachEnd(archBus, groupId, [archTopic.name], { deadlineMs: 600_000, pollMs: 100 });
+    await waitForGroupToReachEnd(archBus, groupId, [archTopic.name], {
+      deadlineMs: 600_000,
+      pollMs: 100,
+      onProgress: (p) => void (p.done > 0 && (firstRoundAt ||= now())),
+    });
     const a1 = now();
     await archiver.stop();
     archiver = undefined;
@@ -631,7 +628,7 @@ async function main(): Promise<void> {
     meetsTarget: a.rate >= 40_000 && a.rows === ARCHIVE_N && a.statsTotal === ARCHIVE_N,
     notes:
       `${fmt(ARCHIVE_N)} ChatMessageSent events (${S} streams, ${fmt(ARCHIVE_N / S)} each, within a minute or two) already on a fresh topic; ` +
-      `the real ChatArchiver with the production settings (rounds of ≤ ${fmt(ac.CHAT_ARCHIVER_MAX_RECORDS)} records from ` +
+      `the real chat archiver (its store definition) with the production settings (rounds of ≤ ${fmt(ac.CHAT_ARCHIVER_MAX_RECORDS)} records from ` +
       `${ac.CHAT_ARCHIVER_PARTITIONS_AT_ONCE} partitions at once, unlogged single-partition batches of ≤ ${ac.CHAT_ARCHIVER_BATCH_ROWS} rows / ` +
       `${fmt(ac.CHAT_ARCHIVER_BATCH_BYTES / 1024)} KiB, ${ac.CHAT_ARCHIVER_CONCURRENCY} in flight per partition) into a fresh keyspace, ` +
       `from start (group join included) to every offset committed: ${fmt(a.rows)} rows, ${a.seconds.toFixed(2)} s, of which ` +

@@ -84,21 +84,17 @@ async function readOnly(b: EventBus): Promise<number> {
 
 async function replayTool(): Promise<{ seconds: number; output: string }> {
   const t0 = performance.now();
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'tools/replay/cli.ts', 'chat', '--into', KEYSPACE],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        KAFKA_BROKERS: e.kafkaBrokers.join(','),
-        SCHEMA_REGISTRY_URL: e.registryUrl,
-        CASSANDRA_CONTACT_POINTS: e.cassandraContactPoints.join(','),
-        LIVE_TOPIC_PREFIX: PREFIX,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawn(process.execPath, ['--import', 'tsx', 'tools/replay/cli.ts', 'chat', '--into', KEYSPACE], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      KAFKA_BROKERS: e.kafkaBrokers.join(','),
+      SCHEMA_REGISTRY_URL: e.registryUrl,
+      CASSANDRA_CONTACT_POINTS: e.cassandraContactPoints.join(','),
+      LIVE_TOPIC_PREFIX: PREFIX,
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (d: Buffer) => {
     output += d.toString();

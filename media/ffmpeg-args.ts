@@ -41,7 +41,6 @@ export interface TranscodeJob {
   playlistWindow: number;
 }
 
-
 export function buildTranscodePlan(job: TranscodeJob): FfmpegPlan {
   const gpuFrames = job.decoder === 'cuda';
   const gpuEncode = job.encoder === 'h264_nvenc';

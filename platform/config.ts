@@ -30,9 +30,7 @@ function redactIfSecret(name: string, value: string): string {
 }
 
 /** Reusable field parsers with the defaults and meaning written next to them. */
-const keyspaceName = z
-  .string()
-  .regex(/^[a-z][a-z0-9_]{0,47}$/, 'a Cassandra keyspace name (lower case, digits, _)');
+const keyspaceName = z.string().regex(/^[a-z][a-z0-9_]{0,47}$/, 'a Cassandra keyspace name (lower case, digits, _)');
 
 export const env = {
   port: (def: number) => z.coerce.number().int().min(1).max(65535).default(def),

@@ -82,3 +82,15 @@ export async function deleteConsumerGroup(bus: EventBus, groupId: string, log: L
     await admin.disconnect();
   }
 }
+
+/** Whether any consumer is a member of the group now: a process that owns what the group writes is running. */
+export async function groupHasMembers(bus: EventBus, groupId: string): Promise<boolean> {
+  const admin = bus.kafka.admin();
+  await admin.connect();
+  try {
+    const { groups } = await admin.describeGroups([groupId]);
+    return groups.some((g) => g.members.length > 0);
+  } finally {
+    await admin.disconnect();
+  }
+}

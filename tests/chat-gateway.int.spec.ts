@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { testBus } from './support/bus.ts';
-import {
-  ChatClient,
-  UpgradeRefused,
-  getTicket,
-  type ChatMessageFrame,
-  type Frame,
-} from './support/chat-client.ts';
+import { ChatClient, UpgradeRefused, getTicket, type ChatMessageFrame, type Frame } from './support/chat-client.ts';
 import { chatEvents } from './support/chat-events.ts';
-import { endpoints } from './support/endpoints.ts';
+import { endpoints, serverEnv } from './support/endpoints.ts';
 import { uniqueName } from './support/isolation.ts';
 import { ServiceProcess } from './support/process.ts';
 import { streamEvents } from './support/stream-events.ts';
@@ -18,9 +12,9 @@ import { Cassandra } from '../platform/cassandra.ts';
 import type { EventBus } from '../platform/kafka/bus.ts';
 import type { EventProducer } from '../platform/kafka/producer.ts';
 import { isTimeUuid } from '../platform/timeuuid.ts';
-import { ChatArchiver } from '../sinks/chat-archiver/archiver.ts';
-import { ensureChatSchema } from '../domain/chat/schema.ts';
-import { ChatArchiveWriter } from '../sinks/chat-archiver/store.ts';
+import type { StoreWriter } from '../platform/store/definition.ts';
+import { loadArchiverConfig } from '../sinks/chat-archiver/config.ts';
+import { chatArchive } from '../sinks/chat-archiver/definition.ts';
 import { mintToken } from '../platform/auth/tokens.ts';
 
 /**
@@ -30,13 +24,12 @@ import { mintToken } from '../platform/auth/tokens.ts';
  */
 const SECRET = 'chat-gateway-spec-secret-0123456789abcdef';
 const ORIGIN = 'http://allowed.example';
-const TTL = 30 * 86_400;
 
 describe('chat gateway: two instances, real Kafka and Cassandra', () => {
   let bus: EventBus;
   let producer: EventProducer;
   let db: Cassandra;
-  let archiver: ChatArchiver;
+  let archiver: StoreWriter;
   const ks = uniqueName('chatgw');
   const processes: ServiceProcess[] = [];
   const clients: ChatClient[] = [];
@@ -126,12 +119,18 @@ describe('chat gateway: two instances, real Kafka and Cassandra', () => {
       CASSANDRA_REQUEST_TIMEOUT_MS: 5000,
     });
     await db.connect();
-    await ensureChatSchema(db, ks, { replicationFactor: 1, localDc: 'datacenter1', ttlSeconds: TTL });
-    archiver = new ChatArchiver(bus, new ChatArchiveWriter(db, ks, 4), {
-      groupId: `${bus.config.topicPrefix}chat-archiver`,
-      maxRecords: 500,
-      limits: { maxRows: 100, maxBytes: 4096, ttlSeconds: TTL },
-    });
+    // The chat archiver's own store definition, on this spec's topics and keyspace.
+    const store = chatArchive(
+      loadArchiverConfig({
+        ...serverEnv(bus.config.topicPrefix),
+        CHAT_KEYSPACE: ks,
+        CHAT_ARCHIVER_CONCURRENCY: '4',
+        CHAT_ARCHIVER_MAX_RECORDS: '500',
+      }),
+      { bus, db },
+    );
+    await store.prepareLive();
+    archiver = store.writer(ks, { groupId: store.liveGroupId, live: true });
     await archiver.start();
     [g1, g2] = await Promise.all([startGateway('gateway-1'), startGateway('gateway-2')]);
   });

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { testBus } from './support/bus.ts';
-import { endpoints } from './support/endpoints.ts';
+import { endpoints, serverEnv } from './support/endpoints.ts';
 import { uniqueName } from './support/isolation.ts';
 import { ServiceProcess } from './support/process.ts';
 import { streamEvents } from './support/stream-events.ts';
@@ -14,13 +14,12 @@ import type { EventBus } from '../platform/kafka/bus.ts';
 import type { EventProducer } from '../platform/kafka/producer.ts';
 import { mapLimit } from '../platform/concurrency.ts';
 import { ensureFollowsSchema } from '../domain/follows/schema.ts';
-import { dumpNotifications, rebuildNotifications } from '../sinks/notifications/replay.ts';
-import { ensureNotificationsSchema } from '../domain/notifications/schema.ts';
-import { NotificationsSink } from '../sinks/notifications/sink.ts';
-import { NotificationWriter } from '../sinks/notifications/store.ts';
+import type { DerivedStore, StoreWriter } from '../platform/store/definition.ts';
+import { rebuild } from '../platform/store/rebuild.ts';
+import { loadNotificationsSinkConfig } from '../sinks/notifications/config.ts';
+import { notificationsStore } from '../sinks/notifications/definition.ts';
 import { mintToken } from '../platform/auth/tokens.ts';
 
-const TTL = 30 * 86_400;
 const FOLLOWERS = 3000;
 
 /**
@@ -31,7 +30,8 @@ describe('notifier, notifications sink and push (real Kafka, real Cassandra)', (
   let bus: EventBus;
   let producer: EventProducer;
   let db: Cassandra;
-  let sink: NotificationsSink;
+  let store: DerivedStore;
+  let sink: StoreWriter;
   const children: ServiceProcess[] = [];
   const fks = uniqueName('nfollows');
   const nks = uniqueName('nnotes');
@@ -96,13 +96,19 @@ describe('notifier, notifications sink and push (real Kafka, real Cassandra)', (
     await db.connect();
     const topo = { replicationFactor: 1, localDc: 'datacenter1' };
     await ensureFollowsSchema(db, fks, topo);
-    await ensureNotificationsSchema(db, nks, { ...topo, ttlSeconds: TTL });
-    sink = new NotificationsSink(bus, new NotificationWriter(db, nks, 32), {
-      groupId: sinkGroup(),
-      maxRecords: 200,
-      ttlSeconds: TTL,
-      commitIntervalMs: 100,
-    });
+    // The notifications sink's own store definition, on this spec's topics and keyspace.
+    store = notificationsStore(
+      loadNotificationsSinkConfig({
+        ...serverEnv(bus.config.topicPrefix),
+        NOTIFICATIONS_KEYSPACE: nks,
+        NOTIFICATIONS_SINK_MAX_RECORDS: '200',
+        NOTIFICATIONS_SINK_CONCURRENCY: '32',
+        NOTIFICATIONS_SINK_COMMIT_MS: '100',
+      }),
+      { bus, db },
+    );
+    await store.prepareLive();
+    sink = store.writer(nks, { groupId: sinkGroup(), live: true });
     await sink.start();
   });
 
@@ -227,20 +233,8 @@ describe('notifier, notifications sink and push (real Kafka, real Cassandra)', (
 
   it('a replay of live.notifications rebuilds tables equal to what the live sink wrote', async () => {
     await waitForGroupToReachEnd(bus, sinkGroup(), [bus.topicName('notifications')], { deadlineMs: 60_000 });
-    await rebuildNotifications(
-      { bus, db, log: bus.log },
-      {
-        keyspace: rebuilt,
-        groupPrefix: sinkGroup(),
-        maxRecords: 500,
-        concurrency: 32,
-        ttlSeconds: TTL,
-        deadlineMs: 120_000,
-        replicationFactor: 1,
-        localDc: 'datacenter1',
-      },
-    );
-    const [live, again] = [await dumpNotifications(db, nks), await dumpNotifications(db, rebuilt)];
+    await rebuild({ bus, log: bus.log }, store, { mode: 'swap', into: rebuilt }, { deadlineMs: 120_000 });
+    const [live, again] = [await store.dump(nks), await store.dump(rebuilt)];
     assert.equal(live.size, FOLLOWERS + 2);
     assert.deepEqual(again, live);
   });

@@ -6,12 +6,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { MediaEvent, MediaEventPayload } from '../schemas/generated/events.ts';
 import { testBus } from './support/bus.ts';
+import { serverEnv } from './support/endpoints.ts';
 import { decodeAll, makeSegments, probe } from './support/hls.ts';
 import { uniqueName } from './support/isolation.ts';
 import { collect } from './support/media.ts';
 import { streamEvents } from './support/stream-events.ts';
 import { waitFor } from './support/wait.ts';
-import { compareDumps } from '../tools/replay/compare.ts';
+import { compareDumps } from '../platform/store/compare.ts';
+import { rebuild } from '../platform/store/rebuild.ts';
 import { OriginServer } from '../gateways/origin/server.ts';
 import { DEFAULT_CACHE_POLICY } from '../domain/media/hls-paths.ts';
 import { EventBus } from '../platform/kafka/bus.ts';
@@ -19,7 +21,8 @@ import type { EventProducer } from '../platform/kafka/producer.ts';
 import { createLogger } from '../platform/logger.ts';
 import { Metrics } from '../platform/metrics.ts';
 import { Packager } from '../processors/packager/packager.ts';
-import { dumpPlaylists, rebuildPlaylists } from '../processors/packager/replay.ts';
+import { loadPackagerConfig } from '../processors/packager/config.ts';
+import { dumpPlaylists, playlistsStore } from '../processors/packager/definition.ts';
 import { UnrecordedMediaRetention } from '../processors/packager/retention.ts';
 import { PackagerStorage } from '../processors/packager/storage.ts';
 
@@ -70,6 +73,24 @@ describe('packager against real Kafka, real segments and ffmpeg', () => {
     rmSync(root, { recursive: true, force: true });
     rmSync(source, { recursive: true, force: true });
   });
+
+  /** `npm run replay -- playlists --into <apart>`, on this spec's topics and media root. */
+  const rebuildApart = (again: EventBus, apart: string, env: Record<string, string>) =>
+    rebuild(
+      { bus: again, log },
+      playlistsStore(
+        loadPackagerConfig({
+          ...serverEnv(bus.config.topicPrefix),
+          MEDIA_ROOT: root,
+          PACKAGER_GROUP_ID: uniqueName('rebuild'),
+          PACKAGER_WINDOW_SEGMENTS: '3',
+          ...env,
+        }),
+        { bus: again, log },
+      ),
+      { mode: 'apart', into: apart },
+      { deadlineMs: 60_000 },
+    );
 
   const T0 = Date.now();
   const media = (streamId: string, payload: MediaEventPayload): MediaEvent => ({
@@ -228,10 +249,7 @@ describe('packager against real Kafka, real segments and ffmpeg', () => {
     try {
       const again = new EventBus(bus.config, new Metrics('rebuild', { defaults: false }), log);
       await again.init(['mediaSegments', 'streamLifecycle']);
-      await rebuildPlaylists(
-        { bus: again, log },
-        { out: apart, segments: root, groupPrefix: uniqueName('rebuild'), windowSize: 3, deadlineMs: 60_000 },
-      );
+      await rebuildApart(again, apart, {});
       assert.deepEqual(compareDumps(await dumpPlaylists(root), await dumpPlaylists(apart)), []);
       assert.ok(live.size >= 8, `dumped ${[...live.keys()].join(', ')}`);
     } finally {
@@ -285,17 +303,7 @@ describe('packager against real Kafka, real segments and ffmpeg', () => {
     try {
       const again = new EventBus(bus.config, new Metrics('rebuild-r', { defaults: false }), log);
       await again.init(['mediaSegments', 'streamLifecycle']);
-      await rebuildPlaylists(
-        { bus: again, log },
-        {
-          out: apart,
-          segments: root,
-          groupPrefix: uniqueName('rebuild'),
-          windowSize: 3,
-          deadlineMs: 60_000,
-          unrecordedKeepMs: 0,
-        },
-      );
+      await rebuildApart(again, apart, { PACKAGER_UNRECORDED_KEEP_S: '0' });
       const rebuilt = await dumpPlaylists(apart);
       assert.ok(rebuilt.has(`${off}/.packager/state.json`) && !rebuilt.has(`${off}/master.m3u8`));
       assert.deepEqual(compareDumps(await dumpPlaylists(root), rebuilt), []);

@@ -13,7 +13,7 @@ import type { EventProducer } from '../platform/kafka/producer.ts';
 import { discoveryIndex } from '../domain/discovery/index-definition.ts';
 import { deleteIndices, dumpIndex, ensureAliasedIndex, indicesOf } from '../platform/elasticsearch/indices.ts';
 import { DiscoveryIndexer, INDEXED_TOPICS } from '../processors/discovery-indexer/indexer.ts';
-import { compareDumps } from '../tools/replay/compare.ts';
+import { compareDumps } from '../platform/store/compare.ts';
 import { REPO_ROOT } from '../platform/paths.ts';
 
 const root = REPO_ROOT;

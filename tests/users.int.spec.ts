@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { KafkaMessage } from 'kafkajs';
 import type { FollowEvent, NotificationCreated } from '../schemas/generated/events.ts';
 import { testBus } from './support/bus.ts';
-import { endpoints } from './support/endpoints.ts';
+import { endpoints, serverEnv } from './support/endpoints.ts';
 import { uniqueName } from './support/isolation.ts';
 import { streamEvents } from './support/stream-events.ts';
 import { waitFor } from './support/wait.ts';
@@ -17,14 +17,14 @@ import type { EventProducer } from '../platform/kafka/producer.ts';
 import { notificationsFor } from '../domain/notifications/fanout.ts';
 import { FollowGraph } from '../domain/follows/graph.ts';
 import { planEdges } from '../sinks/follows/plan.ts';
-import { dumpFollowGraph, rebuildFollowGraph } from '../sinks/follows/replay.ts';
-import { ensureFollowsSchema } from '../domain/follows/schema.ts';
-import { FollowsSink } from '../sinks/follows/sink.ts';
+import { loadFollowsSinkConfig } from '../sinks/follows/config.ts';
+import { followGraph } from '../sinks/follows/definition.ts';
 import { FollowGraphWriter } from '../sinks/follows/store.ts';
 import { Inbox } from '../domain/notifications/inbox.ts';
-import { ensureNotificationsSchema } from '../domain/notifications/schema.ts';
-import { NotificationsSink } from '../sinks/notifications/sink.ts';
-import { NotificationWriter } from '../sinks/notifications/store.ts';
+import { loadNotificationsSinkConfig } from '../sinks/notifications/config.ts';
+import { notificationsStore } from '../sinks/notifications/definition.ts';
+import type { StoreWriter } from '../platform/store/definition.ts';
+import { rebuild } from '../platform/store/rebuild.ts';
 import { mintToken } from '../platform/auth/tokens.ts';
 import { apiGateway, type ApiGateway } from '../gateways/api/gateway.ts';
 
@@ -39,8 +39,8 @@ describe('follows and notifications on the HTTP API (real Kafka, real Cassandra)
   let db: Cassandra;
   let api: ApiGateway;
   let base: string;
-  let followsSink: FollowsSink;
-  let notificationsSink: NotificationsSink;
+  let followsSink: StoreWriter;
+  let notificationsSink: StoreWriter;
   const fks = uniqueName('follows');
   const nks = uniqueName('notes');
   const rebuilt = uniqueName('followsr');
@@ -81,19 +81,24 @@ describe('follows and notifications on the HTTP API (real Kafka, real Cassandra)
       CASSANDRA_REQUEST_TIMEOUT_MS: 10_000,
     });
     await db.connect();
-    const topo = { replicationFactor: 1, localDc: 'datacenter1' };
-    await ensureFollowsSchema(db, fks, topo);
-    await ensureNotificationsSchema(db, nks, { ...topo, ttlSeconds: TTL });
-    followsSink = new FollowsSink(bus, new FollowGraphWriter(db, fks, 8), {
-      groupId: `${bus.config.topicPrefix}follows-sink`,
-      maxRecords: 500,
-    });
-    notificationsSink = new NotificationsSink(bus, new NotificationWriter(db, nks, 16), {
-      groupId: `${bus.config.topicPrefix}notifications-sink`,
-      maxRecords: 500,
-      ttlSeconds: TTL,
-      commitIntervalMs: 200,
-    });
+    // The sinks' own store definitions, on this spec's topics and keyspaces.
+    const env = { ...serverEnv(bus.config.topicPrefix), FOLLOWS_KEYSPACE: fks, NOTIFICATIONS_KEYSPACE: nks };
+    const follows = followGraph(
+      loadFollowsSinkConfig({ ...env, FOLLOWS_SINK_MAX_RECORDS: '500', FOLLOWS_SINK_CONCURRENCY: '8' }),
+      { bus, db },
+    );
+    const notifications = notificationsStore(
+      loadNotificationsSinkConfig({
+        ...env,
+        NOTIFICATIONS_SINK_MAX_RECORDS: '500',
+        NOTIFICATIONS_SINK_COMMIT_MS: '200',
+      }),
+      { bus, db },
+    );
+    await follows.prepareLive();
+    await notifications.prepareLive();
+    followsSink = follows.writer(fks, { groupId: follows.liveGroupId, live: true });
+    notificationsSink = notifications.writer(nks, { groupId: notifications.liveGroupId, live: true });
     await followsSink.start();
     await notificationsSink.start();
     await producer.publish(bus.topic('streamLifecycle'), [
@@ -271,19 +276,18 @@ describe('follows and notifications on the HTTP API (real Kafka, real Cassandra)
     await waitForGroupToReachEnd(bus, `${bus.config.topicPrefix}follows-sink`, [bus.topicName('userFollows')], {
       deadlineMs: 60_000,
     });
-    await rebuildFollowGraph(
-      { bus, db, log: bus.log },
-      {
-        keyspace: rebuilt,
-        groupPrefix: `${bus.config.topicPrefix}follows-sink`,
-        maxRecords: 2,
-        concurrency: 4,
-        deadlineMs: 60_000,
-        replicationFactor: 1,
-        localDc: 'datacenter1',
-      },
+    // `npm run replay -- follows --into <rebuilt>`, in rounds of two records.
+    const store = followGraph(
+      loadFollowsSinkConfig({
+        ...serverEnv(bus.config.topicPrefix),
+        FOLLOWS_KEYSPACE: fks,
+        FOLLOWS_SINK_MAX_RECORDS: '2',
+        FOLLOWS_SINK_CONCURRENCY: '4',
+      }),
+      { bus, db },
     );
-    const [live, again] = [await dumpFollowGraph(db, fks), await dumpFollowGraph(db, rebuilt)];
+    await rebuild({ bus, log: bus.log }, store, { mode: 'swap', into: rebuilt }, { deadlineMs: 60_000 });
+    const [live, again] = [await store.dump(fks), await store.dump(rebuilt)];
     assert.equal([...live.keys()].filter((k) => k.startsWith('followers_by_streamer/')).length, 3);
     assert.deepEqual(again, live);
   });

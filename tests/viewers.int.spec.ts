@@ -9,11 +9,13 @@ import type { EventBus } from '../platform/kafka/bus.ts';
 import type { EventConsumer } from '../platform/kafka/consumer.ts';
 import type { EventProducer } from '../platform/kafka/producer.ts';
 import { DiscoveryIndexer } from '../processors/discovery-indexer/indexer.ts';
-import { publishedPeaks, rebuildPeaks } from '../processors/viewer-counter/replay.ts';
+import { loadViewerCounterConfig } from '../processors/viewer-counter/config.ts';
+import { viewerPeaks } from '../processors/viewer-counter/peaks.ts';
+import { rebuild } from '../platform/store/rebuild.ts';
 import { discoveryIndex } from '../domain/discovery/index-definition.ts';
 import { deleteIndices, ensureAliasedIndex } from '../platform/elasticsearch/indices.ts';
 import { testBus } from './support/bus.ts';
-import { endpoints } from './support/endpoints.ts';
+import { endpoints, serverEnv } from './support/endpoints.ts';
 import { uniqueName } from './support/isolation.ts';
 import { ServiceProcess } from './support/process.ts';
 import { streamEvents } from './support/stream-events.ts';
@@ -293,13 +295,18 @@ describe('viewers: gateway, counter, API and search against real Kafka and Elast
       () => a1.frames.some((f) => f.type === 'ended') && a1.closeCode === 1000,
     );
 
-    const opts = {
-      groupPrefix: uniqueName('viewers-replay'),
-      window: { windowMs: WINDOW_MS, maxSkewMs: 5000 },
-      deadlineMs: 60_000,
-    };
-    const live = await publishedPeaks(bus, opts);
+    const store = viewerPeaks(
+      loadViewerCounterConfig({
+        ...serverEnv(bus.config.topicPrefix),
+        VIEWER_COUNTER_GROUP_ID: uniqueName('viewers-replay'),
+        VIEWER_WINDOW_MS: String(WINDOW_MS),
+        VIEWER_CATCHUP_MS: '60000',
+      }),
+      { bus },
+    );
+    const live = await store.dump(await store.settledLive());
     assert.deepEqual(Object.fromEntries(live), { [A]: 4, [B]: 2 });
-    assert.deepEqual(Object.fromEntries(await rebuildPeaks(bus, opts)), Object.fromEntries(live));
+    const { target } = await rebuild({ bus, log: bus.log }, store, { mode: 'apart' }, { deadlineMs: 60_000 });
+    assert.deepEqual(Object.fromEntries(await store.dump(target)), Object.fromEntries(live));
   });
 });

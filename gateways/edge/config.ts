@@ -26,5 +26,4 @@ export type EdgeConfig = z.infer<typeof schema>;
 
 export const loadEdgeConfig = (source: NodeJS.ProcessEnv = process.env): EdgeConfig => loadConfig(schema, source);
 
-export const edgeDir = (cfg: EdgeConfig): string =>
-  resolve(cfg.EDGE_DIR ?? dataPath('edge', cfg.EDGE_NAME));
+export const edgeDir = (cfg: EdgeConfig): string => resolve(cfg.EDGE_DIR ?? dataPath('edge', cfg.EDGE_NAME));

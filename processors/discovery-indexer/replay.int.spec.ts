@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { testBus } from '../../tests/support/bus.ts';
-import { endpoints } from '../../tests/support/endpoints.ts';
+import { endpoints, serverEnv } from '../../tests/support/endpoints.ts';
 import { uniqueName } from '../../tests/support/isolation.ts';
 import { streamEvents } from '../../tests/support/stream-events.ts';
 import { waitFor } from '../../tests/support/wait.ts';
@@ -12,8 +12,10 @@ import type { EventProducer } from '../../platform/kafka/producer.ts';
 import { discoveryIndex } from '../../domain/discovery/index-definition.ts';
 import { deleteIndices, ensureAliasedIndex, indicesOf } from '../../platform/elasticsearch/indices.ts';
 import type { StreamDocument } from '../../domain/discovery/document.ts';
-import { DiscoveryIndexer } from './indexer.ts';
-import { rebuildDiscoveryIndex } from './replay.ts';
+import type { DerivedStore, StoreWriter } from '../../platform/store/definition.ts';
+import { rebuild } from '../../platform/store/rebuild.ts';
+import { loadIndexerConfig } from './config.ts';
+import { discoveryStore } from './definition.ts';
 
 const definition = discoveryIndex({ shards: 1, replicas: 0 });
 
@@ -22,7 +24,8 @@ describe('rebuilding the discovery index from the topics', () => {
   let producer: EventProducer;
   let es: Elasticsearch;
   let alias: string;
-  let live: DiscoveryIndexer;
+  let store: DerivedStore;
+  let live: StoreWriter;
 
   before(async () => {
     bus = testBus('replay');
@@ -32,7 +35,13 @@ describe('rebuilding the discovery index from the topics', () => {
     es = createElasticsearch({ url: endpoints().elasticsearchUrl });
     alias = uniqueName('streams');
     await ensureAliasedIndex(es, alias, definition);
-    live = new DiscoveryIndexer(bus, es, { groupId: uniqueName('live'), target: alias, requireAlias: true });
+    const cfg = loadIndexerConfig({
+      ...serverEnv(bus.config.topicPrefix),
+      DISCOVERY_ALIAS: alias,
+      DISCOVERY_GROUP_ID: uniqueName('live'),
+    });
+    store = discoveryStore(cfg, { bus, es, log: bus.log });
+    live = store.writer(alias, { groupId: store.liveGroupId, live: true });
     await live.start();
   });
   after(async () => {
@@ -74,9 +83,14 @@ describe('rebuilding the discovery index from the topics', () => {
     );
     // An orphan count (no stream yet) is state too, and must survive the rebuild as well.
     await producer.publish(bus.topic('viewerCounts'), [streamEvents.viewers(uniqueName('orphan'), 7)]);
-    await waitForGroupToReachEnd(bus, live.groupId, [bus.topicName('streamLifecycle'), bus.topicName('viewerCounts')], {
-      deadlineMs: 30_000,
-    });
+    await waitForGroupToReachEnd(
+      bus,
+      store.liveGroupId,
+      [bus.topicName('streamLifecycle'), bus.topicName('viewerCounts')],
+      {
+        deadlineMs: 30_000,
+      },
+    );
     const before = await snapshot();
     assert.equal(before.length, ids.length + 1);
     assert.deepEqual(
@@ -85,12 +99,14 @@ describe('rebuilding the discovery index from the topics', () => {
     );
     const [oldIndex] = await indicesOf(es, alias);
 
-    const { index, previous } = await rebuildDiscoveryIndex(
-      { bus, es, log: bus.log },
-      { alias, definition, groupPrefix: uniqueName('rebuild'), catchUpDeadlineMs: 60_000 },
+    const { target: index, notes } = await rebuild(
+      { bus, log: bus.log },
+      store,
+      { mode: 'swap' },
+      { deadlineMs: 60_000 },
     );
 
-    assert.deepEqual(previous, [oldIndex]);
+    assert.deepEqual(notes, [`${alias} now points at ${index}`, `dropped ${oldIndex}`]);
     assert.deepEqual(await indicesOf(es, alias), [index]);
     assert.notEqual(index, oldIndex);
     assert.equal(await es.indices.exists({ index: oldIndex! }), false, 'the old index is dropped');

@@ -1,6 +1,7 @@
 /**
  * Viewer counter process: live.viewer.heartbeats -> live.viewer.counts.
- *   npx tsx processors/viewer-counter/main.ts
+ *   npx tsx processors/viewer-counter/main.ts            the live counter
+ *   npx tsx processors/viewer-counter/main.ts replay ...  rebuild and verify its peaks (npm run replay -- viewer-peaks)
  * Start order: the stream registry caught up (which streams ended, and the counts published so
  * far), metrics, then the counter's consumer group. Stop runs backwards.
  */
@@ -12,12 +13,18 @@ import { StreamRegistryProjection } from '../../domain/stream/projection.ts';
 import { StreamRegistry } from '../../domain/stream/registry.ts';
 import { loadViewerCounterConfig } from './config.ts';
 import { CounterMetrics } from './metrics.ts';
+import { viewerPeaks } from './peaks.ts';
 import { ViewerCounterProcessor } from './processor.ts';
+import { replayCommand } from '../../platform/store/replay-command.ts';
 
 const cfg = loadViewerCounterConfig();
 const log = createLogger('viewer-counter', cfg.LOG_LEVEL).child({ instance: cfg.VIEWER_COUNTER_INSTANCE_ID });
 const metrics = new Metrics('viewer-counter');
 const bus = busFromConfig(cfg, `viewer-counter-${cfg.VIEWER_COUNTER_INSTANCE_ID}`, metrics, log);
+if (process.argv[2] === 'replay') {
+  const store = viewerPeaks(cfg, { bus });
+  process.exit(await replayCommand({ bus, log }, store, process.argv.slice(3), { deadlineMs: cfg.VIEWER_CATCHUP_MS }));
+}
 const registry = new StreamRegistry();
 let stopAll: (reason: string) => Promise<void> = async () => undefined;
 const onFatal = (err: Error): void => fatal(log, stopAll)(err);

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { ChatEvent } from '../../schemas/generated/events.ts';
 import { chatEvents, messageIdOf } from '../../tests/support/chat-events.ts';
 import { testBus } from '../../tests/support/bus.ts';
-import { endpoints } from '../../tests/support/endpoints.ts';
+import { endpoints, serverEnv } from '../../tests/support/endpoints.ts';
 import { uniqueName } from '../../tests/support/isolation.ts';
 import { ServiceProcess } from '../../tests/support/process.ts';
 import { TcpProxy } from '../../tests/support/tcp-proxy.ts';
@@ -12,11 +12,12 @@ import { Cassandra, type Row } from '../../platform/cassandra.ts';
 import type { EventBus } from '../../platform/kafka/bus.ts';
 import type { EventProducer } from '../../platform/kafka/producer.ts';
 import { minuteOf } from './plan.ts';
-import { rebuildChatArchive } from './replay.ts';
+import { rebuild } from '../../platform/store/rebuild.ts';
+import { loadArchiverConfig } from './config.ts';
+import { chatArchive } from './definition.ts';
 
 const TTL = 30 * 86_400;
 const HOUR = 3_600_000;
-const limits = { maxRows: 100, maxBytes: 4096, ttlSeconds: TTL };
 
 const cassandra = (contactPoints = endpoints().cassandraContactPoints): Cassandra =>
   new Cassandra({
@@ -228,19 +229,16 @@ describe('chat archiver (real Kafka, real Cassandra)', () => {
     assert.ok(live, 'the live keyspace from the previous test');
     const rebuilt = uniqueName('chatreplay');
     keyspaces.push(rebuilt);
-    await rebuildChatArchive(
-      { bus, db, log: bus.log },
-      {
-        keyspace: rebuilt,
-        groupPrefix: `${bus.config.topicPrefix}chat-archiver`,
-        limits,
-        concurrency: 8,
-        maxRecords: 500,
-        deadlineMs: 120_000,
-        replicationFactor: 1,
-        localDc: 'datacenter1',
-      },
+    // `npm run replay -- chat --into <rebuilt>`: the live archiver's definition, writer and settings.
+    const store = chatArchive(
+      loadArchiverConfig({
+        ...serverEnv(bus.config.topicPrefix),
+        CHAT_KEYSPACE: live,
+        CHAT_ARCHIVER_MAX_RECORDS: '500',
+      }),
+      { bus, db },
     );
+    await rebuild({ bus, log: bus.log }, store, { mode: 'swap', into: rebuilt }, { deadlineMs: 120_000 });
     const [a, b] = [await tableRows(db, live), await tableRows(db, rebuilt)];
     assert.equal(a.messages.length, data.messages.length);
     assert.ok(a.moderation.length > 0 && a.stats.length > 0 && a.buckets.length === 6);

@@ -28,3 +28,15 @@ export function endpoints(): Endpoints {
     elasticsearchUrl: get('ELASTICSEARCH_URL'),
   };
 }
+
+/** The servers as a process's environment (what its config module reads), on `topicPrefix`'s topics. */
+export function serverEnv(topicPrefix = ''): Record<string, string> {
+  const e = endpoints();
+  return {
+    KAFKA_BROKERS: e.kafkaBrokers.join(','),
+    SCHEMA_REGISTRY_URL: e.registryUrl,
+    CASSANDRA_CONTACT_POINTS: e.cassandraContactPoints.join(','),
+    ELASTICSEARCH_URL: e.elasticsearchUrl,
+    LIVE_TOPIC_PREFIX: topicPrefix,
+  };
+}

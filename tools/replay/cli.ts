@@ -1,5 +1,5 @@
 /**
- * Rebuilds any derived store from the topics (stores are registered in ./stores/index.ts):
+ * Rebuilds any derived store from the topics:
  *
  *   npm run replay -- list
  *   npm run replay -- <store> [--into <target>] [--keep-old]   rebuild, then swap it in
@@ -8,106 +8,63 @@
  *   npm run replay -- <store> --as-of <time> [--into <target>] the store as it stood at <time>
  *                                                              (ISO 8601 or epoch ms), apart
  *
- * Progress is a bar on a terminal and a plain line every few seconds elsewhere. Exit status: 0
- * done (and, with --verify, equal), 1 differences found, 2 usage or failure.
- * The stream registry needs no command: every API instance rebuilds it from the topic at start.
+ * Each store is defined once, in the process that writes it live, and that process runs its own
+ * rebuild (`<main.ts> replay ...`, platform/store/replay-command.ts): the same writer, the same
+ * configuration. This command only finds the process and hands it the arguments, so it imports
+ * none of them. Exit status: 0 done (and, with --verify, equal), 1 differences found, 2 usage
+ * or failure. The stream registry needs no command: every process that holds it rebuilds it from
+ * the topic at start.
  */
-import { parseArgs } from 'node:util';
-import { changedFields, compareDumps, type Difference } from './compare.ts';
-import { progressView } from './progress.ts';
-import { REPLAY_STORES } from './stores/index.ts';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../platform/paths.ts';
+import { REPLAY_USAGE } from '../../platform/store/replay-command.ts';
 
-const USAGE = `usage: npm run replay -- list
-       npm run replay -- <store> [--into <target>] [--keep-old]
-       npm run replay -- <store> --verify [--keep] [--max-diffs N]
-       npm run replay -- <store> --as-of <ISO time | epoch ms> [--into <target>]`;
-
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: {
-    'keep-old': { type: 'boolean', default: false },
-    keep: { type: 'boolean', default: false },
-    verify: { type: 'boolean', default: false },
-    into: { type: 'string' },
-    'as-of': { type: 'string' },
-    'max-diffs': { type: 'string', default: '20' },
+/** Every store `replay` can rebuild, by the name an operator types, and the process that owns it. */
+export const STORES: Record<string, { entry: string; description: string }> = {
+  discovery: {
+    entry: 'processors/discovery-indexer/main.ts',
+    description: 'Elasticsearch discovery index (live.stream.lifecycle, live.viewer.counts); swaps the alias',
   },
-});
-
-function fail(message: string): never {
-  console.error(message);
-  process.exit(2);
-}
-
-function parseTime(text: string): number {
-  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
-  if (!Number.isFinite(ms)) fail(`--as-of: "${text}" is not an ISO 8601 time or epoch milliseconds`);
-  if (ms > Date.now()) fail(`--as-of: ${new Date(ms).toISOString()} is in the future`);
-  return ms;
-}
-
-const LABELS: Record<Difference['kind'], string> = {
-  changed: 'changed',
-  'only-live': 'only in live',
-  'only-rebuilt': 'only in rebuilt',
+  chat: {
+    entry: 'sinks/chat-archiver/main.ts',
+    description: 'Cassandra chat history and per-minute stats (live.chat.messages); into a new keyspace',
+  },
+  follows: {
+    entry: 'sinks/follows/main.ts',
+    description: 'Cassandra follower graph and counts (live.user.follows); into a new keyspace',
+  },
+  notifications: {
+    entry: 'sinks/notifications/main.ts',
+    description: 'Cassandra notifications per user (live.notifications); into a new keyspace, all unread',
+  },
+  'viewer-peaks': {
+    entry: 'processors/viewer-counter/main.ts',
+    description: 'peak viewers per stream from live.viewer.heartbeats (within retention); verify only',
+  },
+  playlists: {
+    entry: 'processors/packager/main.ts',
+    description: 'HLS playlists and packager state under MEDIA_ROOT (live.media.segments, live.stream.lifecycle)',
+  },
 };
 
-function describe(d: Difference): string {
-  const fields = d.kind === 'changed' ? `: ${changedFields(d.live, d.rebuilt).join(', ') || 'value'}` : '';
-  return `${LABELS[d.kind].padEnd(15)} ${d.key}${fields}`;
-}
-
-// Plain output for a person: the services' JSON logs only when something goes wrong.
-process.env.LOG_LEVEL ??= 'error';
-
-const name = positionals[0];
+const [name, ...rest] = process.argv.slice(2);
 if (name === 'list') {
-  for (const [n, s] of Object.entries(REPLAY_STORES)) console.log(`${n.padEnd(14)} ${s.description}`);
+  for (const [n, s] of Object.entries(STORES)) console.log(`${n.padEnd(14)} ${s.description}`);
   process.exit(0);
 }
-const entry = name ? REPLAY_STORES[name] : undefined;
-if (!name || !entry)
-  fail(`${name ? `unknown store "${name}"; ` : ''}stores: ${Object.keys(REPLAY_STORES).join(', ')}\n${USAGE}`);
-if (values.verify && values['as-of']) fail('--verify compares with the live store; it does not take --as-of');
-const asOf = values['as-of'] === undefined ? undefined : parseTime(values['as-of']);
-const maxDiffs = Number(values['max-diffs']);
-
-const store = await entry.open();
-let status = 0;
-try {
-  const label = `replay ${name}${asOf === undefined ? '' : ` as of ${new Date(asOf).toISOString()}`}`;
-  const view = progressView(label, { tty: Boolean(process.stdout.isTTY) });
-  const started = Date.now();
-  const outcome = await store
-    .rebuild({
-      mode: values.verify || asOf !== undefined ? 'apart' : 'swap',
-      ...(values.into !== undefined && { into: values.into }),
-      ...(asOf !== undefined && { asOf }),
-      keepOld: values['keep-old'],
-      onProgress: (p) => view.update(p),
-    })
-    .finally(() => view.stop());
-  console.log(`${label}: rebuilt into ${outcome.target} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  for (const note of outcome.notes) console.log(`  ${note}`);
-
-  if (values.verify) {
-    const live = await store.settledLiveTarget();
-    const diffs = compareDumps(await store.dump(live), await store.dump(outcome.target));
-    if (diffs.length) {
-      status = 1;
-      console.log(`${diffs.length} difference(s) between the live ${live} and the rebuilt ${outcome.target}:`);
-      for (const d of diffs.slice(0, maxDiffs)) console.log(`  ${describe(d)}`);
-      if (diffs.length > maxDiffs) console.log(`  … and ${diffs.length - maxDiffs} more (--max-diffs)`);
-    } else {
-      console.log(`verified: the rebuilt store equals the live ${live}`);
-    }
-    if (values.keep) console.log(`  kept ${outcome.target}`);
-    else await store.drop(outcome.target);
-  }
-} catch (err) {
-  console.error(`replay ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
-  status = 2;
-} finally {
-  await store.close();
+if (name === '--help' || name === '-h') {
+  console.log(`${REPLAY_USAGE}\nstores: ${Object.keys(STORES).join(', ')}`);
+  process.exit(0);
 }
-process.exit(status);
+const store = name ? STORES[name] : undefined;
+if (!name || !store) {
+  console.error(`${name ? `unknown store "${name}"; ` : ''}stores: ${Object.keys(STORES).join(', ')}\n${REPLAY_USAGE}`);
+  process.exit(2);
+}
+// Plain output for a person: the services' JSON logs only when something goes wrong.
+const child = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, store.entry), 'replay', ...rest], {
+  stdio: 'inherit',
+  env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'error' },
+});
+process.exit(child.status ?? 2);

@@ -1,0 +1,135 @@
+import type { EventBus } from '../../platform/kafka/bus.ts';
+import type { EventConsumer } from '../../platform/kafka/consumer.ts';
+import { deleteConsumerGroup, waitForGroupToReachEnd } from '../../platform/consumer-groups.ts';
+import type { DerivedStore, StoreWriter, WriterOptions } from '../../platform/store/definition.ts';
+import { StreamRegistryProjection } from '../../domain/stream/projection.ts';
+import { StreamRegistry } from '../../domain/stream/registry.ts';
+import type { ViewerCounterConfig } from './config.ts';
+import { StreamWindow, type WindowConfig } from './window.ts';
+
+/**
+ * Peak viewers per stream, as a store `replay` can rebuild and verify. The live store is the
+ * counts topic, which only the live counter writes, so there is nothing to swap: a rebuild is
+ * always apart (in memory), from live.viewer.heartbeats alone (within its retention) with the
+ * counter's own window, and `--verify` compares it with the peaks the counter published. Peaks
+ * depend only on the ordered heartbeats (see window.ts), which is what makes the two agree.
+ *
+ * One difference is by design: the live counter refuses a stream's heartbeats once it has seen
+ * StreamEnded; the rebuild, which knows every end in advance, refuses those at or after the end.
+ */
+export function viewerPeaks(cfg: ViewerCounterConfig, deps: { bus: EventBus }): DerivedStore {
+  const { bus } = deps;
+  const live = bus.topicName('viewerCounts');
+  const window = { windowMs: cfg.VIEWER_WINDOW_MS, maxSkewMs: cfg.VIEWER_MAX_SKEW_MS };
+  const rebuilt = new Map<string, Map<string, StreamWindow>>();
+  return {
+    name: 'viewer-peaks',
+    topics: ['viewerHeartbeats'],
+    liveGroupId: `${cfg.LIVE_TOPIC_PREFIX}${cfg.VIEWER_COUNTER_GROUP_ID}`,
+    live,
+    connect: async () => undefined,
+    prepareLive: async () => undefined,
+    writer(target, opts) {
+      const windows = rebuilt.get(target);
+      if (!windows) throw new Error(`no rebuilt peaks named ${target}`);
+      return new PeakWriter(bus, windows, { ...opts, window, catchUpDeadlineMs: cfg.VIEWER_CATCHUP_MS });
+    },
+    async createTarget(req) {
+      if (req.mode === 'swap') throw new Error('viewer-peaks only rebuilds apart: use --verify or --as-of');
+      const target = req.into ?? `rebuilt-${Date.now()}`;
+      rebuilt.set(target, new Map());
+      return target;
+    },
+    async finish(target) {
+      return [`${peaksOf(rebuilt.get(target)!).size} stream(s) with viewers, held in memory`];
+    },
+    settledLive: async () => live,
+    async dump(target) {
+      if (target === live) return publishedPeaks(bus, `${cfg.LIVE_TOPIC_PREFIX}${cfg.VIEWER_COUNTER_GROUP_ID}`, cfg);
+      const windows = rebuilt.get(target);
+      if (!windows) throw new Error(`no rebuilt peaks named ${target}`);
+      return new Map<string, unknown>(peaksOf(windows));
+    },
+    drop: async (target) => void rebuilt.delete(target),
+    close: async () => undefined,
+  };
+}
+
+const peaksOf = (windows: Map<string, StreamWindow>): Map<string, number> =>
+  new Map([...windows].filter(([, w]) => w.peak > 0).map(([id, w]) => [id, w.peak]));
+
+/** Folds heartbeats into each stream's window, with the stream registry telling when streams ended. */
+class PeakWriter implements StoreWriter {
+  readonly name = 'viewer-peaks';
+  private consumer: EventConsumer | undefined;
+  private projection: StreamRegistryProjection | undefined;
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly windows: Map<string, StreamWindow>,
+    private readonly opts: WriterOptions & { window: WindowConfig; catchUpDeadlineMs: number },
+  ) {}
+
+  get healthy(): boolean {
+    return this.consumer?.healthy ?? false;
+  }
+
+  async start(): Promise<void> {
+    const { bus, opts, windows } = this;
+    await bus.init(['streamLifecycle', 'viewerCounts', 'viewerHeartbeats']);
+    const registry = new StreamRegistry();
+    this.projection = new StreamRegistryProjection(bus, registry, {
+      groupId: `${opts.groupId}.registry`,
+      catchUpDeadlineMs: opts.catchUpDeadlineMs,
+    });
+    await this.projection.start();
+    this.consumer = bus
+      .consumer({
+        groupId: opts.groupId,
+        fromBeginning: true,
+        maxBatch: 5000,
+        ...(opts.until !== undefined && { until: opts.until }),
+      })
+      .on(bus.topic('viewerHeartbeats'), async (records) => {
+        for (const r of records) {
+          const endedAt = registry.get(r.event.streamId)?.endedAt ?? null;
+          if (endedAt !== null && r.event.occurredAt >= endedAt) continue;
+          let w = windows.get(r.event.streamId);
+          if (!w) windows.set(r.event.streamId, (w = new StreamWindow(opts.window)));
+          w.apply(r.event, r.timestamp);
+        }
+      });
+    await this.consumer.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.stop();
+    await this.projection?.stop();
+  }
+}
+
+/** The latest peak the live counter published for every stream (the counts topic is compacted: latest wins). */
+export async function publishedPeaks(
+  bus: EventBus,
+  groupPrefix: string,
+  cfg: Pick<ViewerCounterConfig, 'VIEWER_CATCHUP_MS'>,
+): Promise<Map<string, unknown>> {
+  await bus.init(['viewerCounts']);
+  const peaks = new Map<string, number>();
+  const groupId = `${groupPrefix}.replay-${Date.now().toString(36)}.counts`;
+  const consumer = bus
+    .consumer({ groupId, fromBeginning: true, maxBatch: 5000 })
+    .on(bus.topic('viewerCounts'), async (records) => {
+      for (const r of records) peaks.set(r.event.streamId, r.event.peakViewers);
+    });
+  await consumer.start();
+  try {
+    await waitForGroupToReachEnd(bus, groupId, [bus.topicName('viewerCounts')], {
+      deadlineMs: cfg.VIEWER_CATCHUP_MS,
+    });
+  } finally {
+    await consumer.stop();
+    await deleteConsumerGroup(bus, groupId, bus.log);
+  }
+  return new Map([...peaks].filter(([, p]) => p > 0));
+}
