@@ -65,7 +65,8 @@ function specFiles(): string[] {
       else if (e.name.endsWith('.spec.ts')) out.push(relative(root, p));
     }
   };
-  for (const d of ['src', 'schemas', 'compose', 'tests', 'bench', 'scripts']) {
+  const folders = ['producers', 'processors', 'sinks', 'gateways', 'media', 'tools', 'domain', 'platform'];
+  for (const d of [...folders, 'schemas', 'compose', 'tests', 'bench', 'scripts']) {
     try {
       walk(join(root, d));
     } catch {
