@@ -65,7 +65,9 @@ function specFiles(): string[] {
       else if (e.name.endsWith('.spec.ts')) out.push(relative(root, p));
     }
   };
-  for (const d of ['src', 'schemas', 'compose', 'tests', 'bench', 'scripts']) {
+  // Every top-level folder that holds code: specs live beside it.
+  const folders = ['schemas', 'platform', 'domain', 'producers', 'processors', 'sinks', 'gateways', 'media', 'tools'];
+  for (const d of [...folders, 'compose', 'tests', 'bench', 'scripts']) {
     try {
       walk(join(root, d));
     } catch {
