@@ -1,8 +1,13 @@
-import { deleteConsumerGroup, waitForGroupToReachEnd, type GroupProgress } from '../../platform/consumer-groups.ts';
+import { deleteConsumerGroup, waitForGroupToReachEnd, type GroupProgress } from '../../platform/kafka/groups.ts';
 import { esCall, type Elasticsearch } from '../../platform/elasticsearch/client.ts';
 import type { EventBus } from '../../platform/kafka/bus.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { createFreshIndex, deleteIndices, swapAlias, type IndexDefinition } from '../../platform/elasticsearch/indices.ts';
+import {
+  createFreshIndex,
+  deleteIndices,
+  swapAlias,
+  type IndexDefinition,
+} from '../../platform/elasticsearch/indices.ts';
 import { DiscoveryIndexer, INDEXED_TOPICS } from './indexer.ts';
 
 /**

@@ -24,7 +24,7 @@ const packager = new Packager(bus, storage, log, {
   groupId: `${cfg.LIVE_TOPIC_PREFIX}${cfg.PACKAGER_GROUP_ID}`,
   windowSize: cfg.PACKAGER_WINDOW_SEGMENTS,
   announce: true,
-  fromBeginning: true,
+  from: 'earliest',
   onFatal: (err) => fatal(log, stopAll)(err),
 });
 

@@ -1,6 +1,6 @@
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { deleteConsumerGroup, waitForGroupToReachEnd, type GroupProgress } from '../../platform/consumer-groups.ts';
+import { deleteConsumerGroup, waitForGroupToReachEnd, type GroupProgress } from '../../platform/kafka/groups.ts';
 import type { EventBus } from '../../platform/kafka/bus.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { layout } from '../../domain/media/layout.ts';
@@ -41,7 +41,7 @@ export async function rebuildPlaylists(deps: { bus: EventBus; log: Logger }, opt
     groupId,
     windowSize: opts.windowSize,
     announce: false,
-    fromBeginning: true,
+    from: 'earliest',
     ...(opts.until !== undefined && { until: opts.until }),
   });
   log.info({ out: opts.out, groupId }, 'rebuilding playlists from the topics');

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { deleteConsumerGroup, waitForGroupToReachEnd, type GroupProgress } from '../../platform/consumer-groups.ts';
+import { deleteConsumerGroup, waitForGroupToReachEnd, type GroupProgress } from '../../platform/kafka/groups.ts';
 import type { EventBus } from '../../platform/kafka/bus.ts';
 import type { EventConsumer } from '../../platform/kafka/consumer.ts';
 import { StreamRegistryProjection } from '../../domain/stream/projection.ts';
@@ -75,7 +75,7 @@ async function readToEnd(
   const consumer = subscribe(
     bus.consumer({
       groupId,
-      fromBeginning: true,
+      from: 'earliest',
       maxBatch: 5000,
       ...(opts.until !== undefined && { until: opts.until }),
     }),

@@ -45,7 +45,7 @@ export class ChatArchiver implements Component {
     this.consumer = this.bus
       .consumer({
         groupId: this.opts.groupId,
-        fromBeginning: true,
+        from: 'earliest',
         maxBatch: this.opts.maxRecords,
         partitionsConcurrently: this.opts.partitionsConcurrently ?? 1,
         // The per-minute tallies only know what this process wrote while it held the partitions.

@@ -37,7 +37,7 @@ export class FollowsSink implements Component {
     this.consumer = this.bus
       .consumer({
         groupId: this.opts.groupId,
-        fromBeginning: true,
+        from: 'earliest',
         maxBatch: this.opts.maxRecords,
         ...(this.opts.onFatal && { onFatal: this.opts.onFatal }),
         ...(this.opts.until !== undefined && { until: this.opts.until }),

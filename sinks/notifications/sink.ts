@@ -39,7 +39,7 @@ export class NotificationsSink implements Component {
     this.consumer = this.bus
       .consumer({
         groupId: this.opts.groupId,
-        fromBeginning: true,
+        from: 'earliest',
         maxBatch: this.opts.maxRecords,
         commitIntervalMs: this.opts.commitIntervalMs,
         partitionsConcurrently: this.opts.partitionsConcurrently ?? 1,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { ChatEvent } from '../../schemas/generated/events.ts';
@@ -37,14 +37,10 @@ describe('dead-letter re-drive (real Kafka and registry)', () => {
       LIVE_TOPIC_PREFIX: bus.config.topicPrefix,
     };
     try {
-      const { stdout, stderr } = await execFileP(
-        process.execPath,
-        ['--import', 'tsx', 'tools/dlq/cli.ts', ...args],
-        {
-          cwd: root,
-          env,
-        },
-      );
+      const { stdout, stderr } = await execFileP(process.execPath, ['--import', 'tsx', 'tools/dlq/cli.ts', ...args], {
+        cwd: root,
+        env,
+      });
       return { code: 0, out: stdout + stderr };
     } catch (err) {
       const x = err as { code: number; stdout: string; stderr: string };
@@ -59,7 +55,7 @@ describe('dead-letter re-drive (real Kafka and registry)', () => {
     await producer.connect();
     // A consumer with a "bug": it rejects messages that say "poison" until the bug is fixed.
     consumer = bus
-      .consumer({ groupId: uniqueName('dlq-consumer'), fromBeginning: true })
+      .consumer({ groupId: uniqueName('dlq-consumer'), from: 'earliest' })
       .on(bus.topic('chatMessages'), async (records) => {
         for (const r of records) {
           const p = r.event.payload;

@@ -1,4 +1,4 @@
-import type { GroupProgress } from '../../platform/consumer-groups.ts';
+import type { GroupProgress } from '../../platform/kafka/groups.ts';
 
 /**
  * A derived store that `replay` can rebuild from the topics. Each store's module knows its

@@ -1,4 +1,4 @@
-import { waitForGroupToReachEnd } from '../../../platform/consumer-groups.ts';
+import { waitForGroupToReachEnd } from '../../../platform/kafka/groups.ts';
 import { clusterReady, createElasticsearch } from '../../../platform/elasticsearch/client.ts';
 import { busFromConfig } from '../../../platform/infra-config.ts';
 import { createLogger } from '../../../platform/logger.ts';

@@ -1,6 +1,6 @@
 import type { TopicKey } from '../../../schemas/topics.ts';
 import { Cassandra, type CassandraConfig } from '../../../platform/cassandra.ts';
-import { waitForGroupToReachEnd, type GroupProgress } from '../../../platform/consumer-groups.ts';
+import { waitForGroupToReachEnd, type GroupProgress } from '../../../platform/kafka/groups.ts';
 import type { EventBus } from '../../../platform/kafka/bus.ts';
 import { busFromConfig } from '../../../platform/infra-config.ts';
 import { createLogger, type Logger } from '../../../platform/logger.ts';

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { waitForGroupToReachEnd } from '../../../platform/consumer-groups.ts';
+import { waitForGroupToReachEnd } from '../../../platform/kafka/groups.ts';
 import { busFromConfig } from '../../../platform/infra-config.ts';
 import { createLogger } from '../../../platform/logger.ts';
 import { Metrics } from '../../../platform/metrics.ts';
@@ -30,10 +30,7 @@ export const playlistsStore: StoreEntry = {
           ? live
           : resolve(req.into ?? join(dirname(live), `${basename(live)}.rebuild-${Date.now().toString(36)}`));
         if (inPlace) {
-          const admin = bus.kafka.admin();
-          await admin.connect();
-          const { groups } = await admin.describeGroups([groupPrefix]).finally(() => admin.disconnect());
-          if (groups.some((g) => g.members.length > 0))
+          if (await bus.withAdmin((admin) => admin.hasMembers(groupPrefix)))
             throw new Error(`the packager (group ${groupPrefix}) is running: stop it before rebuilding in place`);
           await clearState(live);
         }
