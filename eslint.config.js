@@ -40,8 +40,27 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/no-unnecessary-type-assertion': 'off',
       'live/import-direction': 'error',
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'kafkajs',
+              message:
+                'the bus owns Kafka: use EventBus (platform/kafka/bus.ts) for producers, consumers, `read` and ' +
+                '`admin()`/`withAdmin` (platform/kafka/admin.ts), or a platform/kafka function (groups.ts, health.ts, ' +
+                'baseline.ts); what is missing belongs in platform/kafka',
+            },
+          ],
+        },
+      ],
     },
     plugins: { live: { rules: { 'import-direction': importDirection } } },
+  },
+  {
+    // The one place kafkajs is wrapped.
+    files: ['platform/kafka/**'],
+    rules: { 'no-restricted-imports': 'off' },
   },
   {
     files: ['**/*.spec.ts', 'tests/**', 'bench/**'],

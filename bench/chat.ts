@@ -9,7 +9,7 @@ import type { ChatEvent } from '../schemas/generated/events.ts';
 import { subjectOf } from '../schemas/topics.ts';
 import cassandra from 'cassandra-driver';
 import { Cassandra } from '../platform/cassandra.ts';
-import { waitForGroupToReachEnd } from '../platform/consumer-groups.ts';
+import { waitForGroupToReachEnd } from '../platform/kafka/groups.ts';
 import { EventBus } from '../platform/kafka/bus.ts';
 import { createLogger } from '../platform/logger.ts';
 import { Metrics } from '../platform/metrics.ts';
@@ -723,13 +723,12 @@ async function main(): Promise<void> {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     for (const g of gens) g.stop();
     await producer.disconnect().catch(() => undefined);
-    const admin = bus.kafka.admin();
-    await admin.connect();
+    const admin = bus.admin();
     const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-    if (topics.length) await admin.deleteTopics({ topics, timeout: 30_000 }).catch(() => undefined);
-    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(prefix));
-    if (groups.length) await admin.deleteGroups(groups).catch(() => undefined);
-    await admin.disconnect();
+    await admin.deleteTopics(topics).catch(() => undefined);
+    const groups = (await admin.listGroups()).filter((g) => g.startsWith(prefix));
+    await admin.deleteGroups(groups).catch(() => undefined);
+    await admin.close();
     for (const t of topics) {
       const subject = `${e.registryUrl}/subjects/${encodeURIComponent(subjectOf(t))}`;
       for (const q of ['', '?permanent=true'])

@@ -739,16 +739,15 @@ async function cleanUp(bus: EventBus, es: Elasticsearch): Promise<void> {
     await deleteIndices(es, names);
     done.push(`${names.length} indices`);
   });
-  const admin = bus.kafka.admin();
-  await attempt('kafka', async () => {
-    await admin.connect();
-    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(PREFIX));
-    if (groups.length) await admin.deleteGroups(groups);
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(PREFIX));
-    if (topics.length) await admin.deleteTopics({ topics, timeout: 30_000 });
-    done.push(`${groups.length} consumer groups`, `${topics.length} topics`);
-  });
-  await admin.disconnect().catch(() => undefined);
+  await attempt('kafka', () =>
+    bus.withAdmin(async (admin) => {
+      const groups = (await admin.listGroups()).filter((g) => g.startsWith(PREFIX));
+      await admin.deleteGroups(groups);
+      const topics = (await admin.listTopics()).filter((t) => t.startsWith(PREFIX));
+      await admin.deleteTopics(topics);
+      done.push(`${groups.length} consumer groups`, `${topics.length} topics`);
+    }),
+  );
   await attempt('subjects', async () => {
     const subjects = ((await (await fetch(`${e.registryUrl}/subjects`)).json()) as string[]).filter((s) =>
       s.startsWith(PREFIX),

@@ -139,7 +139,7 @@ async function run(mode: 'edge' | 'origin', source: string[], bus: EventBus): Pr
     groupId: `${bus.config.topicPrefix}packager.${mode}`,
     windowSize: 6,
     announce: false,
-    fromBeginning: true,
+    from: 'earliest',
   });
   await packager.start();
   let edge: EdgeServer | undefined;
@@ -164,7 +164,7 @@ async function run(mode: 'edge' | 'origin', source: string[], bus: EventBus): Pr
       timeoutMs: 5000,
       maxAgeMs: 30_000,
       concurrency: 8,
-      fromBeginning: true,
+      from: 'earliest',
     });
     await prefetcher.start();
     await prefetcher.joined;

@@ -4,14 +4,14 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { profiled } from './lib/profile.ts';
-import type { Admin } from 'kafkajs';
 import { launcherConfig } from '../compose/launcher/config.ts';
 import { javaBin } from '../compose/launcher/java.ts';
 import { KAFKA_VERSION } from '../compose/launcher/servers/kafka.ts';
 import type { ViewerHeartbeat } from '../schemas/generated/events.ts';
-import { TOPICS, dlqName, subjectOf, topicConfig } from '../schemas/topics.ts';
+import { TOPICS, dlqName, subjectOf } from '../schemas/topics.ts';
+import type { BusAdmin } from '../platform/kafka/admin.ts';
+import { baselineConsumer, baselineProducer } from '../platform/kafka/baseline.ts';
 import { EventBus } from '../platform/kafka/bus.ts';
-import { JavaCompatiblePartitioner } from '../platform/kafka/producer.ts';
 import { createLogger } from '../platform/logger.ts';
 import { Metrics } from '../platform/metrics.ts';
 import { endpoints } from '../tests/support/endpoints.ts';
@@ -139,7 +139,7 @@ interface ConsumeRate {
 
 async function consumeOurs(bus: EventBus, n: number): Promise<ConsumeRate> {
   const topic = bus.topic('viewerHeartbeats');
-  const consumer = bus.consumer({ groupId: `${bus.config.topicPrefix}bench-consumer`, fromBeginning: true });
+  const consumer = bus.consumer({ groupId: `${bus.config.topicPrefix}bench-consumer`, from: 'earliest' });
   let seen = 0;
   let allSeen!: () => void;
   const done = new Promise<void>((r) => (allSeen = r));
@@ -161,20 +161,14 @@ async function consumeOurs(bus: EventBus, n: number): Promise<ConsumeRate> {
 async function produceRaw(bus: EventBus, topic: string, events: ViewerHeartbeat[]): Promise<number> {
   const codec = bus.topic('viewerHeartbeats').codec;
   const messages = codec.encodeAll(events).map((value, i) => ({ key: events[i]!.streamId, value }));
-  const producer = bus.kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 5,
-    allowAutoTopicCreation: false,
-    createPartitioner: JavaCompatiblePartitioner,
-  });
-  await producer.connect();
+  const producer = await baselineProducer(bus);
   try {
     let next = 0;
     const t0 = process.hrtime.bigint();
     const worker = async (): Promise<void> => {
       while (next < messages.length) {
         const slice = messages.slice(next, (next += BATCH));
-        await producer.send({ topic, acks: -1, messages: slice });
+        await producer.send(topic, slice);
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
@@ -186,36 +180,25 @@ async function produceRaw(bus: EventBus, topic: string, events: ViewerHeartbeat[
 
 /** kafkajs alone: the consumer settings of EventConsumer, records counted but not decoded. */
 async function consumeRaw(bus: EventBus, topic: string, n: number): Promise<ConsumeRate> {
-  const consumer = bus.kafka.consumer({
-    groupId: `${bus.config.topicPrefix}kafkajs-consumer`,
-    allowAutoTopicCreation: false,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3000,
-    maxBytesPerPartition: 4 * 1024 * 1024,
-    maxWaitTimeInMs: 250,
-  });
   let seen = 0;
   let allSeen!: () => void;
   const done = new Promise<void>((r) => (allSeen = r));
   let joined = 0n;
-  consumer.on(consumer.events.GROUP_JOIN, () => void (joined = process.hrtime.bigint()));
   const t0 = process.hrtime.bigint();
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await consumer.run({
-    eachBatchAutoResolve: false,
-    autoCommitInterval: 1000,
-    eachBatch: async (p) => {
-      seen += p.batch.messages.length;
-      p.resolveOffset(p.batch.lastOffset());
-      await p.commitOffsetsIfNecessary();
+  const consumer = await baselineConsumer(bus, {
+    groupId: `${bus.config.topicPrefix}kafkajs-consumer`,
+    topics: [topic],
+    commitIntervalMs: 1000,
+    onJoin: () => void (joined = process.hrtime.bigint()),
+    onBatch: (records) => {
+      seen += records.length;
       if (seen >= n) allSeen();
     },
   });
   await done;
   const total = secondsSince(t0);
   const fromJoin = secondsSince(joined);
-  await consumer.disconnect();
+  await consumer.stop();
   return { eps: n / fromJoin, epsWithJoin: n / total };
 }
 
@@ -288,25 +271,11 @@ async function consumeJava(topic: string, group: string, n: number): Promise<Con
   return { eps: col('fetch.nMsg.sec'), epsWithJoin: col('nMsg.sec') };
 }
 
-/** A topic shaped like the catalog's heartbeats topic, for the peers. */
-async function createPeerTopic(admin: Admin, topic: string): Promise<void> {
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      {
-        topic,
-        numPartitions: spec.partitions,
-        configEntries: Object.entries(topicConfig(spec.retention)).map(([name, value]) => ({ name, value })),
-      },
-    ],
-  });
-}
-
-async function cleanUp(admin: Admin, bus: EventBus): Promise<void> {
+async function cleanUp(admin: BusAdmin, bus: EventBus): Promise<void> {
   const ours = bus.topicName('viewerHeartbeats');
   const existing = new Set(await admin.listTopics());
   const topics = [ours, dlqName(ours), javaTopicOf(bus), rawTopicOf(bus)].filter((t) => existing.has(t));
-  if (topics.length) await admin.deleteTopics({ topics, timeout: 30_000 });
+  await admin.deleteTopics(topics);
   const p = bus.config.topicPrefix;
   await admin.deleteGroups([`${p}bench-consumer`, `${p}java-consumer`, `${p}kafkajs-consumer`]).catch(() => undefined);
   // The registry keeps a deleted subject until it is deleted twice (soft, then permanent).
@@ -339,8 +308,7 @@ interface Round {
 
 async function runRound(round: number, events: ViewerHeartbeat[], recordSize: number): Promise<Round> {
   const bus = roundBus(round);
-  const admin = bus.kafka.admin();
-  await admin.connect();
+  const admin = bus.admin();
   const javaTopic = javaTopicOf(bus);
   const rawTopic = rawTopicOf(bus);
   const r: Round = {
@@ -350,8 +318,9 @@ async function runRound(round: number, events: ViewerHeartbeat[], recordSize: nu
   };
   try {
     await bus.init(['viewerHeartbeats']);
-    if (JAVA) await createPeerTopic(admin, javaTopic);
-    if (RAW) await createPeerTopic(admin, rawTopic);
+    // Topics shaped like the catalog's heartbeats topic, for the peers.
+    if (JAVA) await admin.createTopic(javaTopic, spec);
+    if (RAW) await admin.createTopic(rawTopic, spec);
     const prof = round === 1 ? profiled : <R>(_: string, fn: () => Promise<R>): Promise<R> => fn();
     const produce: Array<() => Promise<unknown>> = [
       async () => (r.produce.ours = await prof('produce', () => sampled(() => produceOurs(bus, events)))),
@@ -374,15 +343,14 @@ async function runRound(round: number, events: ViewerHeartbeat[], recordSize: nu
     return r;
   } finally {
     await cleanUp(admin, bus).catch((err: unknown) => say(`clean-up failed: ${(err as Error).message}`));
-    await admin.disconnect();
+    await admin.close();
   }
 }
 
 /** The mean encoded size of the events (sampled), with a codec registered under a throwaway subject. */
 async function meanEncodedSize(events: ViewerHeartbeat[]): Promise<number> {
   const sizing = roundBus(0);
-  const admin = sizing.kafka.admin();
-  await admin.connect();
+  const admin = sizing.admin();
   try {
     await sizing.init(['viewerHeartbeats']);
     const sample = events.slice(0, 100_000);
@@ -394,7 +362,7 @@ async function meanEncodedSize(events: ViewerHeartbeat[]): Promise<number> {
     );
   } finally {
     await cleanUp(admin, sizing);
-    await admin.disconnect();
+    await admin.close();
   }
 }
 

@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Cassandra, type Statement } from '../platform/cassandra.ts';
-import { waitForGroupToReachEnd } from '../platform/consumer-groups.ts';
+import { waitForGroupToReachEnd } from '../platform/kafka/groups.ts';
 import { EventBus } from '../platform/kafka/bus.ts';
 import { createLogger } from '../platform/logger.ts';
 import { Metrics } from '../platform/metrics.ts';
@@ -297,10 +297,9 @@ try {
   for (const c of children) await c.kill('SIGKILL');
   for (const k of Object.values(ks)) await db.ddl(`DROP KEYSPACE IF EXISTS ${k}`).catch(() => undefined);
   await db.shutdown();
-  const admin = bus.kafka.admin();
-  await admin.connect();
-  const mine = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-  await admin.deleteTopics({ topics: mine }).catch(() => undefined);
-  await admin.disconnect();
+  await bus.withAdmin(async (admin) => {
+    const mine = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    await admin.deleteTopics(mine).catch(() => undefined);
+  });
 }
 process.exit(0);

@@ -4,7 +4,7 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { ChatEvent } from '../schemas/generated/events.ts';
 import { Cassandra } from '../platform/cassandra.ts';
-import { waitForGroupToReachEnd } from '../platform/consumer-groups.ts';
+import { waitForGroupToReachEnd } from '../platform/kafka/groups.ts';
 import { EventBus } from '../platform/kafka/bus.ts';
 import { createLogger } from '../platform/logger.ts';
 import { Metrics } from '../platform/metrics.ts';
@@ -69,11 +69,9 @@ function* events(): Generator<ChatEvent[]> {
 
 async function readOnly(b: EventBus): Promise<number> {
   const groupId = `${PREFIX}read-only`;
-  const consumer = b
-    .consumer({ groupId, fromBeginning: true, maxBatch: 5000 })
-    .on(b.topic('chatMessages'), async () => {
-      // Decoded and handed over, nothing else: the floor any rebuild pays.
-    });
+  const consumer = b.consumer({ groupId, from: 'earliest', maxBatch: 5000 }).on(b.topic('chatMessages'), async () => {
+    // Decoded and handed over, nothing else: the floor any rebuild pays.
+  });
   const t0 = performance.now();
   await consumer.start();
   await waitForGroupToReachEnd(b, groupId, [b.topicName('chatMessages')], { deadlineMs: 30 * 60_000, pollMs: 50 });
@@ -160,13 +158,12 @@ async function main(): Promise<void> {
   } finally {
     await db.ddl(`DROP KEYSPACE IF EXISTS ${KEYSPACE}`).catch(() => undefined);
     await db.shutdown().catch(() => undefined);
-    const admin = b.kafka.admin();
-    await admin.connect();
+    const admin = b.admin();
     const topics = (await admin.listTopics()).filter((t) => t.startsWith(PREFIX));
-    await admin.deleteTopics({ topics, timeout: 30_000 }).catch(() => undefined);
-    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(PREFIX));
+    await admin.deleteTopics(topics).catch(() => undefined);
+    const groups = (await admin.listGroups()).filter((g) => g.startsWith(PREFIX));
     await admin.deleteGroups(groups).catch(() => undefined);
-    await admin.disconnect();
+    await admin.close();
   }
 }
 

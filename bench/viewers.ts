@@ -3,7 +3,8 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import type { ViewerHeartbeat } from '../schemas/generated/events.ts';
-import { deleteConsumerGroup } from '../platform/consumer-groups.ts';
+import { baselineConsumer } from '../platform/kafka/baseline.ts';
+import { deleteConsumerGroup } from '../platform/kafka/groups.ts';
 import { EventBus } from '../platform/kafka/bus.ts';
 import { createLogger } from '../platform/logger.ts';
 import { Metrics } from '../platform/metrics.ts';
@@ -126,26 +127,21 @@ async function throughput(): Promise<{ ours: number; peer: number; note: string 
 
   // Peer: decode only.
   const peerGroup = `${bus.config.topicPrefix}peer`;
-  const consumer = bus.kafka.consumer({
-    groupId: peerGroup,
-    maxBytesPerPartition: 4 * 1024 * 1024,
-    maxWaitTimeInMs: 250,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic.name], fromBeginning: true });
   let decoded = 0;
   let peerFirst = 0;
   let peerLast = 0;
-  await consumer.run({
-    eachBatch: async ({ batch }) => {
+  const consumer = await baselineConsumer(bus, {
+    groupId: peerGroup,
+    topics: [topic.name],
+    onBatch: (records) => {
       if (!peerFirst) peerFirst = Date.now();
-      for (const m of batch.messages) topic.codec.decodeSync(m.value);
-      decoded += batch.messages.length;
+      for (const m of records) topic.codec.decodeSync(m.value);
+      decoded += records.length;
       peerLast = Date.now();
     },
   });
   while (decoded < N) await sleep(20);
-  await consumer.disconnect();
+  await consumer.stop();
   await deleteConsumerGroup(bus, peerGroup, bus.log);
   const peer = N / ((peerLast - peerFirst) / 1000);
   say(`peer (decode only): ${fmt(peer)}/s`);

@@ -19,6 +19,7 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { endpointsOf, launcherConfig } from '../compose/launcher/config.ts';
 import { DEBIAN_TOOLS, ensureDebianTools } from '../platform/debian.ts';
+import { brokerAdmin } from '../platform/kafka/admin.ts';
 import { Launcher } from '../compose/launcher/launcher.ts';
 import { allServers } from '../compose/launcher/servers/index.ts';
 import { ensureWebBuild } from '../compose/web-build.ts';
@@ -65,8 +66,9 @@ function specFiles(): string[] {
       else if (e.name.endsWith('.spec.ts')) out.push(relative(root, p));
     }
   };
-  const folders = ['producers', 'processors', 'sinks', 'gateways', 'media', 'tools', 'domain', 'platform'];
-  for (const d of [...folders, 'schemas', 'compose', 'tests', 'bench', 'scripts']) {
+  // Every top-level folder that holds code: specs live beside it.
+  const folders = ['schemas', 'platform', 'domain', 'producers', 'processors', 'sinks', 'gateways', 'media', 'tools'];
+  for (const d of [...folders, 'compose', 'tests', 'bench', 'scripts']) {
     try {
       walk(join(root, d));
     } catch {
@@ -112,9 +114,7 @@ async function serverEnv(): Promise<NodeJS.ProcessEnv> {
  * broker does not accumulate thousands of partitions across runs.
  */
 async function dropTestTopics(brokers: string): Promise<void> {
-  const { Kafka, logLevel } = await import('kafkajs');
-  const admin = new Kafka({ brokers: brokers.split(','), clientId: 'test-runner', logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
+  const admin = brokerAdmin(brokers.split(','), 'test-runner');
   try {
     // Only topics over 30 minutes old: a spec running elsewhere right now keeps its own.
     const stale = (await admin.listTopics()).filter((t) => {
@@ -122,11 +122,11 @@ async function dropTestTopics(brokers: string): Promise<void> {
       return m !== null && Date.now() - parseInt(m[1]!, 36) > 30 * 60_000;
     });
     if (stale.length) {
-      await admin.deleteTopics({ topics: stale, timeout: 30_000 });
+      await admin.deleteTopics(stale);
       console.log(`dropped ${stale.length} topics left by earlier test runs`);
     }
   } finally {
-    await admin.disconnect();
+    await admin.close();
   }
 }
 

@@ -164,7 +164,7 @@ describe('edge cache (real nginx) in front of the origin', () => {
       timeoutMs: 5000,
       maxAgeMs: 30_000,
       concurrency: 4,
-      fromBeginning: true,
+      from: 'earliest',
     });
     const producer = bus.producer();
     await producer.connect();

@@ -9,7 +9,7 @@ import { ServiceProcess } from './support/process.ts';
 import { streamEvents } from './support/stream-events.ts';
 import { waitFor } from './support/wait.ts';
 import { Cassandra } from '../platform/cassandra.ts';
-import { waitForGroupToReachEnd } from '../platform/consumer-groups.ts';
+import { waitForGroupToReachEnd } from '../platform/kafka/groups.ts';
 import type { EventBus } from '../platform/kafka/bus.ts';
 import type { EventProducer } from '../platform/kafka/producer.ts';
 import { mapLimit } from '../platform/concurrency.ts';

@@ -50,7 +50,7 @@ describe('packager against real Kafka, real segments and ffmpeg', () => {
       groupId: uniqueName('packager'),
       windowSize: 3,
       announce: true,
-      fromBeginning: true,
+      from: 'earliest',
       retry: { initialMs: 50, maxMs: 500 },
     });
     await packager.start();

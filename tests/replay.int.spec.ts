@@ -6,7 +6,7 @@ import { testBus } from './support/bus.ts';
 import { endpoints } from './support/endpoints.ts';
 import { uniqueName } from './support/isolation.ts';
 import { streamEvents } from './support/stream-events.ts';
-import { waitForGroupToReachEnd } from '../platform/consumer-groups.ts';
+import { waitForGroupToReachEnd } from '../platform/kafka/groups.ts';
 import { createElasticsearch, type Elasticsearch } from '../platform/elasticsearch/client.ts';
 import type { EventBus } from '../platform/kafka/bus.ts';
 import type { EventProducer } from '../platform/kafka/producer.ts';

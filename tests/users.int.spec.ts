@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { KafkaMessage } from 'kafkajs';
 import type { FollowEvent, NotificationCreated } from '../schemas/generated/events.ts';
 import { testBus } from './support/bus.ts';
 import { endpoints, serverEnv } from './support/endpoints.ts';
@@ -9,11 +8,12 @@ import { uniqueName } from './support/isolation.ts';
 import { streamEvents } from './support/stream-events.ts';
 import { waitFor } from './support/wait.ts';
 import { Cassandra } from '../platform/cassandra.ts';
-import { waitForGroupToReachEnd } from '../platform/consumer-groups.ts';
+import { waitForGroupToReachEnd } from '../platform/kafka/groups.ts';
 import { createElasticsearch, type Elasticsearch } from '../platform/elasticsearch/client.ts';
 import type { EventBus } from '../platform/kafka/bus.ts';
 import { REDRIVE_HEADERS } from '../platform/kafka/dead-letter.ts';
 import type { EventProducer } from '../platform/kafka/producer.ts';
+import type { RawRecord } from '../platform/kafka/reader.ts';
 import { notificationsFor } from '../domain/notifications/fanout.ts';
 import { FollowGraph } from '../domain/follows/graph.ts';
 import { planEdges } from '../sinks/follows/plan.ts';
@@ -61,13 +61,8 @@ describe('follows and notifications on the HTTP API (real Kafka, real Cassandra)
     return { status: res.status, body: (text ? JSON.parse(text) : {}) as Body };
   };
   const followEvents = async (): Promise<number> => {
-    const admin = bus.kafka.admin();
-    await admin.connect();
-    try {
-      return (await admin.fetchTopicOffsets(bus.topicName('userFollows'))).reduce((n, p) => n + Number(p.high), 0);
-    } finally {
-      await admin.disconnect();
-    }
+    const ends = await bus.withAdmin((admin) => admin.topicOffsets(bus.topicName('userFollows')));
+    return ends.reduce((n, p) => n + p.high, 0);
   };
 
   before(async () => {
@@ -230,21 +225,21 @@ describe('follows and notifications on the HTTP API (real Kafka, real Cassandra)
     const writer = new FollowGraphWriter(db, fks, 4);
     assert.equal(await graph.isFollowing('dave', 'alice'), false);
     // dave's Followed was at offset n, his Unfollowed after it: deliver the Followed once more.
-    const consumer = bus.kafka.consumer({ groupId: uniqueName('peek') });
-    const records: Array<{ event: FollowEvent; version: string; partition: number; message: KafkaMessage }> = [];
-    await consumer.connect();
-    await consumer.subscribe({ topic: bus.topicName('userFollows'), fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message, partition }) =>
-        void records.push({
+    const records: Array<{ event: FollowEvent; version: string; partition: number; message: RawRecord }> = [];
+    const reading = await bus.read(
+      bus.topicName('userFollows'),
+      { from: 'earliest', follow: true },
+      async (message) => {
+        records.push({
           event: await bus.topic('userFollows').codec.decode(message.value),
           version: message.offset,
-          partition,
+          partition: message.partition,
           message,
-        }),
-    });
+        });
+      },
+    );
     await waitFor('all seven follow events read', () => records.length === 7);
-    await consumer.disconnect();
+    await reading.stop();
     const daveFollowed = records.find(
       (r) => r.event.payload.followerId === 'dave' && r.event.payload.type === 'Followed',
     )!;

@@ -147,7 +147,7 @@ describe('viewers: gateway, counter, API and search against real Kafka and Elast
       streamEvents.wentLive(B),
       streamEvents.created(READY),
     ]);
-    recorder = bus.consumer({ groupId: uniqueName('viewers-recorder'), fromBeginning: true });
+    recorder = bus.consumer({ groupId: uniqueName('viewers-recorder'), from: 'earliest' });
     recorder.on(bus.topic('viewerCounts'), async (records) => {
       for (const r of records)
         counts.push({ streamId: r.event.streamId, viewers: r.event.viewers, peak: r.event.peakViewers });

@@ -1,6 +1,6 @@
 import type { EventBus } from '../../platform/kafka/bus.ts';
 import type { EventConsumer } from '../../platform/kafka/consumer.ts';
-import { deleteConsumerGroup } from '../../platform/consumer-groups.ts';
+import { deleteConsumerGroup } from '../../platform/kafka/groups.ts';
 import type { Component } from '../../platform/service.ts';
 import type { MediaCatalog } from './catalog.ts';
 
@@ -29,7 +29,7 @@ export class MediaCatalogProjection implements Component {
     this.consumer = this.bus
       .consumer({
         groupId: this.opts.groupId,
-        fromBeginning: true,
+        from: 'earliest',
         maxBatch: 5000,
         ...(this.opts.onFatal && { onFatal: this.opts.onFatal }),
       })

@@ -1,6 +1,6 @@
 import type { StreamLifecycleEvent } from '../../schemas/generated/events.ts';
 import type { Component } from '../../platform/service.ts';
-import { deleteConsumerGroup, waitForGroupToReachEnd } from '../../platform/consumer-groups.ts';
+import { deleteConsumerGroup, waitForGroupToReachEnd } from '../../platform/kafka/groups.ts';
 import type { EventBus } from '../../platform/kafka/bus.ts';
 import type { EventConsumer } from '../../platform/kafka/consumer.ts';
 import type { StreamRegistry } from './registry.ts';
@@ -40,7 +40,7 @@ export class StreamRegistryProjection implements Component {
     this.consumer = this.bus
       .consumer({
         groupId: this.opts.groupId,
-        fromBeginning: true,
+        from: 'earliest',
         ...(this.opts.onFatal && { onFatal: this.opts.onFatal }),
       })
       .on(lifecycle, async (records) => {

@@ -1,7 +1,7 @@
 import type { ChatEvent } from '../../schemas/generated/events.ts';
-import { deleteConsumerGroup, waitForGroupToReachEnd } from '../../platform/consumer-groups.ts';
 import type { EventBus } from '../../platform/kafka/bus.ts';
 import type { EventConsumer } from '../../platform/kafka/consumer.ts';
+import { deleteConsumerGroup, waitForGroupToReachEnd } from '../../platform/kafka/groups.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Component } from '../../platform/service.ts';
 
@@ -41,9 +41,12 @@ export class ChatFanout implements Component {
   async start(): Promise<void> {
     await this.bus.init(['chatMessages']);
     const topic = this.bus.topic('chatMessages');
-    await this.startFrom(topic.name, Date.now() - this.opts.lookbackMs);
     this.consumer = this.bus
-      .consumer({ groupId: this.opts.groupId, ...(this.opts.onFatal && { onFatal: this.opts.onFatal }) })
+      .consumer({
+        groupId: this.opts.groupId,
+        from: { timestamp: Date.now() - this.opts.lookbackMs },
+        ...(this.opts.onFatal && { onFatal: this.opts.onFatal }),
+      })
       .on(topic, async (records) => {
         for (const r of records) this.apply(r.event);
       });
@@ -56,16 +59,5 @@ export class ChatFanout implements Component {
   async stop(): Promise<void> {
     await this.consumer?.stop();
     await deleteConsumerGroup(this.bus, this.opts.groupId, this.log);
-  }
-
-  private async startFrom(topic: string, timestamp: number): Promise<void> {
-    const admin = this.bus.kafka.admin();
-    await admin.connect();
-    try {
-      const partitions = await admin.fetchTopicOffsetsByTimestamp(topic, timestamp);
-      await admin.setOffsets({ groupId: this.opts.groupId, topic, partitions });
-    } finally {
-      await admin.disconnect();
-    }
   }
 }

@@ -11,7 +11,7 @@ import { createLogger } from '../../platform/logger.ts';
 import { Metrics, metricsComponent } from '../../platform/metrics.ts';
 import { fatal, runService } from '../../platform/service.ts';
 import { TimeUuidGenerator } from '../../platform/timeuuid.ts';
-import { deleteConsumerGroup } from '../../platform/consumer-groups.ts';
+import { deleteConsumerGroup } from '../../platform/kafka/groups.ts';
 import { StreamRegistryProjection } from '../../domain/stream/projection.ts';
 import { StreamRegistry } from '../../domain/stream/registry.ts';
 import { ChatHistoryReader } from '../../domain/chat/history.ts';

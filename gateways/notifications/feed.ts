@@ -1,7 +1,7 @@
 import type { NotificationCreated } from '../../schemas/generated/events.ts';
-import { deleteConsumerGroup } from '../../platform/consumer-groups.ts';
 import type { EventBus } from '../../platform/kafka/bus.ts';
 import type { EventConsumer } from '../../platform/kafka/consumer.ts';
+import { deleteConsumerGroup } from '../../platform/kafka/groups.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Component } from '../../platform/service.ts';
 
@@ -29,24 +29,12 @@ export class NotificationFeed implements Component {
 
   async start(): Promise<void> {
     await this.bus.init(['notifications']);
-    // Pinned to the end before joining: whatever is appended from here on is pushed.
-    const topic = this.bus.topicName('notifications');
-    const admin = this.bus.kafka.admin();
-    await admin.connect();
-    try {
-      const ends = await admin.fetchTopicOffsets(topic);
-      await admin.setOffsets({
-        groupId: this.opts.groupId,
-        topic,
-        partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
-      });
-    } finally {
-      await admin.disconnect();
-    }
+    // The end as it is now, not at the join ('latest'): whatever is appended from here on is pushed.
+    const ends = await this.bus.withAdmin((admin) => admin.topicOffsets(this.bus.topicName('notifications')));
     this.consumer = this.bus
       .consumer({
         groupId: this.opts.groupId,
-        fromBeginning: false,
+        from: { offsets: ends.map(({ topic, partition, high }) => ({ topic, partition, offset: high })) },
         maxBatch: 5000,
         ...(this.opts.onFatal && { onFatal: this.opts.onFatal }),
       })

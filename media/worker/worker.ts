@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Counter, Gauge } from 'prom-client';
 import type { MediaEventPayload } from '../../schemas/generated/events.ts';
-import { deleteConsumerGroup, waitForGroupToReachEnd } from '../../platform/consumer-groups.ts';
+import { deleteConsumerGroup, waitForGroupToReachEnd } from '../../platform/kafka/groups.ts';
 import type { EventBus } from '../../platform/kafka/bus.ts';
 import type { EventConsumer } from '../../platform/kafka/consumer.ts';
 import type { EventProducer } from '../../platform/kafka/producer.ts';
@@ -109,7 +109,7 @@ export class MediaWorker implements Component {
     const lifecycle = this.bus.topic('streamLifecycle');
     const onFatal = this.opts.onFatal && { onFatal: this.opts.onFatal };
     this.state = this.bus
-      .consumer({ groupId: this.stateGroup, fromBeginning: true, ...onFatal })
+      .consumer({ groupId: this.stateGroup, from: 'earliest', ...onFatal })
       .on(lifecycle, async (records) => {
         for (const r of records) applyLifecycle(this.streams, r.event, r.partition);
         this.reconcile();

@@ -8,13 +8,17 @@ import { dlqName } from '../../schemas/topics.ts';
 import { testBus } from '../../tests/support/bus.ts';
 import { endpoints } from '../../tests/support/endpoints.ts';
 import { uniqueName } from '../../tests/support/isolation.ts';
+import { readTopicUntil } from '../../tests/support/topic.ts';
 import { waitFor } from '../../tests/support/wait.ts';
 import { PoisonRecordError, TransientError } from '../errors.ts';
 import type { EventBus } from './bus.ts';
+import { createKafka } from './client.ts';
 import type { ConsumedEvent } from './consumer.ts';
 import { DLQ_HEADERS, headerString } from './dead-letter.ts';
+import { waitForGroupToReachEnd } from './groups.ts';
 import type { EventProducer } from './producer.ts';
 import { SchemaRegistryClient } from './registry.ts';
+import type { StartPosition } from './start.ts';
 import { frame } from './wire.ts';
 import { REPO_ROOT } from '../paths.ts';
 
@@ -42,7 +46,7 @@ describe('event bus against real Kafka and the schema registry', () => {
     await producer.publish(topic, fixtures);
 
     const got: ConsumedEvent<StreamLifecycleEvent>[] = [];
-    const consumer = bus.consumer({ groupId: `${topic.name}.roundtrip`, fromBeginning: true });
+    const consumer = bus.consumer({ groupId: `${topic.name}.roundtrip`, from: 'earliest' });
     consumer.on(topic, async (records) => {
       got.push(...records);
     });
@@ -58,16 +62,7 @@ describe('event bus against real Kafka and the schema registry', () => {
     assert.equal(new Set(got.map((r) => r.partition)).size, 1, 'one stream, one partition');
 
     // Any standard tool reads the topic: decode the raw bytes with the stock Confluent client.
-    const admin = bus.kafka.admin();
-    await admin.connect();
-    const raw = bus.kafka.consumer({ groupId: `${topic.name}.raw` });
-    const values: Buffer[] = [];
-    await raw.connect();
-    await raw.subscribe({ topic: topic.name, fromBeginning: true });
-    await raw.run({ eachMessage: async ({ message }) => void values.push(message.value!) });
-    await waitFor('raw records', () => values.length >= fixtures.length);
-    await raw.disconnect();
-    await admin.disconnect();
+    const values = (await readTopicUntil(bus, topic.name, (all) => all.length >= fixtures.length)).map((r) => r.value!);
     assert.equal(values[0]![0], 0, 'magic byte');
     assert.equal(values[0]!.readInt32BE(1), topic.codec.id, 'schema id of the registered subject');
     const stock = new SchemaRegistry({ host: endpoints().registryUrl });
@@ -98,13 +93,13 @@ describe('event bus against real Kafka and the schema registry', () => {
     await producer.publish(topic, [{ ...fixtures[0]!, streamId: 'k1' }]);
 
     const got: StreamLifecycleEvent[] = [];
-    const consumer = bus.consumer({ groupId: `${topic.name}.dlq-test`, fromBeginning: true });
+    const consumer = bus.consumer({ groupId: `${topic.name}.dlq-test`, from: 'earliest' });
     consumer.on(topic, async (records) => void got.push(...records.map((r) => r.event)));
     await consumer.start();
     await waitFor('the good k1 event', () => got.some((e) => e.streamId === 'k1'));
     await consumer.stop();
 
-    const dead = await readAll(bus, dlqName(topic.name), (all) => all.length >= 3);
+    const dead = await readTopicUntil(bus, dlqName(topic.name), (all) => all.length >= 3);
     const reasons = dead.map((d) => headerString(d.headers, DLQ_HEADERS.reason));
     assert.deepEqual(reasons, ['not-wire-format', 'unknown-schema', 'undecodable']);
     for (const d of dead) {
@@ -130,7 +125,7 @@ describe('event bus against real Kafka and the schema registry', () => {
       })),
     );
     const applied: string[] = [];
-    const consumer = bus.consumer({ groupId: `${topic.name}.reject`, fromBeginning: true });
+    const consumer = bus.consumer({ groupId: `${topic.name}.reject`, from: 'earliest' });
     consumer.on(topic, async (records) => {
       if (records.some((r) => r.event.streamId === 'handlerh2')) {
         if (records.length === 1) throw new PoisonRecordError('title is not allowed', 'invalid');
@@ -142,7 +137,7 @@ describe('event bus against real Kafka and the schema registry', () => {
     await waitFor('h1 and h3 applied', () => applied.includes('handlerh1') && applied.includes('handlerh3'));
     // Earlier records of this topic are dead-lettered again by this group: wait for h2 itself,
     // before stopping, since its partition may still be working through those.
-    const dead = await readAll(bus, dlqName(topic.name), (all) => all.some((d) => d.key === 'handlerh2'));
+    const dead = await readTopicUntil(bus, dlqName(topic.name), (all) => all.some((d) => d.key === 'handlerh2'));
     await consumer.stop();
     assert.ok(!applied.includes('handlerh2'));
     const rejected = dead.find((d) => d.key === 'handlerh2');
@@ -161,12 +156,11 @@ describe('event bus against real Kafka and the schema registry', () => {
 
     let attempts = 0;
     const groupId = `${topic.name}.retry`;
-    const admin = b.kafka.admin();
-    await admin.connect();
-    const committed = async (): Promise<string[]> =>
-      (await admin.fetchOffsets({ groupId, topics: [topic.name] }))[0]!.partitions.map((x) => x.offset);
-    let committedDuringFailures: string[] = [];
-    const consumer = b.consumer({ groupId, fromBeginning: true, retry: { initialMs: 50, maxMs: 200 } });
+    const admin = b.admin();
+    const committed = async (): Promise<number[]> =>
+      (await admin.committedOffsets(groupId, [topic.name])).map((x) => x.offset);
+    let committedDuringFailures: number[] = [];
+    const consumer = b.consumer({ groupId, from: 'earliest', retry: { initialMs: 50, maxMs: 200 } });
     consumer.on(topic, async () => {
       attempts++;
       if (attempts === 3) committedDuringFailures = await committed();
@@ -174,11 +168,11 @@ describe('event bus against real Kafka and the schema registry', () => {
     });
     await consumer.start();
     await waitFor('success after retries', () => attempts >= 4);
-    await waitFor('offset committed', async () => (await committed()).some((o) => o === '1'));
+    await waitFor('offset committed', async () => (await committed()).some((o) => o === 1));
     await consumer.stop();
-    await admin.disconnect();
+    await admin.close();
     assert.ok(
-      committedDuringFailures.every((o) => o === '-1'),
+      committedDuringFailures.every((o) => o === -1),
       `nothing committed while failing: ${committedDuringFailures.join(',')}`,
     );
     const retried = await b.metrics.registry.getSingleMetricAsString('live_handler_errors_total');
@@ -198,7 +192,7 @@ describe('event bus against real Kafka and the schema registry', () => {
     });
     await p.publish(topic, [1, 2, 3].map(mk));
     const first: string[] = [];
-    const c1 = b.consumer({ groupId, fromBeginning: true });
+    const c1 = b.consumer({ groupId, from: 'earliest' });
     c1.on(topic, async (rs) => void first.push(...rs.map((r) => r.event.eventId)));
     await c1.start();
     await waitFor('first three', () => first.length === 3);
@@ -207,7 +201,7 @@ describe('event bus against real Kafka and the schema registry', () => {
     await p.publish(topic, [4, 5].map(mk));
     await p.disconnect();
     const second: string[] = [];
-    const c2 = b.consumer({ groupId, fromBeginning: true });
+    const c2 = b.consumer({ groupId, from: 'earliest' });
     c2.on(topic, async (rs) => void second.push(...rs.map((r) => r.event.eventId)));
     await c2.start();
     await waitFor('the two new ones', () => second.length >= 2);
@@ -218,6 +212,63 @@ describe('event bus against real Kafka and the schema registry', () => {
     );
   });
 
+  it('starts where it is told: at a time or at offsets over what the group committed, or at the end', async () => {
+    const b = testBus('from');
+    await b.init(['streamLifecycle']);
+    const topic = b.topic('streamLifecycle');
+    const events = [0, 1, 2, 3].map((n) => ({ ...fixtures[0]!, eventId: `00000000-0000-4000-8000-0000000001${n}0` }));
+    // Broker timestamps a second apart, so "at or after a time" has one answer.
+    const t0 = Date.now() - 60_000;
+    const raw = createKafka({ brokers: b.config.brokers, clientId: 'from' }).producer();
+    await raw.connect();
+    await raw.send({
+      topic: topic.name,
+      acks: -1,
+      messages: events.map((e, i) => ({
+        key: e.streamId,
+        value: topic.codec.encode(e),
+        timestamp: String(t0 + i * 1000),
+      })),
+    });
+    await raw.disconnect();
+    const partition = (await b.withAdmin((admin) => admin.topicOffsets(topic.name))).find((p) => p.high > 0)!.partition;
+    assert.deepEqual(
+      (await b.withAdmin((admin) => admin.offsetsAt(topic.name, t0 + 1500))).find((p) => p.partition === partition),
+      { topic: topic.name, partition, offset: 2 },
+    );
+
+    const groupId = `${topic.name}.from`;
+    const read = async (from: StartPosition, n: number): Promise<string[]> => {
+      const got: string[] = [];
+      const c = b.consumer({ groupId, from });
+      c.on(topic, async (rs) => void got.push(...rs.map((r) => r.event.eventId)));
+      await c.start();
+      await waitFor(`${n} records`, () => got.length >= n);
+      await c.stop();
+      return got.slice(0, n);
+    };
+    const ids = (...ns: number[]): string[] => ns.map((n) => events[n]!.eventId);
+    assert.deepEqual(await read('earliest', 4), ids(0, 1, 2, 3));
+    // The group has committed the end: an explicit position still wins.
+    assert.deepEqual(await read({ timestamp: t0 + 1500 }, 2), ids(2, 3));
+    assert.deepEqual(await read({ offsets: [{ topic: topic.name, partition, offset: 1 }] }, 3), ids(1, 2, 3));
+
+    // Nothing after the time: the group stands at the end at once, and reads what comes next.
+    const got: string[] = [];
+    const c = b.consumer({ groupId: `${groupId}.late`, from: { timestamp: Date.now() + 3_600_000 } });
+    c.on(topic, async (rs) => void got.push(...rs.map((r) => r.event.eventId)));
+    await c.start();
+    await waitForGroupToReachEnd(b, `${groupId}.late`, [topic.name], { deadlineMs: 10_000 });
+    const next = { ...fixtures[0]!, eventId: '00000000-0000-4000-8000-000000000150' };
+    const p = b.producer();
+    await p.connect();
+    await p.publish(topic, [next]);
+    await p.disconnect();
+    await waitFor('the record published after the start', () => got.includes(next.eventId));
+    await c.stop();
+    assert.deepEqual(got, [next.eventId]);
+  });
+
   it('commits on its interval and on stop, not after every batch', async () => {
     const b = testBus('commits');
     await b.init(['streamLifecycle']);
@@ -225,18 +276,13 @@ describe('event bus against real Kafka and the schema registry', () => {
     const p = b.producer();
     await p.connect();
     const groupId = `${topic.name}.commits`;
-    const committed = async (): Promise<number> => {
-      const admin = b.kafka.admin();
-      await admin.connect();
-      try {
-        const [t] = await admin.fetchOffsets({ groupId, topics: [topic.name] });
-        return t!.partitions.reduce((n, x) => n + Math.max(0, Number(x.offset)), 0);
-      } finally {
-        await admin.disconnect();
-      }
-    };
+    const committed = async (): Promise<number> =>
+      (await b.withAdmin((admin) => admin.committedOffsets(groupId, [topic.name]))).reduce(
+        (n, x) => n + Math.max(0, x.offset),
+        0,
+      );
     const seen: string[] = [];
-    const c = b.consumer({ groupId, fromBeginning: true, commitIntervalMs: 3_600_000 });
+    const c = b.consumer({ groupId, from: 'earliest', commitIntervalMs: 3_600_000 });
     c.on(topic, async (rs) => void seen.push(...rs.map((r) => r.event.eventId)));
     await c.start();
     // Separate sends, so the records arrive in several batches.
@@ -250,22 +296,3 @@ describe('event bus against real Kafka and the schema registry', () => {
     assert.equal(await committed(), 3, 'what was handled is committed on stop');
   });
 });
-
-type Raw = { key: string | null; value: Buffer | null; headers: import('kafkajs').IHeaders };
-
-async function readAll(bus: EventBus, topic: string, done: (records: Raw[]) => boolean): Promise<Raw[]> {
-  const out: Raw[] = [];
-  const c = bus.kafka.consumer({ groupId: `${topic}.reader.${Math.random()}` });
-  await c.connect();
-  await c.subscribe({ topic, fromBeginning: true });
-  await c.run({
-    eachMessage: async ({ message }) =>
-      void out.push({ key: message.key?.toString() ?? null, value: message.value, headers: message.headers ?? {} }),
-  });
-  try {
-    await waitFor(`records on ${topic}`, () => done(out));
-  } finally {
-    await c.disconnect();
-  }
-  return out;
-}

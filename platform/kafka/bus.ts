@@ -3,17 +3,19 @@ import { expand, loadNamedSchemas } from '../../schemas/load.ts';
 import { TOPICS, subjectOf, type EventOf, type TopicKey } from '../../schemas/topics.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
+import { BusAdmin } from './admin.ts';
 import { createKafka } from './client.ts';
 import { EventCodec } from './codec.ts';
 import { EventConsumer, type ConsumerOptions } from './consumer.ts';
-import { EventProducer, JavaCompatiblePartitioner, type TopicHandle } from './producer.ts';
+import { EventProducer, PRODUCER_SETTINGS, type TopicHandle } from './producer.ts';
+import { readTopic, type ReadOptions, type RecordListener, type TopicReading } from './reader.ts';
 import { SchemaRegistryClient } from './registry.ts';
-import { ensureTopics } from './topics.ts';
 
 /**
  * The typed event bus: the catalog's topics, bound to this deployment's topic prefix, with
  * codecs registered in the schema registry. A process builds one bus, calls `init` for the topics
- * it touches, and gets typed producers and consumers from it.
+ * it touches, and gets typed producers and consumers from it. The bus owns the Kafka client:
+ * nothing outside platform/kafka reaches kafkajs, so the client can be swapped here alone.
  */
 export interface BusConfig {
   brokers: string[];
@@ -24,7 +26,7 @@ export interface BusConfig {
 }
 
 export class EventBus {
-  readonly kafka: Kafka;
+  private readonly kafka: Kafka;
   readonly registry: SchemaRegistryClient;
   private readonly handles = new Map<TopicKey, TopicHandle<unknown>>();
   private readonly named = loadNamedSchemas();
@@ -49,17 +51,10 @@ export class EventBus {
 
   /** Ensures the topics exist as catalogued and registers their value schemas. Idempotent. */
   async init(keys: TopicKey[] = Object.keys(TOPICS) as TopicKey[]): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const result = await ensureTopics(
-        admin,
-        keys.map((k) => ({ name: this.topicName(k), spec: TOPICS[k] as never })),
-      );
-      if (result.created.length || result.altered.length) this.log.info(result, 'topics ensured');
-    } finally {
-      await admin.disconnect();
-    }
+    const result = await this.withAdmin((admin) =>
+      admin.ensureTopics(keys.map((k) => ({ name: this.topicName(k), spec: TOPICS[k] as never }))),
+    );
+    if (result.created.length || result.altered.length) this.log.info(result, 'topics ensured');
     for (const k of keys) {
       if (this.handles.has(k)) continue;
       const name = this.topicName(k);
@@ -76,18 +71,32 @@ export class EventBus {
   }
 
   producer(): EventProducer {
-    return new EventProducer(
-      this.kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 5,
-        allowAutoTopicCreation: false,
-        createPartitioner: JavaCompatiblePartitioner,
-      }),
-      this.metrics,
-    );
+    return new EventProducer(this.kafka.producer(PRODUCER_SETTINGS), this.metrics);
   }
 
   consumer(opts: ConsumerOptions): EventConsumer {
     return new EventConsumer(this.kafka, this.producer(), this.metrics, this.log.child({ group: opts.groupId }), opts);
+  }
+
+  /** For a process that asks the cluster again and again; it connects on first use, `close()` it. */
+  admin(): BusAdmin {
+    return new BusAdmin(this.kafka);
+  }
+
+  /** An admin for `fn`'s questions, closed after. */
+  async withAdmin<R>(fn: (admin: BusAdmin) => Promise<R>): Promise<R> {
+    const admin = this.admin();
+    try {
+      return await fn(admin);
+    } finally {
+      await admin.close();
+    }
+  }
+
+  /** Reads a topic's raw records, committing nothing (reader.ts); resolves once reading began. */
+  async read(topic: string, opts: ReadOptions, onRecord: RecordListener): Promise<TopicReading> {
+    return this.withAdmin((admin) =>
+      readTopic(this.kafka, admin, `${this.config.clientId}-reader`, topic, opts, onRecord),
+    );
   }
 }

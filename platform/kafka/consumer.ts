@@ -1,10 +1,12 @@
-import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, ConsumerConfig, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { PoisonRecordError, isRetriable, type DeadLetterReason } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
+import { BusAdmin } from './admin.ts';
 import { NEEDS_WRITER_SCHEMA } from './codec.ts';
 import { deadLetterHeaders, versionOf } from './dead-letter.ts';
 import type { EventProducer, TopicHandle } from './producer.ts';
+import { startOffsets, type StartPosition } from './start.ts';
 import { dlqName } from '../../schemas/topics.ts';
 
 /**
@@ -43,8 +45,8 @@ export type BatchHandler<T> = (records: ConsumedEvent<T>[]) => Promise<void>;
 
 export interface ConsumerOptions {
   groupId: string;
-  /** Where a group with no committed offset starts. */
-  fromBeginning?: boolean;
+  /** Where this consumer starts (start.ts); 'latest' when not said. */
+  from?: StartPosition;
   /** Largest chunk handed to a handler at once. */
   maxBatch?: number;
   retry?: { initialMs: number; maxMs: number };
@@ -73,6 +75,15 @@ interface Subscription {
 
 const HEARTBEAT_EVERY_MS = 3000;
 
+/** The settings of every EventConsumer, and of the benchmarks' kafkajs-alone peers. */
+export const CONSUMER_SETTINGS = {
+  allowAutoTopicCreation: false,
+  sessionTimeout: 30_000,
+  heartbeatInterval: 3000,
+  maxBytesPerPartition: 4 * 1024 * 1024,
+  maxWaitTimeInMs: 250,
+} satisfies Omit<ConsumerConfig, 'groupId'>;
+
 export class EventConsumer {
   private readonly consumer: Consumer;
   private readonly subs = new Map<string, Subscription>();
@@ -87,20 +98,13 @@ export class EventConsumer {
   private readonly whenNoBatchInHand: Array<() => void> = [];
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly producer: EventProducer,
     private readonly metrics: Metrics,
     private readonly log: Logger,
     private readonly opts: ConsumerOptions,
   ) {
-    this.consumer = kafka.consumer({
-      groupId: opts.groupId,
-      allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3000,
-      maxBytesPerPartition: 4 * 1024 * 1024,
-      maxWaitTimeInMs: 250,
-    });
+    this.consumer = kafka.consumer({ groupId: opts.groupId, ...CONSUMER_SETTINGS });
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       // A partition that moved to another member is theirs to commit from now on.
       const owned = payload.memberAssignment;
@@ -127,8 +131,11 @@ export class EventConsumer {
 
   async start(): Promise<void> {
     await this.producer.connect();
+    const topics = [...this.subs.keys()];
+    const from = this.opts.from ?? 'latest';
+    if (typeof from === 'object') await this.commitStart(topics, from);
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [...this.subs.keys()], fromBeginning: this.opts.fromBeginning ?? false });
+    await this.consumer.subscribe({ topics, fromBeginning: from === 'earliest' });
     await this.consumer.run({
       eachBatchAutoResolve: false,
       autoCommit: false,
@@ -137,6 +144,21 @@ export class EventConsumer {
     });
     this.commitTimer = setInterval(() => void this.commitHandled(), this.opts.commitIntervalMs ?? 1000);
     this.running = true;
+  }
+
+  /**
+   * An explicit start becomes the group's committed offsets before this member joins, rather than
+   * a seek once it has: the group then reads as reaching its end at once when nothing follows the
+   * start (waitForGroupToReachEnd), and no fetch from an older position can slip in first.
+   */
+  private async commitStart(topics: string[], from: Exclude<StartPosition, 'earliest' | 'latest'>): Promise<void> {
+    const admin = new BusAdmin(this.kafka);
+    try {
+      const offsets = await startOffsets(admin, topics, from);
+      if (offsets.length) await admin.setCommittedOffsets(this.opts.groupId, offsets);
+    } finally {
+      await admin.close();
+    }
   }
 
   /**

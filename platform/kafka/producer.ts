@@ -1,4 +1,4 @@
-import type { ICustomPartitioner, IHeaders, Producer } from 'kafkajs';
+import type { ICustomPartitioner, IHeaders, Producer, ProducerConfig } from 'kafkajs';
 import type { Metrics } from '../metrics.ts';
 import type { EventCodec } from './codec.ts';
 
@@ -112,3 +112,11 @@ export function murmur2(data: Buffer, length = data.length): number {
   h ^= h >>> 15;
   return h;
 }
+
+/** The settings of every producer the bus hands out (EventBus.producer), and of the benchmarks' kafkajs-alone peer. */
+export const PRODUCER_SETTINGS = {
+  idempotent: true,
+  maxInFlightRequests: 5,
+  allowAutoTopicCreation: false,
+  createPartitioner: JavaCompatiblePartitioner,
+} satisfies ProducerConfig;

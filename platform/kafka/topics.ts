@@ -1,31 +1,31 @@
 import type { Admin, ITopicConfig } from 'kafkajs';
 import { DLQ_RETENTION_MS, dlqName, topicConfig, type TopicSpec } from '../../schemas/topics.ts';
 
-/**
- * Creates missing topics (and their dead-letter topics) and brings existing ones to the catalog's
- * configuration. Idempotent: safe in every service's start-up. Partitions only ever grow, since
- * shrinking would reorder keys; a topic with more partitions than the catalog is left as it is.
- */
 export interface ResolvedTopic {
   name: string;
   spec: TopicSpec<unknown>;
 }
 
+const configEntries = (retention: TopicSpec<unknown>['retention']): ITopicConfig['configEntries'] =>
+  Object.entries(topicConfig(retention)).map(([name, value]) => ({ name, value }));
+
+/** A topic as the catalog shapes it: its partitions, and the retention (or compaction) it keeps. */
+export function catalogTopic(name: string, spec: Pick<TopicSpec<unknown>, 'partitions' | 'retention'>): ITopicConfig {
+  return { topic: name, numPartitions: spec.partitions, configEntries: configEntries(spec.retention) };
+}
+
+/**
+ * Creates missing topics (and their dead-letter topics) and brings existing ones to the catalog's
+ * configuration. Idempotent: safe in every service's start-up. Partitions only ever grow, since
+ * shrinking would reorder keys; a topic with more partitions than the catalog is left as it is.
+ */
 export async function ensureTopics(
   admin: Admin,
   topics: ResolvedTopic[],
 ): Promise<{ created: string[]; altered: string[] }> {
   const wanted: ITopicConfig[] = topics.flatMap(({ name, spec }) => [
-    {
-      topic: name,
-      numPartitions: spec.partitions,
-      configEntries: Object.entries(topicConfig(spec.retention)).map(([n, v]) => ({ name: n, value: v })),
-    },
-    {
-      topic: dlqName(name),
-      numPartitions: 1,
-      configEntries: Object.entries(topicConfig(DLQ_RETENTION_MS)).map(([n, v]) => ({ name: n, value: v })),
-    },
+    catalogTopic(name, spec),
+    { topic: dlqName(name), numPartitions: 1, configEntries: configEntries(DLQ_RETENTION_MS) },
   ]);
   const existing = new Set(await admin.listTopics());
   const missing = wanted.filter((t) => !existing.has(t.topic));

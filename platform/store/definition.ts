@@ -1,5 +1,5 @@
 import type { TopicKey } from '../../schemas/topics.ts';
-import type { GroupProgress } from '../consumer-groups.ts';
+import type { GroupProgress } from '../kafka/groups.ts';
 import type { Component } from '../service.ts';
 
 /**

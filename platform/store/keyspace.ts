@@ -1,6 +1,6 @@
 import type { TopicKey } from '../../schemas/topics.ts';
 import type { Cassandra } from '../cassandra.ts';
-import { waitForGroupToReachEnd } from '../consumer-groups.ts';
+import { waitForGroupToReachEnd } from '../kafka/groups.ts';
 import type { EventBus } from '../kafka/bus.ts';
 import type { DerivedStore, StoreWriter, WriterOptions } from './definition.ts';
 

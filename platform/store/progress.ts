@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { GroupProgress } from '../consumer-groups.ts';
+import type { GroupProgress } from '../kafka/groups.ts';
 
 /**
  * Replay progress for a person: a live bar (events/s, ETA) on a terminal, and on anything else

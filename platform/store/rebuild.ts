@@ -1,4 +1,4 @@
-import { deleteConsumerGroup, waitForGroupToReachEnd } from '../consumer-groups.ts';
+import { deleteConsumerGroup, waitForGroupToReachEnd } from '../kafka/groups.ts';
 import type { EventBus } from '../kafka/bus.ts';
 import type { Logger } from '../logger.ts';
 import type { DerivedStore, RebuildOutcome, RebuildRequest } from './definition.ts';

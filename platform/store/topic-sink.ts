@@ -42,7 +42,7 @@ export class TopicSink<K extends TopicKey> implements StoreWriter {
     this.consumer = this.bus
       .consumer({
         groupId: o.groupId,
-        fromBeginning: true,
+        from: 'earliest',
         maxBatch: o.maxBatch,
         ...(o.partitionsConcurrently !== undefined && { partitionsConcurrently: o.partitionsConcurrently }),
         ...(o.commitIntervalMs !== undefined && { commitIntervalMs: o.commitIntervalMs }),

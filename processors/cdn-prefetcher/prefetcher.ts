@@ -2,6 +2,7 @@ import { Counter, Histogram } from 'prom-client';
 import type { MediaEvent } from '../../schemas/generated/events.ts';
 import type { EventBus } from '../../platform/kafka/bus.ts';
 import type { ConsumedEvent, EventConsumer } from '../../platform/kafka/consumer.ts';
+import type { StartPosition } from '../../platform/kafka/start.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Component } from '../../platform/service.ts';
 import { mediaUrlPath } from '../../domain/media/hls-paths.ts';
@@ -25,10 +26,10 @@ export interface PrefetcherOptions {
   /** Fetches in flight at once, over all edges. */
   concurrency: number;
   /**
-   * Where a group with no committed offsets starts: the newest records (production), or the
-   * start (tests: no race between joining and the first record; old ones are skipped by age).
+   * Where a group with no committed offsets starts: 'latest', the newest records (production), or
+   * 'earliest' (tests: no race between joining and the first record; old ones are skipped by age).
    */
-  fromBeginning?: boolean;
+  from?: StartPosition;
   onFatal?: (err: Error) => void;
   now?: () => number;
 }
@@ -78,7 +79,7 @@ export class CdnPrefetcher implements Component {
     this.consumer = this.bus
       .consumer({
         groupId: this.opts.groupId,
-        fromBeginning: this.opts.fromBeginning ?? false,
+        from: this.opts.from ?? 'latest',
         ...(this.opts.onFatal && { onFatal: this.opts.onFatal }),
       })
       .on(this.bus.topic('mediaSegments'), (records) => this.handle(records));

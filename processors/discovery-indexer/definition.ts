@@ -1,4 +1,4 @@
-import { waitForGroupToReachEnd } from '../../platform/consumer-groups.ts';
+import { waitForGroupToReachEnd } from '../../platform/kafka/groups.ts';
 import { clusterReady, esCall, type Elasticsearch } from '../../platform/elasticsearch/client.ts';
 import {
   createFreshIndex,

@@ -66,7 +66,7 @@ export class DiscoveryIndexer implements Component {
     this.consumer = this.bus
       .consumer({
         groupId: this.opts.groupId,
-        fromBeginning: true,
+        from: 'earliest',
         maxBatch: this.opts.maxBatch ?? MAX_CHUNK,
         ...(this.opts.retry && { retry: this.opts.retry }),
         ...(this.opts.onFatal && { onFatal: this.opts.onFatal }),

@@ -5,7 +5,7 @@ import { endpoints, serverEnv } from '../../tests/support/endpoints.ts';
 import { uniqueName } from '../../tests/support/isolation.ts';
 import { streamEvents } from '../../tests/support/stream-events.ts';
 import { waitFor } from '../../tests/support/wait.ts';
-import { waitForGroupToReachEnd } from '../../platform/consumer-groups.ts';
+import { waitForGroupToReachEnd } from '../../platform/kafka/groups.ts';
 import { createElasticsearch, type Elasticsearch } from '../../platform/elasticsearch/client.ts';
 import type { EventBus } from '../../platform/kafka/bus.ts';
 import type { EventProducer } from '../../platform/kafka/producer.ts';

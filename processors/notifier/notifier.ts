@@ -110,7 +110,7 @@ export class Notifier implements Component {
     this.consumer = bus
       .consumer({
         groupId: this.opts.groupId,
-        fromBeginning: true,
+        from: 'earliest',
         ...(this.opts.onFatal && { onFatal: this.opts.onFatal }),
       })
       .on(bus.topic('streamLifecycle'), async (records) => {

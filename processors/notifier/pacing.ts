@@ -1,4 +1,4 @@
-import type { Admin } from 'kafkajs';
+import type { BusAdmin } from '../../platform/kafka/admin.ts';
 import type { EventBus } from '../../platform/kafka/bus.ts';
 
 /**
@@ -10,7 +10,7 @@ import type { EventBus } from '../../platform/kafka/bus.ts';
  * maxLag 0 turns pacing off.
  */
 export class SinkLag {
-  private admin: Admin | undefined;
+  private admin: BusAdmin | undefined;
   private reading: Promise<number> | undefined;
   private readAt = 0;
   private last = 0;
@@ -24,12 +24,11 @@ export class SinkLag {
 
   async start(): Promise<void> {
     if (this.maxLag <= 0) return;
-    this.admin = this.bus.kafka.admin();
-    await this.admin.connect();
+    this.admin = this.bus.admin();
   }
 
   async stop(): Promise<void> {
-    await this.admin?.disconnect();
+    await this.admin?.close();
   }
 
   /** Resolves once the lag is under the limit, or false when `deadlineMs` passed first. */
@@ -58,13 +57,13 @@ export class SinkLag {
     const admin = this.admin!;
     const topic = this.bus.topicName('notifications');
     const [ends, committed] = await Promise.all([
-      admin.fetchTopicOffsets(topic),
-      admin.fetchOffsets({ groupId: this.groupId, topics: [topic] }),
+      admin.topicOffsets(topic),
+      admin.committedOffsets(this.groupId, [topic]),
     ]);
-    const at = new Map(committed.flatMap((t) => t.partitions).map((p) => [p.partition, Number(p.offset)]));
+    const at = new Map(committed.map((c) => [c.partition, c.offset]));
     this.last = ends.reduce((n, p) => {
       const c = at.get(p.partition) ?? -1;
-      return n + Number(p.high) - (c < 0 ? Number(p.low) : c);
+      return n + p.high - (c < 0 ? p.low : c);
     }, 0);
     return this.last;
   }

@@ -1,6 +1,6 @@
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { groupHasMembers, waitForGroupToReachEnd } from '../../platform/consumer-groups.ts';
+import { waitForGroupToReachEnd } from '../../platform/kafka/groups.ts';
 import type { EventBus } from '../../platform/kafka/bus.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { DerivedStore } from '../../platform/store/definition.ts';
@@ -41,11 +41,11 @@ export function playlistsStore(cfg: PackagerConfig, deps: { bus: EventBus; log: 
         ...opts,
         windowSize: cfg.PACKAGER_WINDOW_SEGMENTS,
         announce,
-        fromBeginning: true,
+        from: 'earliest',
       }),
     async createTarget(req) {
       if (req.mode === 'swap' && req.into === undefined) {
-        if (await groupHasMembers(bus, liveGroupId))
+        if (await bus.withAdmin((admin) => admin.hasMembers(liveGroupId)))
           throw new Error(`the packager (group ${liveGroupId}) is running: stop it before rebuilding in place`);
         await clearState(live);
         return live;

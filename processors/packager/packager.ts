@@ -5,6 +5,7 @@ import { PoisonRecordError } from '../../platform/errors.ts';
 import type { EventBus } from '../../platform/kafka/bus.ts';
 import type { EventConsumer } from '../../platform/kafka/consumer.ts';
 import type { EventProducer } from '../../platform/kafka/producer.ts';
+import type { StartPosition } from '../../platform/kafka/start.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Component } from '../../platform/service.ts';
 import { isSafeName, isSafeRelativePath, layout } from '../../domain/media/layout.ts';
@@ -40,8 +41,8 @@ export interface PackagerOptions {
   windowSize: number;
   /** Publish VodRecorded (false for a rebuild: the VOD was announced when it happened). */
   announce: boolean;
-  /** Read the topics from their start when the group has no offsets (a rebuild; a new deployment). */
-  fromBeginning: boolean;
+  /** 'earliest': read the topics from their start when the group has no offsets (a rebuild; a new deployment). */
+  from: StartPosition;
   /** Point-in-time rebuilds: records appended after this time are passed over. */
   until?: number;
   retry?: { initialMs: number; maxMs: number };
@@ -110,7 +111,7 @@ export class Packager implements Component {
     this.consumer = this.bus
       .consumer({
         groupId: this.opts.groupId,
-        fromBeginning: this.opts.fromBeginning,
+        from: this.opts.from,
         ...(this.opts.until !== undefined && { until: this.opts.until }),
         ...(this.opts.retry && { retry: this.opts.retry }),
         ...(this.opts.onFatal && { onFatal: this.opts.onFatal }),

@@ -1,6 +1,6 @@
 import type { EventBus } from '../../platform/kafka/bus.ts';
 import type { EventConsumer } from '../../platform/kafka/consumer.ts';
-import { deleteConsumerGroup, waitForGroupToReachEnd } from '../../platform/consumer-groups.ts';
+import { deleteConsumerGroup, waitForGroupToReachEnd } from '../../platform/kafka/groups.ts';
 import type { DerivedStore, StoreWriter, WriterOptions } from '../../platform/store/definition.ts';
 import { StreamRegistryProjection } from '../../domain/stream/projection.ts';
 import { StreamRegistry } from '../../domain/stream/registry.ts';
@@ -86,7 +86,7 @@ class PeakWriter implements StoreWriter {
     this.consumer = bus
       .consumer({
         groupId: opts.groupId,
-        fromBeginning: true,
+        from: 'earliest',
         maxBatch: 5000,
         ...(opts.until !== undefined && { until: opts.until }),
       })
@@ -118,7 +118,7 @@ export async function publishedPeaks(
   const peaks = new Map<string, number>();
   const groupId = `${groupPrefix}.replay-${Date.now().toString(36)}.counts`;
   const consumer = bus
-    .consumer({ groupId, fromBeginning: true, maxBatch: 5000 })
+    .consumer({ groupId, from: 'earliest', maxBatch: 5000 })
     .on(bus.topic('viewerCounts'), async (records) => {
       for (const r of records) peaks.set(r.event.streamId, r.event.peakViewers);
     });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Admin } from 'kafkajs';
 import { TransientError } from '../../platform/errors.ts';
+import type { BusAdmin } from '../../platform/kafka/admin.ts';
 import type { EventBus } from '../../platform/kafka/bus.ts';
 import type { EventConsumer } from '../../platform/kafka/consumer.ts';
 import type { EventProducer } from '../../platform/kafka/producer.ts';
@@ -35,7 +35,7 @@ export class ViewerCounterProcessor implements Component {
   readonly counter: ViewerCounter;
   private consumer: EventConsumer | undefined;
   private producer: EventProducer | undefined;
-  private admin: Admin | undefined;
+  private admin: BusAdmin | undefined;
   private generation = 0;
   private partitionsOwned: number[] = [];
   private assignedAt = 0;
@@ -59,8 +59,7 @@ export class ViewerCounterProcessor implements Component {
 
   async start(): Promise<void> {
     await this.bus.init([HEARTBEATS, 'viewerCounts']);
-    this.admin = this.bus.kafka.admin();
-    await this.admin.connect();
+    this.admin = this.bus.admin();
     this.producer = this.bus.producer();
     await this.producer.connect();
     const topic = this.bus.topic(HEARTBEATS);
@@ -95,7 +94,7 @@ export class ViewerCounterProcessor implements Component {
     await this.consumer?.stop();
     await this.ticking;
     await this.producer?.disconnect();
-    await this.admin?.disconnect();
+    await this.admin?.close();
   }
 
   /** Test hook: resolves once every owned partition is live (rebuilt). */
@@ -128,19 +127,17 @@ export class ViewerCounterProcessor implements Component {
         const admin = this.admin!;
         const fromTime = Date.now() - this.opts.counter.windowMs - this.opts.rebuildMarginMs;
         const [byTime, ends, committed] = await Promise.all([
-          admin.fetchTopicOffsetsByTimestamp(topic, fromTime),
-          admin.fetchTopicOffsets(topic),
-          admin.fetchOffsets({ groupId: this.opts.groupId, topics: [topic] }),
+          admin.offsetsAt(topic, fromTime),
+          admin.topicOffsets(topic),
+          admin.committedOffsets(this.opts.groupId, [topic]),
         ]);
         if (generation !== this.generation) return;
-        const committedOf = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
+        const committedOf = new Map(committed.map((c) => [c.partition, c.offset]));
         const plan = partitions.map((partition) => {
-          const end = ends.find((e) => e.partition === partition)!;
-          const high = Number(end.high);
-          const low = Number(end.low);
-          const at = Number(byTime.find((b) => b.partition === partition)?.offset ?? high);
+          const { low, high } = ends.find((e) => e.partition === partition)!;
+          const at = byTime.find((b) => b.partition === partition)?.offset ?? high;
           const done = committedOf.get(partition) ?? -1;
-          const target = Math.max(low, done >= 0 && done < at ? done : at < 0 ? high : at);
+          const target = Math.max(low, done >= 0 && done < at ? done : at);
           return { partition, target, lastOffset: high - 1 };
         });
         // Seek first: from this synchronous step on, a batch in hand for these partitions is stale.

@@ -152,17 +152,11 @@ describe('chat archiver (real Kafka, real Cassandra)', () => {
     );
     await first.kill('SIGKILL');
     const atKill = await count(db, ks);
-    const admin = bus.kafka.admin();
-    await admin.connect();
     const committed = (
-      await admin.fetchOffsets({
-        groupId: `${bus.config.topicPrefix}chat-archiver`,
-        topics: [bus.topic('chatMessages').name],
-      })
-    )
-      .flatMap((t) => t.partitions)
-      .reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
-    await admin.disconnect();
+      await bus.withAdmin((admin) =>
+        admin.committedOffsets(`${bus.config.topicPrefix}chat-archiver`, [bus.topic('chatMessages').name]),
+      )
+    ).reduce((n, p) => n + Math.max(0, p.offset), 0);
     assert.ok(atKill < data.messages.length, `killed before the end (${atKill} of ${data.messages.length} rows)`);
     assert.ok(
       committed < data.events.length,
@@ -255,13 +249,10 @@ describe('chat archiver (real Kafka, real Cassandra)', () => {
     });
     const topic = bus.topic('chatMessages');
     const groupId = `${bus.config.topicPrefix}chat-archiver-down`;
-    const admin = bus.kafka.admin();
-    await admin.connect();
+    const admin = bus.admin();
     const committed = async (): Promise<number> =>
-      (await admin.fetchOffsets({ groupId, topics: [topic.name] }))
-        .flatMap((t) => t.partitions)
-        .reduce((n, x) => n + Math.max(0, Number(x.offset)), 0);
-    const end = (await admin.fetchTopicOffsets(topic.name)).reduce((n, p) => n + Number(p.high), 0);
+      (await admin.committedOffsets(groupId, [topic.name])).reduce((n, x) => n + Math.max(0, x.offset), 0);
+    const end = (await admin.topicOffsets(topic.name)).reduce((n, p) => n + p.high, 0);
     try {
       await archiver.waitForLog('started', (l) => l.component === 'chat-archiver' && l.msg === 'started');
       await waitFor('caught up with what is on the topic', async () => (await committed()) === end, 90_000);
@@ -280,7 +271,7 @@ describe('chat archiver (real Kafka, real Cassandra)', () => {
       await waitFor('offsets committed to the end', async () => (await committed()) === end + events.length);
       assert.equal((await archiver.kill('SIGTERM')).code, 0, archiver.tail());
     } finally {
-      await admin.disconnect();
+      await admin.close();
       await proxy.close();
     }
   });

@@ -56,7 +56,7 @@ export async function collect<K extends TopicKey>(
 ): Promise<{ events: Array<import('../../schemas/topics.ts').EventOf<K>>; stop: () => Promise<void> }> {
   const events: Array<import('../../schemas/topics.ts').EventOf<K>> = [];
   const consumer: EventConsumer = bus
-    .consumer({ groupId: uniqueName(`collect_${key}`), fromBeginning: true })
+    .consumer({ groupId: uniqueName(`collect_${key}`), from: 'earliest' })
     .on(bus.topic(key), async (records) => {
       for (const r of records) events.push(r.event);
     });

@@ -55,7 +55,7 @@ describe('dead-letter re-drive (real Kafka and registry)', () => {
     await producer.connect();
     // A consumer with a "bug": it rejects messages that say "poison" until the bug is fixed.
     consumer = bus
-      .consumer({ groupId: uniqueName('dlq-consumer'), fromBeginning: true })
+      .consumer({ groupId: uniqueName('dlq-consumer'), from: 'earliest' })
       .on(bus.topic('chatMessages'), async (records) => {
         for (const r of records) {
           const p = r.event.payload;

@@ -18,15 +18,14 @@
  * original record is sent. Consumers are idempotent, so a record re-driven twice does no harm; the
  * `dlq-redrive.<topic>` group's offsets make that rare. Exit status: 0 done, 1 something is stuck, 2 usage or failure.
  */
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { IHeaders, KafkaMessage } from 'kafkajs';
 import { z } from 'zod';
 import { TOPICS, dlqName, type TopicKey } from '../../schemas/topics.ts';
 import { env, loadConfig } from '../../platform/config.ts';
 import { EventBus } from '../../platform/kafka/bus.ts';
 import { DLQ_HEADERS, REDRIVE_HEADERS, headerString } from '../../platform/kafka/dead-letter.ts';
+import type { RawRecord, RecordHeaders } from '../../platform/kafka/reader.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { Metrics } from '../../platform/metrics.ts';
 import { fixKey, planRedrive, type DeadLetter, type Fix } from './plan.ts';
@@ -61,13 +60,13 @@ const bus = new EventBus(
 );
 
 interface Letter extends DeadLetter {
-  message: KafkaMessage;
+  message: RawRecord;
   value: unknown;
   undecodable?: string;
 }
 
 /** Where a dead letter's record first was: `<topic>/<partition>@<offset>`, when its headers say. */
-function originOf(headers: IHeaders | undefined): string | null {
+function originOf(headers: RecordHeaders | undefined): string | null {
   const [topic, partition, offset] = [DLQ_HEADERS.topic, DLQ_HEADERS.partition, DLQ_HEADERS.offset].map((h) =>
     headerString(headers, h),
   );
@@ -78,61 +77,37 @@ function originOf(headers: IHeaders | undefined): string | null {
 async function readDeadLetters(key: TopicKey): Promise<Letter[]> {
   const topic = bus.topic(key);
   const dlq = dlqName(topic.name);
-  const admin = bus.kafka.admin();
-  await admin.connect();
-  const ends = new Map((await admin.fetchTopicOffsets(dlq)).map((p) => [p.partition, Number(p.high)]));
-  const starts = new Map((await admin.fetchTopicOffsets(dlq)).map((p) => [p.partition, Number(p.low)]));
-  await admin.disconnect();
-  const pending = new Set([...ends].filter(([p, end]) => (starts.get(p) ?? end) < end).map(([p]) => p));
   const out: Letter[] = [];
-  if (!pending.size) return out;
-  const consumer = bus.kafka.consumer({ groupId: `dlq-cli-${randomUUID()}`, maxWaitTimeInMs: 200 });
-  await consumer.connect();
-  await consumer.subscribe({ topic: dlq, fromBeginning: true });
-  let done: () => void = () => undefined;
-  const finished = new Promise<void>((resolve) => (done = resolve));
-  await consumer.run({
-    autoCommit: false,
-    eachMessage: async ({ message, partition }) => {
-      let value: unknown = null;
-      let undecodable: string | undefined;
-      try {
-        value = await topic.codec.decode(message.value);
-      } catch (err) {
-        undecodable = (err as Error).message;
-      }
-      out.push({
-        partition,
-        offset: Number(message.offset),
-        decodes: undecodable === undefined,
-        reason: headerString(message.headers, DLQ_HEADERS.reason) ?? 'unknown',
-        origin: originOf(message.headers),
-        message,
-        value,
-        ...(undecodable !== undefined && { undecodable }),
-      });
-      if (Number(message.offset) + 1 >= (ends.get(partition) ?? 0)) {
-        pending.delete(partition);
-        if (!pending.size) done();
-      }
-    },
+  const reading = await bus.read(dlq, { from: 'earliest' }, async (message) => {
+    let value: unknown = null;
+    let undecodable: string | undefined;
+    try {
+      value = await topic.codec.decode(message.value);
+    } catch (err) {
+      undecodable = (err as Error).message;
+    }
+    out.push({
+      partition: message.partition,
+      offset: Number(message.offset),
+      decodes: undecodable === undefined,
+      reason: headerString(message.headers, DLQ_HEADERS.reason) ?? 'unknown',
+      origin: originOf(message.headers),
+      message,
+      value,
+      ...(undecodable !== undefined && { undecodable }),
+    });
   });
-  await finished;
-  await consumer.disconnect();
+  await reading.done;
   return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
 }
 
 const redriveGroup = (key: TopicKey): string => `${config.LIVE_TOPIC_PREFIX}dlq-redrive.${TOPICS[key].base}`;
 
 async function redriven(key: TopicKey): Promise<Map<number, number>> {
-  const admin = bus.kafka.admin();
-  await admin.connect();
-  try {
-    const [t] = await admin.fetchOffsets({ groupId: redriveGroup(key), topics: [dlqName(bus.topicName(key))] });
-    return new Map((t?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-  } finally {
-    await admin.disconnect();
-  }
+  const committed = await bus.withAdmin((admin) =>
+    admin.committedOffsets(redriveGroup(key), [dlqName(bus.topicName(key))]),
+  );
+  return new Map(committed.map((c) => [c.partition, c.offset]));
 }
 
 function listLine(l: Letter, done: Map<number, number>): string {
@@ -182,9 +157,9 @@ function readFixes(path: string): Fix[] {
  * The original headers without the dead-letter ones, plus where this copy came from and where the
  * record first was (consumers that keep the newest state by offset rank it there: versionOf).
  */
-function redriveHeaders(l: Letter, dlq: string): IHeaders {
+function redriveHeaders(l: Letter, dlq: string): RecordHeaders {
   const dlqNames = new Set<string>(Object.values(DLQ_HEADERS));
-  const kept = Object.entries(l.message.headers ?? {}).filter(([k]) => !dlqNames.has(k));
+  const kept = Object.entries(l.message.headers).filter(([k]) => !dlqNames.has(k));
   const partition = headerString(l.message.headers, DLQ_HEADERS.partition);
   const offset = headerString(l.message.headers, DLQ_HEADERS.offset);
   return {
@@ -229,14 +204,12 @@ async function redrive(key: TopicKey): Promise<number> {
       records.map(({ key: k, value, headers }) => ({ key: k, value, headers })),
     );
     await producer.disconnect();
-    const admin = bus.kafka.admin();
-    await admin.connect();
-    await admin.setOffsets({
-      groupId: redriveGroup(key),
-      topic: dlq,
-      partitions: [...plan.commits].map(([partition, offset]) => ({ partition, offset: String(offset) })),
-    });
-    await admin.disconnect();
+    await bus.withAdmin((admin) =>
+      admin.setCommittedOffsets(
+        redriveGroup(key),
+        [...plan.commits].map(([partition, offset]) => ({ topic: dlq, partition, offset })),
+      ),
+    );
   }
   plan.actions.forEach((a, i) =>
     console.log(

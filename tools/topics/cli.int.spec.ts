@@ -52,6 +52,11 @@ describe('topic tools (real Kafka and registry)', () => {
 
     const filtered = await topics('tail', bus.topicName('streamLifecycle'), '--where', 'payload.type=StreamEnded');
     assert.equal(filtered.trim().split('\n').length, 1);
+    const lifecycle = bus.topicName('streamLifecycle');
+    assert.equal((await topics('tail', lifecycle, '--limit', '2')).trim().split('\n').length, 2, 'stops at the limit');
+    assert.equal((await topics('tail', lifecycle, '--from=-1h')).trim().split('\n').length, 4, 'from a time');
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    assert.equal(await topics('tail', lifecycle, '--from', later), '', 'nothing after a time to come');
     const counted = await topics('count', bus.topicName('streamLifecycle'), '--by', 'payload.type');
     assert.match(counted, /^4 records by payload\.type/);
     assert.match(counted, /1 {2}StreamWentLive/);

@@ -12,15 +12,14 @@
  * (dead-letter topics included) decodes with the writer schema named in each record.
  * Reading never joins a consumer group that commits: it cannot disturb the platform's offsets.
  */
-import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import type { KafkaMessage } from 'kafkajs';
 import { z } from 'zod';
 import { TOPICS, subjectOf, type TopicKey } from '../../schemas/topics.ts';
 import { env, loadConfig } from '../../platform/config.ts';
 import { EventBus } from '../../platform/kafka/bus.ts';
 import { EventCodec } from '../../platform/kafka/codec.ts';
 import { headerString } from '../../platform/kafka/dead-letter.ts';
+import type { RawRecord } from '../../platform/kafka/reader.ts';
 import { unframe } from '../../platform/kafka/wire.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { Metrics } from '../../platform/metrics.ts';
@@ -71,14 +70,12 @@ const json = (v: unknown): string =>
   );
 
 async function list(): Promise<void> {
-  const admin = bus.kafka.admin();
-  await admin.connect();
-  try {
+  const rows: string[][] = [['topic', 'partitions', 'records', 'subject', 'versions']];
+  await bus.withAdmin(async (admin) => {
     const names = (await admin.listTopics()).filter((t) => !t.startsWith('__')).sort();
-    const rows: string[][] = [['topic', 'partitions', 'records', 'subject', 'versions']];
     for (const name of names) {
-      const offsets = await admin.fetchTopicOffsets(name);
-      const records = offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+      const offsets = await admin.topicOffsets(name);
+      const records = offsets.reduce((n, p) => n + p.high - p.low, 0);
       const subject = subjectOf(name);
       const versions = await bus.registry.subjectVersions(subject);
       rows.push([
@@ -89,18 +86,13 @@ async function list(): Promise<void> {
         versions.join(',') || '-',
       ]);
     }
-    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-    for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
-  } finally {
-    await admin.disconnect();
-  }
+  });
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
 }
 
 /** Reads [from, to) of every partition; stops at the end offsets seen at start unless following. */
-async function scan(
-  topic: string,
-  onRecord: (value: unknown, msg: KafkaMessage, partition: number) => boolean,
-): Promise<void> {
+async function scan(topic: string, onRecord: (value: unknown, record: RawRecord) => boolean): Promise<void> {
   const key = catalogKey(topic);
   // Decoding needs only the reader schema, never registration: a read-only tool creates nothing.
   const codec = key ? new EventCodec<unknown>(subjectOf(topic), bus.valueSchema(key), bus.registry) : undefined;
@@ -112,48 +104,23 @@ async function scan(
       };
   const from = values.from ? parseTime(values.from) : undefined;
   const to = values.to ? parseTime(values.to) : undefined;
-  const admin = bus.kafka.admin();
-  await admin.connect();
-  const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
-  const starts =
-    from === undefined
-      ? await admin.fetchTopicOffsets(topic).then((o) => o.map((p) => ({ partition: p.partition, offset: p.low })))
-      : await admin.fetchTopicOffsetsByTimestamp(topic, from);
-  await admin.disconnect();
-
-  const pending = new Set(
-    [...ends].filter(([p, end]) => Number(starts.find((s) => s.partition === p)?.offset ?? end) < end).map(([p]) => p),
-  );
-  if (!values.follow && pending.size === 0) return;
-  const consumer = bus.kafka.consumer({ groupId: `topics-cli-${randomUUID()}`, maxWaitTimeInMs: 200 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let stop: () => void = () => undefined;
-  const finished = new Promise<void>((resolve) => (stop = resolve));
-  await consumer.run({
-    autoCommit: false,
-    eachMessage: async ({ message, partition }) => {
-      const ts = Number(message.timestamp);
-      const inRange = (from === undefined || ts >= from) && (to === undefined || ts < to);
-      if (inRange) {
-        let value: unknown;
-        try {
-          value = await decode(message.value);
-        } catch (err) {
-          value = { undecodable: (err as Error).message, reason: headerString(message.headers, 'dlq.reason') };
-        }
-        if (!onRecord(value, message, partition)) stop();
+  const reading = await bus.read(
+    topic,
+    { from: from === undefined ? 'earliest' : { timestamp: from }, follow: values.follow },
+    async (record) => {
+      const ts = record.timestamp;
+      if ((from !== undefined && ts < from) || (to !== undefined && ts >= to)) return true;
+      let value: unknown;
+      try {
+        value = await decode(record.value);
+      } catch (err) {
+        value = { undecodable: (err as Error).message, reason: headerString(record.headers, 'dlq.reason') };
       }
-      if (!values.follow && Number(message.offset) + 1 >= (ends.get(partition) ?? 0)) {
-        pending.delete(partition);
-        if (pending.size === 0) stop();
-      }
+      return onRecord(value, record);
     },
-  });
-  for (const s of starts) consumer.seek({ topic, partition: s.partition, offset: s.offset });
-  process.once('SIGINT', stop);
-  await finished;
-  await consumer.disconnect();
+  );
+  process.once('SIGINT', () => void reading.stop());
+  await reading.done;
 }
 
 async function main(): Promise<number> {
@@ -167,13 +134,13 @@ async function main(): Promise<number> {
     if (cmd === 'tail') {
       const limit = values.limit ? Number(values.limit) : Infinity;
       let shown = 0;
-      await scan(topic, (value, msg, partition) => {
+      await scan(topic, (value, record) => {
         if (!match(value)) return true;
         const meta = {
-          partition,
-          offset: msg.offset,
-          timestamp: new Date(Number(msg.timestamp)).toISOString(),
-          key: msg.key?.toString(),
+          partition: record.partition,
+          offset: record.offset,
+          timestamp: new Date(record.timestamp).toISOString(),
+          key: record.key?.toString(),
         };
         console.log(json(values.meta ? { ...meta, value } : value));
         return ++shown < limit;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
+import { probeBroker } from '../../../platform/kafka/health.ts';
 import { javaBin } from '../java.ts';
 import { fetchClasspath } from '../maven.ts';
 import type { LaunchContext, ServerDef } from '../types.ts';
@@ -117,46 +117,5 @@ export const kafka: ServerDef = {
     return { cmd: javaBin(17), args: [...jvmArgs(ctx), 'kafka.Kafka', join(confDir(ctx), 'server.properties')] };
   },
 
-  async probe(ctx) {
-    const client = new Kafka({
-      clientId: 'launcher-probe',
-      brokers: [`${ctx.host}:${ctx.ports.kafka}`],
-      logLevel: logLevel.NOTHING,
-      retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 500 },
-      connectionTimeout: 2000,
-    });
-    const topic = '__live_platform_health';
-    const admin = client.admin();
-    const producer = client.producer({ idempotent: true, allowAutoTopicCreation: false });
-    const consumer = client.consumer({ groupId: `launcher-probe-${randomUUID()}` });
-    try {
-      await admin.connect();
-      const existing = await admin.listTopics();
-      if (!existing.includes(topic)) {
-        await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-      }
-      await producer.connect();
-      const nonce = randomUUID();
-      const [meta] = await producer.send({ topic, acks: -1, messages: [{ value: nonce }] });
-      if (!meta) throw new Error('produce returned no metadata');
-      // Read back exactly the record we wrote: a real produce/fetch round trip.
-      await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: false });
-      const seen = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('health record not consumed within 10 s')), 10_000);
-        void consumer.run({
-          eachMessage: async ({ message }) => {
-            if (message.value?.toString() === nonce) {
-              clearTimeout(timer);
-              resolve();
-            }
-          },
-        });
-      });
-      consumer.seek({ topic, partition: meta.partition, offset: String(meta.baseOffset) });
-      await seen;
-    } finally {
-      await Promise.allSettled([consumer.disconnect(), producer.disconnect(), admin.disconnect()]);
-    }
-  },
+  probe: (ctx) => probeBroker([`${ctx.host}:${ctx.ports.kafka}`]),
 };

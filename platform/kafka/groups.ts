@@ -1,5 +1,5 @@
-import type { EventBus } from './kafka/bus.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../logger.ts';
+import type { EventBus } from './bus.ts';
 
 /** Records the group has committed past, out of those in its topics when the wait began. */
 export interface GroupProgress {
@@ -23,38 +23,26 @@ export async function waitForGroupToReachEnd(
   topics: string[],
   opts: { deadlineMs: number; pollMs?: number; onProgress?: (progress: GroupProgress) => void },
 ): Promise<void> {
-  const admin = bus.kafka.admin();
-  await admin.connect();
-  try {
-    const targets = (
-      await Promise.all(
-        topics.map(async (topic) =>
-          (await admin.fetchTopicOffsets(topic)).map((p) => ({
-            topic,
-            partition: p.partition,
-            low: Number(p.low),
-            end: Number(p.high),
-          })),
-        ),
-      )
-    ).flat();
+  await bus.withAdmin(async (admin) => {
+    const targets = (await Promise.all(topics.map((topic) => admin.topicOffsets(topic)))).flat();
     const until = Date.now() + opts.deadlineMs;
     for (;;) {
       const committed = new Map<string, number>();
-      for (const t of await admin.fetchOffsets({ groupId, topics })) {
-        for (const p of t.partitions) committed.set(`${t.topic}/${p.partition}`, Number(p.offset));
-      }
+      for (const c of await admin.committedOffsets(groupId, topics))
+        committed.set(`${c.topic}/${c.partition}`, c.offset);
       const at = (t: (typeof targets)[number]): number =>
-        Math.min(t.end, Math.max(t.low, committed.get(`${t.topic}/${t.partition}`) ?? t.low));
+        Math.min(t.high, Math.max(t.low, committed.get(`${t.topic}/${t.partition}`) ?? t.low));
       opts.onProgress?.({
         done: targets.reduce((n, t) => n + at(t) - t.low, 0),
-        total: targets.reduce((n, t) => n + t.end - t.low, 0),
+        total: targets.reduce((n, t) => n + t.high - t.low, 0),
       });
-      const behind = targets.filter((t) => t.end > t.low && (committed.get(`${t.topic}/${t.partition}`) ?? -1) < t.end);
+      const behind = targets.filter(
+        (t) => t.high > t.low && (committed.get(`${t.topic}/${t.partition}`) ?? -1) < t.high,
+      );
       if (!behind.length) return;
       if (Date.now() > until) {
         const where = behind.map(
-          (t) => `${t.topic}/${t.partition} at ${committed.get(`${t.topic}/${t.partition}`) ?? -1} of ${t.end}`,
+          (t) => `${t.topic}/${t.partition} at ${committed.get(`${t.topic}/${t.partition}`) ?? -1} of ${t.high}`,
         );
         throw new Error(
           `consumer group ${groupId} did not reach the end of its topics in ${opts.deadlineMs} ms: ${where.join(', ')}`,
@@ -62,9 +50,7 @@ export async function waitForGroupToReachEnd(
       }
       await new Promise((r) => setTimeout(r, opts.pollMs ?? 100));
     }
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
 
 /**
@@ -72,25 +58,9 @@ export async function waitForGroupToReachEnd(
  * on the broker. Best effort: a failure is logged, and the broker expires empty groups anyway.
  */
 export async function deleteConsumerGroup(bus: EventBus, groupId: string, log: Logger): Promise<void> {
-  const admin = bus.kafka.admin();
   try {
-    await admin.connect();
-    await admin.deleteGroups([groupId]);
+    await bus.withAdmin((admin) => admin.deleteGroups([groupId]));
   } catch (err) {
     log.warn({ err, groupId }, 'could not delete consumer group');
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** Whether any consumer is a member of the group now: a process that owns what the group writes is running. */
-export async function groupHasMembers(bus: EventBus, groupId: string): Promise<boolean> {
-  const admin = bus.kafka.admin();
-  await admin.connect();
-  try {
-    const { groups } = await admin.describeGroups([groupId]);
-    return groups.some((g) => g.members.length > 0);
-  } finally {
-    await admin.disconnect();
   }
 }
