@@ -22,6 +22,7 @@ import { waitForGroupToReachEnd } from '../platform/consumer-groups.ts';
 import { EventBus } from '../platform/kafka/bus.ts';
 import { createLogger } from '../platform/logger.ts';
 import { Metrics } from '../platform/metrics.ts';
+import { percentile } from '../platform/stats.ts';
 import { notificationsFor } from '../domain/notifications/fanout.ts';
 import { mapLimit } from '../platform/concurrency.ts';
 import { ensureFollowsSchema } from '../domain/follows/schema.ts';
@@ -59,10 +60,6 @@ const n = (x: number): string => x.toLocaleString('en-US');
 const cpuSeconds = (pid: number): number => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
-};
-const pct = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
 };
 
 const log = createLogger('bench', 'warn');
@@ -241,8 +238,8 @@ async function main(): Promise<void> {
   console.log(`peer ${PEER_ROWS} rows in ${p.seconds.toFixed(1)} s = ${p.rate}/s`);
   noteLoad('peer done');
 
-  const p50 = pct(delays, 50);
-  const p95 = pct(delays, 95);
+  const p50 = percentile(delays, 50);
+  const p95 = percentile(delays, 95);
   const extra: Metric[] = [
     {
       metric: `small streamer's followers: go-live to notification stored, p95 (during the fan-out)`,

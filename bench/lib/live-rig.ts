@@ -9,6 +9,7 @@ import { testBus } from '../../tests/support/bus.ts';
 import { freePort } from '../../tests/support/hls.ts';
 import { MediaPipeline } from '../../tests/support/media-pipeline.ts';
 import { streamEvents } from '../../tests/support/stream-events.ts';
+import { percentile } from '../../platform/stats.ts';
 
 /**
  * What the latency benchmarks share: an ffmpeg publisher whose picture carries its own clock, and
@@ -30,11 +31,8 @@ export const FPS = 15;
 export const now = (): number => performance.timeOrigin + performance.now();
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Nearest-rank percentile, rounded to whole units. */
-export const pct = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return Math.round(s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!);
-};
+/** A percentile in whole ms, as the latency reports print them. */
+export const pct = (xs: number[], p: number): number => Math.round(percentile(xs, p));
 
 /** The 1-minute load average, for a result's notes. */
 export const loadAverage = (): string => loadavg()[0]!.toFixed(2);
