@@ -10,6 +10,7 @@ import { freePort } from '../../tests/support/hls.ts';
 import { MediaPipeline } from '../../tests/support/media-pipeline.ts';
 import { streamEvents } from '../../tests/support/stream-events.ts';
 import { percentile } from '../../platform/stats.ts';
+import { testSourceArgs } from '../../media/test-source.ts';
 
 /**
  * What the latency benchmarks share: an ffmpeg publisher whose picture carries its own clock, and
@@ -51,57 +52,21 @@ export interface Publisher {
  */
 export function publish(url: string, ffmpeg: string, keyframeMs: number): Publisher {
   const bit = `mod(floor(round(T*1000)/pow(2,${BITS - 1}-floor(X*${BITS}/W))),2)`;
-  const gop = String(Math.round((keyframeMs / 1000) * FPS));
-  const args = [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-nostdin',
-    '-re',
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=size=${WIDTH}x${HEIGHT - STRIP}:rate=${FPS}`,
-    '-f',
-    'lavfi',
-    '-i',
-    `color=black:size=${WIDTH}x${STRIP}:rate=${FPS}`,
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=frequency=440:sample_rate=48000',
-    '-filter_complex',
-    `[1:v]format=gray,geq=lum='255*${bit}'[code];[code][0:v]vstack=shortest=1,format=yuv420p[v]`,
-    '-map',
-    '[v]',
-    '-map',
-    '2:a',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-tune',
-    'zerolatency',
-    '-g',
-    gop,
-    '-keyint_min',
-    gop,
-    '-sc_threshold',
-    '0',
-    '-b:v',
-    '1000k',
-    '-c:a',
-    'aac',
-    '-b:a',
-    '96k',
-    '-progress',
-    'pipe:1',
-    '-stats_period',
-    '0.2',
-    '-f',
-    'flv',
-    url,
-  ];
+  const code = `color=black:size=${WIDTH}x${STRIP}:rate=${FPS},format=gray,geq=lum='255*${bit}'[code]`;
+  const args = testSourceArgs(
+    {
+      size: `${WIDTH}x${HEIGHT - STRIP}`,
+      fps: FPS,
+      tone: { sampleRate: 48_000, bitrate: '96k' },
+      live: true,
+      gop: Math.round((keyframeMs / 1000) * FPS),
+      fixedGop: true,
+      video: { bitrate: '1000k' },
+      // The strip's source is inside the graph: the pattern is the only picture input.
+      filter: `${code};[code][in]vstack=shortest=1,format=yuv420p`,
+    },
+    ['-progress', 'pipe:1', '-stats_period', '0.2', '-f', 'flv', url],
+  );
   const child = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let best = Infinity;
   let buf = '';

@@ -4,6 +4,7 @@ import { createServer, request, type Server } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import { join } from 'node:path';
 import { DEBIAN_TOOLS, ensureDebianTools } from '../../platform/debian.ts';
+import { testSourceArgs, type TestSource } from '../../media/test-source.ts';
 
 /** HLS test helpers: real tiny MPEG-TS segments, a counting origin relay, free ports. */
 export function mediaTools(): { ffmpeg: string; ffprobe: string; nginx: string } {
@@ -27,51 +28,21 @@ export function makeSegments(
   mkdirSync(dir, { recursive: true });
   const list = join(dir, 'segments.csv');
   const fps = 10;
-  const r = spawnSync(
-    ffmpeg,
-    [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      `testsrc2=size=${o.size ?? '96x64'}:rate=${fps}`,
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=440:sample_rate=22050',
-      '-t',
-      String(count * seconds),
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      ...(o.videoBitrate ? ['-b:v', o.videoBitrate, '-maxrate', o.videoBitrate, '-bufsize', o.videoBitrate] : []),
-      '-g',
-      String(fps * seconds),
-      '-keyint_min',
-      String(fps * seconds),
-      '-sc_threshold',
-      '0',
-      '-c:a',
-      'aac',
-      '-b:a',
-      '32k',
-      '-f',
-      'segment',
-      '-segment_time',
-      String(seconds),
-      '-segment_format',
-      'mpegts',
-      '-segment_list',
-      list,
-      '-segment_list_type',
-      'csv',
-      join(dir, '%06d.ts'),
-    ],
-    { encoding: 'utf8' },
-  );
+  const source: TestSource = {
+    size: o.size ?? '96x64',
+    fps,
+    tone: { sampleRate: 22_050, bitrate: '32k' },
+    seconds: count * seconds,
+    live: false,
+    gop: fps * seconds,
+    fixedGop: true,
+    video: o.videoBitrate ? { bitrate: o.videoBitrate, capped: true } : undefined,
+  };
+  const segments = ['-f', 'segment', '-segment_time', String(seconds), '-segment_format', 'mpegts'];
+  const csv = ['-segment_list', list, '-segment_list_type', 'csv'];
+  const r = spawnSync(ffmpeg, testSourceArgs(source, [...segments, ...csv, join(dir, '%06d.ts')]), {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`ffmpeg could not make test segments: ${r.stderr}`);
   return readFileSync(list, 'utf8')
     .trim()
