@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { profiled } from './lib/profile.ts';
@@ -19,6 +18,7 @@ import { discoveryIndex } from '../domain/discovery/index-definition.ts';
 import { searchBody } from '../domain/discovery/query.ts';
 import { deleteIndices, ensureAliasedIndex, indicesOf } from '../platform/elasticsearch/indices.ts';
 import { endpoints } from '../tests/support/endpoints.ts';
+import { freePort } from '../tests/support/ports.ts';
 import { ratio, writeResult, type Metric } from './lib/results.ts';
 import { REPO_ROOT } from '../platform/paths.ts';
 
@@ -550,17 +550,6 @@ async function compareSample(es: Elasticsearch, ours: string, direct: string, ds
 
 // ---------------------------------------------------------------------------------------------
 // Search latency
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => done(port));
-    });
-  });
-}
 
 interface Api {
   base: string;

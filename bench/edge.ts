@@ -16,7 +16,8 @@ import { CdnPrefetcher } from '../processors/cdn-prefetcher/prefetcher.ts';
 import { Packager } from '../processors/packager/packager.ts';
 import { PackagerStorage } from '../processors/packager/storage.ts';
 import { endpoints } from '../tests/support/endpoints.ts';
-import { freePort, makeSegments, mediaTools } from '../tests/support/hls.ts';
+import { makeSegments, mediaTools } from '../tests/support/hls.ts';
+import { freePort } from '../tests/support/ports.ts';
 import { ratio, writeResult, type Metric } from './lib/results.ts';
 
 /**

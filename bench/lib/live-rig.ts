@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import NodeMediaServer from 'node-media-server';
 import type { LatencyMode } from '../../schemas/generated/events.ts';
 import { testBus } from '../../tests/support/bus.ts';
-import { freePort } from '../../tests/support/hls.ts';
+import { freePort } from '../../tests/support/ports.ts';
 import { MediaPipeline } from '../../tests/support/media-pipeline.ts';
 import { streamEvents } from '../../tests/support/stream-events.ts';
 import { percentile } from '../../platform/stats.ts';

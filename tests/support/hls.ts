@@ -1,12 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
-import { createServer as createTcpServer } from 'node:net';
 import { join } from 'node:path';
 import { DEBIAN_TOOLS, ensureDebianTools } from '../../platform/debian.ts';
 import { testSourceArgs, type TestSource } from '../../media/test-source.ts';
 
-/** HLS test helpers: real tiny MPEG-TS segments, a counting origin relay, free ports. */
+/** HLS test helpers: real tiny MPEG-TS segments, a counting origin relay. */
 export function mediaTools(): { ffmpeg: string; ffprobe: string; nginx: string } {
   const quiet = { info: () => undefined, warn: (m: string) => console.error(m) };
   const p = ensureDebianTools([DEBIAN_TOOLS.ffmpeg, DEBIAN_TOOLS.ffprobe, DEBIAN_TOOLS.nginx], quiet);
@@ -94,14 +93,6 @@ export async function decodeAll(url: string): Promise<number> {
     throw new Error(`ffmpeg could not decode ${url} (${r.code}): ${r.stderr}`);
   const times = [...r.stdout.matchAll(/^out_time_us=(\d+)$/gm)].map((m) => Number(m[1]));
   return Math.round((times[times.length - 1] ?? 0) / 1000);
-}
-
-export async function freePort(): Promise<number> {
-  const s = createTcpServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
 }
 
 /**
