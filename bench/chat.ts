@@ -25,6 +25,7 @@ import { streamEvents } from '../tests/support/stream-events.ts';
 import { ratio, recordedExtra, replaceExtra, writeResult, type Metric } from './lib/results.ts';
 import { WsLoadgen } from './lib/ws-loadgen.ts';
 import { percentileOfCounts } from '../platform/stats.ts';
+import { cpuSecondsOf } from './lib/profile.ts';
 
 /**
  * Chat fan-out and archiving, against a Socket.IO server and a one-insert-per-message baseline,
@@ -171,11 +172,6 @@ async function main(): Promise<void> {
   let archiver: ChatArchiver | undefined;
   const producer = bus.producer();
 
-  // utime + stime, in clock ticks of 1/100 s (Linux's USER_HZ on every architecture Node runs on).
-  const cpuSecondsOf = (pid: number): number => {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  };
   const rssOf = (pid: number): number => {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return Number(m?.[1] ?? 0) * 1024;

@@ -14,7 +14,6 @@
  * (unlogged batches within its partition), not through the follows sink.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Cassandra, type Statement } from '../platform/cassandra.ts';
@@ -33,6 +32,7 @@ import { loadNotifierConfig } from '../processors/notifier/config.ts';
 import { endpoints } from '../tests/support/endpoints.ts';
 import { ServiceProcess } from '../tests/support/process.ts';
 import { streamEvents } from '../tests/support/stream-events.ts';
+import { cpuSecondsOf } from './lib/profile.ts';
 import { ratio, writeResult, type Metric } from './lib/results.ts';
 
 const { values: args } = parseArgs({
@@ -56,11 +56,6 @@ const loads: string[] = [];
 const noteLoad = (when: string): void => void loads.push(`${when} ${loadavg()[0]!.toFixed(1)}`);
 const fid = (i: number): string => `fan_${String(i).padStart(7, '0')}`;
 const n = (x: number): string => x.toLocaleString('en-US');
-/** CPU seconds (user + system) a process has used so far. */
-const cpuSeconds = (pid: number): number => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-};
 
 const log = createLogger('bench', 'warn');
 const bus = new EventBus(
@@ -220,7 +215,7 @@ async function main(): Promise<void> {
     );
   }
   const t1 = await doneAt;
-  const cpu = { notifier: cpuSeconds(notifier.pid), sink: cpuSeconds(sink.pid) };
+  const cpu = { notifier: cpuSecondsOf(notifier.pid), sink: cpuSecondsOf(sink.pid) };
   await Promise.all(probes);
   noteLoad('fan-out done');
   const fanoutSeconds = (t1 - t0) / 1000;
