@@ -1,6 +1,7 @@
 import type uWS from '@trufflesuite/uws-js-unofficial';
 import { isRetriable } from '../../platform/errors.ts';
 import { answerPreflight } from '../../platform/http/cors.ts';
+import { closeFrameOf } from '../../platform/http/socket-errors.ts';
 import {
   SOCKET_DEFAULTS,
   UwsServer,
@@ -86,7 +87,7 @@ class UwsConnection implements ChatConnection {
 
   close(code: ChatErrorCode): void {
     if (this.closed) return;
-    const c = CHAT_ERRORS[code].close ?? { code: 1011, reason: 'internal error' };
+    const c = closeFrameOf(CHAT_ERRORS[code]);
     this.ws.end(c.code, c.reason);
   }
 }
