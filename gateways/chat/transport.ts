@@ -1,6 +1,5 @@
 import type uWS from '@trufflesuite/uws-js-unofficial';
 import { isRetriable } from '../../platform/errors.ts';
-import { answerPreflight } from '../../platform/http/cors.ts';
 import { closeFrameOf } from '../../platform/http/socket-errors.ts';
 import {
   SOCKET_DEFAULTS,
@@ -151,10 +150,7 @@ export class ChatTransport implements Component {
     this.route('get', '/api/v1/streams/:id/chat', (c) => this.history(c));
     this.route('post', '/api/v1/streams/:id/chat/tickets', (c) => this.ticket(c));
     for (const path of ['/api/v1/streams/:id/chat', '/api/v1/streams/:id/chat/tickets']) {
-      this.server.app.options(path, (res, req) => {
-        const origin = req.getHeader('origin');
-        answerPreflight(res, origin, this.server.originAllowed(origin), 'GET, POST');
-      });
+      this.server.preflight(path, 'GET, POST');
     }
     await this.server.listen(this.opts.host, this.opts.port);
     this.log.info({ host: this.opts.host, port: this.port }, 'chat gateway listening');
