@@ -33,6 +33,20 @@ export class PoisonRecordError extends PlatformError {
 
 export type DeadLetterReason = 'not-wire-format' | 'unknown-schema' | 'undecodable' | 'invalid' | 'handler-failed';
 
+/**
+ * A refusal named by a code from its owner's table (a domain's, a gateway's): the edge maps the
+ * code to an HTTP status or a close code, and the message is safe to show the client.
+ */
+export class CodedError<C extends string> extends Error {
+  constructor(
+    readonly code: C,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
 export function isRetriable(err: unknown): boolean {
   if (err && typeof err === 'object' && 'retriable' in err) return Boolean((err as { retriable: unknown }).retriable);
   return false;

@@ -1,5 +1,6 @@
 import type { ChatRejection } from '../../domain/chat/decide.ts';
 import { SOCKET_ERRORS, type ErrorAction, type SocketErrorCode } from '../../platform/http/socket-errors.ts';
+import { CodedError } from '../../platform/errors.ts';
 
 /**
  * The one table from chat error codes to what the transport does with them (ErrorAction). Domain
@@ -23,14 +24,6 @@ export const CHAT_ERRORS: Record<ChatErrorCode, ErrorAction> = {
 };
 
 /** An error whose code the table knows; anything else thrown at the edge is `internal` (or `unavailable` when retriable). */
-export class ChatError extends Error {
-  constructor(
-    readonly code: ChatErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ChatError';
-  }
-}
+export class ChatError extends CodedError<ChatErrorCode> {}
 
 export const isChatErrorCode = (c: unknown): c is ChatErrorCode => typeof c === 'string' && c in CHAT_ERRORS;

@@ -1,4 +1,5 @@
 import { SOCKET_ERRORS, type ErrorAction, type SocketErrorCode } from '../../platform/http/socket-errors.ts';
+import { CodedError } from '../../platform/errors.ts';
 
 /**
  * The one table from viewer-gateway error codes to what the transport does with them
@@ -15,14 +16,6 @@ export const VIEWER_ERRORS: Record<ViewerErrorCode, ErrorAction> = {
   stream_ended: { http: 410, close: { code: 1000, reason: 'stream ended' } },
 };
 
-export class ViewerError extends Error {
-  constructor(
-    readonly code: ViewerErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ViewerError';
-  }
-}
+export class ViewerError extends CodedError<ViewerErrorCode> {}
 
 export const isViewerErrorCode = (c: unknown): c is ViewerErrorCode => typeof c === 'string' && c in VIEWER_ERRORS;
