@@ -1,5 +1,5 @@
 import type uWS from '@trufflesuite/uws-js-unofficial';
-import { isRetriable } from '../../platform/errors.ts';
+import { edgeCodeOf } from '../../platform/errors.ts';
 import { closeFrameOf } from '../../platform/http/socket-errors.ts';
 import {
   SOCKET_DEFAULTS,
@@ -281,8 +281,7 @@ export class ChatTransport implements Component {
   }
 
   private answerFor(err: unknown, streamId: string | undefined): HttpAnswer {
-    const raw = (err as { code?: unknown } | null)?.code;
-    const code: ChatErrorCode = isChatErrorCode(raw) ? raw : isRetriable(err) ? 'unavailable' : 'internal';
+    const code: ChatErrorCode = edgeCodeOf(err, isChatErrorCode);
     if (code === 'internal') this.log.error({ err, streamId }, 'chat request failed');
     this.metrics.refused.inc({ code });
     const message =
