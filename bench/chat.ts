@@ -24,6 +24,8 @@ import { ServiceProcess } from '../tests/support/process.ts';
 import { streamEvents } from '../tests/support/stream-events.ts';
 import { ratio, recordedExtra, replaceExtra, writeResult, type Metric } from './lib/results.ts';
 import { WsLoadgen } from './lib/ws-loadgen.ts';
+import { percentileOfCounts } from '../platform/stats.ts';
+import { cpuSecondsOf } from './lib/profile.ts';
 
 /**
  * Chat fan-out and archiving, against a Socket.IO server and a one-insert-per-message baseline,
@@ -170,11 +172,6 @@ async function main(): Promise<void> {
   let archiver: StoreWriter | undefined;
   const producer = bus.producer();
 
-  // utime + stime, in clock ticks of 1/100 s (Linux's USER_HZ on every architecture Node runs on).
-  const cpuSecondsOf = (pid: number): number => {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  };
   const rssOf = (pid: number): number => {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return Number(m?.[1] ?? 0) * 1024;
@@ -243,14 +240,10 @@ async function main(): Promise<void> {
     drops: number;
   }
 
-  const percentile = (hist: Map<number, number>, total: number, p: number): number => {
-    const want = Math.ceil(total * p);
-    let seen = 0;
-    for (const [i, n] of [...hist].sort((a, b) => a[0] - b[0])) {
-      seen += n;
-      if (seen >= want) return i / 10;
-    }
-    return CEILING_MS;
+  /** A percentile of the frames owed, from ws-loadgen's 0.1 ms buckets; ms. */
+  const owedPercentile = (hist: Map<number, number>, owed: number, p: number): number => {
+    const byMs = [...hist].map(([i, n]) => [i / 10, n] as const);
+    return Math.min(CEILING_MS, percentileOfCounts(byMs, p, owed));
   };
 
   const fanoutWrites = (text: string): number =>
@@ -259,7 +252,7 @@ async function main(): Promise<void> {
   const fanoutWaits = (text: string): Map<number, number> =>
     new Map(
       [...text.matchAll(/^live_chat_fanout_wait_seconds_bucket\{[^}]*\ble="([^"]+)"[^}]*\} (\S+)$/gm)].map((m) => [
-        Number(m[1]),
+        m[1] === '+Inf' ? Infinity : Number(m[1]),
         Number(m[2]),
       ]),
     );
@@ -267,12 +260,10 @@ async function main(): Promise<void> {
   const bucketPercentiles = (before: Map<number, number>, after: Map<number, number>) => {
     const bounds = [...after.keys()].sort((a, b) => a - b);
     const gained = bounds.map((le) => (after.get(le) ?? 0) - (before.get(le) ?? 0));
+    // Each bound's own bucket holds what its cumulative count adds to the bound below.
+    const counts = bounds.map((le, k) => [le * 1000, gained[k]! - (gained[k - 1] ?? 0)] as const);
     const total = gained.at(-1) ?? 0;
-    const at = (p: number): number => {
-      const i = gained.findIndex((n) => n >= total * p);
-      return bounds[i]! * 1000;
-    };
-    return total > 0 ? { p50: at(0.5), p99: at(0.99) } : null;
+    return total > 0 ? { p50: percentileOfCounts(counts, 50), p99: percentileOfCounts(counts, 99) } : null;
   };
 
   const counts = async (gens: WsLoadgen[]) => {
@@ -408,9 +399,9 @@ async function main(): Promise<void> {
         sent,
         expected: Math.floor(expected),
         received,
-        p50: percentile(hist, owed, 0.5),
-        p99: percentile(hist, owed, 0.99),
-        max: percentile(hist, owed, 1),
+        p50: owedPercentile(hist, owed, 50),
+        p99: owedPercentile(hist, owed, 99),
+        max: owedPercentile(hist, owed, 100),
         drops: after.closed,
         cpuSeconds,
         seconds,

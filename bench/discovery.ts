@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { profiled } from './lib/profile.ts';
@@ -11,6 +10,7 @@ import { EventBus } from '../platform/kafka/bus.ts';
 import { createLogger } from '../platform/logger.ts';
 import type { TopicHandle } from '../platform/kafka/producer.ts';
 import { Metrics } from '../platform/metrics.ts';
+import { median, percentile } from '../platform/stats.ts';
 import { type StreamDocument } from '../domain/discovery/document.ts';
 import { DiscoveryIndexer, MAX_CHUNK } from '../processors/discovery-indexer/indexer.ts';
 import { project, type IndexedChange } from '../processors/discovery-indexer/project.ts';
@@ -18,6 +18,7 @@ import { discoveryIndex } from '../domain/discovery/index-definition.ts';
 import { searchBody } from '../domain/discovery/query.ts';
 import { deleteIndices, ensureAliasedIndex, indicesOf } from '../platform/elasticsearch/indices.ts';
 import { endpoints } from '../tests/support/endpoints.ts';
+import { freePort } from '../tests/support/ports.ts';
 import { ratio, writeResult, type Metric } from './lib/results.ts';
 import { REPO_ROOT } from '../platform/paths.ts';
 
@@ -85,14 +86,6 @@ const now = (): bigint => process.hrtime.bigint();
 const secondsSince = (t: bigint): number => Number(now() - t) / 1e9;
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const ms = (n: number): string => n.toFixed(2);
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-/** Nearest-rank percentile of an ascending array. */
-const pct = (sorted: number[], p: number): number =>
-  sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN;
 
 // ---------------------------------------------------------------------------------------------
 // The data set
@@ -558,17 +551,6 @@ async function compareSample(es: Elasticsearch, ours: string, direct: string, ds
 // ---------------------------------------------------------------------------------------------
 // Search latency
 
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => done(port));
-    });
-  });
-}
-
 interface Api {
   base: string;
   child: ChildProcess;
@@ -854,21 +836,16 @@ async function main(): Promise<void> {
     let lat: { api: number[]; direct: number[]; took: number[] } | undefined;
     const kindLines: string[] = [];
     if (search) {
-      lat = {
-        api: [...search.api].sort((a, b) => a - b),
-        direct: [...search.direct].sort((a, b) => a - b),
-        took: [...search.took].sort((a, b) => a - b),
-      };
+      lat = { api: search.api, direct: search.direct, took: search.took };
       for (const p of [50, 95, 99]) {
-        say(`search p${p}: API ${ms(pct(lat.api, p))} ms / direct ${ms(pct(lat.direct, p))} ms`);
+        say(`search p${p}: API ${ms(percentile(lat.api, p))} ms / direct ${ms(percentile(lat.direct, p))} ms`);
       }
-      say(`Elasticsearch's own "took": p50 ${pct(lat.took, 50)} ms, p99 ${pct(lat.took, 99)} ms`);
+      say(`Elasticsearch's own "took": p50 ${percentile(lat.took, 50)} ms, p99 ${percentile(lat.took, 99)} ms`);
       for (const [kind, v] of search.byKind) {
-        const a = [...v.api].sort((x, y) => x - y);
-        const d = [...v.direct].sort((x, y) => x - y);
+        const { api: a, direct: d } = v;
         const line =
-          `${kind} (${a.length}): API p50 ${ms(pct(a, 50))} / p99 ${ms(pct(a, 99))} ms, ` +
-          `direct p50 ${ms(pct(d, 50))} / p99 ${ms(pct(d, 99))} ms`;
+          `${kind} (${a.length}): API p50 ${ms(percentile(a, 50))} / p99 ${ms(percentile(a, 99))} ms, ` +
+          `direct p50 ${ms(percentile(d, 50))} / p99 ${ms(percentile(d, 99))} ms`;
         kindLines.push(line);
         say(`  ${line}`);
       }
@@ -927,21 +904,21 @@ async function main(): Promise<void> {
       for (const p of [50, 95]) {
         extra.push({
           metric: `search p${p} (${fmt(N)} documents)`,
-          value: Math.round(pct(lat.api, p) * 100) / 100,
+          value: Math.round(percentile(lat.api, p) * 100) / 100,
           unit: 'ms',
-          peer: { name: 'Elasticsearch directly', value: Math.round(pct(lat.direct, p) * 100) / 100 },
-          ratio: ratio(pct(lat.api, p), pct(lat.direct, p)),
+          peer: { name: 'Elasticsearch directly', value: Math.round(percentile(lat.direct, p) * 100) / 100 },
+          ratio: ratio(percentile(lat.api, p), percentile(lat.direct, p)),
           target: 'report only',
           meetsTarget: true,
         });
       }
-      const p99 = pct(lat.api, 99);
+      const p99 = percentile(lat.api, 99);
       extra.push({
         metric: `search p99 (${fmt(N)} documents)`,
         value: Math.round(p99 * 100) / 100,
         unit: 'ms',
-        peer: { name: 'Elasticsearch directly', value: Math.round(pct(lat.direct, 99) * 100) / 100 },
-        ratio: ratio(p99, pct(lat.direct, 99)),
+        peer: { name: 'Elasticsearch directly', value: Math.round(percentile(lat.direct, 99) * 100) / 100 },
+        ratio: ratio(p99, percentile(lat.direct, 99)),
         target,
         meetsTarget: p99 < TARGET_P99_MS,
         notes:
@@ -951,8 +928,8 @@ async function main(): Promise<void> {
           '/api/v1/streams/search on the API gateway (gateways/api/main.ts as a child process, uWebSockets.js) from ' +
           "Node's fetch, response read and parsed; direct: the same query string through the API's parser and query " +
           'builder (parseSearchQuery + searchBody), sent with the Elasticsearch client, response parsed. Both count the ' +
-          `client's time. Per kind: ${kindLines.join('; ')}. Elasticsearch's own "took": p50 ${pct(lat.took, 50)} ms, ` +
-          `p99 ${pct(lat.took, 99)} ms. Hits per query: ${[...search.hits].map(([q, h]) => `${q} ${fmt(h)}`).join(', ')}.`,
+          `client's time. Per kind: ${kindLines.join('; ')}. Elasticsearch's own "took": p50 ${percentile(lat.took, 50)} ms, ` +
+          `p99 ${percentile(lat.took, 99)} ms. Hits per query: ${[...search.hits].map(([q, h]) => `${q} ${fmt(h)}`).join(', ')}.`,
       });
     }
     const command =

@@ -11,11 +11,13 @@ import { OriginServer } from '../gateways/origin/server.ts';
 import { EventBus } from '../platform/kafka/bus.ts';
 import { createLogger } from '../platform/logger.ts';
 import { Metrics } from '../platform/metrics.ts';
+import { percentile } from '../platform/stats.ts';
 import { CdnPrefetcher } from '../processors/cdn-prefetcher/prefetcher.ts';
 import { Packager } from '../processors/packager/packager.ts';
 import { PackagerStorage } from '../processors/packager/storage.ts';
 import { endpoints } from '../tests/support/endpoints.ts';
-import { freePort, makeSegments, mediaTools } from '../tests/support/hls.ts';
+import { makeSegments, mediaTools } from '../tests/support/hls.ts';
+import { freePort } from '../tests/support/ports.ts';
 import { ratio, writeResult, type Metric } from './lib/results.ts';
 
 /**
@@ -64,11 +66,8 @@ interface PlayerRecord {
   ok: boolean;
 }
 
-const pct = (xs: number[], p: number): number => {
-  if (!xs.length) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 10) / 10;
-};
+/** A percentile in ms, to a tenth. */
+const pct = (xs: number[], p: number): number => Math.round(percentile(xs, p) * 10) / 10;
 
 /** One hls.js-like player: reload the media playlist, fetch new segments, join at the live edge. */
 async function player(

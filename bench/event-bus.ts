@@ -14,6 +14,7 @@ import { baselineConsumer, baselineProducer } from '../platform/kafka/baseline.t
 import { EventBus } from '../platform/kafka/bus.ts';
 import { createLogger } from '../platform/logger.ts';
 import { Metrics } from '../platform/metrics.ts';
+import { median } from '../platform/stats.ts';
 import { endpoints } from '../tests/support/endpoints.ts';
 import { ratio, writeResult, type Metric } from './lib/results.ts';
 
@@ -66,11 +67,6 @@ const spec = TOPICS.viewerHeartbeats;
 const say = (msg: string): void => console.log(`[event-bus] ${msg}`);
 const secondsSince = (t: bigint): number => Number(process.hrtime.bigint() - t) / 1e9;
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 /** One round's isolated names: its own topic prefix (so its own topics, subject and groups). */
 function roundBus(round: number): EventBus {

@@ -14,7 +14,6 @@
  * (unlogged batches within its partition), not through the follows sink.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Cassandra, type Statement } from '../platform/cassandra.ts';
@@ -22,6 +21,7 @@ import { waitForGroupToReachEnd } from '../platform/kafka/groups.ts';
 import { EventBus } from '../platform/kafka/bus.ts';
 import { createLogger } from '../platform/logger.ts';
 import { Metrics } from '../platform/metrics.ts';
+import { percentile } from '../platform/stats.ts';
 import { notificationsFor } from '../domain/notifications/fanout.ts';
 import { mapLimit } from '../platform/concurrency.ts';
 import { ensureFollowsSchema } from '../domain/follows/schema.ts';
@@ -32,6 +32,7 @@ import { loadNotifierConfig } from '../processors/notifier/config.ts';
 import { endpoints } from '../tests/support/endpoints.ts';
 import { ServiceProcess } from '../tests/support/process.ts';
 import { streamEvents } from '../tests/support/stream-events.ts';
+import { cpuSecondsOf } from './lib/profile.ts';
 import { ratio, writeResult, type Metric } from './lib/results.ts';
 
 const { values: args } = parseArgs({
@@ -55,15 +56,6 @@ const loads: string[] = [];
 const noteLoad = (when: string): void => void loads.push(`${when} ${loadavg()[0]!.toFixed(1)}`);
 const fid = (i: number): string => `fan_${String(i).padStart(7, '0')}`;
 const n = (x: number): string => x.toLocaleString('en-US');
-/** CPU seconds (user + system) a process has used so far. */
-const cpuSeconds = (pid: number): number => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-};
-const pct = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
-};
 
 const log = createLogger('bench', 'warn');
 const bus = new EventBus(
@@ -223,7 +215,7 @@ async function main(): Promise<void> {
     );
   }
   const t1 = await doneAt;
-  const cpu = { notifier: cpuSeconds(notifier.pid), sink: cpuSeconds(sink.pid) };
+  const cpu = { notifier: cpuSecondsOf(notifier.pid), sink: cpuSecondsOf(sink.pid) };
   await Promise.all(probes);
   noteLoad('fan-out done');
   const fanoutSeconds = (t1 - t0) / 1000;
@@ -241,8 +233,8 @@ async function main(): Promise<void> {
   console.log(`peer ${PEER_ROWS} rows in ${p.seconds.toFixed(1)} s = ${p.rate}/s`);
   noteLoad('peer done');
 
-  const p50 = pct(delays, 50);
-  const p95 = pct(delays, 95);
+  const p50 = percentile(delays, 50);
+  const p95 = percentile(delays, 95);
   const extra: Metric[] = [
     {
       metric: `small streamer's followers: go-live to notification stored, p95 (during the fan-out)`,

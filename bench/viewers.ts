@@ -8,6 +8,7 @@ import { deleteConsumerGroup } from '../platform/kafka/groups.ts';
 import { EventBus } from '../platform/kafka/bus.ts';
 import { createLogger } from '../platform/logger.ts';
 import { Metrics } from '../platform/metrics.ts';
+import { percentile } from '../platform/stats.ts';
 import { StreamRegistryProjection } from '../domain/stream/projection.ts';
 import { StreamRegistry } from '../domain/stream/registry.ts';
 import { CounterMetrics } from '../processors/viewer-counter/metrics.ts';
@@ -293,9 +294,8 @@ async function latency(): Promise<{ p50: number; p95: number; max: number; sampl
     noteLoad('probes done');
     background = false;
     await feeder;
-    samples.sort((a, b) => a - b);
-    const q = (p: number) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))]!;
-    return { p50: q(0.5), p95: q(0.95), max: samples.at(-1)!, samples: samples.length };
+    const q = (p: number) => percentile(samples, p);
+    return { p50: q(50), p95: q(95), max: q(100), samples: samples.length };
   } finally {
     for (const s of stopAll) await s().catch(() => undefined);
   }

@@ -24,6 +24,15 @@ export const cassandraEnv = {
 
 export type CassandraConfig = { [K in keyof typeof cassandraEnv]: z.output<(typeof cassandraEnv)[K]> };
 
+/** Where a process's keyspace keeps its copies, from cassandraEnv. */
+export interface Replication {
+  replicationFactor: number;
+  localDc: string;
+}
+
+/** A keyspace name as CQL takes it unquoted: schema statements splice it in, so nothing else passes. */
+const KEYSPACE_NAME = /^[a-z][a-z0-9_]{0,47}$/;
+
 export type Row = Record<string, unknown>;
 export interface Statement {
   query: string;
@@ -190,6 +199,20 @@ export class Cassandra {
       this.replicaSetNames.set(hosts, name);
     }
     return name;
+  }
+
+  /**
+   * Creates `keyspace` if it is absent (NetworkTopologyStrategy, `replicationFactor` copies in the
+   * local data centre), then runs its owner's `tables` statements, each idempotent (IF NOT EXISTS).
+   */
+  async ensureKeyspace(keyspace: string, replication: Replication, tables: string[]): Promise<void> {
+    if (!KEYSPACE_NAME.test(keyspace)) throw new Error(`invalid keyspace name: ${keyspace}`);
+    const { localDc, replicationFactor } = replication;
+    await this.ddl(
+      `CREATE KEYSPACE IF NOT EXISTS ${keyspace}
+         WITH replication = {'class': 'NetworkTopologyStrategy', '${localDc}': ${replicationFactor}}`,
+    );
+    for (const cql of tables) await this.ddl(cql);
   }
 
   /** A schema change, unprepared; the driver waits for schema agreement so the next statement sees it. */

@@ -6,9 +6,11 @@ import { join } from 'node:path';
 import NodeMediaServer from 'node-media-server';
 import type { LatencyMode } from '../../schemas/generated/events.ts';
 import { testBus } from '../../tests/support/bus.ts';
-import { freePort } from '../../tests/support/hls.ts';
+import { freePort } from '../../tests/support/ports.ts';
 import { MediaPipeline } from '../../tests/support/media-pipeline.ts';
 import { streamEvents } from '../../tests/support/stream-events.ts';
+import { percentile } from '../../platform/stats.ts';
+import { testSourceArgs } from '../../media/test-source.ts';
 
 /**
  * What the latency benchmarks share: an ffmpeg publisher whose picture carries its own clock, and
@@ -30,11 +32,8 @@ export const FPS = 15;
 export const now = (): number => performance.timeOrigin + performance.now();
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Nearest-rank percentile, rounded to whole units. */
-export const pct = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return Math.round(s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!);
-};
+/** A percentile in whole ms, as the latency reports print them. */
+export const pct = (xs: number[], p: number): number => Math.round(percentile(xs, p));
 
 /** The 1-minute load average, for a result's notes. */
 export const loadAverage = (): string => loadavg()[0]!.toFixed(2);
@@ -53,57 +52,21 @@ export interface Publisher {
  */
 export function publish(url: string, ffmpeg: string, keyframeMs: number): Publisher {
   const bit = `mod(floor(round(T*1000)/pow(2,${BITS - 1}-floor(X*${BITS}/W))),2)`;
-  const gop = String(Math.round((keyframeMs / 1000) * FPS));
-  const args = [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-nostdin',
-    '-re',
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=size=${WIDTH}x${HEIGHT - STRIP}:rate=${FPS}`,
-    '-f',
-    'lavfi',
-    '-i',
-    `color=black:size=${WIDTH}x${STRIP}:rate=${FPS}`,
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=frequency=440:sample_rate=48000',
-    '-filter_complex',
-    `[1:v]format=gray,geq=lum='255*${bit}'[code];[code][0:v]vstack=shortest=1,format=yuv420p[v]`,
-    '-map',
-    '[v]',
-    '-map',
-    '2:a',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-tune',
-    'zerolatency',
-    '-g',
-    gop,
-    '-keyint_min',
-    gop,
-    '-sc_threshold',
-    '0',
-    '-b:v',
-    '1000k',
-    '-c:a',
-    'aac',
-    '-b:a',
-    '96k',
-    '-progress',
-    'pipe:1',
-    '-stats_period',
-    '0.2',
-    '-f',
-    'flv',
-    url,
-  ];
+  const code = `color=black:size=${WIDTH}x${STRIP}:rate=${FPS},format=gray,geq=lum='255*${bit}'[code]`;
+  const args = testSourceArgs(
+    {
+      size: `${WIDTH}x${HEIGHT - STRIP}`,
+      fps: FPS,
+      tone: { sampleRate: 48_000, bitrate: '96k' },
+      live: true,
+      gop: Math.round((keyframeMs / 1000) * FPS),
+      fixedGop: true,
+      video: { bitrate: '1000k' },
+      // The strip's source is inside the graph: the pattern is the only picture input.
+      filter: `${code};[code][in]vstack=shortest=1,format=yuv420p`,
+    },
+    ['-progress', 'pipe:1', '-stats_period', '0.2', '-f', 'flv', url],
+  );
   const child = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let best = Infinity;
   let buf = '';

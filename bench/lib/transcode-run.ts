@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Decoder, Encoder } from '../../platform/ffmpeg.ts';
 import { selectLadder } from '../../media/ladder.ts';
+import { testSourceArgs, type TestSource } from '../../media/test-source.ts';
 import { StreamTranscoder } from '../../media/transcoder.ts';
 import { createLogger } from '../../platform/logger.ts';
 
@@ -12,13 +13,16 @@ export const THUMBNAIL = { everySec: 10, width: 320, height: 180 };
 /** A 1080p30 testsrc2 source with a 48 kHz tone, H.264 ultrafast qp 18, as a studio encoder would send. */
 export function generateSource(ffmpeg: string, seconds: number, dir: string): string {
   const source = join(dir, 'source-1080p30.mp4');
-  // prettier-ignore
-  const gen = spawnSync(ffmpeg, [
-    '-hide_banner', '-loglevel', 'error', '-y',
-    '-f', 'lavfi', '-i', `testsrc2=size=1920x1080:rate=30:duration=${seconds}`,
-    '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '18', '-g', '60', '-c:a', 'aac', source,
-  ]);
+  const studio: TestSource = {
+    size: '1920x1080',
+    fps: 30,
+    tone: { sampleRate: 48_000 },
+    seconds,
+    live: false,
+    gop: 60,
+    video: { qp: 18 },
+  };
+  const gen = spawnSync(ffmpeg, testSourceArgs(studio, [source]));
   if (gen.status !== 0) throw new Error(`could not generate the source: ${gen.stderr.toString()}`);
   return source;
 }

@@ -1,4 +1,4 @@
-import type { Cassandra } from '../../platform/cassandra.ts';
+import type { Cassandra, Replication } from '../../platform/cassandra.ts';
 import { env } from '../../platform/config.ts';
 
 /**
@@ -24,27 +24,21 @@ import { env } from '../../platform/config.ts';
  *                 chat_messages, never as counters (a counter cannot be replayed or redelivered
  *                 without counting twice).
  */
-export function schemaStatements(
-  keyspace: string,
-  opts: { replicationFactor: number; localDc: string; ttlSeconds: number },
-): string[] {
-  const ks = keyspace;
+export function chatTables(ks: string, ttlSeconds: number): string[] {
   const twcs = `compaction = {'class': 'TimeWindowCompactionStrategy', 'compaction_window_unit': 'DAYS', 'compaction_window_size': 1}`;
   return [
-    `CREATE KEYSPACE IF NOT EXISTS ${ks}
-       WITH replication = {'class': 'NetworkTopologyStrategy', '${opts.localDc}': ${opts.replicationFactor}}`,
     `CREATE TABLE IF NOT EXISTS ${ks}.chat_messages (
        stream_id text, bucket int, message_id timeuuid,
        user_id text, username text, badges frozen<list<text>>, content text, color text, deleted_by text,
        PRIMARY KEY ((stream_id, bucket), message_id)
      ) WITH CLUSTERING ORDER BY (message_id DESC)
-       AND default_time_to_live = ${opts.ttlSeconds}
+       AND default_time_to_live = ${ttlSeconds}
        AND ${twcs}`,
     `CREATE TABLE IF NOT EXISTS ${ks}.chat_buckets (
        stream_id text, bucket int,
        PRIMARY KEY (stream_id, bucket)
      ) WITH CLUSTERING ORDER BY (bucket DESC)
-       AND default_time_to_live = ${opts.ttlSeconds}`,
+       AND default_time_to_live = ${ttlSeconds}`,
     `CREATE TABLE IF NOT EXISTS ${ks}.chat_moderation (
        stream_id text, user_id text, banned boolean, timeout_until timestamp, moderator boolean,
        PRIMARY KEY (stream_id, user_id)
@@ -53,20 +47,17 @@ export function schemaStatements(
        stream_id text, day int, minute timestamp, messages int, chatters int,
        PRIMARY KEY ((stream_id, day), minute)
      ) WITH CLUSTERING ORDER BY (minute DESC)
-       AND default_time_to_live = ${opts.ttlSeconds}
+       AND default_time_to_live = ${ttlSeconds}
        AND ${twcs}`,
   ];
 }
 
-const KEYSPACE_NAME = /^[a-z][a-z0-9_]{0,47}$/;
-
 export async function ensureChatSchema(
   db: Cassandra,
   keyspace: string,
-  opts: { replicationFactor: number; localDc: string; ttlSeconds: number },
+  opts: Replication & { ttlSeconds: number },
 ): Promise<void> {
-  if (!KEYSPACE_NAME.test(keyspace)) throw new Error(`invalid keyspace name: ${keyspace}`);
-  for (const cql of schemaStatements(keyspace, opts)) await db.ddl(cql);
+  await db.ensureKeyspace(keyspace, opts, chatTables(keyspace, opts.ttlSeconds));
 }
 
 /** Where the chat archive lives and how long it keeps messages; the gateway reads the same settings. */

@@ -1,4 +1,4 @@
-import type { Cassandra } from '../../platform/cassandra.ts';
+import type { Cassandra, Replication } from '../../platform/cassandra.ts';
 import { env } from '../../platform/config.ts';
 
 /**
@@ -17,11 +17,8 @@ import { env } from '../../platform/config.ts';
  * Edge cells are written with the event's Kafka offset as their write time, so whatever order
  * redeliveries land in, the latest event of a pair on the topic decides (see plan.ts).
  */
-export function followsSchema(keyspace: string, opts: { replicationFactor: number; localDc: string }): string[] {
-  const ks = keyspace;
+export function followsTables(ks: string): string[] {
   return [
-    `CREATE KEYSPACE IF NOT EXISTS ${ks}
-       WITH replication = {'class': 'NetworkTopologyStrategy', '${opts.localDc}': ${opts.replicationFactor}}`,
     `CREATE TABLE IF NOT EXISTS ${ks}.followers_by_streamer (
        streamer_id text, follower_id text, followed_at timestamp,
        PRIMARY KEY (streamer_id, follower_id))`,
@@ -33,15 +30,8 @@ export function followsSchema(keyspace: string, opts: { replicationFactor: numbe
   ];
 }
 
-export const KEYSPACE_NAME = /^[a-z][a-z0-9_]{0,47}$/;
-
-export async function ensureFollowsSchema(
-  db: Cassandra,
-  keyspace: string,
-  opts: { replicationFactor: number; localDc: string },
-): Promise<void> {
-  if (!KEYSPACE_NAME.test(keyspace)) throw new Error(`invalid keyspace name: ${keyspace}`);
-  for (const cql of followsSchema(keyspace, opts)) await db.ddl(cql);
+export async function ensureFollowsSchema(db: Cassandra, keyspace: string, replication: Replication): Promise<void> {
+  await db.ensureKeyspace(keyspace, replication, followsTables(keyspace));
 }
 
 /** Where the follower graph lives; the API and the notifier read the same setting. */

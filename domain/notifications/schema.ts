@@ -1,5 +1,4 @@
-import type { Cassandra } from '../../platform/cassandra.ts';
-import { KEYSPACE_NAME } from '../follows/schema.ts';
+import type { Cassandra, Replication } from '../../platform/cassandra.ts';
 import { env } from '../../platform/config.ts';
 
 /**
@@ -14,29 +13,23 @@ import { env } from '../../platform/config.ts';
  *                       mark-read is user state, not derived from the topic: a rebuild from
  *                       the topic brings every notification back unread.
  */
-export function notificationsSchema(
-  keyspace: string,
-  opts: { replicationFactor: number; localDc: string; ttlSeconds: number },
-): string[] {
+export function notificationsTables(keyspace: string, ttlSeconds: number): string[] {
   return [
-    `CREATE KEYSPACE IF NOT EXISTS ${keyspace}
-       WITH replication = {'class': 'NetworkTopologyStrategy', '${opts.localDc}': ${opts.replicationFactor}}`,
     `CREATE TABLE IF NOT EXISTS ${keyspace}.notifications_by_user (
        user_id text, notification_id timeuuid,
        kind text, stream_id text, streamer_id text, streamer_name text, title text, read boolean,
        PRIMARY KEY (user_id, notification_id)
      ) WITH CLUSTERING ORDER BY (notification_id DESC)
-       AND default_time_to_live = ${opts.ttlSeconds}`,
+       AND default_time_to_live = ${ttlSeconds}`,
   ];
 }
 
 export async function ensureNotificationsSchema(
   db: Cassandra,
   keyspace: string,
-  opts: { replicationFactor: number; localDc: string; ttlSeconds: number },
+  opts: Replication & { ttlSeconds: number },
 ): Promise<void> {
-  if (!KEYSPACE_NAME.test(keyspace)) throw new Error(`invalid keyspace name: ${keyspace}`);
-  for (const cql of notificationsSchema(keyspace, opts)) await db.ddl(cql);
+  await db.ensureKeyspace(keyspace, opts, notificationsTables(keyspace, opts.ttlSeconds));
 }
 
 /** Where notifications live and for how long; the API reads the same settings. */

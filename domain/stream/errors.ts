@@ -1,3 +1,5 @@
+import { CodedError } from '../../platform/errors.ts';
+
 /**
  * Why a stream command (or a read of one stream) was refused. Domain code names the reason; the gateway's error table maps
  * it to a transport status (HTTP here, close codes elsewhere).
@@ -5,12 +7,4 @@
 export type StreamErrorCode =
   'stream_not_found' | 'not_stream_owner' | 'stream_ended' | 'stream_exists' | 'too_many_open_streams';
 
-export class StreamError extends Error {
-  constructor(
-    readonly code: StreamErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'StreamError';
-  }
-}
+export class StreamError extends CodedError<StreamErrorCode> {}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { LatencyMode } from '../../schemas/generated/events.ts';
+import type { LatencyMode, StreamCreated } from '../../schemas/generated/events.ts';
 import { parseOrReject } from '../../platform/validation.ts';
 
 /**
@@ -60,14 +60,11 @@ const updateBody = z
     'give at least one of title, category, tags',
   );
 
-export interface StartInput {
-  title: string;
-  category: string;
-  tags: string[];
-  latencyMode: LatencyMode;
-  recordingEnabled: boolean;
-  chatEnabled: boolean;
-}
+/** A start request's settings: StreamCreated's own fields, which it becomes. */
+export type StartInput = Pick<
+  StreamCreated,
+  'title' | 'category' | 'tags' | 'latencyMode' | 'recordingEnabled' | 'chatEnabled'
+>;
 
 export interface UpdateInput {
   title?: string;

@@ -1,4 +1,4 @@
-import { isRetriable } from '../../platform/errors.ts';
+import { edgeCodeOf } from '../../platform/errors.ts';
 import type { HttpReply, TransportRejection } from '../../platform/http/server.ts';
 import type { FollowErrorCode } from '../../domain/follows/errors.ts';
 import type { StreamErrorCode } from '../../domain/stream/errors.ts';
@@ -46,9 +46,7 @@ const isCode = (c: unknown): c is ErrorCode => typeof c === 'string' && c in HTT
 
 /** `onInternal` sees the errors the client is told nothing about (500s), to log them. */
 export function errorReply(err: unknown, retryAfterS: number, onInternal: (err: unknown) => void): HttpReply {
-  const raw = (err as { code?: unknown } | null)?.code;
-  // Broker and store outages carry `retriable` (kafkajs and platform errors alike): try again later.
-  const code: ErrorCode = isCode(raw) ? raw : isRetriable(err) ? 'unavailable' : 'internal';
+  const code: ErrorCode = edgeCodeOf(err, isCode);
   const status = HTTP_STATUS[code];
   if (code === 'internal') onInternal(err);
   const fields = (err as { fields?: Record<string, string> }).fields;

@@ -1,6 +1,6 @@
 import type uWS from '@trufflesuite/uws-js-unofficial';
-import { isRetriable } from '../../platform/errors.ts';
-import { answerPreflight } from '../../platform/http/cors.ts';
+import { edgeCodeOf } from '../../platform/errors.ts';
+import { closeFrameOf } from '../../platform/http/socket-errors.ts';
 import {
   SOCKET_DEFAULTS,
   UwsServer,
@@ -86,7 +86,7 @@ class UwsConnection implements ChatConnection {
 
   close(code: ChatErrorCode): void {
     if (this.closed) return;
-    const c = CHAT_ERRORS[code].close ?? { code: 1011, reason: 'internal error' };
+    const c = closeFrameOf(CHAT_ERRORS[code]);
     this.ws.end(c.code, c.reason);
   }
 }
@@ -150,10 +150,7 @@ export class ChatTransport implements Component {
     this.route('get', '/api/v1/streams/:id/chat', (c) => this.history(c));
     this.route('post', '/api/v1/streams/:id/chat/tickets', (c) => this.ticket(c));
     for (const path of ['/api/v1/streams/:id/chat', '/api/v1/streams/:id/chat/tickets']) {
-      this.server.app.options(path, (res, req) => {
-        const origin = req.getHeader('origin');
-        answerPreflight(res, origin, this.server.originAllowed(origin), 'GET, POST');
-      });
+      this.server.preflight(path, 'GET, POST');
     }
     await this.server.listen(this.opts.host, this.opts.port);
     this.log.info({ host: this.opts.host, port: this.port }, 'chat gateway listening');
@@ -284,8 +281,7 @@ export class ChatTransport implements Component {
   }
 
   private answerFor(err: unknown, streamId: string | undefined): HttpAnswer {
-    const raw = (err as { code?: unknown } | null)?.code;
-    const code: ChatErrorCode = isChatErrorCode(raw) ? raw : isRetriable(err) ? 'unavailable' : 'internal';
+    const code: ChatErrorCode = edgeCodeOf(err, isChatErrorCode);
     if (code === 'internal') this.log.error({ err, streamId }, 'chat request failed');
     this.metrics.refused.inc({ code });
     const message =

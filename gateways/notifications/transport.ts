@@ -1,5 +1,4 @@
 import type uWS from '@trufflesuite/uws-js-unofficial';
-import { answerPreflight } from '../../platform/http/cors.ts';
 import { SOCKET_DEFAULTS, UwsServer, errorBody, upgradeHeaders, type HttpAnswer } from '../../platform/http/uws.ts';
 import { isRetriable } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -96,10 +95,7 @@ export class PushTransport implements Component {
           if (!aborted) res.cork(() => this.server.writeJson(res, origin, a));
         });
     });
-    this.server.app.options('/api/v1/notifications/tickets', (res, req) => {
-      const origin = req.getHeader('origin');
-      answerPreflight(res, origin, this.server.originAllowed(origin), 'POST');
-    });
+    this.server.preflight('/api/v1/notifications/tickets', 'POST');
     await this.server.listen(this.opts.host, this.opts.port);
     this.log.info({ host: this.opts.host, port: this.port }, 'push gateway listening');
   }

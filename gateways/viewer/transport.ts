@@ -1,4 +1,5 @@
 import type uWS from '@trufflesuite/uws-js-unofficial';
+import { closeFrameOf } from '../../platform/http/socket-errors.ts';
 import { SOCKET_DEFAULTS, UwsServer, decodeParam, errorBody, upgradeHeaders } from '../../platform/http/uws.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Component } from '../../platform/service.ts';
@@ -55,7 +56,7 @@ class UwsConnection implements ViewerConnection {
   close(code: ViewerErrorCode): void {
     if (this.closed || this.closingWith) return;
     this.closingWith = code;
-    const c = VIEWER_ERRORS[code].close ?? { code: 1011, reason: 'internal error' };
+    const c = closeFrameOf(VIEWER_ERRORS[code]);
     this.ws.end(c.code, c.reason);
   }
 }

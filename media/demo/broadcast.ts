@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from '../../platform/logger.ts';
+import { testSourceArgs } from '../test-source.ts';
 
 /**
  * The demo broadcast: a streamer that never sleeps. It creates its stream through the public API
@@ -21,43 +22,21 @@ export interface DemoStream {
 }
 
 export function demoPublisherArgs(o: { size: string; fps: number; url: string; startedAtMs: number }): string[] {
-  const gop = 2 * o.fps;
   const secondsIntoDay = ((o.startedAtMs % 86_400_000) / 1000).toFixed(3);
   const clock = `drawtext=text='%{pts\\:hms\\:${secondsIntoDay}} UTC':fontsize=h/12:fontcolor=white:box=1:boxcolor=black@0.6:boxborderw=8:x=(w-tw)/2:y=h-th-h/10`;
-  return [
-    '-hide_banner',
-    '-loglevel',
-    'warning',
-    '-nostdin',
-    '-re',
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=size=${o.size}:rate=${o.fps}`,
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=frequency=440:sample_rate=48000',
-    '-vf',
-    clock,
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-tune',
-    'zerolatency',
-    '-g',
-    String(gop),
-    '-b:v',
-    '1500k',
-    '-c:a',
-    'aac',
-    '-b:a',
-    '96k',
-    '-f',
-    'flv',
-    o.url,
-  ];
+  return testSourceArgs(
+    {
+      size: o.size,
+      fps: o.fps,
+      tone: { sampleRate: 48_000, bitrate: '96k' },
+      live: true,
+      gop: 2 * o.fps,
+      video: { bitrate: '1500k' },
+      filter: clock,
+      logLevel: 'warning',
+    },
+    ['-f', 'flv', o.url],
+  );
 }
 
 export interface DemoDeps {

@@ -1,15 +1,14 @@
-import type { LatencyMode, StreamLifecycleEvent, StreamWentLive } from '../../schemas/generated/events.ts';
+import type { StreamLifecycleEvent, StreamWentLive } from '../../schemas/generated/events.ts';
+import { evolve, type StreamRecord } from '../../domain/stream/evolve.ts';
 
 /**
- * What a media worker needs to know of every stream, folded from live.stream.lifecycle: whether
- * it is live, where its source is, its latency mode, and which partition (so which worker) owns
- * it. Pure.
+ * What a media worker needs to know of every stream, folded from live.stream.lifecycle: the
+ * registry's record (whether it is live, its latency mode), where its source is, and which
+ * partition (so which worker) owns it. Pure.
  */
-export interface LiveStream {
-  streamId: string;
+export interface LiveStream extends StreamRecord {
+  /** The lifecycle partition of its StreamCreated: the worker that owns it transcodes the stream. */
   partition: number;
-  status: 'ready' | 'live' | 'ended';
-  latencyMode: LatencyMode;
   /** The latest StreamWentLive: a second one (an ingest takeover) moves the source. */
   source: Omit<StreamWentLive, 'type'> | null;
 }
@@ -19,36 +18,17 @@ export function applyLifecycle(
   event: StreamLifecycleEvent,
   partition: number,
 ): LiveStream | undefined {
-  const p = event.payload;
   const current = streams.get(event.streamId);
-  let next: LiveStream | undefined = current;
-  switch (p.type) {
-    case 'StreamCreated':
-      next = current ?? {
-        streamId: event.streamId,
-        partition,
-        status: 'ready',
-        latencyMode: p.latencyMode,
-        source: null,
-      };
-      break;
-    case 'StreamUpdated':
-      break;
-    case 'StreamWentLive':
-      if (current && current.status !== 'ended') {
-        const { type: _t, ...source } = p;
-        next = { ...current, status: 'live', source };
-      }
-      break;
-    case 'StreamEnded':
-      if (current) next = { ...current, status: 'ended' };
-      break;
-    default: {
-      const _exhaustive: never = p;
-      return _exhaustive;
-    }
+  const record = evolve(current, event);
+  if (record === undefined) return undefined;
+  const p = event.payload;
+  let source = current?.source ?? null;
+  // The registry keeps a broadcast's first StreamWentLive; a later one says where it comes from now.
+  if (p.type === 'StreamWentLive' && record.status === 'live') {
+    const { type: _t, ...moved } = p;
+    source = moved;
   }
-  if (next === undefined) return undefined;
+  const next: LiveStream = { ...record, partition: current?.partition ?? partition, source };
   // Ended streams are never transcoded again: forget them, so the map holds only what can matter.
   if (next.status === 'ended') streams.delete(event.streamId);
   else streams.set(event.streamId, next);

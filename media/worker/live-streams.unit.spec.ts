@@ -19,6 +19,20 @@ describe('media worker stream state', () => {
     assert.equal(m.has('s1'), false, 'an ended stream never goes live again');
   });
 
+  it('a second StreamWentLive (an ingest takeover) moves the source; the broadcast keeps its start', () => {
+    const m = new Map<string, LiveStream>();
+    applyLifecycle(m, streamEvents.created('s1'), 2);
+    applyLifecycle(m, streamEvents.wentLive('s1', 1000), 2);
+    const takeover = streamEvents.wentLive('s1', 5000);
+    assert.ok(takeover.payload.type === 'StreamWentLive');
+    takeover.payload.sourceUrl = 'rtmp://ingest-2:1935/live/s1';
+    applyLifecycle(m, takeover, 2);
+    assert.deepEqual(
+      [m.get('s1')?.status, m.get('s1')?.source?.sourceUrl, m.get('s1')?.startedAt],
+      ['live', 'rtmp://ingest-2:1935/live/s1', 1000],
+    );
+  });
+
   it('ignores events of streams it never saw created', () => {
     const m = new Map<string, LiveStream>();
     applyLifecycle(m, streamEvents.wentLive('ghost'), 0);

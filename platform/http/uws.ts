@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import uWS from '@trufflesuite/uws-js-unofficial';
+import { answerPreflight } from './cors.ts';
 
 /**
  * What the three uWebSockets.js gateways (chat, viewer, push) share: one app and its listening
@@ -64,6 +65,14 @@ export class UwsServer {
   get port(): number {
     if (!this.listenSocket) throw new Error(`${this.label} is not listening`);
     return uWS.us_socket_local_port(this.listenSocket as unknown as uWS.us_socket);
+  }
+
+  /** Answers CORS preflights for `path` (OPTIONS), by this server's origin allowlist. */
+  preflight(path: string, methods: string): void {
+    this.app.options(path, (res, req) => {
+      const origin = req.getHeader('origin');
+      answerPreflight(res, origin, this.originAllowed(origin), methods);
+    });
   }
 
   /** Answers every route not registered before with a JSON 404, then listens (port 0: any free one). */

@@ -1,5 +1,6 @@
-import type { StreamLifecycleEvent, ViewerCountChanged } from '../../schemas/generated/events.ts';
+import type { LatencyMode, StreamLifecycleEvent, ViewerCountChanged } from '../../schemas/generated/events.ts';
 import { STATUS_RANK, emptyDocument, type StreamDocument } from '../../domain/discovery/document.ts';
+import { evolve, type StreamRecord } from '../../domain/stream/evolve.ts';
 
 /** An event as the indexer applies it: what it is, and where it sits in its topic. */
 export type IndexedChange =
@@ -31,55 +32,50 @@ export function project(doc: StreamDocument | undefined, change: IndexedChange):
   }
 }
 
-/** Same transitions as the stream registry (ready -> live -> ended, ended is final), on the document's fields. */
+/**
+ * The registry's own fold (domain/stream/evolve.ts) on the document's fields, so search never
+ * disagrees with the registry about a stream. The document keeps only what search needs: read
+ * back as a record, the rest are placeholders, which evolve carries along and never reads.
+ */
 function applyLifecycle(doc: StreamDocument, event: StreamLifecycleEvent): StreamDocument {
-  const p = event.payload;
-  switch (p.type) {
-    case 'StreamCreated':
-      if (doc.status !== null) return doc;
-      return {
-        ...doc,
-        status: 'ready',
-        status_rank: STATUS_RANK.ready,
-        streamer_id: p.streamerId,
-        streamer_name: p.streamerName,
-        title: p.title,
-        category: p.category,
-        tags: p.tags,
-        latency_mode: p.latencyMode,
-        created_at: event.occurredAt,
-        updated_at: event.occurredAt,
-      };
-    case 'StreamUpdated':
-      if (doc.status === null) return doc;
-      return {
-        ...doc,
-        title: p.title ?? doc.title,
-        category: p.category ?? doc.category,
-        tags: p.tags ?? doc.tags,
-        updated_at: event.occurredAt,
-      };
-    case 'StreamWentLive':
-      if (doc.status !== 'ready') return doc;
-      return {
-        ...doc,
-        status: 'live',
-        status_rank: STATUS_RANK.live,
-        started_at: p.startedAt,
-        updated_at: event.occurredAt,
-      };
-    case 'StreamEnded':
-      if (doc.status === null || doc.status === 'ended') return doc;
-      return {
-        ...doc,
-        status: 'ended',
-        status_rank: STATUS_RANK.ended,
-        ended_at: event.occurredAt,
-        updated_at: event.occurredAt,
-      };
-    default: {
-      const _exhaustive: never = p;
-      return _exhaustive;
-    }
-  }
+  const before = recordOf(doc);
+  const after = evolve(before, event);
+  if (after === undefined || after === before) return doc;
+  return {
+    ...doc,
+    status: after.status,
+    status_rank: STATUS_RANK[after.status],
+    streamer_id: after.streamerId,
+    streamer_name: after.streamerName,
+    title: after.title,
+    category: after.category,
+    tags: after.tags,
+    latency_mode: after.latencyMode,
+    created_at: after.createdAt,
+    updated_at: after.updatedAt,
+    started_at: after.startedAt,
+    ended_at: after.endedAt,
+  };
+}
+
+/** The document as a registry record; undefined until its StreamCreated (status null). */
+function recordOf(doc: StreamDocument): StreamRecord | undefined {
+  if (doc.status === null) return undefined;
+  return {
+    streamId: doc.stream_id,
+    status: doc.status,
+    streamerId: doc.streamer_id ?? '',
+    streamerName: doc.streamer_name ?? '',
+    title: doc.title ?? '',
+    category: doc.category ?? '',
+    tags: doc.tags,
+    latencyMode: doc.latency_mode as LatencyMode,
+    recordingEnabled: false,
+    chatEnabled: false,
+    streamKeyHash: '',
+    createdAt: doc.created_at ?? 0,
+    updatedAt: doc.updated_at ?? 0,
+    startedAt: doc.started_at,
+    endedAt: doc.ended_at,
+  };
 }

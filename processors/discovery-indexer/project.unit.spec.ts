@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { StreamLifecycleEventPayload } from '../../schemas/generated/events.ts';
 import { covers, versionOf, type StreamDocument } from '../../domain/discovery/document.ts';
+import { evolve, type StreamRecord } from '../../domain/stream/evolve.ts';
 import { project, type IndexedChange } from './project.ts';
 
 const lifecycle = (offset: number, occurredAt: number, payload: StreamLifecycleEventPayload): IndexedChange => ({
@@ -110,6 +111,35 @@ describe('discovery project', () => {
       [...versions].sort((x, y) => x - y),
     );
     assert.equal(new Set(versions).size, versions.length);
+  });
+
+  it('agrees with the stream registry after every event, those the registry refuses included', () => {
+    const payloadOf = (c: IndexedChange): StreamLifecycleEventPayload => {
+      assert.ok(c.source === 'lifecycle');
+      return c.event.payload;
+    };
+    const updated = (title: string): StreamLifecycleEventPayload => ({
+      type: 'StreamUpdated',
+      title,
+      category: null,
+      tags: null,
+      updatedBy: 'user_1',
+    });
+    const [c, l, e] = [created, live, ended].map(payloadOf);
+    let record: StreamRecord | undefined;
+    let doc: StreamDocument | undefined;
+    [l!, c!, updated('Elden Ring'), l!, l!, e!, l!, updated('late')].forEach((payload, i) => {
+      const event = { eventId: `s${i}`, occurredAt: 1000 * (i + 1), streamId: 'stream_1', payload };
+      record = evolve(record, event);
+      doc = project(doc, { source: 'lifecycle', offset: i, event });
+      const seen = [doc.status, doc.title, doc.updated_at, doc.started_at, doc.ended_at];
+      const want = [record?.status, record?.title, record?.updatedAt, record?.startedAt, record?.endedAt];
+      assert.deepEqual(
+        seen,
+        want.map((v) => v ?? null),
+        `after event ${i}`,
+      );
+    });
   });
 
   it('covers: a stored document at or past both guards already holds a write', () => {

@@ -1,5 +1,4 @@
-import type { Cassandra, Row } from '../../platform/cassandra.ts';
-import { KEYSPACE_NAME } from '../../domain/follows/schema.ts';
+import type { Cassandra, Replication, Row } from '../../platform/cassandra.ts';
 import type { GoLive } from '../../domain/notifications/fanout.ts';
 
 /**
@@ -29,10 +28,8 @@ export interface FanoutJob extends GoLive {
   leaseUntil: number;
 }
 
-export function jobsSchema(keyspace: string, opts: { replicationFactor: number; localDc: string }): string[] {
+export function jobsTables(keyspace: string): string[] {
   return [
-    `CREATE KEYSPACE IF NOT EXISTS ${keyspace}
-       WITH replication = {'class': 'NetworkTopologyStrategy', '${opts.localDc}': ${opts.replicationFactor}}`,
     `CREATE TABLE IF NOT EXISTS ${keyspace}.fanout_jobs (
        shard int, job_id text,
        stream_id text, started_at timestamp, streamer_id text, streamer_name text, title text,
@@ -52,9 +49,8 @@ export class FanoutJobs {
     this.q = queries(keyspace);
   }
 
-  async ensureSchema(opts: { replicationFactor: number; localDc: string }): Promise<void> {
-    if (!KEYSPACE_NAME.test(this.keyspace)) throw new Error(`invalid keyspace name: ${this.keyspace}`);
-    for (const cql of jobsSchema(this.keyspace, opts)) await this.db.ddl(cql);
+  async ensureSchema(replication: Replication): Promise<void> {
+    await this.db.ensureKeyspace(this.keyspace, replication, jobsTables(this.keyspace));
   }
 
   /** Creates the job held by `owner`; false when it exists already (running, or done). */

@@ -156,6 +156,12 @@ function applyMedia(p: StreamPackage, event: MediaEvent, windowSize: number, eff
   }
 }
 
+/**
+ * Deliberately not the registry's evolve (domain/stream/evolve.ts), which ignores a stream until
+ * its StreamCreated: the packager's state also folds the segments topic and is saved to disk
+ * with it, so it starts 'unknown' (segments can come first) and still ends, with ENDLIST, a
+ * stream whose StreamCreated it never read.
+ */
 function applyLifecycle(p: StreamPackage, event: StreamLifecycleEvent, effects: Effects): StreamPackage {
   const e = event.payload;
   switch (e.type) {

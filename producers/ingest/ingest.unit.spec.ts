@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import type { StreamLifecycleEvent } from '../../schemas/generated/events.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { Metrics } from '../../platform/metrics.ts';
-import type { StreamRecord } from '../../domain/stream/evolve.ts';
+import { evolve, type StreamRecord } from '../../domain/stream/evolve.ts';
+import { streamEvents } from '../../tests/support/stream-events.ts';
 import { Ingest } from './ingest.ts';
 
 const KEY = 'live_key-of-the-test-stream';
@@ -16,23 +17,8 @@ function rig(o: { graceMs?: number } = {}) {
   const events: StreamLifecycleEvent[] = [];
   const disconnected: string[] = [];
   const gone: string[] = [];
-  const stream: StreamRecord = {
-    streamId: 'stream_a',
-    streamerId: 'user_a',
-    streamerName: 'a',
-    title: 't',
-    category: 'c',
-    tags: [],
-    latencyMode: 'STANDARD',
-    recordingEnabled: true,
-    chatEnabled: true,
-    streamKeyHash: createHash('sha256').update(KEY).digest('hex'),
-    status: 'ready',
-    createdAt: now,
-    updatedAt: now,
-    startedAt: null,
-    endedAt: null,
-  };
+  const created = streamEvents.created('stream_a', { streamKeyHash: createHash('sha256').update(KEY).digest('hex') });
+  const stream: StreamRecord = evolve(undefined, { ...created, occurredAt: now })!;
   const ingest = new Ingest({
     lookupByKeyHash: (h) => (h === stream.streamKeyHash ? stream : undefined),
     streamStatus: () => stream.status,
@@ -40,9 +26,7 @@ function rig(o: { graceMs?: number } = {}) {
       for (const e of batch) {
         events.push(e);
         // The registry the ingest reads follows the topic.
-        if (e.payload.type === 'StreamWentLive' && stream.status === 'ready') {
-          Object.assign(stream, { status: 'live', startedAt: e.payload.startedAt });
-        } else if (e.payload.type === 'StreamEnded') stream.status = 'ended';
+        Object.assign(stream, evolve(stream, e));
       }
     },
     probe: async () => ({ width: 640, height: 360, frameRate: 30, videoCodec: 'h264', audioCodec: 'aac' }),

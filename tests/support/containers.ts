@@ -1,5 +1,5 @@
-import { createServer } from 'node:net';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
+import { freePort } from './ports.ts';
 
 /**
  * The same four servers as the local launcher, as containers, for hosts with a Docker engine.
@@ -7,17 +7,6 @@ import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainer
  * port it is published on, so the port is chosen before the container starts. Containers are
  * reaped by testcontainers' Ryuk when the test process exits.
  */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 export async function startContainers(): Promise<Record<string, string>> {
   const kafkaPort = await freePort();
   const kafka = new GenericContainer('apache/kafka:4.1.1')

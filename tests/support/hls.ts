@@ -1,11 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
-import { createServer as createTcpServer } from 'node:net';
 import { join } from 'node:path';
 import { DEBIAN_TOOLS, ensureDebianTools } from '../../platform/debian.ts';
+import { testSourceArgs, type TestSource } from '../../media/test-source.ts';
 
-/** HLS test helpers: real tiny MPEG-TS segments, a counting origin relay, free ports. */
+/** HLS test helpers: real tiny MPEG-TS segments, a counting origin relay. */
 export function mediaTools(): { ffmpeg: string; ffprobe: string; nginx: string } {
   const quiet = { info: () => undefined, warn: (m: string) => console.error(m) };
   const p = ensureDebianTools([DEBIAN_TOOLS.ffmpeg, DEBIAN_TOOLS.ffprobe, DEBIAN_TOOLS.nginx], quiet);
@@ -27,51 +27,21 @@ export function makeSegments(
   mkdirSync(dir, { recursive: true });
   const list = join(dir, 'segments.csv');
   const fps = 10;
-  const r = spawnSync(
-    ffmpeg,
-    [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      `testsrc2=size=${o.size ?? '96x64'}:rate=${fps}`,
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=440:sample_rate=22050',
-      '-t',
-      String(count * seconds),
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      ...(o.videoBitrate ? ['-b:v', o.videoBitrate, '-maxrate', o.videoBitrate, '-bufsize', o.videoBitrate] : []),
-      '-g',
-      String(fps * seconds),
-      '-keyint_min',
-      String(fps * seconds),
-      '-sc_threshold',
-      '0',
-      '-c:a',
-      'aac',
-      '-b:a',
-      '32k',
-      '-f',
-      'segment',
-      '-segment_time',
-      String(seconds),
-      '-segment_format',
-      'mpegts',
-      '-segment_list',
-      list,
-      '-segment_list_type',
-      'csv',
-      join(dir, '%06d.ts'),
-    ],
-    { encoding: 'utf8' },
-  );
+  const source: TestSource = {
+    size: o.size ?? '96x64',
+    fps,
+    tone: { sampleRate: 22_050, bitrate: '32k' },
+    seconds: count * seconds,
+    live: false,
+    gop: fps * seconds,
+    fixedGop: true,
+    video: o.videoBitrate ? { bitrate: o.videoBitrate, capped: true } : undefined,
+  };
+  const segments = ['-f', 'segment', '-segment_time', String(seconds), '-segment_format', 'mpegts'];
+  const csv = ['-segment_list', list, '-segment_list_type', 'csv'];
+  const r = spawnSync(ffmpeg, testSourceArgs(source, [...segments, ...csv, join(dir, '%06d.ts')]), {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`ffmpeg could not make test segments: ${r.stderr}`);
   return readFileSync(list, 'utf8')
     .trim()
@@ -123,14 +93,6 @@ export async function decodeAll(url: string): Promise<number> {
     throw new Error(`ffmpeg could not decode ${url} (${r.code}): ${r.stderr}`);
   const times = [...r.stdout.matchAll(/^out_time_us=(\d+)$/gm)].map((m) => Number(m[1]));
   return Math.round((times[times.length - 1] ?? 0) / 1000);
-}
-
-export async function freePort(): Promise<number> {
-  const s = createTcpServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
 }
 
 /**

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { endpoints } from './endpoints.ts';
-import { freePort, mediaTools } from './hls.ts';
+import { mediaTools } from './hls.ts';
+import { freePort } from './ports.ts';
 import { ServiceProcess } from './process.ts';
 
 /**

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { TopicKey } from '../../schemas/topics.ts';
 import type { EventBus } from '../../platform/kafka/bus.ts';
 import type { EventConsumer } from '../../platform/kafka/consumer.ts';
+import { testSourceArgs } from '../../media/test-source.ts';
 import { uniqueName } from './isolation.ts';
 
 /**
@@ -18,30 +19,19 @@ export function publishTestPattern(
   url: string,
   opts: { size?: string; fps?: number; audio?: boolean; seconds?: number } = {},
 ): Publisher {
-  const args = [
-    '-hide_banner',
-    '-loglevel',
-    'warning',
-    '-re',
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=size=${opts.size ?? '320x240'}:rate=${opts.fps ?? 15}`,
-    ...(opts.audio === false ? [] : ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100']),
-    ...(opts.seconds ? ['-t', String(opts.seconds)] : []),
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-tune',
-    'zerolatency',
-    '-g',
-    String(opts.fps ?? 15),
-    ...(opts.audio === false ? [] : ['-c:a', 'aac', '-b:a', '64k']),
-    '-f',
-    'flv',
-    url,
-  ];
+  const fps = opts.fps ?? 15;
+  const args = testSourceArgs(
+    {
+      size: opts.size ?? '320x240',
+      fps,
+      tone: opts.audio === false ? null : { sampleRate: 44_100, bitrate: '64k' },
+      seconds: opts.seconds,
+      live: true,
+      gop: fps,
+      logLevel: 'warning',
+    },
+    ['-f', 'flv', url],
+  );
   const proc = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
