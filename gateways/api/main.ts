@@ -44,6 +44,7 @@ const api = apiGateway({
       chatApiBaseUrl: cfg.WS_BASE_URL,
       viewersWsBaseUrl: cfg.VIEWER_WS_BASE_URL,
       notificationsBaseUrl: cfg.NOTIFY_BASE_URL,
+      cdnBaseUrl: cfg.CDN_BASE_URL,
       devSignIn: cfg.API_DEV_SIGN_IN,
     },
   },
@@ -53,6 +54,7 @@ const api = apiGateway({
       token: tokenSettings(cfg),
       ttlSeconds: cfg.API_TOKEN_TTL_S,
       host: cfg.API_HOST,
+      port: cfg.API_PORT,
     },
   }),
   settings: {
