@@ -17,6 +17,7 @@ export type ErrorCode =
   | TransportRejection
   | 'invalid_request'
   | 'unauthorized'
+  | 'forbidden_origin'
   | 'search_unavailable'
   | 'unavailable'
   | 'internal';
@@ -27,6 +28,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   cannot_follow_self: 400,
   unauthorized: 401,
   not_stream_owner: 403,
+  forbidden_origin: 403,
   stream_not_found: 404,
   route_not_found: 404,
   user_not_found: 404,

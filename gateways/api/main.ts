@@ -14,7 +14,7 @@ import { loadApiConfig } from './config.ts';
 import { apiGateway } from './gateway.ts';
 import { FollowGraph } from '../../domain/follows/graph.ts';
 import { Inbox } from '../../domain/notifications/inbox.ts';
-import { loadSigningKey } from '../../platform/auth/signing-key.ts';
+import { loadSigningKey, tokenSettings } from '../../platform/auth/signing-key.ts';
 
 const cfg = loadApiConfig();
 const log = createLogger('api', cfg.LOG_LEVEL);
@@ -44,15 +44,17 @@ const api = apiGateway({
       chatApiBaseUrl: cfg.WS_BASE_URL,
       viewersWsBaseUrl: cfg.VIEWER_WS_BASE_URL,
       notificationsBaseUrl: cfg.NOTIFY_BASE_URL,
+      cdnBaseUrl: cfg.CDN_BASE_URL,
       devSignIn: cfg.API_DEV_SIGN_IN,
     },
   },
   ...(cfg.API_DEV_SIGN_IN && {
     devSignIn: {
       key: signingKey,
-      token: { issuer: cfg.API_JWT_ISSUER, audience: cfg.API_JWT_AUDIENCE },
+      token: tokenSettings(cfg),
       ttlSeconds: cfg.API_TOKEN_TTL_S,
       host: cfg.API_HOST,
+      port: cfg.API_PORT,
     },
   }),
   settings: {
@@ -65,7 +67,7 @@ const api = apiGateway({
     maxOpenStreams: cfg.API_MAX_OPEN_STREAMS,
     discoveryAlias: cfg.DISCOVERY_ALIAS,
     retryAfterS: cfg.API_RETRY_AFTER_S,
-    token: { issuer: cfg.API_JWT_ISSUER, audience: cfg.API_JWT_AUDIENCE },
+    token: tokenSettings(cfg),
     links: {
       publicBaseUrl: cfg.PUBLIC_BASE_URL,
       cdnBaseUrl: cfg.CDN_BASE_URL,

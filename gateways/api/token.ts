@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { mintToken } from '../../platform/auth/tokens.ts';
 import { loadApiConfig } from './config.ts';
-import { loadSigningKey } from '../../platform/auth/signing-key.ts';
+import { loadSigningKey, tokenSettings } from '../../platform/auth/signing-key.ts';
 
 const { values } = parseArgs({
   options: {
@@ -30,7 +30,7 @@ if (!Number.isInteger(ttl) || ttl <= 0) {
 console.log(
   await mintToken(
     loadSigningKey(cfg),
-    { issuer: cfg.API_JWT_ISSUER, audience: cfg.API_JWT_AUDIENCE },
+    tokenSettings(cfg),
     { userId: values.user, username: values.name, admin: values.admin },
     ttl,
   ),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -36,13 +37,14 @@ describe('API: the web page, its config and development sign-in', () => {
           path: '/api/v1/streams/search',
           handle: async () => ({ status: 200, body: { streams: [] } }),
         },
-        ...devTokenRoutes({ key, token: TOKEN, ttlSeconds: 600, host: '127.0.0.1' }),
+        ...devTokenRoutes({ key, token: TOKEN, ttlSeconds: 600, host: '127.0.0.1', port: () => server.port }),
         ...webRoutes({
           distDir: dist,
           client: {
             chatApiBaseUrl: 'wss://chat.example.test/',
             viewersWsBaseUrl: 'wss://viewers.example.test',
             notificationsBaseUrl: 'https://push.example.test',
+            cdnBaseUrl: 'https://cdn.example.test:8443/',
             devSignIn: true,
           },
         }),
@@ -128,6 +130,96 @@ describe('API: the web page, its config and development sign-in', () => {
   });
 
   it('refuses to offer development sign-in on a non-loopback address', () => {
-    assert.throws(() => devTokenRoutes({ key, token: TOKEN, ttlSeconds: 60, host: '0.0.0.0' }), /loopback/);
+    assert.throws(() => devTokenRoutes({ key, token: TOKEN, ttlSeconds: 60, host: '0.0.0.0', port: 8080 }), /loopback/);
+  });
+
+  /** A POST with the Host and Origin a browser would send (fetch cannot set Host). */
+  const signInAs = (headers: Record<string, string>) =>
+    new Promise<{ status: number; body: { error?: { code: string; message: string }; token?: string } }>(
+      (resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port: server.port,
+            method: 'POST',
+            path: '/api/v1/dev/token',
+            headers: { 'content-type': 'application/json', ...headers },
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (c: Buffer) => (text += c.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as never }));
+          },
+        );
+        req.on('error', reject);
+        req.end(JSON.stringify({ username: 'rebound' }));
+      },
+    );
+
+  it('mints only for requests addressed to loopback with its own port, from its own page (no DNS rebinding)', async () => {
+    const port = server.port;
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LocalHost:${port}`, `[::1]:${port}`]) {
+      assert.equal((await signInAs({ host })).status, 201, host);
+      assert.equal((await signInAs({ host, origin: `http://${host}` })).status, 201, `${host} with its origin`);
+    }
+    for (const host of [
+      `attacker.example:${port}`,
+      `127.0.0.1.attacker.example:${port}`,
+      `127.0.0.1:${port + 1}`,
+      '127.0.0.1',
+      `10.0.0.5:${port}`,
+    ]) {
+      const r = await signInAs({ host });
+      assert.equal(r.status, 403, host);
+      assert.equal(r.body.error?.code, 'forbidden_origin');
+      assert.match(r.body.error!.message, /loopback/, host);
+    }
+    for (const origin of [
+      'http://attacker.example',
+      `http://attacker.example:${port}`,
+      'null',
+      `https://127.0.0.1:${port}`,
+      `http://127.0.0.1:${port + 1}`,
+    ]) {
+      const r = await signInAs({ host: `127.0.0.1:${port}`, origin });
+      assert.equal(r.status, 403, origin);
+      assert.equal(r.body.error?.code, 'forbidden_origin');
+      assert.ok(r.body.error!.message.includes(origin), origin);
+    }
+  });
+
+  it('serves the page with a strict Content-Security-Policy that names the services it talks to', async () => {
+    for (const path of ['/', '/streams/abc', '/assets/index-abc123.js']) {
+      const res = await fetch(`${base}${path}`);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff', path);
+      assert.equal(res.headers.get('referrer-policy'), 'no-referrer', path);
+      assert.equal(res.headers.get('x-frame-options'), 'DENY', path);
+      const csp = new Map(
+        res.headers
+          .get('content-security-policy')!
+          .split(';')
+          .map((d) => d.trim().split(/\s+/))
+          .map(([name, ...values]) => [name!, values]),
+      );
+      assert.deepEqual(csp.get('default-src'), ["'self'"]);
+      assert.deepEqual(csp.get('script-src'), ["'self'"]);
+      assert.deepEqual(csp.get('style-src'), ["'self'"]);
+      assert.deepEqual(csp.get('object-src'), ["'none'"]);
+      assert.deepEqual(csp.get('base-uri'), ["'none'"]);
+      assert.deepEqual(csp.get('frame-ancestors'), ["'none'"]);
+      assert.deepEqual(csp.get('form-action'), ["'self'"]);
+      assert.deepEqual(csp.get('worker-src'), ["'self'", 'blob:']);
+      assert.deepEqual(csp.get('media-src'), ["'self'", 'blob:', 'https://cdn.example.test:8443']);
+      assert.deepEqual(csp.get('img-src'), ["'self'", 'https://cdn.example.test:8443']);
+      assert.deepEqual(csp.get('connect-src'), [
+        "'self'",
+        'https://chat.example.test',
+        'wss://chat.example.test',
+        'wss://viewers.example.test',
+        'https://push.example.test',
+        'wss://push.example.test',
+        'https://cdn.example.test:8443',
+      ]);
+    }
   });
 });

@@ -15,6 +15,13 @@ import { RequestRejected } from '../../platform/http/server.ts';
  * Files are read on each request (a rebuild shows without a restart; the files are small and the
  * OS caches them). Vite names everything under /assets/ by content hash: cached for a year;
  * index.html is revalidated every time (ETag) so a new build is picked up at once.
+ *
+ * The page keeps its bearer token in localStorage, so every file goes out with a strict
+ * Content-Security-Policy (contentSecurityPolicy below): scripts and styles from this origin only
+ * (no inline script, no inline style attribute), connections only to the services this config
+ * names, hls.js's blob: worker and MediaSource, no plugins, no <base>, never framed; plus nosniff,
+ * no Referer and DENY framing for older browsers. The browser specs (tests/web) fail on any
+ * violation.
  */
 export interface WebClientConfig {
   /** Chat's HTTP side (tickets, history pages); its WebSocket URL comes with each stream's playback. */
@@ -23,6 +30,8 @@ export interface WebClientConfig {
   viewersWsBaseUrl: string;
   /** Notification push: <base>/notifications and <base>/api/v1/notifications/tickets. */
   notificationsBaseUrl: string;
+  /** The edge cache (or origin) players fetch playlists, segments and thumbnails from. */
+  cdnBaseUrl: string;
   /** The local sign-in form is shown only where the API mints development tokens. */
   devSignIn: boolean;
 }
@@ -63,18 +72,57 @@ export function clientConfigBody(c: WebClientConfig) {
   };
 }
 
+const origin = (url: string): string => new URL(url).origin;
+const asHttp = (url: string): string => origin(url.replace(/^ws(s?):/i, 'http$1:'));
+const asWs = (url: string): string => origin(url.replace(/^http(s?):/i, 'ws$1:'));
+
+/**
+ * The page's policy, from the services it is told about (clientConfigBody): chat tickets and
+ * history over HTTP and its WebSocket, viewer presence, notification tickets and push, and the
+ * CDN, which hls.js fetches from and which serves posters; blob: for hls.js's worker and
+ * MediaSource. Nothing else is reachable, whatever a script injected into the page tries.
+ */
+export function contentSecurityPolicy(c: WebClientConfig): string {
+  const unique = (xs: string[]) => [...new Set(xs)];
+  const cdn = asHttp(c.cdnBaseUrl);
+  const connect = unique([
+    "'self'",
+    asHttp(c.chatApiBaseUrl),
+    asWs(c.chatApiBaseUrl),
+    asWs(c.viewersWsBaseUrl),
+    asHttp(c.notificationsBaseUrl),
+    asWs(c.notificationsBaseUrl),
+    cdn,
+  ]);
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    `img-src 'self' ${cdn}`,
+    `media-src 'self' blob: ${cdn}`,
+    "worker-src 'self' blob:",
+    `connect-src ${connect.join(' ')}`,
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
 export function webRoutes(s: WebSettings): Route[] {
   const root = resolve(s.distDir);
+  const security = {
+    'content-security-policy': contentSecurityPolicy(s.client),
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+  };
   const notFound = (path: string) => new RequestRejected('route_not_found', `no route for GET ${path}`);
 
   async function file(path: string, ifNoneMatch: string | undefined, cacheControl: string): Promise<HttpReply> {
     const body = await readFile(path);
     const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 20)}"`;
-    const headers = {
-      'cache-control': cacheControl,
-      etag,
-      'x-content-type-options': 'nosniff',
-    };
+    const headers = { ...security, 'cache-control': cacheControl, etag };
     if (ifNoneMatch === etag) return { status: 304, headers };
     return {
       status: 200,
@@ -113,7 +161,7 @@ export function webRoutes(s: WebSettings): Route[] {
           return {
             status: 503,
             body: { error: { code: 'web_not_built', message: 'the web page is not built: run `npm run web:build`' } },
-            headers: { 'cache-control': 'no-store' },
+            headers: { ...security, 'cache-control': 'no-store' },
           };
         }
         const etagHeader = req.headers['if-none-match'];

@@ -16,7 +16,7 @@ import { StreamRegistryProjection } from '../../domain/stream/projection.ts';
 import { StreamRegistry } from '../../domain/stream/registry.ts';
 import { ChatHistoryReader } from '../../domain/chat/history.ts';
 import { Authenticator } from '../../platform/auth/tokens.ts';
-import { loadSigningKey } from '../../platform/auth/signing-key.ts';
+import { loadSigningKey, tokenSettings } from '../../platform/auth/signing-key.ts';
 import { loadChatGatewayConfig } from './config.ts';
 import { ChatFanout } from './fanout.ts';
 import { ChatMetrics } from './metrics.ts';
@@ -68,7 +68,7 @@ const service = new ChatService(
 const transport = new ChatTransport(
   service,
   new Tickets(CHAT_TICKET, jwtKey, cfg.CHAT_TICKET_TTL_S),
-  new Authenticator(jwtKey, { issuer: cfg.API_JWT_ISSUER, audience: cfg.API_JWT_AUDIENCE }),
+  new Authenticator(jwtKey, tokenSettings(cfg)),
   {
     host: cfg.CHAT_HOST,
     port: cfg.CHAT_PORT,

@@ -7,6 +7,7 @@ import { waitFor } from '../../tests/support/wait.ts';
 import { parseAccessLine } from './access-log.ts';
 import { AccessLogTail } from './access-tail.ts';
 import { ACCESS_LOG_FORMAT, renderNginxConf } from './nginx-conf.ts';
+import { EDGE_REJECTS } from '../../domain/media/delivery-directives.ts';
 
 describe('edge config and access log', () => {
   it('renders a cache that collapses misses, honours the origin and keeps every path under its folder', () => {
@@ -35,6 +36,13 @@ describe('edge config and access log', () => {
       assert.ok(conf.includes(line), line);
     }
     assert.ok(!conf.includes('user '), 'no user directive unless running as root');
+    // Queries nginx and the origin could read differently are refused before the cache.
+    assert.ok(conf.includes('map $args $hls_query_refused {'));
+    for (const r of EDGE_REJECTS) assert.ok(conf.includes(`"~${r.pattern}" "${r.reason}";`), r.reason);
+    assert.match(
+      conf,
+      /location \/hls\/ \{\n\s+default_type text\/plain;\n\s+if \(\$hls_query_refused\) \{\n\s+return 400 /,
+    );
     for (const path of conf.matchAll(/_path (\S+)/g)) assert.ok(path[1]!.startsWith('/d/'), path[0]);
   });
 

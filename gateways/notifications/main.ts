@@ -10,7 +10,7 @@ import { createLogger } from '../../platform/logger.ts';
 import { Metrics, metricsComponent } from '../../platform/metrics.ts';
 import { fatal, runService } from '../../platform/service.ts';
 import { Authenticator } from '../../platform/auth/tokens.ts';
-import { loadSigningKey } from '../../platform/auth/signing-key.ts';
+import { loadSigningKey, tokenSettings } from '../../platform/auth/signing-key.ts';
 import { loadPushGatewayConfig } from './config.ts';
 import { NotificationFeed } from './feed.ts';
 import { RecentIds, notificationFrame } from './protocol.ts';
@@ -26,7 +26,7 @@ let stopAll: (reason: string) => Promise<void> = async () => undefined;
 
 const transport = new PushTransport(
   new Tickets(PUSH_TICKET, jwtKey, cfg.NOTIFY_TICKET_TTL_S),
-  new Authenticator(jwtKey, { issuer: cfg.API_JWT_ISSUER, audience: cfg.API_JWT_AUDIENCE }),
+  new Authenticator(jwtKey, tokenSettings(cfg)),
   {
     host: cfg.NOTIFY_HOST,
     port: cfg.NOTIFY_PORT,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { blockingDecision, deliveryDirectives, holdLimitMs, playlistPosition } from './blocking.ts';
+import { blockingDecision, holdLimitMs, playlistPosition } from './blocking.ts';
 
 const playlist = (first: number, count: number, ended = false): string =>
   [
@@ -34,16 +34,5 @@ describe('blocking playlist reload', () => {
     assert.equal(blockingDecision(p, 46), 'wait');
     assert.equal(blockingDecision(p, 47), 'too-far');
     assert.equal(blockingDecision(playlistPosition(playlist(40, 5, true))!, 99), 'serve');
-  });
-
-  it('parses _HLS_msn and _HLS_part, and names what is wrong with them', () => {
-    assert.deepEqual(deliveryDirectives(''), { ok: true, msn: null });
-    assert.deepEqual(deliveryDirectives('player=1'), { ok: true, msn: null });
-    assert.deepEqual(deliveryDirectives('_HLS_msn=45'), { ok: true, msn: 45 });
-    assert.deepEqual(deliveryDirectives('_HLS_msn=45&_HLS_part=2'), { ok: true, msn: 45 });
-    assert.deepEqual(deliveryDirectives('_HLS_part=2'), { ok: false, reason: '_HLS_part without _HLS_msn' });
-    assert.equal(deliveryDirectives('_HLS_msn=-1').ok, false);
-    assert.equal(deliveryDirectives('_HLS_msn=4e5').ok, false);
-    assert.equal(deliveryDirectives('_HLS_msn=1&_HLS_part=x').ok, false);
   });
 });

@@ -7,7 +7,6 @@ import send from 'send';
 import type { Logger } from '../../platform/logger.ts';
 import type { Metrics } from '../../platform/metrics.ts';
 import type { Component } from '../../platform/service.ts';
-import { deliveryDirectives } from './blocking.ts';
 import {
   CONTENT_TYPES,
   cacheControl,
@@ -16,6 +15,7 @@ import {
   type MediaKind,
   type Resolved,
 } from '../../domain/media/hls-paths.ts';
+import { parseDeliveryDirectives } from '../../domain/media/delivery-directives.ts';
 import { PlaylistWaiter } from './playlist-waiter.ts';
 
 /**
@@ -27,7 +27,9 @@ import { PlaylistWaiter } from './playlist-waiter.ts';
  *
  * Live media playlists announce CAN-BLOCK-RELOAD: a request with `_HLS_msn=N` is held until the
  * playlist lists segment N (blocking.ts, playlist-waiter.ts), and its answer may be cached for
- * six target durations, since it is the answer for that N whenever it is asked.
+ * six target durations, since it is the answer for that N whenever it is asked. Directives are
+ * read strictly (domain/media/delivery-directives.ts): a spelling the edge could read otherwise
+ * (escaped, another case, twice) is a 400, so the edge's cache key always names this answer.
  */
 export interface OriginOptions {
   host: string;
@@ -126,10 +128,14 @@ export class OriginServer implements Component {
     }
     if (!resolved.ok) return this.reply(res, resolved.status, resolved.reason);
 
-    if (resolved.kind === 'playlist' && q >= 0) {
-      const directives = deliveryDirectives(target.slice(q + 1));
+    if (q >= 0) {
+      // Refused for every kind, as the edge refuses them: a query the edge and this origin could
+      // read differently must never reach a cache (delivery-directives.ts).
+      const directives = parseDeliveryDirectives(target.slice(q + 1));
       if (!directives.ok) return this.reply(res, 400, directives.reason);
-      if (directives.msn !== null) return void this.serveBlocking(req, res, resolved, directives.msn);
+      if (resolved.kind === 'playlist' && directives.msn !== null) {
+        return void this.serveBlocking(req, res, resolved, directives.msn);
+      }
     }
     this.send(req, res, resolved);
   }

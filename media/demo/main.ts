@@ -4,7 +4,7 @@
  */
 import { DEBIAN_TOOLS, ensureDebianTools } from '../../platform/debian.ts';
 import { mintToken } from '../../platform/auth/tokens.ts';
-import { loadSigningKey } from '../../platform/auth/signing-key.ts';
+import { loadSigningKey, tokenSettings } from '../../platform/auth/signing-key.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { Metrics, metricsComponent } from '../../platform/metrics.ts';
 import { runService } from '../../platform/service.ts';
@@ -32,12 +32,7 @@ await runService(log, [
         size: cfg.DEMO_SIZE,
         fps: cfg.DEMO_FPS,
         token: () =>
-          mintToken(
-            key,
-            { issuer: cfg.API_JWT_ISSUER, audience: cfg.API_JWT_AUDIENCE },
-            { userId: cfg.DEMO_USER_ID, username: cfg.DEMO_USER_NAME },
-            600,
-          ),
+          mintToken(key, tokenSettings(cfg), { userId: cfg.DEMO_USER_ID, username: cfg.DEMO_USER_NAME }, 600),
         // Behind the parent-death launcher: the publisher never outlives this process.
         ffmpegPath: ffmpegLauncher(tools.ffmpeg),
         log,

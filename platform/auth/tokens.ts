@@ -5,6 +5,11 @@ import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
  * display name a stream is created under, `roles` (a list) may hold "admin": an operator, who may
  * end anyone's stream. Only HS256 is accepted (no `alg: none`, no algorithm confusion), and
  * issuer, audience and expiry are checked.
+ *
+ * Revocation: every token carries `iat` (required), and a token issued before `notBefore`
+ * (API_TOKENS_NOT_BEFORE, epoch seconds) is refused: setting it to now signs everyone out. A new
+ * key (signing-key.ts) does the same, and also voids every WebSocket ticket, whose keys derive
+ * from it. Tickets issued from a token before it was revoked live out their seconds.
  */
 export interface Principal {
   userId: string;
@@ -23,6 +28,8 @@ export class Unauthorized extends Error {
 export interface TokenSettings {
   issuer: string;
   audience: string;
+  /** Epoch seconds: tokens issued (`iat`) before it are refused. */
+  notBefore?: number;
 }
 
 const ALG = 'HS256';
@@ -44,8 +51,13 @@ export class Authenticator {
         algorithms: [ALG],
         issuer: this.settings.issuer,
         audience: this.settings.audience,
-        requiredClaims: ['sub', 'exp'],
+        requiredClaims: ['sub', 'exp', 'iat'],
       });
+      if (this.settings.notBefore !== undefined && payload.iat! < this.settings.notBefore) {
+        throw new Unauthorized(
+          'the token was issued before API_TOKENS_NOT_BEFORE (tokens were revoked): sign in again',
+        );
+      }
       const name = payload['name'];
       if (typeof name !== 'string' || !name || !payload.sub) throw new Unauthorized('the token names no user');
       const roles = payload['roles'];
@@ -69,13 +81,15 @@ export async function mintToken(
   settings: TokenSettings,
   who: Principal,
   ttlSeconds: number,
+  /** Epoch seconds; now unless given. */
+  issuedAt: number = Math.floor(Date.now() / 1000),
 ): Promise<string> {
   return new SignJWT({ name: who.username, ...(who.admin && { roles: ['admin'] }) })
     .setProtectedHeader({ alg: ALG, typ: 'JWT' })
     .setSubject(who.userId)
     .setIssuer(settings.issuer)
     .setAudience(settings.audience)
-    .setIssuedAt()
-    .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(issuedAt + ttlSeconds)
     .sign(key);
 }

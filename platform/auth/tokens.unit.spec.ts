@@ -37,9 +37,37 @@ describe('bearer token authentication', () => {
       .setSubject('user_9')
       .setIssuer(settings.issuer)
       .setAudience(settings.audience)
+      .setIssuedAt()
       .setExpirationTime('1m')
       .sign(key);
     assert.deepEqual(await auth.require(`Bearer ${odd}`), { userId: 'user_9', username: 'x' });
+  });
+
+  it('refuses a token without iat: revocation by time needs to know when a token was issued', async () => {
+    const { SignJWT } = await import('jose');
+    const undated = await new SignJWT({ name: 'x' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('user_9')
+      .setIssuer(settings.issuer)
+      .setAudience(settings.audience)
+      .setExpirationTime('1m')
+      .sign(key);
+    await assert.rejects(auth.require(`Bearer ${undated}`), Unauthorized);
+  });
+
+  it('API_TOKENS_NOT_BEFORE revokes every token issued before it, and only those', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const old = await mintToken(key, settings, alice, 3600, now - 600);
+    const fresh = await mintToken(key, settings, alice, 3600, now);
+    const revoking = new Authenticator(key, { ...settings, notBefore: now - 60 });
+    await assert.rejects(revoking.require(`Bearer ${old}`), /issued before API_TOKENS_NOT_BEFORE/);
+    assert.deepEqual(await revoking.require(`Bearer ${fresh}`), alice);
+    assert.deepEqual(await auth.require(`Bearer ${old}`), alice, 'without it the old token is still good');
+  });
+
+  it('a new key (rotating the key file) revokes every token signed with the old one', async () => {
+    const token = await mintToken(key, settings, alice, 3600);
+    await assert.rejects(new Authenticator(randomBytes(32), settings).require(`Bearer ${token}`), Unauthorized);
   });
 
   it('public reads are anonymous without a header, but a bad header is still refused', async () => {

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterEach } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { endpointsOf, launcherConfig } from '../../compose/launcher/config.ts';
 import { platformServices } from '../../compose/services.ts';
@@ -45,6 +46,17 @@ export function assertPlatformUp(p: Platform): void {
   assert.equal(p.code, 0, `./live up failed:\n${p.output}`);
 }
 
+/**
+ * What the pages reported breaking their Content-Security-Policy (gateways/api/web.ts) since the
+ * last test ended: Chromium's console error and the page's securitypolicyviolation event. The test
+ * during which a page broke it fails, so a policy too strict for the real page shows at once.
+ */
+const cspViolations: string[] = [];
+afterEach(() => {
+  if (!cspViolations.length) return;
+  assert.fail(`the page broke its Content-Security-Policy:\n${cspViolations.splice(0).join('\n')}`);
+});
+
 export class People {
   private readonly contexts: BrowserContext[] = [];
   private constructor(private readonly browser: Browser) {}
@@ -58,7 +70,17 @@ export class People {
   async page(): Promise<Page> {
     const ctx = await this.browser.newContext({ viewport: { width: 1400, height: 860 } });
     this.contexts.push(ctx);
-    return ctx.newPage();
+    await ctx.addInitScript(() =>
+      document.addEventListener('securitypolicyviolation', (e) =>
+        console.error(`Content Security Policy violation: ${e.effectiveDirective} blocked ${e.blockedURI || 'inline'}`),
+      ),
+    );
+    const page = await ctx.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy/i.test(m.text()))
+        cspViolations.push(`${page.url()}: ${m.text()}`);
+    });
+    return page;
   }
 
   async close(): Promise<void> {

@@ -79,6 +79,10 @@ export function chatPanel(p: Playback): { element: HTMLElement; destroy: () => v
             h('button', { title: 'Ban', onclick: () => command({ type: 'ban', user_id: e.user.user_id }) }, 'ban'),
           )
         : null;
+    // Through the CSSOM, not a style attribute: the page's Content-Security-Policy allows no
+    // inline style, and a color from the wire can only ever be a color this way.
+    const who = h('span', { class: 'who' }, e.user.username);
+    who.style.color = e.color ?? colorOf(e.user.user_id);
     return h(
       'li',
       { class: `msg${e.deleted ? ' deleted' : ''}`, 'data-message-id': e.message_id },
@@ -86,7 +90,7 @@ export function chatPanel(p: Playback): { element: HTMLElement; destroy: () => v
       ...e.user.badges.map((b) =>
         h('span', { class: `chat-badge ${b}`, title: b }, b === 'broadcaster' ? 'HOST' : 'MOD'),
       ),
-      h('span', { class: 'who', style: `color:${e.color ?? colorOf(e.user.user_id)}` }, e.user.username),
+      who,
       ': ',
       e.deleted ? h('em', { class: 'muted' }, '<message deleted>') : h('span', { class: 'text' }, e.content),
     );
