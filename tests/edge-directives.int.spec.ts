@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort, mediaTools } from './support/hls.ts';
+import { mediaTools } from './support/hls.ts';
+import { freePort } from './support/ports.ts';
 import { createLogger } from '../platform/logger.ts';
 import { Metrics } from '../platform/metrics.ts';
 import { DEFAULT_CACHE_POLICY, cacheControl } from '../domain/media/hls-paths.ts';
