@@ -1,6 +1,6 @@
 import cassandra from 'cassandra-driver';
 import { z } from 'zod';
-import { env } from './config.ts';
+import { ConfigError, env } from './config.ts';
 import { TransientError } from './errors.ts';
 
 /**
@@ -20,6 +20,9 @@ export const cassandraEnv = {
   /** Replication factor used when a process creates its keyspace (NetworkTopologyStrategy, local DC). */
   CASSANDRA_REPLICATION_FACTOR: env.int(1, 1),
   CASSANDRA_REQUEST_TIMEOUT_MS: env.int(10_000, 100),
+  /** A cluster with PasswordAuthenticator (compose/docker-compose.secure.yml): both or neither. */
+  CASSANDRA_USERNAME: z.string().min(1).optional(),
+  CASSANDRA_PASSWORD: z.string().min(1).optional(),
 };
 
 export type CassandraConfig = { [K in keyof typeof cassandraEnv]: z.output<(typeof cassandraEnv)[K]> };
@@ -80,9 +83,16 @@ export class Cassandra {
   private readonly uniform = new WeakMap<object, { ranges: Set<unknown>; name: string | undefined }>();
 
   constructor(
-    cfg: Pick<CassandraConfig, 'CASSANDRA_CONTACT_POINTS' | 'CASSANDRA_LOCAL_DC' | 'CASSANDRA_REQUEST_TIMEOUT_MS'>,
+    cfg: Pick<CassandraConfig, 'CASSANDRA_CONTACT_POINTS' | 'CASSANDRA_LOCAL_DC' | 'CASSANDRA_REQUEST_TIMEOUT_MS'> &
+      Partial<Pick<CassandraConfig, 'CASSANDRA_USERNAME' | 'CASSANDRA_PASSWORD'>>,
   ) {
+    if (Boolean(cfg.CASSANDRA_USERNAME) !== Boolean(cfg.CASSANDRA_PASSWORD))
+      throw new ConfigError(['CASSANDRA_USERNAME and CASSANDRA_PASSWORD go together: set both or neither']);
     this.client = new cassandra.Client({
+      ...(cfg.CASSANDRA_USERNAME &&
+        cfg.CASSANDRA_PASSWORD && {
+          authProvider: new cassandra.auth.PlainTextAuthProvider(cfg.CASSANDRA_USERNAME, cfg.CASSANDRA_PASSWORD),
+        }),
       contactPoints: cfg.CASSANDRA_CONTACT_POINTS,
       localDataCenter: cfg.CASSANDRA_LOCAL_DC,
       socketOptions: { readTimeout: cfg.CASSANDRA_REQUEST_TIMEOUT_MS, connectTimeout: 5000 },

@@ -16,7 +16,12 @@ export interface BaselineProducer {
 }
 
 const clientOf = (bus: EventBus) =>
-  createKafka({ brokers: bus.config.brokers, clientId: bus.config.clientId, logger: bus.log });
+  createKafka({
+    brokers: bus.config.brokers,
+    clientId: bus.config.clientId,
+    logger: bus.log,
+    ...(bus.config.security && { security: bus.config.security }),
+  });
 
 export async function baselineProducer(bus: EventBus): Promise<BaselineProducer> {
   const producer = clientOf(bus).producer(PRODUCER_SETTINGS);

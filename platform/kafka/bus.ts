@@ -5,6 +5,7 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { BusAdmin } from './admin.ts';
 import { createKafka } from './client.ts';
+import type { KafkaSecurity } from './security.ts';
 import { EventCodec } from './codec.ts';
 import { EventConsumer, type ConsumerOptions } from './consumer.ts';
 import { EventProducer, PRODUCER_SETTINGS, type TopicHandle } from './producer.ts';
@@ -23,6 +24,8 @@ export interface BusConfig {
   clientId: string;
   /** Prepended to every topic name; tests use a random one to isolate themselves. */
   topicPrefix: string;
+  /** A secured cluster's credentials and TLS (platform/kafka/security.ts); plaintext when absent. */
+  security?: KafkaSecurity;
 }
 
 export class EventBus {
@@ -36,7 +39,12 @@ export class EventBus {
     readonly metrics: Metrics,
     readonly log: Logger,
   ) {
-    this.kafka = createKafka({ brokers: config.brokers, clientId: config.clientId, logger: log });
+    this.kafka = createKafka({
+      brokers: config.brokers,
+      clientId: config.clientId,
+      logger: log,
+      ...(config.security && { security: config.security }),
+    });
     this.registry = new SchemaRegistryClient(config.registryUrl);
   }
 

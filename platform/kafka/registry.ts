@@ -17,9 +17,26 @@ export class SchemaRegistryClient {
   private readonly lib: SchemaRegistry;
   private readonly writers = new Map<number, Promise<avro.Type>>();
 
-  constructor(readonly url: string) {
+  /** The registry's URL without credentials: safe to log. */
+  readonly url: string;
+  private readonly authorization: string | undefined;
+
+  /** `url` may carry basic-auth credentials (`https://user:password@registry`), as a secured registry wants. */
+  constructor(url: string) {
+    const u = new URL(url);
+    const auth = u.username
+      ? { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) }
+      : undefined;
+    u.username = '';
+    u.password = '';
+    this.url = u.toString().replace(/\/$/, '');
+    this.authorization = auth && `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
     this.lib = new SchemaRegistry(
-      { host: url, retry: { retries: 2, initialRetryTimeInSecs: 0.1, maxRetryTimeInSecs: 1 } },
+      {
+        host: this.url,
+        ...(auth && { auth }),
+        retry: { retries: 2, initialRetryTimeInSecs: 0.1, maxRetryTimeInSecs: 1 },
+      },
       { [SchemaType.AVRO]: avroOptions() },
     );
   }
@@ -114,7 +131,10 @@ export class SchemaRegistryClient {
     try {
       res = await fetch(`${this.url}${path}`, {
         method,
-        headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+        headers: {
+          'content-type': 'application/vnd.schemaregistry.v1+json',
+          ...(this.authorization && { authorization: this.authorization }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(10_000),
       });
