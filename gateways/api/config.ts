@@ -6,6 +6,7 @@ import { followsStoreEnv } from '../../domain/follows/schema.ts';
 import { notificationsStoreEnv } from '../../domain/notifications/schema.ts';
 import { discoveryEnv } from '../../domain/discovery/index-definition.ts';
 import { signingKeyEnv } from '../../platform/auth/signing-key.ts';
+import { DEFAULT_ENDED_CACHE_SIZE } from '../../domain/stream/registry.ts';
 
 /** The API gateway's configuration (and the token CLI's); the only reader of process.env for them. */
 const optionalUrl = z
@@ -36,6 +37,11 @@ const schema = z.object({
   API_READ_YOUR_WRITES_MS: env.int(5000, 0),
   /** How long start-up may take to load the registry from the topic. */
   API_REGISTRY_CATCHUP_MS: env.int(120_000, 1000),
+  /**
+   * Ended streams the registry keeps in memory (every stream not yet ended is always kept);
+   * older ones are answered from the discovery index.
+   */
+  API_ENDED_STREAMS_CACHED: env.int(DEFAULT_ENDED_CACHE_SIZE, 100),
   /** Retry-After (seconds) on 503s. */
   API_RETRY_AFTER_S: env.int(5, 1),
   /** Streamers' encoders connect here; the stream key goes after it. */

@@ -59,6 +59,7 @@ const api = apiGateway({
     host: cfg.API_HOST,
     port: cfg.API_PORT,
     maxBodyBytes: cfg.API_MAX_BODY_BYTES,
+    endedStreamsCached: cfg.API_ENDED_STREAMS_CACHED,
     registryGroupId: `${cfg.LIVE_TOPIC_PREFIX}api.stream-registry.${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}`,
     registryCatchUpMs: cfg.API_REGISTRY_CATCHUP_MS,
     readYourWritesMs: cfg.API_READ_YOUR_WRITES_MS,
