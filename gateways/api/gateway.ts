@@ -15,6 +15,7 @@ import { errorReply } from './errors.ts';
 import type { Links } from './protocol.ts';
 import { apiRoutes } from './routes.ts';
 import { StreamArchive } from './archive.ts';
+import { limitWrites, type WriteLimits } from './rate-limits.ts';
 import { userApi, type UserApiDeps } from './user-routes.ts';
 import { devTokenRoutes, type DevTokenSettings } from './dev-token.ts';
 import { webRoutes, type WebSettings } from './web.ts';
@@ -34,6 +35,8 @@ export interface ApiSettings {
   readYourWritesMs: number;
   /** Streams a streamer may hold not yet ended (default 10). */
   maxOpenStreams?: number;
+  /** Per-caller budgets for writes (rate-limits.ts); each one left out takes its default. */
+  writeLimits?: Partial<WriteLimits>;
   /** Ended streams the registry keeps in memory (default 10,000); older ones are read from the discovery index. */
   endedStreamsCached?: number;
   discoveryAlias: string;
@@ -96,21 +99,26 @@ export function apiGateway(deps: {
     host: s.host,
     port: s.port,
     maxBodyBytes: s.maxBodyBytes,
-    routes: [
-      ...apiRoutes({
-        auth,
-        commands,
-        registry,
-        archive,
-        discovery: new DiscoverySearch(deps.es, s.discoveryAlias),
-        media,
-        links: s.links,
-      }),
-      ...(users?.routes ?? []),
-      ...(deps.devSignIn ? devTokenRoutes(deps.devSignIn) : []),
-      // Last: its catch-all serves the page.
-      ...(deps.web ? webRoutes(deps.web) : []),
-    ],
+    // Every write, whoever serves it, within its caller's budgets.
+    routes: limitWrites(
+      [
+        ...apiRoutes({
+          auth,
+          commands,
+          registry,
+          archive,
+          discovery: new DiscoverySearch(deps.es, s.discoveryAlias),
+          media,
+          links: s.links,
+        }),
+        ...(users?.routes ?? []),
+        ...(deps.devSignIn ? devTokenRoutes(deps.devSignIn) : []),
+        // Last: its catch-all serves the page.
+        ...(deps.web ? webRoutes(deps.web) : []),
+      ],
+      s.writeLimits ?? {},
+      auth,
+    ),
     onError: (err, req) =>
       errorReply(err, s.retryAfterS, (e) =>
         log.error({ err: e, route: req.route, method: req.method }, 'request failed'),
