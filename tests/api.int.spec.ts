@@ -16,6 +16,9 @@ import { DiscoveryIndexer } from '../processors/discovery-indexer/indexer.ts';
 import { discoveryIndex } from '../domain/discovery/index-definition.ts';
 import { deleteIndices, ensureAliasedIndex } from '../platform/elasticsearch/indices.ts';
 import { mintToken, type Principal } from '../platform/auth/tokens.ts';
+import { Cassandra } from '../platform/cassandra.ts';
+import { FollowGraph } from '../domain/follows/graph.ts';
+import { Inbox } from '../domain/notifications/inbox.ts';
 import { apiGateway, type ApiGateway, type ApiSettings } from '../gateways/api/gateway.ts';
 import type {
   categoriesResponse,
@@ -549,6 +552,212 @@ describe('HTTP API against real Kafka and Elasticsearch', () => {
         [...counts].sort((a: number, b: number) => b - a),
       );
       assert.equal((await call<Categories>('GET', '/api/v1/categories?limit=1')).body.categories.length, 1);
+    });
+  });
+
+  describe('write rate limits and the bounded registry (issue #28)', () => {
+    let limited: ApiGateway;
+    let db: Cassandra;
+    let at: string;
+    const startPath = '/api/v1/streams/start';
+    const word = `w${randomBytes(4).toString('hex')}`;
+    // Chat and recording off: the discovery document does not carry either (gateways/api/archive.ts).
+    const body = (title: string) => ({
+      title: `${title} ${word}`,
+      category: 'Gaming',
+      enable_chat: false,
+      enable_recording: false,
+    });
+    const tokenFor = (name: string) =>
+      mintToken(key, TOKEN, { userId: uniqueName(`user_${name}`), username: name }, 600);
+    const refusal = (res: Answer<ErrorBody>, what: string) => {
+      assert.equal(res.status, 429, `${what}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.error.code, 'rate_limited', what);
+      assert.ok(res.body.error.message, what);
+      const retry = Number(res.headers.get('retry-after'));
+      assert.ok(Number.isInteger(retry) && retry >= 1 && retry <= 3600, `${what}: Retry-After ${retry}`);
+    };
+
+    before(async () => {
+      // Follows and notifications wired so their writes are served; a refused write never reaches
+      // its handler, so this client is never asked anything here.
+      db = new Cassandra({
+        CASSANDRA_CONTACT_POINTS: endpoints().cassandraContactPoints,
+        CASSANDRA_LOCAL_DC: 'datacenter1',
+        CASSANDRA_REQUEST_TIMEOUT_MS: 5000,
+      });
+      limited = apiGateway({
+        bus,
+        es,
+        signingKey: key,
+        log: bus.log,
+        metrics: bus.metrics,
+        users: {
+          graph: new FollowGraph(db, 'unused_follows'),
+          inbox: new Inbox(db, 'unused_inbox', 60),
+          pendingMs: 1000,
+        },
+        settings: settings({
+          writeLimits: {
+            perUser: { points: 10, durationS: 3600 },
+            perAddress: { points: 1000, durationS: 3600 },
+            startsPerUser: { points: 3, durationS: 3600 },
+            startsPerAddress: { points: 1000, durationS: 3600 },
+          },
+          endedStreamsCached: 2,
+        }),
+      });
+      for (const c of limited.components) await c.start();
+      at = `http://127.0.0.1:${limited.server.port}`;
+    });
+    after(async () => {
+      for (const c of [...(limited?.components ?? [])].reverse()) await c.stop();
+      await db?.shutdown();
+    });
+
+    it('start/end churn is refused with 429 rate_limited and Retry-After; another user and reads are not', async () => {
+      const carol = await tokenFor('carol');
+      const made: string[] = [];
+      let refused: Answer<ErrorBody> | undefined;
+      for (let i = 0; i < 200 && !refused; i++) {
+        const started = await call<Started & ErrorBody>('POST', startPath, {
+          at,
+          token: carol,
+          body: body(`churn ${i}`),
+        });
+        if (started.status !== 201) refused = started;
+        else {
+          made.push(started.body.stream_id);
+          const ended = await call('POST', `/api/v1/streams/${started.body.stream_id}/end`, { at, token: carol });
+          if (ended.status !== 200) refused = ended;
+        }
+      }
+      assert.ok(refused, `never refused: ${made.length} streams started and ended`);
+      refusal(refused, 'the fourth start');
+      assert.equal(made.length, 3, 'three starts per user are allowed, the fourth is refused');
+      refusal(await call('POST', startPath, { at, token: carol, body: body('again') }), 'a start after the refusal');
+
+      const dave = await tokenFor('dave');
+      const other = await call<Started>('POST', startPath, { at, token: dave, body: body('unaffected') });
+      assert.equal(other.status, 201, 'another user is unaffected');
+      assert.equal(
+        (await call('POST', `/api/v1/streams/${other.body.stream_id}/end`, { at, token: dave })).status,
+        200,
+      );
+
+      for (let i = 0; i < 30; i++) {
+        const read = await call<Playback>('GET', `/api/v1/streams/${made[2]}/playback`, { at, token: carol });
+        assert.equal(read.status, 200, 'reads are not limited');
+      }
+      assert.equal(
+        (await call('GET', `/api/v1/streams/search?q=${word}&status=ended`, { at, token: carol })).status,
+        200,
+      );
+      assert.equal((await call('GET', '/api/v1/categories', { at, token: carol })).status, 200);
+    });
+
+    it('every write shares the per-user budget: update, end, follow, unfollow, notifications read, start', async () => {
+      const erin = await tokenFor('erin');
+      const created = await call<Started>('POST', startPath, { at, token: erin, body: body('budget') });
+      assert.equal(created.status, 201);
+      const path = `/api/v1/streams/${created.body.stream_id}`;
+      for (let n = 1; n < 10; n++) {
+        const res = await call('PATCH', path, { at, token: erin, body: { title: `budget ${n} ${word}` } });
+        assert.equal(res.status, 200, `write ${n + 1} of 10`);
+      }
+      const notification = '00000000-0000-1000-8000-000000000000';
+      for (const [method, p, b] of [
+        ['PATCH', path, { title: 'one too many' }],
+        ['POST', `${path}/end`, undefined],
+        ['POST', '/api/v1/users/someone/follow', undefined],
+        ['DELETE', '/api/v1/users/someone/follow', undefined],
+        ['POST', '/api/v1/me/notifications/read', { ids: [notification] }],
+        ['POST', startPath, body('one more')],
+      ] as const) {
+        refusal(await call(method, p, { at, token: erin, ...(b && { body: b }) }), `${method} ${p}`);
+      }
+      assert.equal((await call<Playback>('GET', `${path}/playback`, { at })).body.title, `budget 9 ${word}`);
+    });
+
+    it('per address: callers behind one address share its budget; X-Forwarded-For counts only from a trusted proxy', async () => {
+      const gateways = [
+        apiGateway({
+          bus,
+          es,
+          signingKey: key,
+          log: bus.log,
+          metrics: bus.metrics,
+          settings: settings({ writeLimits: { perAddress: { points: 3, durationS: 3600 } } }),
+        }),
+        apiGateway({
+          bus,
+          es,
+          signingKey: key,
+          log: bus.log,
+          metrics: bus.metrics,
+          settings: settings({
+            writeLimits: { perAddress: { points: 3, durationS: 3600 }, trustedProxies: ['127.0.0.1'] },
+          }),
+        }),
+      ];
+      for (const g of gateways) await g.server.start();
+      try {
+        const [direct, proxied] = gateways.map((g) => `http://127.0.0.1:${g.server.port}`) as [string, string];
+        const end = '/api/v1/streams/stream_unknown/end';
+        const post = async (base: string, forwardedFor: string, token?: string) =>
+          call('POST', end, {
+            at: base,
+            ...(token && { token }),
+            headers: { 'x-forwarded-for': forwardedFor },
+          });
+        // Not behind a trusted proxy: the header is the caller's own word, and changes nothing.
+        for (let i = 0; i < 3; i++)
+          assert.equal((await post(direct, `203.0.113.${i}`, await tokenFor(`u${i}`))).status, 404);
+        refusal(await post(direct, '198.51.100.7', await tokenFor('fresh')), 'a fourth user from the same address');
+        refusal(await post(direct, '198.51.100.8'), 'an anonymous write from the same address');
+        // Behind a trusted proxy: each forwarded client has its own budget.
+        for (let i = 0; i < 6; i++)
+          assert.equal((await post(proxied, `203.0.113.${i}`, await tokenFor(`p${i}`))).status, 404);
+        for (let i = 0; i < 3; i++)
+          assert.equal((await post(proxied, `198.51.100.9, 203.0.113.200`, await tokenFor(`q${i}`))).status, 404);
+        refusal(await post(proxied, '198.51.100.9, 203.0.113.200', await tokenFor('q3')), 'the same forwarded client');
+        assert.equal((await call('GET', '/api/v1/categories', { at: direct })).status, 200, 'reads are not limited');
+      } finally {
+        for (const g of gateways) await g.server.stop();
+      }
+    });
+
+    it('keeps only the latest ended streams in memory; an older one answers as before, from the discovery index', async () => {
+      const frank = await tokenFor('frank');
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const s = await call<Started>('POST', startPath, { at, token: frank, body: body(`kept ${i}`) });
+        assert.equal(s.status, 201);
+        ids.push(s.body.stream_id);
+        assert.equal((await call('POST', `/api/v1/streams/${s.body.stream_id}/end`, { at, token: frank })).status, 200);
+      }
+      const oldest = ids[0]!;
+      assert.equal(limited.registry.get(oldest), undefined, 'the oldest ended stream left memory');
+      assert.ok(limited.registry.endedInMemory <= 2, `${limited.registry.endedInMemory} ended streams in memory`);
+      // The discovery index holds every stream; wait until it has this one's end.
+      const fromIndex = await waitFor('the end indexed', async () => {
+        const res = await call<Playback>('GET', `/api/v1/streams/${oldest}/playback`, { at });
+        return res.status === 200 && res.body;
+      });
+      const fromMemory = await call<Playback>('GET', `/api/v1/streams/${oldest}/playback`);
+      assert.equal(fromMemory.body.status, 'ended');
+      assert.deepEqual(fromIndex, fromMemory.body, 'the same answer as an instance that still holds it');
+      const patch = await call('PATCH', `/api/v1/streams/${oldest}`, { at, token: frank, body: { title: 'x' } });
+      assert.deepEqual([patch.status, patch.body.error.code], [409, 'stream_ended']);
+      const again = await call('POST', `/api/v1/streams/${oldest}/end`, { at, token: frank });
+      assert.deepEqual([again.status, again.body.error.code], [409, 'stream_ended']);
+      const stranger = await call('PATCH', `/api/v1/streams/${oldest}`, {
+        at,
+        token: await tokenFor('x'),
+        body: { title: 'x' },
+      });
+      assert.deepEqual([stranger.status, stranger.body.error.code], [403, 'not_stream_owner']);
+      assert.equal((await call('GET', '/api/v1/streams/stream_unknown/playback', { at })).status, 404);
     });
   });
 

@@ -10,6 +10,12 @@ import type { StreamRegistry } from './registry.ts';
  * process instance: every API instance needs every partition, not a share of them. `start`
  * resolves only once everything already on the topics is applied, so an instance never answers
  * 404 for a stream that exists.
+ *
+ * Start-up reads the whole lifecycle topic (kept forever) and folds every stream's events; the
+ * registry drops ended streams beyond its cache as it goes, so memory stays bounded, but the time
+ * to catch up still grows with history. Skipping ended streams cheaply needs to know they ended
+ * before reading them: a compacted snapshot topic of open streams, or a start offset saved with
+ * such a snapshot, would do it; not done yet.
  */
 export interface RegistryProjectionOptions {
   groupId: string;

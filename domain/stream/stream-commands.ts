@@ -41,6 +41,13 @@ export interface StreamCommandsDeps {
    * must not be able to grow them without bound.
    */
   maxOpenStreams?: number;
+  /**
+   * A stream the registry no longer holds: it keeps every stream not yet ended, and only the
+   * latest ended ones (registry.ts), so a command for an older one asks here. Only an `ended`
+   * answer counts: a stream that is not ended and not in the registry is one this instance has
+   * not applied yet, and is refused as unknown, as before.
+   */
+  lookupEnded?: (streamId: string) => Promise<StreamRecord | undefined>;
   log: Logger;
   clock?: () => number;
 }
@@ -53,7 +60,7 @@ export class StreamCommands {
   /** Creates a stream; the returned key is the only time it exists outside the streamer's hands. */
   async start(actor: Actor, input: StartInput): Promise<{ stream: StreamRecord; streamKey: string }> {
     const max = this.deps.maxOpenStreams ?? DEFAULT_MAX_OPEN_STREAMS;
-    const open = this.deps.registry.streamsOf(actor.userId).filter((s) => s.status !== 'ended').length;
+    const open = this.deps.registry.openStreamsOf(actor.userId).length;
     if (open >= max)
       throw new StreamError(
         'too_many_open_streams',
@@ -79,7 +86,7 @@ export class StreamCommands {
 
   private execute(actor: Actor, command: StreamCommand): Promise<StreamRecord> {
     return this.lock.run(command.streamId, async () => {
-      const state = this.deps.registry.get(command.streamId);
+      const state = await this.stateOf(command);
       const events = decide(state, command, {
         userId: actor.userId,
         username: actor.username,
@@ -100,6 +107,13 @@ export class StreamCommands {
       }
       return after;
     });
+  }
+
+  private async stateOf(command: StreamCommand): Promise<StreamRecord | undefined> {
+    const held = this.deps.registry.get(command.streamId);
+    if (held || command.type === 'StartStream' || !this.deps.lookupEnded) return held;
+    const old = await this.deps.lookupEnded(command.streamId);
+    return old?.status === 'ended' ? old : undefined;
   }
 }
 

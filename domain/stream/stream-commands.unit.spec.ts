@@ -5,6 +5,7 @@ import { StreamRegistry } from './registry.ts';
 import { StreamError } from './errors.ts';
 import { StreamCommands } from './stream-commands.ts';
 import type { StartInput } from './validation.ts';
+import { evolve, type StreamRecord } from './evolve.ts';
 
 const input: StartInput = {
   title: 't',
@@ -39,6 +40,38 @@ describe('stream commands: how many streams one streamer may hold open', () => {
     await commands.start({ userId: 'user_bob', username: 'bob' }, input);
     await commands.end(alice, first.stream.streamId);
     await commands.start(alice, input);
-    assert.equal(registry.streamsOf(alice.userId).length, 3);
+    assert.equal(registry.openStreamsOf(alice.userId).length, 2);
+  });
+
+  it('a command for an ended stream the registry no longer holds is refused as before; only an ended lookup counts', async () => {
+    const registry = new StreamRegistry({ endedCacheSize: 0 });
+    const held = new Map<string, StreamRecord>();
+    let offset = 0;
+    const commands = new StreamCommands({
+      registry,
+      publish: async (events) => {
+        for (const e of events) {
+          registry.applyLifecycle(e, offset++);
+          held.set(e.streamId, evolve(held.get(e.streamId), e)!);
+        }
+      },
+      // What the discovery index would answer: every stream it has seen.
+      lookupEnded: async (id) => held.get(id),
+      readYourWritesMs: 1000,
+      log: createLogger('commands-spec', 'silent'),
+    });
+    const { stream } = await commands.start(alice, input);
+    await commands.end(alice, stream.streamId);
+    assert.equal(registry.get(stream.streamId), undefined, 'the ended stream left memory');
+    const refused = (code: string) => (err: unknown) => err instanceof StreamError && err.code === code;
+    await assert.rejects(commands.update(alice, stream.streamId, { title: 'x' }), refused('stream_ended'));
+    await assert.rejects(commands.end(alice, stream.streamId), refused('stream_ended'));
+    await assert.rejects(
+      commands.end({ userId: 'user_bob', username: 'bob' }, stream.streamId),
+      refused('not_stream_owner'),
+    );
+    // A stream the lookup knows but this registry has not applied yet is unknown here, as before.
+    held.set('stream_elsewhere', { ...stream, streamId: 'stream_elsewhere', status: 'ready', endedAt: null });
+    await assert.rejects(commands.end(alice, 'stream_elsewhere'), refused('stream_not_found'));
   });
 });

@@ -6,6 +6,8 @@ import { followsStoreEnv } from '../../domain/follows/schema.ts';
 import { notificationsStoreEnv } from '../../domain/notifications/schema.ts';
 import { discoveryEnv } from '../../domain/discovery/index-definition.ts';
 import { signingKeyEnv } from '../../platform/auth/signing-key.ts';
+import { DEFAULT_ENDED_CACHE_SIZE } from '../../domain/stream/registry.ts';
+import { DEFAULT_WRITE_LIMITS as W, type WriteLimits } from './rate-limits.ts';
 
 /** The API gateway's configuration (and the token CLI's); the only reader of process.env for them. */
 const optionalUrl = z
@@ -36,6 +38,39 @@ const schema = z.object({
   API_READ_YOUR_WRITES_MS: env.int(5000, 0),
   /** How long start-up may take to load the registry from the topic. */
   API_REGISTRY_CATCHUP_MS: env.int(120_000, 1000),
+  /**
+   * Ended streams the registry keeps in memory (every stream not yet ended is always kept);
+   * older ones are answered from the discovery index.
+   */
+  API_ENDED_STREAMS_CACHED: env.int(DEFAULT_ENDED_CACHE_SIZE, 100),
+  /**
+   * Write budgets (POST, PATCH, DELETE; rate-limits.ts), each `points` per `..._S` seconds, over
+   * which a caller is answered 429 rate_limited with Retry-After: per user, per client address,
+   * and stream starts on top (per user, per address).
+   */
+  API_RATE_USER_WRITES: env.int(W.perUser.points, 1),
+  API_RATE_USER_WRITES_S: env.int(W.perUser.durationS, 1),
+  API_RATE_ADDRESS_WRITES: env.int(W.perAddress.points, 1),
+  API_RATE_ADDRESS_WRITES_S: env.int(W.perAddress.durationS, 1),
+  API_RATE_USER_STARTS: env.int(W.startsPerUser.points, 1),
+  API_RATE_USER_STARTS_S: env.int(W.startsPerUser.durationS, 1),
+  API_RATE_ADDRESS_STARTS: env.int(W.startsPerAddress.points, 1),
+  API_RATE_ADDRESS_STARTS_S: env.int(W.startsPerAddress.durationS, 1),
+  /**
+   * Comma-separated addresses of proxies in front of the API whose X-Forwarded-For is believed
+   * for the per-address budgets. Empty (the default): the header is ignored and the connection's
+   * peer is the client.
+   */
+  API_TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.union([z.ipv4(), z.ipv6()]))),
   /** Retry-After (seconds) on 503s. */
   API_RETRY_AFTER_S: env.int(5, 1),
   /** Streamers' encoders connect here; the stream key goes after it. */
@@ -64,3 +99,12 @@ const schema = z.object({
 export type ApiConfig = z.infer<typeof schema>;
 
 export const loadApiConfig = (source: NodeJS.ProcessEnv = process.env): ApiConfig => loadConfig(schema, source);
+
+/** The write budgets as the gateway takes them. */
+export const writeLimitsOf = (cfg: ApiConfig): WriteLimits => ({
+  perUser: { points: cfg.API_RATE_USER_WRITES, durationS: cfg.API_RATE_USER_WRITES_S },
+  perAddress: { points: cfg.API_RATE_ADDRESS_WRITES, durationS: cfg.API_RATE_ADDRESS_WRITES_S },
+  startsPerUser: { points: cfg.API_RATE_USER_STARTS, durationS: cfg.API_RATE_USER_STARTS_S },
+  startsPerAddress: { points: cfg.API_RATE_ADDRESS_STARTS, durationS: cfg.API_RATE_ADDRESS_STARTS_S },
+  trustedProxies: cfg.API_TRUSTED_PROXIES,
+});

@@ -2,6 +2,7 @@ import { edgeCodeOf } from '../../platform/errors.ts';
 import type { HttpReply, TransportRejection } from '../../platform/http/server.ts';
 import type { FollowErrorCode } from '../../domain/follows/errors.ts';
 import type { StreamErrorCode } from '../../domain/stream/errors.ts';
+import type { RateLimited } from './rate-limits.ts';
 
 /**
  * The one table from error codes to HTTP statuses. Domain code names what went wrong (a code);
@@ -15,6 +16,7 @@ export type ErrorCode =
   | StreamErrorCode
   | FollowErrorCode
   | TransportRejection
+  | RateLimited['code']
   | 'invalid_request'
   | 'unauthorized'
   | 'forbidden_origin'
@@ -39,6 +41,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   not_following: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  rate_limited: 429,
   internal: 500,
   search_unavailable: 503,
   unavailable: 503,
@@ -60,6 +63,7 @@ export function errorReply(err: unknown, retryAfterS: number, onInternal: (err: 
         : (err as Error).message;
   const headers: Record<string, string> = {};
   if (status === 503) headers['retry-after'] = String(retryAfterS);
+  if (status === 429) headers['retry-after'] = String((err as RateLimited).retryAfterS);
   if (status === 401) headers['www-authenticate'] = 'Bearer realm="live-api"';
   return { status, headers, body: { error: { code, message, ...(fields && { fields }) } } };
 }

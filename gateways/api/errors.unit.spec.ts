@@ -5,6 +5,7 @@ import { ValidationError } from '../../platform/validation.ts';
 import { StreamError } from '../../domain/stream/errors.ts';
 import { Unauthorized } from '../../platform/auth/tokens.ts';
 import { errorReply } from './errors.ts';
+import { RateLimited } from './rate-limits.ts';
 
 const reply = (err: unknown) => errorReply(err, 5, () => undefined);
 
@@ -24,6 +25,14 @@ describe('error table', () => {
       error: { code: 'invalid_request', message: 'invalid title', fields: { title: 'too long' } },
     });
     assert.equal(reply(new Unauthorized('no')).headers?.['www-authenticate'], 'Bearer realm="live-api"');
+  });
+
+  it('429 says when to come back', () => {
+    assert.deepEqual(reply(new RateLimited(42, 'writes')), {
+      status: 429,
+      headers: { 'retry-after': '42' },
+      body: { error: { code: 'rate_limited', message: 'too many writes; try again in 42 s' } },
+    });
   });
 
   it('outages are 503 with Retry-After; anything unknown is a 500 that tells nothing and is reported', () => {

@@ -14,6 +14,8 @@ import { Authenticator, type TokenSettings } from '../../platform/auth/tokens.ts
 import { errorReply } from './errors.ts';
 import type { Links } from './protocol.ts';
 import { apiRoutes } from './routes.ts';
+import { StreamArchive } from './archive.ts';
+import { limitWrites, type WriteLimits } from './rate-limits.ts';
 import { userApi, type UserApiDeps } from './user-routes.ts';
 import { devTokenRoutes, type DevTokenSettings } from './dev-token.ts';
 import { webRoutes, type WebSettings } from './web.ts';
@@ -33,6 +35,10 @@ export interface ApiSettings {
   readYourWritesMs: number;
   /** Streams a streamer may hold not yet ended (default 10). */
   maxOpenStreams?: number;
+  /** Per-caller budgets for writes (rate-limits.ts); each one left out takes its default. */
+  writeLimits?: Partial<WriteLimits>;
+  /** Ended streams the registry keeps in memory (default 10,000); older ones are read from the discovery index. */
+  endedStreamsCached?: number;
   discoveryAlias: string;
   retryAfterS: number;
   token: TokenSettings;
@@ -62,7 +68,9 @@ export function apiGateway(deps: {
   onFatal?: (err: Error) => void;
 }): ApiGateway {
   const { bus, settings: s, log } = deps;
-  const registry = new StreamRegistry();
+  const registry = new StreamRegistry({
+    ...(s.endedStreamsCached !== undefined && { endedCacheSize: s.endedStreamsCached }),
+  });
   const projection = new StreamRegistryProjection(bus, registry, {
     groupId: s.registryGroupId,
     catchUpDeadlineMs: s.registryCatchUpMs,
@@ -74,9 +82,11 @@ export function apiGateway(deps: {
     groupId: `${s.registryGroupId}.media`,
     ...(deps.onFatal && { onFatal: deps.onFatal }),
   });
+  const archive = new StreamArchive(deps.es, s.discoveryAlias, (id) => Boolean(media.get(id)?.vod));
   const producer = bus.producer();
   const commands = new StreamCommands({
     registry,
+    lookupEnded: async (id) => (await archive.ended(id))?.stream,
     publish: (events) => producer.publish(bus.topic('streamLifecycle'), events),
     readYourWritesMs: s.readYourWritesMs,
     ...(s.maxOpenStreams !== undefined && { maxOpenStreams: s.maxOpenStreams }),
@@ -89,20 +99,26 @@ export function apiGateway(deps: {
     host: s.host,
     port: s.port,
     maxBodyBytes: s.maxBodyBytes,
-    routes: [
-      ...apiRoutes({
-        auth,
-        commands,
-        registry,
-        discovery: new DiscoverySearch(deps.es, s.discoveryAlias),
-        media,
-        links: s.links,
-      }),
-      ...(users?.routes ?? []),
-      ...(deps.devSignIn ? devTokenRoutes(deps.devSignIn) : []),
-      // Last: its catch-all serves the page.
-      ...(deps.web ? webRoutes(deps.web) : []),
-    ],
+    // Every write, whoever serves it, within its caller's budgets.
+    routes: limitWrites(
+      [
+        ...apiRoutes({
+          auth,
+          commands,
+          registry,
+          archive,
+          discovery: new DiscoverySearch(deps.es, s.discoveryAlias),
+          media,
+          links: s.links,
+        }),
+        ...(users?.routes ?? []),
+        ...(deps.devSignIn ? devTokenRoutes(deps.devSignIn) : []),
+        // Last: its catch-all serves the page.
+        ...(deps.web ? webRoutes(deps.web) : []),
+      ],
+      s.writeLimits ?? {},
+      auth,
+    ),
     onError: (err, req) =>
       errorReply(err, s.retryAfterS, (e) =>
         log.error({ err: e, route: req.route, method: req.method }, 'request failed'),

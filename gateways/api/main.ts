@@ -10,7 +10,7 @@ import { busFromConfig } from '../../platform/infra-config.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { Metrics, metricsComponent } from '../../platform/metrics.ts';
 import { fatal, runService } from '../../platform/service.ts';
-import { loadApiConfig } from './config.ts';
+import { loadApiConfig, writeLimitsOf } from './config.ts';
 import { apiGateway } from './gateway.ts';
 import { FollowGraph } from '../../domain/follows/graph.ts';
 import { Inbox } from '../../domain/notifications/inbox.ts';
@@ -61,6 +61,8 @@ const api = apiGateway({
     host: cfg.API_HOST,
     port: cfg.API_PORT,
     maxBodyBytes: cfg.API_MAX_BODY_BYTES,
+    writeLimits: writeLimitsOf(cfg),
+    endedStreamsCached: cfg.API_ENDED_STREAMS_CACHED,
     registryGroupId: `${cfg.LIVE_TOPIC_PREFIX}api.stream-registry.${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}`,
     registryCatchUpMs: cfg.API_REGISTRY_CATCHUP_MS,
     readYourWritesMs: cfg.API_READ_YOUR_WRITES_MS,

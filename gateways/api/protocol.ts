@@ -65,7 +65,7 @@ export function playbackResponse(
   s: StreamRecord,
   viewerCount: number,
   links: Links,
-  viewers: ViewerCountChanged | undefined = undefined,
+  viewers: Pick<ViewerCountChanged, 'peakViewers' | 'qualities' | 'bufferingRatio'> | undefined = undefined,
   media: StreamMedia | undefined = undefined,
 ) {
   const m = playbackMedia(s, media, links.cdnBaseUrl);
@@ -91,14 +91,14 @@ export function playbackResponse(
 export function searchResponse(
   page: SearchPage,
   nextCursor: string | null,
-  thumbnailOf: (streamId: string) => string | null = () => null,
+  thumbnailOf: (doc: StreamDocument) => string | null = () => null,
 ) {
   return {
     streams: page.streams.map((d: StreamDocument) => ({
       stream_id: d.stream_id,
       title: d.title,
       streamer: { user_id: d.streamer_id, username: d.streamer_name, avatar: null },
-      thumbnail: thumbnailOf(d.stream_id),
+      thumbnail: thumbnailOf(d),
       status: d.status,
       viewer_count: d.viewer_count,
       category: d.category,

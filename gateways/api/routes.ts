@@ -4,6 +4,7 @@ import type { StreamCommands } from '../../domain/stream/stream-commands.ts';
 import { parseStartRequest, parseUpdateRequest } from '../../domain/stream/validation.ts';
 import type { MediaCatalog } from '../../domain/media/catalog.ts';
 import type { StreamRegistry } from '../../domain/stream/registry.ts';
+import type { StreamArchive } from './archive.ts';
 import type { DiscoverySearch } from '../../domain/discovery/search.ts';
 import type { Authenticator } from '../../platform/auth/tokens.ts';
 import { thumbnailUrl } from '../../domain/media/playback.ts';
@@ -27,6 +28,8 @@ export interface RouteDeps {
   auth: Authenticator;
   commands: StreamCommands;
   registry: StreamRegistry;
+  /** Ended streams the registry no longer holds. */
+  archive: StreamArchive;
   discovery: DiscoverySearch;
   /** Ladders, thumbnails and VODs (live.media.segments, live.vod.recordings). */
   media: MediaCatalog;
@@ -72,8 +75,12 @@ export function apiRoutes(d: RouteDeps): Route[] {
         const { search, nextCursor } = parseSearchQuery(req.query);
         const page = await d.discovery.search(search);
         return ok(
-          searchResponse(page, nextCursor(page), (id) =>
-            thumbnailUrl(d.registry.get(id), d.media.get(id), d.links.cdnBaseUrl),
+          searchResponse(page, nextCursor(page), (doc) =>
+            thumbnailUrl(
+              d.registry.get(doc.stream_id) ?? d.archive.recordOf(doc),
+              d.media.get(doc.stream_id),
+              d.links.cdnBaseUrl,
+            ),
           ),
         );
       },
@@ -85,10 +92,13 @@ export function apiRoutes(d: RouteDeps): Route[] {
         await d.auth.optional(req.headers.authorization);
         const id = req.params.id!;
         const stream = d.registry.get(id);
-        if (!stream) throw new StreamError('stream_not_found', `no stream ${id}`);
-        return ok(
-          playbackResponse(stream, d.registry.viewerCount(id), d.links, d.registry.viewerStats(id), d.media.get(id)),
-        );
+        if (stream)
+          return ok(
+            playbackResponse(stream, d.registry.viewerCount(id), d.links, d.registry.viewerStats(id), d.media.get(id)),
+          );
+        const old = await d.archive.ended(id);
+        if (!old) throw new StreamError('stream_not_found', `no stream ${id}`);
+        return ok(playbackResponse(old.stream, old.counts.viewers, d.links, old.counts, d.media.get(id)));
       },
     },
     {

@@ -66,7 +66,7 @@ const readBody = z
   .strict();
 
 export function liveStreamOf(registry: StreamRegistry, userId: string): StreamRecord | undefined {
-  return registry.streamsOf(userId).find((s) => s.status === 'live');
+  return registry.openStreamsOf(userId).find((s) => s.status === 'live');
 }
 
 function liveSummary(registry: StreamRegistry, userId: string) {
@@ -82,8 +82,7 @@ function liveSummary(registry: StreamRegistry, userId: string) {
     : null;
 }
 
-const usernameOf = (registry: StreamRegistry, userId: string): string | null =>
-  registry.streamsOf(userId).at(-1)?.streamerName ?? null;
+const usernameOf = (registry: StreamRegistry, userId: string): string | null => registry.streamerName(userId) ?? null;
 
 function notificationBody(n: Notification) {
   return {
@@ -100,7 +99,7 @@ function notificationBody(n: Notification) {
 export function userApi(d: UserApiDeps): { routes: Route[]; components: Component[] } {
   const producer = d.bus.producer();
   const commands = new FollowCommands({
-    isKnownUser: (id) => d.registry.streamsOf(id).length > 0,
+    isKnownUser: (id) => d.registry.streamerName(id) !== undefined,
     isFollowing: (follower, streamer) => d.graph.isFollowing(follower, streamer),
     publish: (events) => producer.publish(d.bus.topic('userFollows'), events),
     clock: Date.now,

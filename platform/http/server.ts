@@ -4,6 +4,7 @@ import { Counter, Histogram } from 'prom-client';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Component } from '../service.ts';
+import { canonicalAddress } from './address.ts';
 
 /**
  * A small JSON-over-HTTP server on uWebSockets.js, the one place uWS HTTP is used: gateways give
@@ -27,6 +28,8 @@ export interface HttpRequest {
   query: URLSearchParams;
   /** Lower-cased header names. */
   headers: Record<string, string>;
+  /** The peer's address (canonicalAddress); behind a proxy, the proxy's: trusting a forwarded one is the gateway's call. */
+  remoteAddress: string;
   /** Parsed JSON for routes that take a body; undefined otherwise or when the body was empty. */
   body: unknown;
 }
@@ -150,7 +153,7 @@ export class HttpServer implements Component {
       aborted = true;
       if (!handling) settle();
     });
-    const req = this.copyRequest(route, raw);
+    const req = this.copyRequest(route, raw, res);
     this.inFlight++;
 
     const reply = (r: HttpReply, closeConnection = false) => {
@@ -215,7 +218,11 @@ export class HttpServer implements Component {
     });
   }
 
-  private copyRequest(route: Route | undefined, raw: uWS.HttpRequest): Omit<HttpRequest, 'body'> & { body: undefined } {
+  private copyRequest(
+    route: Route | undefined,
+    raw: uWS.HttpRequest,
+    res: uWS.HttpResponse,
+  ): Omit<HttpRequest, 'body'> & { body: undefined } {
     const headers: Record<string, string> = {};
     raw.forEach((k, v) => {
       headers[k] = v;
@@ -231,6 +238,7 @@ export class HttpServer implements Component {
       params,
       query: new URLSearchParams(raw.getQuery()),
       headers,
+      remoteAddress: canonicalAddress(Buffer.from(res.getRemoteAddressAsText()).toString()),
       body: undefined,
     };
   }
