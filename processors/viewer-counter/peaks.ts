@@ -77,7 +77,8 @@ class PeakWriter implements StoreWriter {
   async start(): Promise<void> {
     const { bus, opts, windows } = this;
     await bus.init(['streamLifecycle', 'viewerCounts', 'viewerHeartbeats']);
-    const registry = new StreamRegistry();
+    // A rebuild refuses heartbeats after each stream's end, so it holds every end it reads (one pass, then the process exits).
+    const registry = new StreamRegistry({ endedCacheSize: Number.MAX_SAFE_INTEGER });
     this.projection = new StreamRegistryProjection(bus, registry, {
       groupId: `${opts.groupId}.registry`,
       catchUpDeadlineMs: opts.catchUpDeadlineMs,
