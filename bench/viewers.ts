@@ -204,7 +204,12 @@ async function latency(): Promise<{ p50: number; p95: number; max: number; sampl
     METRICS_PORT: '0',
     LOG_LEVEL: 'info',
   };
-  const gateway = new ServiceProcess('viewer-gateway', 'gateways/viewer/main.ts', { ...env, VIEWER_PORT: '0' });
+  const gateway = new ServiceProcess('viewer-gateway', 'gateways/viewer/main.ts', {
+    ...env,
+    VIEWER_PORT: '0',
+    // Every bench player comes from 127.0.0.1.
+    VIEWER_MAX_CONNECTIONS_PER_ADDRESS: '1000000',
+  });
   const counter = new ServiceProcess('viewer-counter', 'processors/viewer-counter/main.ts', env);
   const stopAll: Array<() => Promise<unknown>> = [
     () => gateway.kill('SIGTERM'),

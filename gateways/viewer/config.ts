@@ -8,8 +8,11 @@ const schema = z.object({
   VIEWER_HOST: env.str('127.0.0.1'),
   /** Player presence WebSocket; 0 picks a free one (logged). */
   VIEWER_PORT: env.listenPort(8091),
-  /** Browser origins allowed to open the socket; '*' allows any. Clients that send no Origin pass. */
-  VIEWER_ALLOWED_ORIGINS: env.list('*'),
+  /**
+   * Browser origins allowed to open the socket (the web app's, as for chat); '*' allows any.
+   * Clients that send no Origin are not browsers and pass, but still meet the per-address cap.
+   */
+  VIEWER_ALLOWED_ORIGINS: env.list('http://127.0.0.1:8080,http://localhost:8080'),
   /** Names this process's consumer group and its heartbeats' gatewayId; unique per process unless set. */
   VIEWER_INSTANCE_ID: env.instanceId(),
   /** Told to players in the welcome frame. */
@@ -27,6 +30,11 @@ const schema = z.object({
   VIEWER_IDLE_TIMEOUT_S: env.int(60, 8),
   VIEWER_MAX_BACKPRESSURE_BYTES: env.int(64 * 1024, 1024),
   VIEWER_MAX_CONNECTIONS: env.int(100_000, 1),
+  /**
+   * Sockets one address may hold at once, upgrades in progress included (a household never meets
+   * it; a NAT or carrier-grade NAT in front of many players may need more). Beyond it: 429.
+   */
+  VIEWER_MAX_CONNECTIONS_PER_ADDRESS: env.int(20, 1),
   VIEWER_LINGER_MS: env.int(20, 0),
   VIEWER_MAX_BATCH: env.int(2000, 1),
   VIEWER_MAX_QUEUED: env.int(200_000, 100),

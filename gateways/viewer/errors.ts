@@ -6,7 +6,12 @@ import { CodedError } from '../../platform/errors.ts';
  * (ErrorAction). A Record over every code, so a new code without an entry does not compile.
  */
 export type ViewerErrorCode =
-  SocketErrorCode | 'stream_not_found' | 'stream_not_live' | 'unknown_session' | 'stream_ended';
+  | SocketErrorCode
+  | 'stream_not_found'
+  | 'stream_not_live'
+  | 'unknown_session'
+  | 'stream_ended'
+  | 'too_many_connections_from_address';
 
 export const VIEWER_ERRORS: Record<ViewerErrorCode, ErrorAction> = {
   ...SOCKET_ERRORS,
@@ -14,6 +19,8 @@ export const VIEWER_ERRORS: Record<ViewerErrorCode, ErrorAction> = {
   stream_not_live: { http: 409 },
   unknown_session: { http: 400 },
   stream_ended: { http: 410, close: { code: 1000, reason: 'stream ended' } },
+  /** This address already holds its share of sockets (VIEWER_MAX_CONNECTIONS_PER_ADDRESS); refused before upgrade. */
+  too_many_connections_from_address: { http: 429 },
 };
 
 export class ViewerError extends CodedError<ViewerErrorCode> {}

@@ -65,6 +65,7 @@ const transport = new ViewerTransport(
     idleTimeoutSeconds: cfg.VIEWER_IDLE_TIMEOUT_S,
     maxBackpressureBytes: cfg.VIEWER_MAX_BACKPRESSURE_BYTES,
     maxConnections: cfg.VIEWER_MAX_CONNECTIONS,
+    maxConnectionsPerAddress: cfg.VIEWER_MAX_CONNECTIONS_PER_ADDRESS,
   },
   log,
   viewerMetrics,

@@ -1,4 +1,5 @@
 import type uWS from '@trufflesuite/uws-js-unofficial';
+import { ConnectionCounter } from '../../platform/http/limits.ts';
 import { closeFrameOf } from '../../platform/http/socket-errors.ts';
 import { SOCKET_DEFAULTS, UwsServer, decodeParam, errorBody, upgradeHeaders } from '../../platform/http/uws.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -10,7 +11,8 @@ import type { ViewerConnection, ViewerService } from './service.ts';
 /**
  * The viewer gateway's uWebSockets.js adapter: `WS /streams/:id/viewers[?session=<id>]`.
  *
- * What it owns: the upgrade (origin allowlist, connection cap, the live check), frame sizes,
+ * What it owns: the upgrade (origin allowlist, the per-address and overall connection caps, the
+ * live check; a refusal is an HTTP answer and the socket never opens), frame sizes,
  * binary frames, backpressure (a player that does not read its count frames is dropped, never
  * buffered without bound) and close codes. Which closes are clean goodbyes: a player's 1000 or
  * 1001, and our own closes for broken rules; a dropped socket (1006) is not one, nor are our
@@ -25,13 +27,23 @@ export interface TransportOptions {
   idleTimeoutSeconds: number;
   maxBackpressureBytes: number;
   maxConnections: number;
+  /** Sockets one remote address may hold at once; its slot is taken before the upgrade. */
+  maxConnectionsPerAddress: number;
 }
 
 interface SocketData {
   streamId: string;
   sessionId: string;
+  /** The remote address whose slot this socket holds, released once when it closes. */
+  address: string;
   conn: UwsConnection | undefined;
 }
+
+/** One spelling per address: an IPv4 peer on a dual-stack socket arrives as ::ffff:a.b.c.d. */
+const addressOf = (res: uWS.HttpResponse): string => {
+  const text = Buffer.from(res.getRemoteAddressAsText()).toString('utf8').toLowerCase();
+  return text.startsWith('::ffff:') && text.includes('.') ? text.slice(7) : text;
+};
 
 const topicOf = (streamId: string): string => `viewers/${streamId}`;
 const NOT_GOODBYES = new Set<ViewerErrorCode>(['stream_ended', 'shutting_down']);
@@ -67,6 +79,7 @@ export class ViewerTransport implements Component {
   private readonly byStream = new Map<string, Set<UwsConnection>>();
   private size = 0;
   private nextId = 1;
+  private readonly perAddress: ConnectionCounter;
 
   constructor(
     private readonly service: ViewerService,
@@ -76,6 +89,7 @@ export class ViewerTransport implements Component {
     private readonly metrics: ViewerMetrics,
   ) {
     this.server = new UwsServer('viewer gateway', opts.allowedOrigins);
+    this.perAddress = new ConnectionCounter(opts.maxConnectionsPerAddress);
   }
 
   get port(): number {
@@ -120,6 +134,8 @@ export class ViewerTransport implements Component {
     const origin = req.getHeader('origin');
     const query = new URLSearchParams(req.getQuery());
     const { key, protocol, extensions } = upgradeHeaders(req);
+    const address = addressOf(res);
+    let holding = false;
     try {
       if (!this.server.originAllowed(origin)) {
         throw Object.assign(new Error('this origin may not open the viewer socket'), { code: 'origin_not_allowed' });
@@ -127,9 +143,18 @@ export class ViewerTransport implements Component {
       if (this.size >= this.opts.maxConnections) {
         throw Object.assign(new Error('this viewer gateway is full'), { code: 'too_many_connections' });
       }
+      if (!this.perAddress.tryAcquire(address)) {
+        throw Object.assign(new Error('too many viewer sockets from this address'), {
+          code: 'too_many_connections_from_address',
+        });
+      }
+      holding = true;
       const admission = this.service.admit(streamId, query.get('session'), this.newSession);
-      res.upgrade<SocketData>({ ...admission, conn: undefined }, key, protocol, extensions, context);
+      // From here the socket's close handler owns the slot (uWS calls it for every socket it opened).
+      holding = false;
+      res.upgrade<SocketData>({ ...admission, address, conn: undefined }, key, protocol, extensions, context);
     } catch (err) {
+      if (holding) this.perAddress.release(address);
       const raw = (err as { code?: unknown }).code;
       const code: ViewerErrorCode = isViewerErrorCode(raw) ? raw : 'internal';
       if (code === 'internal') this.log.error({ err, streamId }, 'viewer upgrade failed');
@@ -155,7 +180,9 @@ export class ViewerTransport implements Component {
   }
 
   private closed(ws: uWS.WebSocket<SocketData>, code: number): void {
-    const conn = ws.getUserData().conn;
+    const data = ws.getUserData();
+    this.perAddress.release(data.address);
+    const conn = data.conn;
     if (!conn) return;
     conn.closed = true;
     const set = this.byStream.get(conn.streamId);
