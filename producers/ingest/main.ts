@@ -51,6 +51,7 @@ const ingest = new Ingest({
 const server = new RtmpIngestServer(
   {
     authorizePublish: (id, key, remote) => ingest.authorizePublish(id, key, remote),
+    mayPull: (remote) => pullAllowed.has(remote),
     // Only streams published here, and only for the internal network.
     authorizePlay: (name, remote) =>
       pullAllowed.has(remote) && name.startsWith(`${APP}/`) && ingest.isPublishing(name.slice(APP.length + 1)),

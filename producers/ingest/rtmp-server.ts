@@ -1,18 +1,24 @@
 import { createCipheriv } from 'node:crypto';
 import { createRequire } from 'node:module';
-import type { Socket } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
+import { APP, routeCommand, type SessionStanding } from './command-policy.ts';
+
+export { APP };
 
 /**
- * RTMP transport over node-rtsp-rtmp-server (only its RTMP server is started: no RTSP/HTTP port,
- * no receiver sockets). The library has no authorisation hook for RTMP publishing (its
- * `setLivePathConsumer` is only consulted by RTSP), so each session's AMF command handler is
- * wrapped as the connection arrives:
- *   - `publish <key>`: `authorizePublish` decides; a refusal closes the connection before the
- *     library creates any stream. An accepted key is replaced by the stream id, so the library
+ * RTMP transport over node-rtsp-rtmp-server (only its RTMP server is started: no
+ * RTSP/HTTP port, no receiver sockets). The library has no authorisation hook for RTMP (its
+ * `setLivePathConsumer` is only consulted by RTSP) and trusts every peer, so each session's
+ * methods are wrapped as the connection arrives:
+ *   - commands: `routeCommand` decides (command-policy.ts); anything off the publish path, and
+ *     off the pull path for a peer in INGEST_PULL_ALLOW, closes the session. `publish <key>`:
+ *     `authorizePublish` decides, and an accepted key is replaced by the stream id, so the library
  *     keeps the stream as `live/<streamId>` and the key goes no further than this function.
- *   - `play live/<streamId>`: the internal pull a media worker makes; `authorizePlay` decides by
- *     the peer's address (the pull URL carries no secret).
- * Anything the library throws while parsing a session's bytes tears down that session only.
+ *     `play live/<streamId>`: the internal pull a media worker makes; `authorizePlay` decides.
+ *   - media from a session that has not published closes it.
+ * A refused session is closed without an answer, and the library is stopped from parsing what
+ * is left of its bytes. Anything the library throws while parsing a session's bytes tears down
+ * that session only.
  *
  * The library is CommonJS with module-level configuration, so there is one server per process.
  * Its RTMP handshake creates an RC4 cipher on every connection, which Node 20's OpenSSL 3 only
@@ -20,13 +26,20 @@ import type { Socket } from 'node:net';
  */
 const require = createRequire(import.meta.url);
 
+interface LibCommand {
+  command: string;
+  objects: Array<{ value?: unknown }>;
+}
 interface LibSession {
   clientid: string;
-  isTearedDown?: boolean;
-  handleAMFCommandMessage(cmd: { command: string; objects: Array<{ value?: unknown }> }, cb: LibCallback): void;
+  app?: string;
+  tmpBuf: Buffer | null;
+  previousChunkMessage: Record<string, unknown>;
+  handleAMFCommandMessage(cmd: LibCommand, cb: LibCallback): void;
   handleData(buf: Buffer, cb: LibCallback): void;
+  parseVideoMessage(buf: Buffer): object;
+  parseAudioMessage(buf: Buffer): object;
   receiveSetDataFrame(data: { objects: Array<{ value?: unknown }> }): void;
-  teardown(): void;
   on(event: string, listener: (...args: unknown[]) => void): void;
 }
 type LibCallback = (err: Error | null, output?: Buffer) => void;
@@ -38,6 +51,8 @@ export type PublishDecision = { accept: true; streamId: string } | { accept: fal
 
 export interface RtmpHooks {
   authorizePublish(sessionId: string, key: string, remoteAddress: string): PublishDecision;
+  /** May this peer pull at all (a media worker)? Asked once per connection. */
+  mayPull(remoteAddress: string): boolean;
   authorizePlay(name: string, remoteAddress: string): boolean;
   /** The publisher's onMetaData (frame rate, size, codec ids as its encoder declares them). */
   onMetadata(sessionId: string, metadata: Record<string, unknown>): void;
@@ -50,20 +65,30 @@ export interface RtmpHooks {
   log: { info(o: object, m: string): void; warn(o: object, m: string): void };
 }
 
-export const APP = 'live';
-/** The commands an encoder sends when its user stops the broadcast (ffmpeg and OBS send the first two). */
-const UNPUBLISH = new Set(['FCUnpublish', 'deleteStream', 'closeStream']);
+export interface RtmpServerOptions {
+  /** The library's inactivity timer: a session that sends nothing for this long is closed. */
+  idleSessionTimeoutMs: number;
+}
+
+/** One connection and how far it got; owned by this file, changed only by its command wrapper. */
+interface Connection extends SessionStanding {
+  id: string;
+  socket: Socket;
+  remote: string;
+  /** Refused or failed: nothing more of its bytes reaches the library. */
+  closed: boolean;
+}
 
 export class RtmpIngestServer {
   private readonly lib: {
-    rtmpServer: { server: import('node:net').Server; start(o: { port: number }, cb: () => void): void };
+    rtmpServer: { server: Server };
   };
   private readonly avstreams: { get(id: string): LibStream | undefined; remove(id: string): void };
-  private readonly sockets = new Map<string, { socket: Socket; session: LibSession }>();
+  private readonly connections = new Map<string, Connection>();
 
   constructor(
     private readonly hooks: RtmpHooks,
-    opts: { idleSessionTimeoutMs: number },
+    opts: RtmpServerOptions,
   ) {
     assertRc4Available();
     const config = require('node-rtsp-rtmp-server/config.js') as Record<string, unknown>;
@@ -80,27 +105,21 @@ export class RtmpIngestServer {
   }
 
   start(port: number, host: string): Promise<number> {
-    const server = this.lib.rtmpServer.server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, 511, () => {
-        server.off('error', reject);
-        resolve((server.address() as import('node:net').AddressInfo).port);
-      });
-    });
+    return listen(this.lib.rtmpServer.server, port, host);
   }
 
   /** Closes the listener and every connection. */
   async stop(): Promise<void> {
     const server = this.lib.rtmpServer.server;
     const closed = new Promise<void>((r) => server.close(() => r()));
-    for (const { socket } of this.sockets.values()) socket.destroy();
+    for (const conn of this.connections.values()) this.close(conn);
     await closed;
   }
 
   /** Ends a session: its socket is closed and onClose follows. */
   disconnect(sessionId: string): void {
-    this.sockets.get(sessionId)?.socket.destroy();
+    const conn = this.connections.get(sessionId);
+    if (conn) this.close(conn);
   }
 
   /** Tells players of an internal stream that it is over and forgets it, so a late pull fails fast. */
@@ -115,81 +134,155 @@ export class RtmpIngestServer {
   private onConnection(socket: Socket): void {
     const session = (socket as Socket & { rtmpSession?: LibSession }).rtmpSession;
     if (!session) return;
-    const id = session.clientid;
     const remote = socket.remoteAddress ?? '';
-    this.sockets.set(id, { socket, session });
+    const conn: Connection = {
+      id: session.clientid,
+      socket,
+      remote,
+      mayPull: this.hooks.mayPull(remote),
+      published: false,
+      closed: false,
+    };
+    const id = conn.id;
+    this.connections.set(id, conn);
     socket.once('close', () => {
-      this.sockets.delete(id);
+      conn.closed = true;
+      this.connections.delete(id);
       this.hooks.onClose(id);
     });
 
+    this.guardParsing(conn, session);
+    this.guardMedia(conn, session);
+    this.guardCommands(conn, session);
+  }
+
+  /** Whatever the library throws for one connection's bytes closes that connection only. */
+  private guardParsing(conn: Connection, session: LibSession): void {
     const handleData = session.handleData.bind(session);
     session.handleData = (buf, cb) => {
+      if (conn.closed) return;
       try {
         handleData(buf, (err, out) => {
+          if (conn.closed) return;
           try {
             cb(err, out);
           } catch (e) {
-            this.fail(id, socket, e);
+            this.fail(conn, e);
           }
         });
       } catch (err) {
-        this.fail(id, socket, err);
+        this.fail(conn, err);
+      }
+      if (conn.closed) {
+        // What a refused session made the library hold goes now, not when the socket's close arrives.
+        session.tmpBuf = null;
+        session.previousChunkMessage = {};
       }
     };
+  }
 
+  /** Audio, video and metadata count only from a connection that published. */
+  private guardMedia(conn: Connection, session: LibSession): void {
+    const parseVideo = session.parseVideoMessage.bind(session);
+    session.parseVideoMessage = (buf) => {
+      if (conn.published && !conn.closed) return parseVideo(buf);
+      this.refuse(conn, 'rtmp media before publish; closing', {});
+      return { nalUnitGlob: null, isEOS: false };
+    };
+    const parseAudio = session.parseAudioMessage.bind(session);
+    session.parseAudioMessage = (buf) => {
+      if (conn.published && !conn.closed) return parseAudio(buf);
+      this.refuse(conn, 'rtmp media before publish; closing', {});
+      return { adtsFrame: null };
+    };
     // The library drops the publisher's metadata; it is the only trustworthy frame rate (the
     // library's relay announces a guessed 30 fps until it has measured five seconds).
     const receiveSetDataFrame = session.receiveSetDataFrame.bind(session);
     session.receiveSetDataFrame = (data) => {
       const meta = data.objects[2]?.value;
-      if (meta && typeof meta === 'object') this.hooks.onMetadata(id, meta as Record<string, unknown>);
+      if (conn.published && meta && typeof meta === 'object') {
+        this.hooks.onMetadata(conn.id, meta as Record<string, unknown>);
+      }
       receiveSetDataFrame(data);
     };
+  }
 
+  private guardCommands(conn: Connection, session: LibSession): void {
+    const { id, remote } = conn;
     const handleCommand = session.handleAMFCommandMessage.bind(session);
     session.handleAMFCommandMessage = (cmd, cb) => {
-      if (cmd.command === 'publish') {
-        const raw = cmd.objects[1]?.value;
-        const key = typeof raw === 'string' ? raw.split('?')[0]! : '';
-        const app = (session as unknown as { app?: string }).app;
-        const decision: PublishDecision =
-          app === APP
-            ? this.hooks.authorizePublish(id, key, remote)
-            : { accept: false, reason: `unknown app '${app}'` };
-        if (!decision.accept) {
-          cb(null);
-          socket.destroy();
-          return;
+      // Not answering stops the library's loop over the rest of this session's bytes.
+      if (conn.closed) return;
+      const route = routeCommand(cmd.command, conn, cmd.command === 'connect' ? appOf(cmd) : undefined);
+      switch (route) {
+        case 'refuse':
+          // The name only: arguments can hold a stream key (releaseStream, FCPublish).
+          return this.refuse(conn, 'rtmp command refused', { command: String(cmd.command).slice(0, 64) });
+        case 'publish': {
+          if (session.app !== APP)
+            return this.refuse(conn, 'rtmp command refused', { command: 'publish before connect' });
+          const raw = cmd.objects[1]?.value;
+          const key = typeof raw === 'string' ? raw.split('?')[0]! : '';
+          const decision = this.hooks.authorizePublish(id, key, remote);
+          // authorizePublish logs its refusals.
+          if (!decision.accept) return this.close(conn);
+          cmd.objects[1]!.value = decision.streamId;
+          conn.published = true;
+          const onMedia = () => this.hooks.onMedia(id);
+          session.on('video_data', onMedia);
+          session.on('audio_data', onMedia);
+          break;
         }
-        cmd.objects[1]!.value = decision.streamId;
-        const onMedia = () => this.hooks.onMedia(id);
-        session.on('video_data', onMedia);
-        session.on('audio_data', onMedia);
-      } else if (UNPUBLISH.has(cmd.command)) {
-        this.hooks.onUnpublish(id);
-      } else if (cmd.command === 'play') {
-        const played = cmd.objects[1]?.value;
-        const name = `${(session as unknown as { app?: string }).app}/${typeof played === 'string' ? played : ''}`;
-        if (!this.hooks.authorizePlay(name, remote)) {
-          this.hooks.log.warn({ remote, name }, 'rtmp pull refused');
-          cb(null);
-          socket.destroy();
-          return;
+        case 'unpublish':
+          this.hooks.onUnpublish(id);
+          break;
+        case 'play': {
+          const played = cmd.objects[1]?.value;
+          const name = `${session.app}/${typeof played === 'string' ? played : ''}`;
+          if (!this.hooks.authorizePlay(name, remote)) return this.refuse(conn, 'rtmp pull refused', { name });
+          break;
+        }
+        case 'pass':
+          break;
+        default: {
+          const exhaustive: never = route;
+          return exhaustive;
         }
       }
       handleCommand(cmd, cb);
     };
   }
 
-  private fail(id: string, socket: Socket, err: unknown): void {
-    this.hooks.log.warn(
-      { sessionId: id, err: err instanceof Error ? err.message : String(err) },
-      'bad RTMP data; closing',
-    );
-    socket.destroy();
+  private refuse(conn: Connection, msg: string, fields: object): void {
+    if (conn.closed) return;
+    this.hooks.log.warn({ sessionId: conn.id, remote: conn.remote, ...fields }, msg);
+    this.close(conn);
+  }
+
+  private fail(conn: Connection, err: unknown): void {
+    this.refuse(conn, 'bad RTMP data; closing', { err: err instanceof Error ? err.message : String(err) });
+  }
+
+  private close(conn: Connection): void {
+    conn.closed = true;
+    conn.socket.destroy();
   }
 }
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, 511, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+const appOf = (cmd: LibCommand): unknown => {
+  const info = cmd.objects[0]?.value;
+  return info !== null && typeof info === 'object' ? (info as { app?: unknown }).app : undefined;
+};
 
 function assertRc4Available(): void {
   try {

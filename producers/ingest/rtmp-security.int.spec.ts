@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { StreamLifecycleEvent } from '../../schemas/generated/events.ts';
+import { probe } from '../../platform/ffmpeg.ts';
+import type { EventBus } from '../../platform/kafka/bus.ts';
+import type { EventProducer } from '../../platform/kafka/producer.ts';
+import { testBus } from '../../tests/support/bus.ts';
+import { newStream, startIngest } from '../../tests/support/ingest.ts';
+import { collect, publishTestPattern, type Publisher } from '../../tests/support/media.ts';
+import type { LogLine, ServiceProcess } from '../../tests/support/process.ts';
+import { MEDIA_TYPES, RtmpTestClient, command, type Amf } from '../../tests/support/rtmp-client.ts';
+import { waitFor } from '../../tests/support/wait.ts';
+
+/** Loopback, but not in ingest's default INGEST_PULL_ALLOW: what a peer on the internet looks like. */
+const PUBLIC = '127.0.0.2';
+
+describe('RTMP ingest: what a peer that is not a media worker may do (real ingest, ffmpeg and Kafka)', () => {
+  let bus: EventBus;
+  let producer: EventProducer;
+  let lifecycle: Awaited<ReturnType<typeof collect<'streamLifecycle'>>>;
+  let ingest: ServiceProcess;
+  let port: number;
+  let victimPublisher: Publisher;
+  const victim = newStream();
+  /** The attacker's own stream: any streamer has a valid key of their own. */
+  const own = newStream();
+  const url = (k: string) => `rtmp://127.0.0.1:${port}/live/${k}`;
+  const wentLive = (id: string) => (e: StreamLifecycleEvent) =>
+    e.streamId === id && e.payload.type === 'StreamWentLive';
+
+  before(async () => {
+    bus = testBus('ingest-sec');
+    await bus.init(['streamLifecycle']);
+    producer = bus.producer();
+    await producer.connect();
+    await producer.publish(bus.topic('streamLifecycle'), [victim.created, own.created]);
+    lifecycle = await collect(bus, 'streamLifecycle');
+    ({ proc: ingest, port } = await startIngest(bus, {}));
+    victimPublisher = publishTestPattern(url(victim.key), { size: '320x240', fps: 15 });
+    await waitFor('the victim stream live', () => lifecycle.events.find(wentLive(victim.streamId)), 60_000);
+  });
+
+  after(async () => {
+    victimPublisher?.proc.kill('SIGKILL');
+    await ingest?.kill('SIGTERM');
+    await lifecycle?.stop();
+    await producer?.disconnect();
+  });
+
+  /** Marks how many log lines match now; the function it returns waits for one more. */
+  const nextLog = (what: string, match: (l: LogLine) => boolean) => {
+    const seen = ingest.logs.filter(match).length;
+    return () => waitFor(what, () => ingest.logs.filter(match).length > seen, 30_000);
+  };
+
+  const publicSession = async (publishOwnFirst: boolean): Promise<RtmpTestClient> => {
+    const c = await RtmpTestClient.open(port, { localAddress: PUBLIC });
+    assert.ok(await c.handshake(), 'handshake');
+    if (publishOwnFirst) assert.ok(await c.publish(own.key), `own publish accepted:\n${ingest.tail()}`);
+    else await c.write(Buffer.concat([command('connect', 1, [{ app: 'live' }]), command('createStream', 2, [null])]));
+    return c;
+  };
+
+  const assertNothingHandedOut = (c: RtmpTestClient) => {
+    const media = c.messages().filter((m) => MEDIA_TYPES.has(m.type));
+    assert.equal(media.length, 0, `${media.length} audio/video messages handed out`);
+    assert.ok(!c.text().includes('NetStream.Play'), 'no play answer');
+  };
+
+  it('a media worker on loopback still pulls the live source', async () => {
+    const live = lifecycle.events.find(wentLive(victim.streamId))!;
+    assert.ok(live.payload.type === 'StreamWentLive' && live.payload.width === 320, 'ingest probed its own pull URL');
+    const source = await probe(`rtmp://127.0.0.1:${port}/live/${victim.streamId}`, 8);
+    assert.equal(source.width, 320);
+    // Neither ffmpeg publishing nor ffprobe pulling sends a command the policy refuses.
+    const refused = ingest.logs.filter((l) => l.msg === 'rtmp command refused' || l.msg === 'rtmp pull refused');
+    assert.deepEqual(refused, []);
+  });
+
+  const onStream = { csid: 8, streamId: 1 };
+  const cases: Array<{ what: string; publishOwnFirst: boolean; name: string; args: Amf[] }> = [
+    { what: 'play of a live stream', publishOwnFirst: false, name: 'play', args: [null, 'x'] },
+    // The library's seek on a live stream re-enters play with the name in the command.
+    {
+      what: 'seek naming a live stream, on its own published stream',
+      publishOwnFirst: true,
+      name: 'seek',
+      args: [null, 'x'],
+    },
+    { what: 'seek without a stream', publishOwnFirst: false, name: 'seek', args: [null, 'x'] },
+    // pause(false) resumes by playing the session's stream.
+    {
+      what: 'pause to resume, on its own published stream',
+      publishOwnFirst: true,
+      name: 'pause',
+      args: [null, false, 0],
+    },
+    { what: 'receiveVideo', publishOwnFirst: false, name: 'receiveVideo', args: [null, true] },
+    { what: 'receiveAudio', publishOwnFirst: false, name: 'receiveAudio', args: [null, true] },
+    { what: 'FCSubscribe', publishOwnFirst: false, name: 'FCSubscribe', args: [null, 'x'] },
+    { what: 'getStreamLength', publishOwnFirst: false, name: 'getStreamLength', args: [null, 'x'] },
+    { what: 'a command nobody sends', publishOwnFirst: false, name: 'secretBackdoor', args: [null] },
+  ];
+  for (const c of cases) {
+    it(`refuses a public peer's ${c.what} and closes its session, handing out nothing`, async () => {
+      const args = c.args.map((a) => (a === 'x' ? victim.streamId : a));
+      const refused = nextLog(
+        'the refusal',
+        (l) => l.msg === 'rtmp command refused' && l.command === c.name && l.remote === PUBLIC,
+      );
+      const client = await publicSession(c.publishOwnFirst);
+      await client.write(command(c.name, 6, args, onStream));
+      await client.serverCloses();
+      assertNothingHandedOut(client);
+      await refused();
+      assert.ok(ingest.running);
+    });
+  }
+
+  it('refuses a connect to any application but live', async () => {
+    const refused = nextLog('the refusal', (l) => l.msg === 'rtmp command refused' && l.command === 'connect');
+    const c = await RtmpTestClient.open(port, { localAddress: PUBLIC });
+    assert.ok(await c.handshake());
+    await c.write(command('connect', 1, [{ app: 'file' }]));
+    await c.serverCloses();
+    await refused();
+    assert.ok(!c.text().includes('NetConnection.Connect.Success'));
+  });
+});
