@@ -25,8 +25,13 @@ const schema = z.object({
    * 0 ends the stream at once.
    */
   INGEST_RECONNECT_GRACE_MS: env.int(30_000, 0),
-  /** Connections that never publish are closed after this long. */
+  /** A connection that sends nothing for this long is closed. */
   INGEST_IDLE_SESSION_TIMEOUT_MS: env.int(30_000, 1000),
+  /**
+   * A connection that has not published with a valid key (or, from INGEST_PULL_ALLOW, started a
+   * pull) this long after it opened is closed, however slowly it keeps sending.
+   */
+  INGEST_AUTH_TIMEOUT_MS: env.int(10_000, 500),
   /** Bound on probing the source's resolution, frame rate and codecs. */
   INGEST_PROBE_TIMEOUT_S: env.int(8, 1),
   /** How long start-up may take to load the stream registry from the topic. */

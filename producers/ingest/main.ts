@@ -61,7 +61,7 @@ const server = new RtmpIngestServer(
     onClose: (id) => ingest.onClose(id),
     log,
   },
-  { idleSessionTimeoutMs: cfg.INGEST_IDLE_SESSION_TIMEOUT_MS },
+  { idleSessionTimeoutMs: cfg.INGEST_IDLE_SESSION_TIMEOUT_MS, authTimeoutMs: cfg.INGEST_AUTH_TIMEOUT_MS },
 );
 let sweeper: NodeJS.Timeout | undefined;
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { StreamLifecycleEvent } from '../../schemas/generated/events.ts';
 import { probe } from '../../platform/ffmpeg.ts';
@@ -8,7 +9,15 @@ import { testBus } from '../../tests/support/bus.ts';
 import { newStream, startIngest } from '../../tests/support/ingest.ts';
 import { collect, publishTestPattern, type Publisher } from '../../tests/support/media.ts';
 import type { LogLine, ServiceProcess } from '../../tests/support/process.ts';
-import { MEDIA_TYPES, RtmpTestClient, command, type Amf } from '../../tests/support/rtmp-client.ts';
+import {
+  MEDIA_TYPES,
+  RtmpTestClient,
+  amf0,
+  chunks,
+  command,
+  setChunkSize,
+  type Amf,
+} from '../../tests/support/rtmp-client.ts';
 import { waitFor } from '../../tests/support/wait.ts';
 
 /** Loopback, but not in ingest's default INGEST_PULL_ALLOW: what a peer on the internet looks like. */
@@ -35,7 +44,7 @@ describe('RTMP ingest: what a peer that is not a media worker may do (real inges
     await producer.connect();
     await producer.publish(bus.topic('streamLifecycle'), [victim.created, own.created]);
     lifecycle = await collect(bus, 'streamLifecycle');
-    ({ proc: ingest, port } = await startIngest(bus, {}));
+    ({ proc: ingest, port } = await startIngest(bus, { INGEST_AUTH_TIMEOUT_MS: '3000' }));
     victimPublisher = publishTestPattern(url(victim.key), { size: '320x240', fps: 15 });
     await waitFor('the victim stream live', () => lifecycle.events.find(wentLive(victim.streamId)), 60_000);
   });
@@ -125,5 +134,103 @@ describe('RTMP ingest: what a peer that is not a media worker may do (real inges
     await c.serverCloses();
     await refused();
     assert.ok(!c.text().includes('NetConnection.Connect.Success'));
+  });
+
+  /** Writes in socket-sized pieces until the server closes the connection or all of it is sent. */
+  const pour = async (c: RtmpTestClient, data: Buffer) => {
+    for (let at = 0; at < data.length && !c.isClosed; at += 64 * 1024) await c.write(data.subarray(at, at + 64 * 1024));
+  };
+  const bufferCases: Array<{ what: string; reason: string; bytes: () => Buffer }> = [
+    {
+      what: 'a message header declaring 16 MiB',
+      reason: 'message_too_large',
+      bytes: () => chunks(randomBytes(4 * 1024 * 1024), { csid: 4, type: 20, declaredLength: 0xffffff }),
+    },
+    {
+      what: 'one chunk as large as the peer likes (Set Chunk Size 2^31-1)',
+      reason: 'session_buffer_full',
+      bytes: () =>
+        Buffer.concat([
+          setChunkSize(0x7fffffff),
+          chunks(randomBytes(4 * 1024 * 1024), { csid: 4, type: 20, declaredLength: 0xffffff, chunkSize: 0x7fffffff }),
+        ]),
+    },
+    {
+      what: 'dozens of chunk streams each holding part of a message',
+      reason: 'too_many_chunk_streams',
+      bytes: () =>
+        Buffer.concat(
+          Array.from({ length: 40 }, (_, i) =>
+            chunks(randomBytes(128), { csid: 10 + i, type: 20, declaredLength: 1000 }),
+          ),
+        ),
+    },
+    {
+      what: 'a chunk size of 0',
+      reason: 'bad_chunk_size',
+      bytes: () => Buffer.concat([setChunkSize(0), command('connect', 1, [{ app: 'live' }])]),
+    },
+  ];
+  for (const b of bufferCases) {
+    it(`closes an unauthenticated session that sends ${b.what}, and carries on`, async () => {
+      const over = nextLog(
+        'the buffer refusal',
+        (l) => l.msg === 'rtmp session over its buffer limit; closing' && l.reason === b.reason,
+      );
+      const c = await RtmpTestClient.open(port, { localAddress: PUBLIC });
+      assert.ok(await c.handshake());
+      await pour(c, b.bytes());
+      await c.serverCloses();
+      await over();
+      assert.ok(ingest.running, `ingest died:\n${ingest.tail()}`);
+    });
+  }
+
+  it('lets a publisher, once its key is accepted, send a message larger than the unauthenticated limit', async () => {
+    const c = await publicSession(true);
+    const pad = 'x'.repeat(60_000);
+    const meta: Record<string, Amf> = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`pad${i}`, pad]));
+    const big = Buffer.concat([amf0('@setDataFrame'), amf0('onMetaData'), amf0(meta)]);
+    assert.ok(big.length > 512 * 1024);
+    const answers = () => c.text().split('_result').length;
+    const before = answers();
+    await c.write(
+      Buffer.concat([
+        setChunkSize(65_536),
+        chunks(big, { csid: 4, type: 18, streamId: 1, chunkSize: 65_536 }),
+        command('createStream', 9, [null]),
+      ]),
+    );
+    assert.ok(await c.until(() => answers() > before), 'the command after the big message was answered');
+    assert.ok(!c.isClosed);
+    c.destroy();
+  });
+
+  it('closes a session that has not published within INGEST_AUTH_TIMEOUT_MS, however slowly it keeps sending', async () => {
+    const late = nextLog('the deadline', (l) => l.msg === 'rtmp session did not publish in time; closing');
+    const c = await RtmpTestClient.open(port, { localAddress: PUBLIC });
+    await c.write(Buffer.from([3]));
+    // A byte of C1 now and then: enough to keep the library's inactivity timer from ever firing.
+    const trickle = setInterval(() => void c.write(randomBytes(1)), 200);
+    try {
+      await c.serverCloses(60_000);
+    } finally {
+      clearInterval(trickle);
+    }
+    await late();
+  });
+
+  it('a handshake whose Diffie-Hellman key is zero closes that session, not the process', async () => {
+    const badData = (l: LogLine) => l.msg === 'bad RTMP data; closing';
+    const bad = nextLog('the handshake failure', badData);
+    const c = await RtmpTestClient.open(port, { localAddress: PUBLIC });
+    await c.write(Buffer.concat([Buffer.from([3]), Buffer.alloc(1536)]));
+    await c.serverCloses();
+    await waitFor('the session failed, or the process', () => !ingest.running || ingest.logs.some(badData));
+    assert.ok(ingest.running, `ingest died:\n${ingest.tail()}`);
+    await bad();
+    const next = await RtmpTestClient.open(port, { localAddress: PUBLIC });
+    assert.ok(await next.handshake(), 'ingest still answers handshakes');
+    next.destroy();
   });
 });

@@ -2,6 +2,7 @@ import { createCipheriv } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { APP, routeCommand, type SessionStanding } from './command-policy.ts';
+import { AUTHENTICATED, UNAUTHENTICATED, bufferViolation, validChunkSize } from './session-limits.ts';
 
 export { APP };
 
@@ -15,10 +16,13 @@ export { APP };
  *     `authorizePublish` decides, and an accepted key is replaced by the stream id, so the library
  *     keeps the stream as `live/<streamId>` and the key goes no further than this function.
  *     `play live/<streamId>`: the internal pull a media worker makes; `authorizePlay` decides.
+ *   - buffering: after each parse step the library's held bytes are checked (session-limits.ts),
+ *     small until the session has published (or, from a puller, played), and a session that has
+ *     not done so within `authTimeoutMs` is closed, however slowly it trickles bytes;
  *   - media from a session that has not published closes it.
  * A refused session is closed without an answer, and the library is stopped from parsing what
- * is left of its bytes. Anything the library throws while parsing a session's bytes tears down
- * that session only.
+ * is left of its bytes. Anything the library throws while parsing a session's bytes, its
+ * handshake included, tears down that session only.
  *
  * The library is CommonJS with module-level configuration, so there is one server per process.
  * Its RTMP handshake creates an RC4 cipher on every connection, which Node 20's OpenSSL 3 only
@@ -33,12 +37,15 @@ interface LibCommand {
 interface LibSession {
   clientid: string;
   app?: string;
+  receiveChunkSize: number;
   tmpBuf: Buffer | null;
-  previousChunkMessage: Record<string, unknown>;
+  previousChunkMessage: Record<string, { messageLength: number; body?: Buffer }>;
   handleAMFCommandMessage(cmd: LibCommand, cb: LibCallback): void;
   handleData(buf: Buffer, cb: LibCallback): void;
+  parseRTMPMessages(buf: Buffer): { consumedLen: number; rtmpMessages: unknown[] };
   parseVideoMessage(buf: Buffer): object;
   parseAudioMessage(buf: Buffer): object;
+  respondHandshake(c0c1: Buffer, cb: LibCallback): void;
   receiveSetDataFrame(data: { objects: Array<{ value?: unknown }> }): void;
   on(event: string, listener: (...args: unknown[]) => void): void;
 }
@@ -68,6 +75,8 @@ export interface RtmpHooks {
 export interface RtmpServerOptions {
   /** The library's inactivity timer: a session that sends nothing for this long is closed. */
   idleSessionTimeoutMs: number;
+  /** A session must have published (or, from a puller, played) this long after it connected. */
+  authTimeoutMs: number;
 }
 
 /** One connection and how far it got; owned by this file, changed only by its command wrapper. */
@@ -75,8 +84,11 @@ interface Connection extends SessionStanding {
   id: string;
   socket: Socket;
   remote: string;
+  /** Published with a valid key, or an allowed pull started: the larger buffer limits apply. */
+  authenticated: boolean;
   /** Refused or failed: nothing more of its bytes reaches the library. */
   closed: boolean;
+  deadline: NodeJS.Timeout;
 }
 
 export class RtmpIngestServer {
@@ -85,10 +97,11 @@ export class RtmpIngestServer {
   };
   private readonly avstreams: { get(id: string): LibStream | undefined; remove(id: string): void };
   private readonly connections = new Map<string, Connection>();
+  private readonly ownHandshake: (c0c1: Buffer, onError: (err: unknown) => void) => void;
 
   constructor(
     private readonly hooks: RtmpHooks,
-    opts: RtmpServerOptions,
+    private readonly opts: RtmpServerOptions,
   ) {
     assertRc4Available();
     const config = require('node-rtsp-rtmp-server/config.js') as Record<string, unknown>;
@@ -98,6 +111,7 @@ export class RtmpIngestServer {
     config.enableRTMPT = false;
     const logger = require('node-rtsp-rtmp-server/logger.js') as { setLevel(l: number): void; LEVEL_OFF: number };
     logger.setLevel(logger.LEVEL_OFF);
+    this.ownHandshake = guardHandshakes();
     const StreamServer = require('node-rtsp-rtmp-server') as new () => RtmpIngestServer['lib'];
     this.avstreams = require('node-rtsp-rtmp-server/avstreams.js') as RtmpIngestServer['avstreams'];
     this.lib = new StreamServer();
@@ -141,17 +155,26 @@ export class RtmpIngestServer {
       remote,
       mayPull: this.hooks.mayPull(remote),
       published: false,
+      authenticated: false,
       closed: false,
+      deadline: setTimeout(
+        () => this.refuse(conn, 'rtmp session did not publish in time; closing', { afterMs: this.opts.authTimeoutMs }),
+        this.opts.authTimeoutMs,
+      ),
     };
+    conn.deadline.unref();
     const id = conn.id;
     this.connections.set(id, conn);
     socket.once('close', () => {
+      // A handshake still in its crypto callback must not write to a closed socket.
       conn.closed = true;
+      clearTimeout(conn.deadline);
       this.connections.delete(id);
       this.hooks.onClose(id);
     });
 
     this.guardParsing(conn, session);
+    this.guardBuffers(conn, session);
     this.guardMedia(conn, session);
     this.guardCommands(conn, session);
   }
@@ -178,6 +201,44 @@ export class RtmpIngestServer {
         session.tmpBuf = null;
         session.previousChunkMessage = {};
       }
+    };
+    const respondHandshake = session.respondHandshake.bind(session);
+    session.respondHandshake = (c0c1, cb) => {
+      this.ownHandshake(c0c1, (err) => this.fail(conn, err));
+      respondHandshake(c0c1, cb);
+    };
+  }
+
+  /** After each parse step: what the library holds for this connection, against its limits. */
+  private guardBuffers(conn: Connection, session: LibSession): void {
+    const parse = session.parseRTMPMessages.bind(session);
+    session.parseRTMPMessages = (buf) => {
+      const nothing = { consumedLen: 0, rtmpMessages: [] };
+      if (conn.closed) return nothing;
+      // Checked before parsing too: the library would read this session's bytes with it.
+      if (!validChunkSize(session.receiveChunkSize)) {
+        this.refuse(conn, 'rtmp session over its buffer limit; closing', { reason: 'bad_chunk_size' });
+        return nothing;
+      }
+      const result = parse(buf);
+      const violation = bufferViolation(
+        {
+          // Unparsed bytes stay with the library only when it could not take a whole chunk.
+          pendingBytes: result.consumedLen === 0 ? buf.length : 0,
+          chunkSize: session.receiveChunkSize,
+          chunkStreams: Object.values(session.previousChunkMessage).map((m) => ({
+            messageLength: m.messageLength,
+            bodyBytes: m.body?.length ?? 0,
+          })),
+        },
+        conn.authenticated ? AUTHENTICATED : UNAUTHENTICATED,
+      );
+      if (violation === null) return result;
+      this.refuse(conn, 'rtmp session over its buffer limit; closing', {
+        reason: violation,
+        authenticated: conn.authenticated,
+      });
+      return nothing;
     };
   }
 
@@ -227,6 +288,7 @@ export class RtmpIngestServer {
           // authorizePublish logs its refusals.
           if (!decision.accept) return this.close(conn);
           cmd.objects[1]!.value = decision.streamId;
+          this.authenticated(conn);
           conn.published = true;
           const onMedia = () => this.hooks.onMedia(id);
           session.on('video_data', onMedia);
@@ -240,6 +302,7 @@ export class RtmpIngestServer {
           const played = cmd.objects[1]?.value;
           const name = `${session.app}/${typeof played === 'string' ? played : ''}`;
           if (!this.hooks.authorizePlay(name, remote)) return this.refuse(conn, 'rtmp pull refused', { name });
+          this.authenticated(conn);
           break;
         }
         case 'pass':
@@ -251,6 +314,11 @@ export class RtmpIngestServer {
       }
       handleCommand(cmd, cb);
     };
+  }
+
+  private authenticated(conn: Connection): void {
+    conn.authenticated = true;
+    clearTimeout(conn.deadline);
   }
 
   private refuse(conn: Connection, msg: string, fields: object): void {
@@ -265,6 +333,7 @@ export class RtmpIngestServer {
 
   private close(conn: Connection): void {
     conn.closed = true;
+    clearTimeout(conn.deadline);
     conn.socket.destroy();
   }
 }
@@ -283,6 +352,36 @@ const appOf = (cmd: LibCommand): unknown => {
   const info = cmd.objects[0]?.value;
   return info !== null && typeof info === 'object' ? (info as { app?: unknown }).app : undefined;
 };
+
+type HandshakeDone = (err: Error | null, s0s1s2: Buffer, keys: object) => void;
+let handshakeOwners: WeakMap<Buffer, (err: unknown) => void> | undefined;
+
+/**
+ * The library finishes its handshake in a crypto callback, outside any caller's try: a C1 whose
+ * Diffie-Hellman public key is 0 or 1 makes `computeSecret` throw there, which would end the
+ * process. Its handshake module is wrapped once so such a throw goes to the session whose C0+C1
+ * it was (looked up by the buffer, which the library passes through unchanged).
+ */
+function guardHandshakes(): (c0c1: Buffer, onError: (err: unknown) => void) => void {
+  if (!handshakeOwners) {
+    const owners = new WeakMap<Buffer, (err: unknown) => void>();
+    const module = require('node-rtsp-rtmp-server/rtmp_handshake.js') as {
+      generateS0S1S2(c0c1: Buffer, done: HandshakeDone): void;
+    };
+    const generate = module.generateS0S1S2.bind(module);
+    module.generateS0S1S2 = (c0c1, done) =>
+      generate(c0c1, (err, s0s1s2, keys) => {
+        try {
+          done(err, s0s1s2, keys);
+        } catch (e) {
+          owners.get(c0c1)?.(e);
+        }
+      });
+    handshakeOwners = owners;
+  }
+  const owners = handshakeOwners;
+  return (c0c1, onError) => owners.set(c0c1, onError);
+}
 
 function assertRc4Available(): void {
   try {
