@@ -1,12 +1,28 @@
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { env, loadConfig } from '../../platform/config.ts';
 import { kafkaEnv } from '../../platform/infra-config.ts';
 
+/** An address to listen on: an IP literal (`0.0.0.0` or `::` for every interface) or a host name. */
+const listenHost = z
+  .string()
+  .refine(
+    (h) =>
+      isIP(h) !== 0 ||
+      /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(h),
+    'an IP address (0.0.0.0 or :: for every interface) or a host name',
+  );
+
 /** RTMP ingest's configuration; the only reader of process.env for it. */
 const schema = z.object({
   ...kafkaEnv,
-  INGEST_RTMP_HOST: env.str('0.0.0.0'),
+  /**
+   * Where encoders connect. Loopback by default: a streamer's encoder on another machine needs
+   * `0.0.0.0` (or the interface's address), and then the stream key crosses the network in clear
+   * text.
+   */
+  INGEST_RTMP_HOST: listenHost.default('127.0.0.1'),
   INGEST_RTMP_PORT: env.listenPort(1935),
   /** Base of the internal pull URL put in StreamWentLive: `<base>/<streamId>`; no secret in it. */
   INGEST_PULL_BASE_URL: z

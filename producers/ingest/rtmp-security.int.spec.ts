@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import type { StreamLifecycleEvent } from '../../schemas/generated/events.ts';
 import { probe } from '../../platform/ffmpeg.ts';
@@ -44,7 +46,8 @@ describe('RTMP ingest: what a peer that is not a media worker may do (real inges
     await producer.connect();
     await producer.publish(bus.topic('streamLifecycle'), [victim.created, own.created]);
     lifecycle = await collect(bus, 'streamLifecycle');
-    ({ proc: ingest, port } = await startIngest(bus, { INGEST_AUTH_TIMEOUT_MS: '3000' }));
+    // INGEST_RTMP_HOST unset: the default is under test too.
+    ({ proc: ingest, port } = await startIngest(bus, { INGEST_AUTH_TIMEOUT_MS: '3000', INGEST_RTMP_HOST: undefined }));
     victimPublisher = publishTestPattern(url(victim.key), { size: '320x240', fps: 15 });
     await waitFor('the victim stream live', () => lifecycle.events.find(wentLive(victim.streamId)), 60_000);
   });
@@ -84,6 +87,25 @@ describe('RTMP ingest: what a peer that is not a media worker may do (real inges
     // Neither ffmpeg publishing nor ffprobe pulling sends a command the policy refuses.
     const refused = ingest.logs.filter((l) => l.msg === 'rtmp command refused' || l.msg === 'rtmp pull refused');
     assert.deepEqual(refused, []);
+  });
+
+  it("listens on loopback unless told otherwise: not on this machine's other addresses", async () => {
+    assert.ok(
+      ingest.logs.some((l) => l.msg === 'rtmp listening' && l.host === '127.0.0.1'),
+      'bound to 127.0.0.1',
+    );
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .filter((i) => i !== undefined && !i.internal && i.family === 'IPv4')
+      .map((i) => i!.address);
+    for (const address of external) {
+      const outcome = await new Promise<string>((resolve) => {
+        const s = connect({ host: address, port }, () => resolve('connected'));
+        s.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+        s.on('connect', () => s.destroy());
+      });
+      assert.equal(outcome, 'ECONNREFUSED', `ingest reachable on ${address}:${port}`);
+    }
   });
 
   const onStream = { csid: 8, streamId: 1 };

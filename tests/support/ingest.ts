@@ -5,13 +5,16 @@ import { endpoints } from './endpoints.ts';
 import { ServiceProcess } from './process.ts';
 import { streamEvents } from './stream-events.ts';
 
-/** RTMP ingest as a real process on loopback, on this spec's topics, with the ports it picked. */
+/**
+ * RTMP ingest as a real process on loopback, on this spec's topics, with the ports it picked.
+ * A variable given as undefined is left unset (its default applies).
+ */
 export async function startIngest(
   bus: EventBus,
-  env: Record<string, string> = {},
-): Promise<{ proc: ServiceProcess; port: number; tlsPort: number | null }> {
+  env: Record<string, string | undefined> = {},
+): Promise<{ proc: ServiceProcess; port: number; tlsPort: number | null; host: string }> {
   const e = endpoints();
-  const proc = new ServiceProcess('ingest', 'producers/ingest/main.ts', {
+  const vars: Record<string, string | undefined> = {
     KAFKA_BROKERS: e.kafkaBrokers.join(','),
     SCHEMA_REGISTRY_URL: e.registryUrl,
     LIVE_TOPIC_PREFIX: bus.config.topicPrefix,
@@ -22,13 +25,16 @@ export async function startIngest(
     NODE_OPTIONS: '--openssl-legacy-provider',
     LOG_LEVEL: 'info',
     ...env,
-  });
-  const port = (await proc.waitForLog('rtmp listening', (l) => l.msg === 'rtmp listening', 90_000)).port as number;
+  };
+  const set = Object.entries(vars).filter((kv): kv is [string, string] => kv[1] !== undefined);
+  const proc = new ServiceProcess('ingest', 'producers/ingest/main.ts', Object.fromEntries(set));
+  const listening = await proc.waitForLog('rtmp listening', (l) => l.msg === 'rtmp listening', 90_000);
+  const port = listening.port as number;
   const tlsPort =
     env.INGEST_RTMPS_PORT === undefined
       ? null
       : ((await proc.waitForLog('rtmps listening', (l) => l.msg === 'rtmps listening', 30_000)).port as number);
-  return { proc, port, tlsPort };
+  return { proc, port, tlsPort, host: listening.host as string };
 }
 
 /** A stream created on the lifecycle topic, with the key that publishes it. */
