@@ -1,13 +1,14 @@
 import { createCipheriv } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { AddressInfo, Server, Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { APP, routeCommand, type SessionStanding } from './command-policy.ts';
 import { AUTHENTICATED, UNAUTHENTICATED, bufferViolation, validChunkSize } from './session-limits.ts';
 
 export { APP };
 
 /**
- * RTMP transport over node-rtsp-rtmp-server (only its RTMP server is started: no
+ * RTMP (and RTMPS) transport over node-rtsp-rtmp-server (only its RTMP server is started: no
  * RTSP/HTTP port, no receiver sockets). The library has no authorisation hook for RTMP (its
  * `setLivePathConsumer` is only consulted by RTSP) and trusts every peer, so each session's
  * methods are wrapped as the connection arrives:
@@ -23,6 +24,10 @@ export { APP };
  * A refused session is closed without an answer, and the library is stopped from parsing what
  * is left of its bytes. Anything the library throws while parsing a session's bytes, its
  * handshake included, tears down that session only.
+ *
+ * RTMPS: TLS is terminated in Node (node:tls) and the decrypted socket is handed to the same
+ * RTMP server as a connection of its own, so its sessions see the real peer address (a proxy to
+ * the RTMP port on loopback would make every RTMPS peer look like a media worker).
  *
  * The library is CommonJS with module-level configuration, so there is one server per process.
  * Its RTMP handshake creates an RC4 cipher on every connection, which Node 20's OpenSSL 3 only
@@ -98,6 +103,7 @@ export class RtmpIngestServer {
   private readonly avstreams: { get(id: string): LibStream | undefined; remove(id: string): void };
   private readonly connections = new Map<string, Connection>();
   private readonly ownHandshake: (c0c1: Buffer, onError: (err: unknown) => void) => void;
+  private tls: TlsServer | undefined;
 
   constructor(
     private readonly hooks: RtmpHooks,
@@ -122,12 +128,29 @@ export class RtmpIngestServer {
     return listen(this.lib.rtmpServer.server, port, host);
   }
 
-  /** Closes the listener and every connection. */
+  /** RTMPS: a TLS listener whose connections are served as RTMP ones. */
+  startTls(port: number, host: string, credentials: { cert: Buffer; key: Buffer }): Promise<number> {
+    this.tls = createTlsServer({
+      ...credentials,
+      minVersion: 'TLSv1.2',
+      // A peer that never finishes TLS holds a socket as long as one that never publishes.
+      handshakeTimeout: this.opts.authTimeoutMs,
+    });
+    this.tls.on('secureConnection', (socket) => this.lib.rtmpServer.server.emit('connection', socket));
+    // Without a listener the socket is destroyed all the same; this only keeps a trace.
+    this.tls.on('tlsClientError', (err, socket) =>
+      this.hooks.log.info({ remote: socket.remoteAddress, err: err.message }, 'rtmps handshake failed'),
+    );
+    return listen(this.tls, port, host);
+  }
+
+  /** Closes the listeners and every connection. */
   async stop(): Promise<void> {
-    const server = this.lib.rtmpServer.server;
-    const closed = new Promise<void>((r) => server.close(() => r()));
+    const closing = [this.lib.rtmpServer.server, this.tls].map(
+      (server) => new Promise<void>((r) => (server?.listening ? server.close(() => r()) : r())),
+    );
     for (const conn of this.connections.values()) this.close(conn);
-    await closed;
+    await Promise.all(closing);
   }
 
   /** Ends a session: its socket is closed and onClose follows. */
@@ -338,7 +361,7 @@ export class RtmpIngestServer {
   }
 }
 
-function listen(server: Server, port: number, host: string): Promise<number> {
+function listen(server: Server | TlsServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, 511, () => {
