@@ -13,6 +13,11 @@ export interface ServiceDef {
 
 export function platformServices(endpoints: Record<string, string>): ServiceDef[] {
   const shared = { ...endpoints, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+  // RTMPS is off unless whoever runs `./live up` names a port and a certificate (INGEST_RTMPS_PORT,
+  // INGEST_TLS_CERT_FILE, INGEST_TLS_KEY_FILE reach ingest with the rest of the environment);
+  // then the API tells streamers its URL instead of `"rtmps": null`.
+  const rtmpsPort = process.env.INGEST_RTMPS_PORT;
+  const rtmpsUrl = rtmpsPort ? (process.env.INGEST_RTMPS_URL ?? `rtmps://127.0.0.1:${rtmpsPort}/live`) : undefined;
   return [
     {
       name: 'discovery-indexer',
@@ -77,7 +82,7 @@ export function platformServices(endpoints: Record<string, string>): ServiceDef[
       // node-rtsp-rtmp-server's RTMP handshake creates an RC4 cipher: OpenSSL 3 has it only in the legacy provider.
       env: { ...shared, METRICS_PORT: '9450', INGEST_RTMP_PORT: '1935', NODE_OPTIONS: '--openssl-legacy-provider' },
       metricsPort: 9450,
-      url: 'rtmp://127.0.0.1:1935/live/<stream key>',
+      url: `rtmp://127.0.0.1:1935/live/<stream key>${rtmpsUrl ? `, ${rtmpsUrl}/<stream key>` : ''}`,
     },
     {
       name: 'media-worker',
@@ -115,7 +120,13 @@ export function platformServices(endpoints: Record<string, string>): ServiceDef[
       name: 'api',
       entry: 'gateways/api/main.ts',
       // Local platform: the web page's sign-in form mints development identities (dev-token.ts).
-      env: { ...shared, METRICS_PORT: '9400', API_PORT: '8080', API_DEV_SIGN_IN: 'true' },
+      env: {
+        ...shared,
+        METRICS_PORT: '9400',
+        API_PORT: '8080',
+        API_DEV_SIGN_IN: 'true',
+        ...(rtmpsUrl && { INGEST_RTMPS_URL: rtmpsUrl }),
+      },
       metricsPort: 9400,
       url: 'http://127.0.0.1:8080 (web page; API under /api/v1)',
     },

@@ -1,5 +1,6 @@
 /**
- * RTMP ingest process: rtmp://<host>:1935/live/<stream key> -> StreamWentLive / StreamEnded.
+ * RTMP ingest process: rtmp://<host>:1935/live/<stream key> (and rtmps:// when configured)
+ * -> StreamWentLive / StreamEnded.
  *   NODE_OPTIONS=--openssl-legacy-provider npx tsx producers/ingest/main.ts
  */
 import { randomBytes } from 'node:crypto';
@@ -13,11 +14,12 @@ import { Metrics, metricsComponent } from '../../platform/metrics.ts';
 import { fatal, runService } from '../../platform/service.ts';
 import { StreamRegistryProjection } from '../../domain/stream/projection.ts';
 import { StreamRegistry } from '../../domain/stream/registry.ts';
-import { loadIngestConfig } from './config.ts';
+import { loadIngestConfig, rtmpsListener } from './config.ts';
 import { Ingest } from './ingest.ts';
 import { APP, RtmpIngestServer } from './rtmp-server.ts';
 
 const cfg = loadIngestConfig();
+const rtmps = rtmpsListener(cfg);
 const log = createLogger('ingest', cfg.LOG_LEVEL);
 const metrics = new Metrics('ingest');
 const bus = busFromConfig(cfg, 'ingest', metrics, log);
@@ -51,6 +53,7 @@ const ingest = new Ingest({
 const server = new RtmpIngestServer(
   {
     authorizePublish: (id, key, remote) => ingest.authorizePublish(id, key, remote),
+    mayPull: (remote) => pullAllowed.has(remote),
     // Only streams published here, and only for the internal network.
     authorizePlay: (name, remote) =>
       pullAllowed.has(remote) && name.startsWith(`${APP}/`) && ingest.isPublishing(name.slice(APP.length + 1)),
@@ -60,7 +63,7 @@ const server = new RtmpIngestServer(
     onClose: (id) => ingest.onClose(id),
     log,
   },
-  { idleSessionTimeoutMs: cfg.INGEST_IDLE_SESSION_TIMEOUT_MS },
+  { idleSessionTimeoutMs: cfg.INGEST_IDLE_SESSION_TIMEOUT_MS, authTimeoutMs: cfg.INGEST_AUTH_TIMEOUT_MS },
 );
 let sweeper: NodeJS.Timeout | undefined;
 
@@ -96,6 +99,10 @@ const { stop } = await runService(log, [
       port = await server.start(cfg.INGEST_RTMP_PORT, cfg.INGEST_RTMP_HOST);
       sweeper = setInterval(() => ingest.sweep(), 500);
       log.info({ port, host: cfg.INGEST_RTMP_HOST, pullBase: pullBase() }, 'rtmp listening');
+      if (rtmps) {
+        const tlsPort = await server.startTls(rtmps.port, rtmps.host, { cert: rtmps.cert, key: rtmps.key });
+        log.info({ port: tlsPort, host: rtmps.host }, 'rtmps listening');
+      }
     },
     stop: async () => {
       clearInterval(sweeper);
