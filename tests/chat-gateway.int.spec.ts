@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { testBus } from './support/bus.ts';
 import { ChatClient, UpgradeRefused, getTicket, type ChatMessageFrame, type Frame } from './support/chat-client.ts';
 import { chatEvents } from './support/chat-events.ts';
+import { FrameFuzzer, acceptable, expectedOf, prng } from './support/chat-fuzz.ts';
 import { endpoints, serverEnv } from './support/endpoints.ts';
 import { uniqueName } from './support/isolation.ts';
 import { ServiceProcess } from './support/process.ts';
@@ -12,6 +13,7 @@ import { TcpProxy } from './support/tcp-proxy.ts';
 import { waitFor } from './support/wait.ts';
 import { Cassandra, type Statement } from '../platform/cassandra.ts';
 import { mapLimit } from '../platform/concurrency.ts';
+import { cleanContent } from '../domain/chat/content.ts';
 import type { EventBus } from '../platform/kafka/bus.ts';
 import type { EventProducer } from '../platform/kafka/producer.ts';
 import { isTimeUuid } from '../platform/timeuuid.ts';
@@ -138,6 +140,7 @@ describe('chat gateway: two instances, real Kafka and Cassandra', () => {
       created('s-restart'),
       created('s-window'),
       created('s-writes'),
+      created('s-fuzz'),
       created('s-crowd'),
       created('s-replay'),
     ]);
@@ -501,6 +504,115 @@ describe('chat gateway: two instances, real Kafka and Cassandra', () => {
     );
     assert.ok(g1.proc.running, 'the gateway is still up');
     assert.equal(total, 6);
+  });
+
+  it('fuzz: random and mutated frames, binary and oversize ones never crash the gateway, and nothing bad is accepted', async (t) => {
+    // Set CHAT_FUZZ_SEED to replay a failure, or to try other frames.
+    const seed = Number(process.env.CHAT_FUZZ_SEED ?? 0x5eed);
+    const fuzz = new FrameFuzzer(prng(seed));
+    const limits = { maxFrameBytes: 4096, hardMaxBytes: 16 * 1024 };
+    const CASES = 300;
+    const logsBefore = g1.proc.logs.length;
+    const dropsLogged = (): number => g1.proc.logs.filter((l) => l.msg === 'chat socket dropped').length;
+    const watcher = await join(g1.port, 's-fuzz');
+    const accepted = new Map<string, { userId: string; text: string }>();
+    const kinds = new Map<string, number>();
+    let conn: ChatClient | undefined;
+    let userId = '';
+    let onThisSocket = 0;
+    let users = 0;
+    let droppedAtOpen = 0;
+    for (let i = 0; i < CASES; i++) {
+      const c = fuzz.next();
+      kinds.set(c.kind, (kinds.get(c.kind) ?? 0) + 1);
+      const expected = expectedOf(c, limits);
+      const where = `seed ${seed}, case ${i} (${c.kind}): ${c.data.subarray(0, 80).toString('utf8')}`;
+      for (let attempt = 0; ; attempt++) {
+        // A fresh socket (and user) after a close, and before the flood limit (40 frames in 10 s) or the rate limit.
+        if (!conn || conn.closed || onThisSocket >= 15) {
+          conn?.close();
+          userId = `fuzz-${users++}`;
+          conn = await ChatClient.connect(g1.port, 's-fuzz', { authorization: `Bearer ${await token(userId)}` });
+          clients.push(conn);
+          await conn.next('history', (f) => f.type === 'history');
+          onThisSocket = 0;
+        }
+        const socket = conn;
+        const from = socket.frames.length;
+        const drops = dropsLogged();
+        socket.sendRaw(c.data, c.binary);
+        onThisSocket++;
+        const outcome = await waitFor(
+          `the gateway's answer to ${where}`,
+          () => socket.frames.slice(from).find((f) => f.type === 'ack' || f.type === 'error') ?? socket.closed,
+        );
+        if ('close' in expected) {
+          assert.ok(!('type' in outcome), `${where}: closed, got ${JSON.stringify(outcome)}`);
+          assert.equal(outcome.code, expected.close, where);
+          if (expected.reason) assert.equal(outcome.reason, expected.reason, where);
+          break;
+        }
+        if (!('type' in outcome)) {
+          // uWS 20.30 can drop a socket it has just opened after an asynchronous upgrade
+          // (res.cork(() => res.upgrade()) reads freed memory as the HTTP state: uNetworking/
+          // uWebSockets#1928, fixed upstream by #1929). Its mark: a fresh socket closed 1006
+          // before the gateway read anything from it, with no reason logged. Send the frame again.
+          const atOpen = onThisSocket === 1 && outcome.code === 1006 && !outcome.reason && dropsLogged() === drops;
+          assert.ok(atOpen && attempt < 3, `${where}: an answer frame, got a close ${JSON.stringify(outcome)}`);
+          droppedAtOpen++;
+          continue;
+        }
+        if (outcome.type === 'error') {
+          assert.ok(
+            typeof outcome.code === 'string' && !['internal', 'unavailable', 'flood'].includes(outcome.code),
+            `${where}: ${JSON.stringify(outcome)}`,
+          );
+          break;
+        }
+        const text = c.data.toString('utf8');
+        assert.ok(
+          acceptable(text, (content) => cleanContent(content).ok),
+          `${where}: accepted, but it is not a well-formed message`,
+        );
+        accepted.set(outcome.message_id as string, { userId, text });
+        break;
+      }
+    }
+    conn?.close();
+    t.diagnostic(
+      `${CASES} frames (seed ${seed}): ${accepted.size} accepted; ${droppedAtOpen} fresh sockets dropped by uWS at open`,
+    );
+    // Every kind of frame was tried.
+    assert.deepEqual([...kinds.keys()].sort(), [
+      'binary',
+      'garbage',
+      'mutated',
+      'not utf-8',
+      'oversize',
+      'past the hard limit',
+      'shaped',
+      'tricky',
+      'unknown type',
+    ]);
+    await waitFor('every accepted message shown', () =>
+      [...accepted.keys()].every((id) => watcher.messages().some((m) => m.message_id === id)),
+    );
+    for (const m of watcher.messages().filter((x) => accepted.has(x.message_id))) {
+      const sent = accepted.get(m.message_id)!;
+      assert.equal(m.user.user_id, sent.userId);
+      assert.deepEqual(m.user.badges, []);
+      const raw = JSON.parse(sent.text) as { content: string };
+      assert.equal(m.content, (cleanContent(raw.content) as { content: string }).content);
+      assert.ok(m.content.length > 0 && [...m.content].length <= 500 && m.content === m.content.trim());
+      assert.ok(!/[\p{Cc}\p{Cs}\u202A-\u202E\u2066-\u2069]/u.test(m.content), JSON.stringify(m.content));
+      assert.ok(m.color === null || /^#[0-9a-f]{6}$/.test(m.color), String(m.color));
+    }
+    assert.ok(g1.proc.running, 'the gateway is still up');
+    const failures = g1.proc.logs.slice(logsBefore).filter((l) => l.level === 'error' || l.level === 'fatal');
+    assert.deepEqual(failures, [], 'nothing failed inside the gateway');
+    const after = await join(g1.port, 's-fuzz', 'after-fuzz');
+    const id = await say(after, 'still fine');
+    await watcher.next('a message after the fuzz', (f) => f.type === 'message' && f.message_id === id);
   });
 
   it('a reader too slow to keep up is disconnected, and nobody else loses a message', async () => {
