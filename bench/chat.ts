@@ -661,6 +661,8 @@ async function main(): Promise<void> {
       METRICS_PORT: '0',
       API_JWT_SECRET: randomBytes(32).toString('hex'),
       CHAT_ALLOWED_ORIGINS: ORIGIN,
+      // Every reader comes from this machine's address.
+      CHAT_MAX_CONNECTIONS_PER_ADDRESS: String(C),
       LOG_LEVEL: 'info',
     });
     const listening = await gateway.waitForLog('listening', (l) => l.msg === 'chat gateway listening', 120_000);

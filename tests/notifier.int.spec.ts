@@ -231,6 +231,109 @@ describe('notifier, notifications sink and push (real Kafka, real Cassandra)', (
     assert.equal((await gateway.kill('SIGTERM')).code, 0, gateway.tail());
   });
 
+  it('push gateway: a ticket opens one socket; sockets are capped per address and per user; tickets per address are rate-limited', async () => {
+    const gateway = new ServiceProcess(
+      'push-limits',
+      'gateways/notifications/main.ts',
+      env({
+        NOTIFY_PORT: '0',
+        API_JWT_SECRET: secret,
+        NOTIFY_MAX_CONNECTIONS_PER_ADDRESS: '3',
+        NOTIFY_MAX_CONNECTIONS_PER_USER: '2',
+        NOTIFY_TICKETS_PER_ADDRESS: '3',
+        NOTIFY_TICKET_WINDOW_S: '600',
+      }),
+    );
+    children.push(gateway);
+    const port = (await gateway.waitForLog('listening', (l) => l.msg === 'push gateway listening')).port as number;
+    const key = new TextEncoder().encode(secret);
+    const bearer = (userId: string): Promise<string> =>
+      mintToken(key, { issuer: 'live-platform', audience: 'live-api' }, { userId, username: userId }, 600);
+    const ticketFor = (userId: string): Promise<Response> =>
+      bearer(userId).then((token) =>
+        fetch(`http://127.0.0.1:${port}/api/v1/notifications/tickets`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}` },
+        }),
+      );
+    /** The socket once it is ready, or the HTTP status and error code it was refused with. */
+    const connect = (opts: { ticket?: string; token?: string }) =>
+      new Promise<{ ws: WebSocket } | { status: number; code: string }>((resolve, reject) => {
+        const ws = new WebSocket(
+          `ws://127.0.0.1:${port}/notifications${opts.ticket ? `?ticket=${opts.ticket}` : ''}`,
+          opts.token ? { headers: { authorization: `Bearer ${opts.token}` } } : {},
+        );
+        ws.on('message', (data) => {
+          if ((JSON.parse((data as Buffer).toString('utf8')) as { type: string }).type === 'ready') resolve({ ws });
+        });
+        ws.on('unexpected-response', (_req, res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              code: (JSON.parse(body) as { error: { code: string } }).error.code,
+            }),
+          );
+        });
+        ws.on('error', reject);
+      });
+    const open: WebSocket[] = [];
+    /** What a refused attempt answered; an attempt that opened is kept (to close at the end) and reads 'opened'. */
+    const refusal = (
+      r: { ws: WebSocket } | { status: number; code: string },
+    ): { status: number; code: string } | 'opened' => {
+      if (!('ws' in r)) return r;
+      open.push(r.ws);
+      return 'opened';
+    };
+    const opened = (r: { ws: WebSocket } | { status: number; code: string }): WebSocket => {
+      assert.ok('ws' in r, `opened, got ${JSON.stringify(r)}`);
+      open.push(r.ws);
+      return r.ws;
+    };
+    try {
+      const { ticket } = (await (await ticketFor('fan')).json()) as { ticket: string };
+      opened(await connect({ ticket }));
+      assert.deepEqual(
+        refusal(await connect({ ticket })),
+        { status: 401, code: 'unauthorized' },
+        'a ticket opens one socket',
+      );
+
+      opened(await connect({ token: await bearer('fan') }));
+      assert.deepEqual(refusal(await connect({ token: await bearer('fan') })), {
+        status: 503,
+        code: 'too_many_connections',
+      });
+      opened(await connect({ token: await bearer('other') }));
+      assert.deepEqual(
+        refusal(await connect({ token: await bearer('third') })),
+        { status: 503, code: 'too_many_connections' },
+        'three sockets from this address already',
+      );
+      open.shift()!.close();
+      await waitFor('the closed socket gave its slots back', async () => {
+        const r = await connect({ token: await bearer('fan') });
+        if ('ws' in r) return opened(r);
+        return false;
+      });
+
+      const more = [await ticketFor('fan'), await ticketFor('fan'), await ticketFor('fan')];
+      assert.deepEqual(
+        more.map((r) => r.status),
+        [200, 200, 429],
+        'three tickets per address per window',
+      );
+      assert.equal(((await more[2]!.json()) as { error: { code: string } }).error.code, 'rate_limited');
+      const retryAfter = Number(more[2]!.headers.get('retry-after'));
+      assert.ok(retryAfter >= 1 && retryAfter <= 600, `Retry-After ${more[2]!.headers.get('retry-after')}`);
+    } finally {
+      for (const ws of open) ws.terminate();
+      await gateway.kill('SIGKILL');
+    }
+  });
+
   it('a replay of live.notifications rebuilds tables equal to what the live sink wrote', async () => {
     await waitForGroupToReachEnd(bus, sinkGroup(), [bus.topicName('notifications')], { deadlineMs: 60_000 });
     await rebuild({ bus, log: bus.log }, store, { mode: 'swap', into: rebuilt }, { deadlineMs: 120_000 });

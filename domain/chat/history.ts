@@ -21,14 +21,24 @@ export interface ArchivedMessage {
 
 const COLUMNS = 'message_id, user_id, username, badges, content, color, deleted_by';
 
+export interface ChatHistoryOptions {
+  /** Rows per read of a stream's moderation cells (a page; every page is read). */
+  moderationPageRows?: number;
+}
+
 export class ChatHistoryReader {
   private readonly q: ReturnType<typeof queries>;
+  private readonly moderationPageRows: number;
 
   constructor(
     private readonly db: Cassandra,
     keyspace: string,
+    opts: ChatHistoryOptions = {},
   ) {
     this.q = queries(keyspace);
+    this.moderationPageRows = opts.moderationPageRows ?? 1000;
+    if (!Number.isInteger(this.moderationPageRows) || this.moderationPageRows < 1)
+      throw new Error(`moderationPageRows must be a positive integer, not ${this.moderationPageRows}`);
   }
 
   /** The newest `limit` messages, or the newest `limit` older than `beforeId`. */
@@ -75,21 +85,40 @@ export class ChatHistoryReader {
     return { messages: out, complete: true };
   }
 
-  /** A stream's moderation cells as effects stamped with their Cassandra write times. */
+  /**
+   * A stream's moderation cells, every one of them, as effects stamped with their Cassandra write
+   * times. The stream is one partition with a row per user: it is read in pages of
+   * `moderationPageRows`, each starting after the last user id of the one before (the clustering
+   * key), until a page comes back short. A single read would stop at the driver's page (5,000
+   * rows): every ban past it would silently stop applying after a restart, and a moderator could
+   * push real bans off it by banning throwaway accounts.
+   */
   async moderation(streamId: string): Promise<ModerationEffect[]> {
-    const rows = await this.read(this.q.moderation, [streamId]);
     const out: ModerationEffect[] = [];
-    for (const r of rows) {
-      const userId = r.user_id as string;
-      const cell = (column: ModerationColumn, value: unknown, at: unknown): void => {
-        if (value === null || value === undefined || typeof at !== 'number') return;
-        out.push({ streamId, userId, column, value: value instanceof Date ? value.getTime() : (value as boolean), at });
-      };
-      cell('banned', r.banned, r.banned_at);
-      cell('timeout_until', r.timeout_until, r.timeout_at);
-      cell('moderator', r.moderator, r.moderator_at);
+    const limit = this.moderationPageRows;
+    for (let after: string | undefined; ;) {
+      const rows = after
+        ? await this.read(this.q.moderationAfter, [streamId, after, limit])
+        : await this.read(this.q.moderation, [streamId, limit]);
+      for (const r of rows) {
+        const userId = r.user_id as string;
+        const cell = (column: ModerationColumn, value: unknown, at: unknown): void => {
+          if (value === null || value === undefined || typeof at !== 'number') return;
+          out.push({
+            streamId,
+            userId,
+            column,
+            value: value instanceof Date ? value.getTime() : (value as boolean),
+            at,
+          });
+        };
+        cell('banned', r.banned, r.banned_at);
+        cell('timeout_until', r.timeout_until, r.timeout_at);
+        cell('moderator', r.moderator, r.moderator_at);
+      }
+      if (rows.length < limit) return out;
+      after = rows[rows.length - 1]!.user_id as string;
     }
-    return out;
   }
 
   private async buckets(streamId: string, query: string, from: number): Promise<number[]> {
@@ -117,6 +146,8 @@ function toMessage(r: Row): ArchivedMessage | undefined {
 
 function queries(ks: string) {
   const partition = `FROM ${ks}.chat_messages WHERE stream_id = ? AND bucket = ?`;
+  const moderationCells = `SELECT user_id, banned, WRITETIME(banned) AS banned_at, timeout_until,
+    WRITETIME(timeout_until) AS timeout_at, moderator, WRITETIME(moderator) AS moderator_at FROM ${ks}.chat_moderation`;
   return {
     // 720 hour buckets is the whole 30-day retention.
     bucketsDown: `SELECT bucket FROM ${ks}.chat_buckets WHERE stream_id = ? AND bucket <= ? LIMIT 720`,
@@ -124,7 +155,7 @@ function queries(ks: string) {
     newest: `SELECT ${COLUMNS} ${partition} LIMIT ?`,
     olderThan: `SELECT ${COLUMNS} ${partition} AND message_id < ? LIMIT ?`,
     newerThan: `SELECT ${COLUMNS} ${partition} AND message_id > ? ORDER BY message_id ASC LIMIT ?`,
-    moderation: `SELECT user_id, banned, WRITETIME(banned) AS banned_at, timeout_until, WRITETIME(timeout_until) AS timeout_at,
-      moderator, WRITETIME(moderator) AS moderator_at FROM ${ks}.chat_moderation WHERE stream_id = ?`,
+    moderation: `${moderationCells} WHERE stream_id = ? LIMIT ?`,
+    moderationAfter: `${moderationCells} WHERE stream_id = ? AND user_id > ? LIMIT ?`,
   };
 }

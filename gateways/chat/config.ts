@@ -18,6 +18,7 @@ const schema = z.object({
   /** Names this process's consumer groups; unique per process unless set. */
   CHAT_INSTANCE_ID: env.instanceId(),
   ...signingKeyEnv,
+  /** Seconds a ticket lasts; each opens one socket (single-use per instance, platform/auth/tickets.ts). */
   CHAT_TICKET_TTL_S: env.int(30, 5),
   /** Largest text frame handled; a larger one closes the socket with 1009. */
   CHAT_MAX_FRAME_BYTES: env.int(4096, 256),
@@ -27,7 +28,18 @@ const schema = z.object({
   CHAT_IDLE_TIMEOUT_S: env.int(120, 8),
   /** Unsent bytes a socket may hold before it is dropped as too slow. */
   CHAT_MAX_BACKPRESSURE_BYTES: env.int(256 * 1024, 1024),
+  /** Sockets this instance holds at once, upgrades in progress included. */
   CHAT_MAX_CONNECTIONS: env.int(50_000, 1),
+  /**
+   * Sockets (and upgrades in progress) per remote address, IPv6 per /64, and per signed-in user;
+   * over either, the upgrade is refused with 503 too_many_connections. The address is the TCP
+   * peer's: behind a proxy that hides it, raise the per-address limit.
+   */
+  CHAT_MAX_CONNECTIONS_PER_ADDRESS: env.int(20, 1),
+  CHAT_MAX_CONNECTIONS_PER_USER: env.int(10, 1),
+  /** Tickets (POST .../chat/tickets) per remote address per window; past it, 429 with Retry-After. */
+  CHAT_TICKETS_PER_ADDRESS: env.int(30, 1),
+  CHAT_TICKET_WINDOW_S: env.int(60, 1),
   /**
    * The fan-out gives a stream's frames to groups of this many readers, this many groups per
    * event-loop turn, so pending I/O (the Kafka consumer, other sockets) waits at most one turn.

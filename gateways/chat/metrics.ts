@@ -4,6 +4,7 @@ import type { Metrics } from '../../platform/metrics.ts';
 /** The chat gateway's own metrics, beside the event-bus ones every service has. */
 export class ChatMetrics {
   readonly connections: Gauge;
+  readonly upgrading: Gauge;
   readonly rooms: Gauge;
   readonly accepted: Counter<'type'>;
   readonly refused: Counter<'code'>;
@@ -15,6 +16,11 @@ export class ChatMetrics {
   constructor(metrics: Metrics) {
     const registers = [metrics.registry];
     this.connections = new Gauge({ name: 'live_chat_connections', help: 'Open chat WebSockets', registers });
+    this.upgrading = new Gauge({
+      name: 'live_chat_upgrades_in_progress',
+      help: 'WebSocket upgrades admitted to a connection slot and not yet open (ticket check, archive reads)',
+      registers,
+    });
     this.rooms = new Gauge({ name: 'live_chat_rooms', help: 'Streams this instance holds recent chat for', registers });
     this.accepted = new Counter({
       name: 'live_chat_accepted_total',

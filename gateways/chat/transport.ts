@@ -1,11 +1,14 @@
 import type uWS from '@trufflesuite/uws-js-unofficial';
 import { edgeCodeOf } from '../../platform/errors.ts';
 import { closeFrameOf } from '../../platform/http/socket-errors.ts';
+import { ConnectionLimits, type ConnectionSlot } from '../../platform/http/connection-limits.ts';
+import { RequestLimiter } from '../../platform/http/limits.ts';
 import {
   SOCKET_DEFAULTS,
   UwsServer,
   decodeParam,
   errorBody,
+  remoteAddressOf,
   upgradeHeaders,
   type HttpAnswer,
 } from '../../platform/http/uws.ts';
@@ -27,13 +30,20 @@ import type { Tickets } from '../../platform/auth/tickets.ts';
  *   GET  /api/v1/streams/:id/chat?before=<message_id>&limit=<1..100>   older history, oldest first
  *   POST /api/v1/streams/:id/chat/tickets   (Authorization: Bearer)   a short-lived ticket
  *
- * What it owns: the upgrade (origin allowlist, authentication and the history read all happen
- * before the socket opens, with `onAborted` set first), frame sizes, binary frames, backpressure
- * and close codes. uWS itself enforces `maxPayloadLength` (a larger frame drops the connection),
+ * What it owns: the upgrade (origin allowlist, connection limits, authentication and the
+ * history read all happen before the socket opens, with `onAborted` set first), frame sizes,
+ * binary frames, backpressure and close codes. uWS itself enforces `maxPayloadLength` (a larger frame drops the connection),
  * refuses text frames that are not UTF-8 (dropped, close code 1006 on both ends) and, with
  * `closeOnBackpressureLimit`, drops a reader whose unsent bytes pass `maxBackpressure`: a slow
  * viewer is disconnected (and may resume with `since`), never buffered without bound, and never
  * slows anyone else. Frames up to the hard limit but over `maxFrameBytes` get a clean 1009.
+ *
+ * Connections are capped in all, per remote address and per user (ConnectionLimits): an upgrade
+ * takes its slot before any asynchronous work, so attempts in progress count too, and gives it
+ * back when it fails or is aborted (once its admission work has ended, so aborting and retrying
+ * cannot pile up work) or when its socket closes. Over a limit, the upgrade is refused with 503
+ * `too_many_connections`. Tickets are single-use (Tickets) and rate-limited per address (429
+ * `rate_limited` with Retry-After).
  *
  * Never logged: query strings (tickets) and Authorization headers.
  */
@@ -48,6 +58,11 @@ export interface TransportOptions {
   idleTimeoutSeconds: number;
   maxBackpressureBytes: number;
   maxConnections: number;
+  maxConnectionsPerAddress: number;
+  maxConnectionsPerUser: number;
+  /** Tickets one address may get per window. */
+  ticketsPerAddress: number;
+  ticketWindowSeconds: number;
   pageDefault: number;
   /** Readers per fan-out group, and groups written per event-loop turn (FanoutWriter). */
   fanoutGroupSize: number;
@@ -62,6 +77,8 @@ export interface BearerAuth {
 interface SocketData {
   streamId: string;
   admission: Admission;
+  /** Held from before the upgrade until the socket closes. */
+  slot: ConnectionSlot;
   conn: UwsConnection | undefined;
 }
 
@@ -96,6 +113,7 @@ interface HttpCall {
   query: URLSearchParams;
   origin: string;
   authorization: string;
+  address: string;
 }
 export class ChatTransport implements Component {
   readonly name = 'chat-transport';
@@ -103,6 +121,8 @@ export class ChatTransport implements Component {
   private readonly connections = new Set<UwsConnection>();
   private nextId = 1;
   private readonly fanout: FanoutWriter;
+  private readonly limits: ConnectionLimits;
+  private readonly ticketLimiter: RequestLimiter;
 
   constructor(
     private readonly service: ChatService,
@@ -113,6 +133,12 @@ export class ChatTransport implements Component {
     private readonly metrics: ChatMetrics,
   ) {
     this.server = new UwsServer('chat gateway', opts.allowedOrigins);
+    this.limits = new ConnectionLimits({
+      maxConnections: opts.maxConnections,
+      perAddress: opts.maxConnectionsPerAddress,
+      perUser: opts.maxConnectionsPerUser,
+    });
+    this.ticketLimiter = new RequestLimiter({ points: opts.ticketsPerAddress, durationS: opts.ticketWindowSeconds });
     this.fanout = new FanoutWriter({
       groupSize: opts.fanoutGroupSize,
       groupsPerTurn: opts.fanoutGroupsPerTurn,
@@ -170,34 +196,56 @@ export class ChatTransport implements Component {
     const authorization = req.getHeader('authorization');
     const { key, protocol, extensions } = upgradeHeaders(req);
     const query = new URLSearchParams(req.getQuery());
+    const address = remoteAddressOf(res);
     let aborted = false;
     res.onAborted(() => (aborted = true));
+    // Taken before any await and given back in `finally` unless the socket took it over.
+    let slot: ConnectionSlot | undefined;
+    let handedOver = false;
 
     void (async () => {
       if (!this.server.originAllowed(origin))
         throw new ChatError('origin_not_allowed', 'this origin may not open chat');
-      if (this.connections.size >= this.opts.maxConnections)
-        throw new ChatError('too_many_connections', 'this chat server is full');
+      const taken = this.limits.acquire(address);
+      if (!taken.ok) throw new ChatError('too_many_connections', taken.message);
+      slot = taken.slot;
+      this.countUpgrades();
       const ticket = query.get('ticket');
       const user = ticket
         ? await this.tickets.verify(ticket, streamId)
         : authorization
           ? await this.auth.require(authorization)
           : undefined;
+      if (user) {
+        const added = slot.addUser(user.userId);
+        if (!added.ok) throw new ChatError('too_many_connections', added.message);
+      }
       const admission = await this.service.admit(streamId, user, query.get('since') ?? undefined);
       if (aborted) return;
-      res.cork(() =>
-        res.upgrade<SocketData>({ streamId, admission, conn: undefined }, key, protocol, extensions, context),
-      );
-    })().catch((err: unknown) => {
-      if (aborted) return;
-      const answer = this.answerFor(err, streamId);
-      res.cork(() => this.server.writeJson(res, origin, answer));
-    });
+      const data: SocketData = { streamId, admission, slot, conn: undefined };
+      res.cork(() => res.upgrade<SocketData>(data, key, protocol, extensions, context));
+      // The socket is open (uWS opens it within upgrade) and gives the slot back when it closes.
+      handedOver = true;
+    })()
+      .catch((err: unknown) => {
+        if (aborted) return;
+        const answer = this.answerFor(err, streamId);
+        res.cork(() => this.server.writeJson(res, origin, answer));
+      })
+      .catch((err: unknown) => this.log.error({ err, streamId }, 'could not refuse a chat upgrade'))
+      .finally(() => {
+        if (!handedOver) slot?.release();
+        this.countUpgrades();
+      });
+  }
+
+  private countUpgrades(): void {
+    this.metrics.upgrading.set(this.limits.inProgress);
   }
 
   private open(ws: uWS.WebSocket<SocketData>): void {
     const data = ws.getUserData();
+    data.slot.opened();
     const conn = new UwsConnection(this.nextId++, ws, data.streamId, data.admission.user);
     data.conn = conn;
     this.connections.add(conn);
@@ -217,7 +265,9 @@ export class ChatTransport implements Component {
   }
 
   private closed(ws: uWS.WebSocket<SocketData>, code: number, message: ArrayBuffer): void {
-    const conn = ws.getUserData().conn;
+    const data = ws.getUserData();
+    data.slot.release();
+    const conn = data.conn;
     if (!conn) return;
     conn.closed = true;
     this.connections.delete(conn);
@@ -249,6 +299,16 @@ export class ChatTransport implements Component {
   }
 
   private async ticket(c: HttpCall): Promise<HttpAnswer> {
+    // Before anything else: a refused caller costs no signature check.
+    const taken = await this.ticketLimiter.take(c.address);
+    if (!taken.ok) {
+      this.metrics.refused.inc({ code: 'rate_limited' });
+      return {
+        status: CHAT_ERRORS.rate_limited.http,
+        body: errorBody('rate_limited', 'too many chat tickets from this address; try again later'),
+        headers: { 'retry-after': String(taken.retryAfterS) },
+      };
+    }
     if (!this.server.originAllowed(c.origin))
       throw new ChatError('origin_not_allowed', 'this origin may not get chat tickets');
     const user = await this.auth.require(c.authorization || undefined);
@@ -268,6 +328,7 @@ export class ChatTransport implements Component {
         query: new URLSearchParams(req.getQuery()),
         origin: req.getHeader('origin'),
         authorization: req.getHeader('authorization'),
+        address: remoteAddressOf(res),
       };
       let aborted = false;
       res.onAborted(() => (aborted = true));

@@ -34,6 +34,10 @@ const transport = new PushTransport(
     idleTimeoutSeconds: cfg.NOTIFY_IDLE_TIMEOUT_S,
     maxBackpressureBytes: cfg.NOTIFY_MAX_BACKPRESSURE_BYTES,
     maxConnections: cfg.NOTIFY_MAX_CONNECTIONS,
+    maxConnectionsPerAddress: cfg.NOTIFY_MAX_CONNECTIONS_PER_ADDRESS,
+    maxConnectionsPerUser: cfg.NOTIFY_MAX_CONNECTIONS_PER_USER,
+    ticketsPerAddress: cfg.NOTIFY_TICKETS_PER_ADDRESS,
+    ticketWindowSeconds: cfg.NOTIFY_TICKET_WINDOW_S,
   },
   log,
 );
@@ -48,6 +52,14 @@ new Gauge({
   registers: [metrics.registry],
   collect() {
     this.set(transport.connections);
+  },
+});
+new Gauge({
+  name: 'live_push_upgrades_in_progress',
+  help: 'WebSocket upgrades admitted to a connection slot and not yet open (ticket check)',
+  registers: [metrics.registry],
+  collect() {
+    this.set(transport.upgrading);
   },
 });
 const recent = new RecentIds(cfg.NOTIFY_DEDUPE_IDS);

@@ -1,10 +1,20 @@
 import type uWS from '@trufflesuite/uws-js-unofficial';
-import { SOCKET_DEFAULTS, UwsServer, errorBody, upgradeHeaders, type HttpAnswer } from '../../platform/http/uws.ts';
-import { isRetriable } from '../../platform/errors.ts';
+import {
+  SOCKET_DEFAULTS,
+  UwsServer,
+  errorBody,
+  remoteAddressOf,
+  upgradeHeaders,
+  type HttpAnswer,
+} from '../../platform/http/uws.ts';
+import { ConnectionLimits, type ConnectionSlot } from '../../platform/http/connection-limits.ts';
+import { RequestLimiter } from '../../platform/http/limits.ts';
+import { edgeCodeOf } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Component } from '../../platform/service.ts';
 import type { Principal } from '../../platform/auth/tokens.ts';
 import type { Tickets } from '../../platform/auth/tickets.ts';
+import { PUSH_ERRORS, PushError, isPushErrorCode } from './errors.ts';
 import { readyFrame } from './protocol.ts';
 
 /**
@@ -16,7 +26,15 @@ import { readyFrame } from './protocol.ts';
  * Each socket subscribes to its user's uWS topic; `push(userId, frame)` reaches every socket of
  * that user on this instance, in order. A reader whose unsent bytes pass `maxBackpressureBytes`
  * is dropped (it may reconnect and read its inbox), never buffered without bound. Frames from the
- * client are ignored (uWS answers pings itself). Never logged: query strings and Authorization.
+ * client are ignored (uWS answers pings itself).
+ *
+ * Connections are capped in all, per remote address and per user (ConnectionLimits): the slot is
+ * taken before the ticket is checked, so upgrades in progress count, and given back when the
+ * attempt fails or is aborted or the socket closes; over a limit the upgrade is refused with 503
+ * `too_many_connections`. Tickets are single-use (Tickets) and rate-limited per address (429
+ * `rate_limited` with Retry-After). Errors answer by the one table (`errors.ts`).
+ *
+ * Never logged: query strings and Authorization.
  */
 export interface PushTransportOptions {
   host: string;
@@ -26,6 +44,11 @@ export interface PushTransportOptions {
   idleTimeoutSeconds: number;
   maxBackpressureBytes: number;
   maxConnections: number;
+  maxConnectionsPerAddress: number;
+  maxConnectionsPerUser: number;
+  /** Tickets one address may get per window. */
+  ticketsPerAddress: number;
+  ticketWindowSeconds: number;
 }
 
 export interface BearerAuth {
@@ -34,6 +57,8 @@ export interface BearerAuth {
 
 interface SocketData {
   user: Principal;
+  /** Held from before the upgrade until the socket closes. */
+  slot: ConnectionSlot;
 }
 
 const topicOf = (userId: string): string => `u/${userId}`;
@@ -42,6 +67,8 @@ export class PushTransport implements Component {
   readonly name = 'push-transport';
   private readonly server: UwsServer;
   private readonly sockets = new Set<uWS.WebSocket<SocketData>>();
+  private readonly limits: ConnectionLimits;
+  private readonly ticketLimiter: RequestLimiter;
 
   constructor(
     private readonly tickets: Tickets,
@@ -50,6 +77,12 @@ export class PushTransport implements Component {
     private readonly log: Logger,
   ) {
     this.server = new UwsServer('push gateway', opts.allowedOrigins);
+    this.limits = new ConnectionLimits({
+      maxConnections: opts.maxConnections,
+      perAddress: opts.maxConnectionsPerAddress,
+      perUser: opts.maxConnectionsPerUser,
+    });
+    this.ticketLimiter = new RequestLimiter({ points: opts.ticketsPerAddress, durationS: opts.ticketWindowSeconds });
   }
 
   get port(): number {
@@ -58,6 +91,11 @@ export class PushTransport implements Component {
 
   get connections(): number {
     return this.sockets.size;
+  }
+
+  /** Upgrades holding a connection slot whose socket is not open yet. */
+  get upgrading(): number {
+    return this.limits.inProgress;
   }
 
   /** True when at least one socket of the user is on this instance. */
@@ -73,27 +111,43 @@ export class PushTransport implements Component {
       maxBackpressure: this.opts.maxBackpressureBytes,
       upgrade: (res, req, context) => this.upgrade(res, req, context),
       open: (ws) => {
+        const { user, slot } = ws.getUserData();
+        slot.opened();
         this.sockets.add(ws);
-        ws.subscribe(topicOf(ws.getUserData().user.userId));
-        ws.send(readyFrame(ws.getUserData().user.userId), false);
+        ws.subscribe(topicOf(user.userId));
+        ws.send(readyFrame(user.userId), false);
       },
-      close: (ws) => void this.sockets.delete(ws),
+      close: (ws) => {
+        ws.getUserData().slot.release();
+        this.sockets.delete(ws);
+      },
     });
     this.server.app.post('/api/v1/notifications/tickets', (res, req) => {
       const origin = req.getHeader('origin');
       const authorization = req.getHeader('authorization');
+      const address = remoteAddressOf(res);
       let aborted = false;
       res.onAborted(() => (aborted = true));
-      void (async () => {
+      void (async (): Promise<HttpAnswer> => {
+        // Before anything else: a refused caller costs no signature check.
+        const taken = await this.ticketLimiter.take(address);
+        if (!taken.ok) {
+          return {
+            status: PUSH_ERRORS.rate_limited.http,
+            body: errorBody('rate_limited', 'too many push tickets from this address; try again later'),
+            headers: { 'retry-after': String(taken.retryAfterS) },
+          };
+        }
         if (!this.server.originAllowed(origin))
-          return { status: 403, body: errorBody('origin_not_allowed', 'this origin may not get push tickets') };
+          throw new PushError('origin_not_allowed', 'this origin may not get push tickets');
         const user = await this.auth.require(authorization || undefined);
         return { status: 200, body: { ticket: await this.tickets.issue(user), expires_in: this.tickets.ttlSeconds } };
       })()
         .catch((err: unknown) => this.answerFor(err))
         .then((a) => {
           if (!aborted) res.cork(() => this.server.writeJson(res, origin, a));
-        });
+        })
+        .catch((err: unknown) => this.log.error({ err }, 'could not write a push ticket reply'));
     });
     this.server.preflight('/api/v1/notifications/tickets', 'POST');
     await this.server.listen(this.opts.host, this.opts.port);
@@ -112,29 +166,46 @@ export class PushTransport implements Component {
     const authorization = req.getHeader('authorization');
     const { key, protocol, extensions } = upgradeHeaders(req);
     const ticket = new URLSearchParams(req.getQuery()).get('ticket');
+    const address = remoteAddressOf(res);
     let aborted = false;
     res.onAborted(() => (aborted = true));
+    // Taken before any await and given back in `finally` unless the socket took it over.
+    let slot: ConnectionSlot | undefined;
+    let handedOver = false;
     void (async () => {
-      if (!this.server.originAllowed(origin))
-        return { status: 403, body: errorBody('origin_not_allowed', 'this origin may not connect') };
-      if (this.sockets.size >= this.opts.maxConnections)
-        return { status: 503, body: errorBody('too_many_connections', 'this push gateway is full') };
+      if (!this.server.originAllowed(origin)) throw new PushError('origin_not_allowed', 'this origin may not connect');
+      const taken = this.limits.acquire(address);
+      if (!taken.ok) throw new PushError('too_many_connections', taken.message);
+      slot = taken.slot;
       const user = ticket ? await this.tickets.verify(ticket) : await this.auth.require(authorization || undefined);
-      if (aborted) return undefined;
-      res.cork(() => res.upgrade<SocketData>({ user }, key, protocol, extensions, context));
-      return undefined;
+      const added = slot.addUser(user.userId);
+      if (!added.ok) throw new PushError('too_many_connections', added.message);
+      if (aborted) return;
+      const data: SocketData = { user, slot };
+      res.cork(() => res.upgrade<SocketData>(data, key, protocol, extensions, context));
+      // The socket is open (uWS opens it within upgrade) and gives the slot back when it closes.
+      handedOver = true;
     })()
-      .catch((err: unknown) => this.answerFor(err))
-      .then((a) => {
-        if (a && !aborted) res.cork(() => this.server.writeJson(res, origin, a));
+      .catch((err: unknown) => {
+        if (aborted) return;
+        const answer = this.answerFor(err);
+        res.cork(() => this.server.writeJson(res, origin, answer));
+      })
+      .catch((err: unknown) => this.log.error({ err }, 'could not refuse a push upgrade'))
+      .finally(() => {
+        if (!handedOver) slot?.release();
       });
   }
 
   private answerFor(err: unknown): HttpAnswer {
-    const code = (err as { code?: unknown } | null)?.code;
-    if (code === 'unauthorized') return { status: 401, body: errorBody('unauthorized', (err as Error).message) };
-    if (isRetriable(err)) return { status: 503, body: errorBody('unavailable', 'temporarily unavailable') };
-    this.log.error({ err }, 'push gateway request failed');
-    return { status: 500, body: errorBody('internal', 'internal error') };
+    const code = edgeCodeOf(err, isPushErrorCode);
+    if (code === 'internal') this.log.error({ err }, 'push gateway request failed');
+    const message =
+      code === 'internal'
+        ? 'internal error'
+        : code === 'unavailable'
+          ? 'temporarily unavailable'
+          : (err as Error).message;
+    return { status: PUSH_ERRORS[code].http, body: errorBody(code, message) };
   }
 }

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { SignJWT } from 'jose';
 import { describe, it } from 'node:test';
 import { mintToken } from './tokens.ts';
 import { CHAT_TICKET, PUSH_TICKET, Tickets } from './tickets.ts';
@@ -33,5 +35,61 @@ describe('chat tickets', () => {
     await assert.rejects(push.verify(await chat.issue(alice, 's1')), { code: 'unauthorized' });
     await assert.rejects(chat.verify(await push.issue(alice), 's1'), { code: 'unauthorized' });
     assert.deepEqual(await push.verify(await push.issue(alice)), alice);
+  });
+});
+
+describe('tickets are single-use', () => {
+  it('a second use of a ticket is refused, on the same instance, even within its life', async () => {
+    const t = new Tickets(CHAT_TICKET, jwtKey, 30);
+    const ticket = await t.issue(alice, 's1');
+    assert.deepEqual(await t.verify(ticket, 's1'), alice);
+    await assert.rejects(t.verify(ticket, 's1'), { code: 'unauthorized', message: /already used/ });
+    assert.deepEqual(await t.verify(await t.issue(alice, 's1'), 's1'), alice, 'a fresh ticket is fine');
+  });
+
+  it('a use that fails (wrong stream, bad signature) does not spend the ticket', async () => {
+    const t = new Tickets(CHAT_TICKET, jwtKey, 30);
+    const ticket = await t.issue(alice, 's1');
+    await assert.rejects(t.verify(ticket, 's2'), { code: 'unauthorized' });
+    assert.deepEqual(await t.verify(ticket, 's1'), alice);
+  });
+
+  it('two uses at once: exactly one wins', async () => {
+    const t = new Tickets(PUSH_TICKET, jwtKey, 30);
+    const ticket = await t.issue(alice);
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => t.verify(ticket)));
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+  });
+
+  it('remembers a used ticket until it expires, then forgets it; a ticket without an id is refused', async () => {
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const t = new Tickets(CHAT_TICKET, jwtKey, 30, { clock: () => now });
+    for (let i = 0; i < 3; i++) await t.verify(await t.issue(alice, 's1'), 's1');
+    assert.equal(t.remembered, 3);
+    now += 31_000;
+    await t.verify(await t.issue(alice, 's1'), 's1');
+    assert.equal(t.remembered, 1, 'the expired ones are gone');
+    const key = createHmac('sha256', jwtKey).update(`${CHAT_TICKET.audience}/v1`).digest();
+    const noJti = await new SignJWT({ name: 'alice', sid: 's1' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('user_1')
+      .setAudience(CHAT_TICKET.audience)
+      .setIssuedAt(Math.floor(now / 1000))
+      .setExpirationTime(Math.floor(now / 1000) + 30)
+      .sign(key);
+    await assert.rejects(t.verify(noJti, 's1'), { code: 'unauthorized' });
+  });
+
+  it('memory is bounded: when full of unexpired tickets it refuses as unavailable (retriable) rather than forget one', async () => {
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const t = new Tickets(CHAT_TICKET, jwtKey, 30, { clock: () => now, remember: 2 });
+    const [a, b, c] = [await t.issue(alice, 's1'), await t.issue(alice, 's1'), await t.issue(alice, 's1')];
+    await t.verify(a, 's1');
+    await t.verify(b, 's1');
+    const full = await t.verify(c, 's1').catch((e: unknown) => e);
+    assert.equal((full as { retriable?: boolean }).retriable, true, String(full));
+    now += 31_000;
+    const d = await t.issue(alice, 's1');
+    assert.deepEqual(await t.verify(d, 's1'), alice, 'room again once the others expired');
   });
 });

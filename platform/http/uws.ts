@@ -23,6 +23,8 @@ export const SOCKET_DEFAULTS = {
 export interface HttpAnswer {
   status: number;
   body?: unknown;
+  /** More headers, lower case (e.g. `retry-after` on a 429). */
+  headers?: Record<string, string>;
 }
 
 export const errorBody = (code: string, message: string) => ({ error: { code, message } });
@@ -34,6 +36,11 @@ export function upgradeHeaders(req: uWS.HttpRequest): { key: string; protocol: s
     protocol: req.getHeader('sec-websocket-protocol'),
     extensions: req.getHeader('sec-websocket-extensions'),
   };
+}
+
+/** The TCP peer's address as text (IPv6 as eight groups of four hex digits); read it before the first await. */
+export function remoteAddressOf(res: uWS.HttpResponse): string {
+  return Buffer.from(res.getRemoteAddressAsText()).toString('utf8');
 }
 
 /** A path parameter, percent-decoded; left as it came when it is not valid percent-encoding. */
@@ -101,7 +108,8 @@ export class UwsServer {
       res.writeHeader('vary', 'Origin');
     }
     res.writeHeader('content-type', 'application/json; charset=utf-8');
-    if (a.status === 503) res.writeHeader('retry-after', '5');
+    if (a.status === 503 && !a.headers?.['retry-after']) res.writeHeader('retry-after', '5');
+    for (const [name, value] of Object.entries(a.headers ?? {})) res.writeHeader(name, value);
     res.end(JSON.stringify(a.body ?? {}));
   }
 }

@@ -29,6 +29,8 @@ export class UpgradeRefused extends Error {
 export class ChatClient {
   readonly frames: Frame[] = [];
   closed: { code: number; reason: string } | undefined;
+  /** What the client library last complained of (a frame it could not read, a reset). */
+  error: Error | undefined;
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data, isBinary) => {
@@ -37,7 +39,7 @@ export class ChatClient {
       this.frames.push(JSON.parse(bytes.toString('utf8')) as Frame);
     });
     ws.on('close', (code, reason) => (this.closed = { code, reason: reason.toString() }));
-    ws.on('error', () => undefined);
+    ws.on('error', (err) => (this.error = err));
   }
 
   static connect(

@@ -3,12 +3,16 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 /**
  * A TCP relay in front of a real server that a spec can cut and restore, to show what a client
  * does while the server is unreachable (the server itself is shared and never stopped).
- * While down, new connections are reset and open ones are destroyed.
+ * While down, new connections are reset and open ones are destroyed. While stalled, connections
+ * stay open but nothing moves either way (a server that hangs): what was sent waits, and flows on
+ * when the stall ends.
  */
 export class TcpProxy {
   private server: Server | undefined;
   private readonly open = new Set<Socket>();
+  private readonly pairs = new Set<[Socket, Socket]>();
   private up: boolean;
+  private stalled = false;
 
   constructor(
     private readonly target: { host: string; port: number },
@@ -31,9 +35,14 @@ export class TcpProxy {
         s.on('close', () => this.open.delete(s));
         s.on('error', () => undefined);
       }
-      client.pipe(upstream).pipe(client);
+      const pair: [Socket, Socket] = [client, upstream];
+      this.pairs.add(pair);
+      if (!this.stalled) this.flow(pair);
       client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
+      upstream.on('close', () => {
+        client.destroy();
+        this.pairs.delete(pair);
+      });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     const addr = this.server.address();
@@ -44,6 +53,26 @@ export class TcpProxy {
   setUp(up: boolean): void {
     this.up = up;
     if (!up) for (const s of this.open) s.destroy();
+  }
+
+  /** Holds (or lets go of) every byte in both directions, on open connections and new ones. */
+  stall(on: boolean): void {
+    if (on === this.stalled) return;
+    this.stalled = on;
+    for (const pair of this.pairs) {
+      if (on) {
+        const [client, upstream] = pair;
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      } else this.flow(pair);
+    }
+  }
+
+  private flow([client, upstream]: [Socket, Socket]): void {
+    client.pipe(upstream);
+    upstream.pipe(client);
   }
 
   async close(): Promise<void> {
