@@ -1,12 +1,20 @@
 import type uWS from '@trufflesuite/uws-js-unofficial';
 import { ConnectionCounter } from '../../platform/http/limits.ts';
 import { closeFrameOf } from '../../platform/http/socket-errors.ts';
-import { SOCKET_DEFAULTS, UwsServer, decodeParam, errorBody, upgradeHeaders } from '../../platform/http/uws.ts';
+import {
+  SOCKET_DEFAULTS,
+  UwsServer,
+  decodeParam,
+  errorBody,
+  remoteAddressOf,
+  upgradeHeaders,
+} from '../../platform/http/uws.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Component } from '../../platform/service.ts';
 import { VIEWER_ERRORS, isViewerErrorCode, type ViewerErrorCode } from './errors.ts';
 import type { ViewerMetrics } from './metrics.ts';
 import type { ViewerConnection, ViewerService } from './service.ts';
+import { addressKey } from '../../platform/http/address.ts';
 
 /**
  * The viewer gateway's uWebSockets.js adapter: `WS /streams/:id/viewers[?session=<id>]`.
@@ -38,12 +46,6 @@ interface SocketData {
   address: string;
   conn: UwsConnection | undefined;
 }
-
-/** One spelling per address: an IPv4 peer on a dual-stack socket arrives as ::ffff:a.b.c.d. */
-const addressOf = (res: uWS.HttpResponse): string => {
-  const text = Buffer.from(res.getRemoteAddressAsText()).toString('utf8').toLowerCase();
-  return text.startsWith('::ffff:') && text.includes('.') ? text.slice(7) : text;
-};
 
 const topicOf = (streamId: string): string => `viewers/${streamId}`;
 const NOT_GOODBYES = new Set<ViewerErrorCode>(['stream_ended', 'shutting_down']);
@@ -134,7 +136,7 @@ export class ViewerTransport implements Component {
     const origin = req.getHeader('origin');
     const query = new URLSearchParams(req.getQuery());
     const { key, protocol, extensions } = upgradeHeaders(req);
-    const address = addressOf(res);
+    const address = addressKey(remoteAddressOf(res));
     let holding = false;
     try {
       if (!this.server.originAllowed(origin)) {

@@ -41,3 +41,17 @@ function compress(groups: number[]): string {
   if (best.at < 0) return hex.join(':');
   return `${hex.slice(0, best.at).join(':')}::${hex.slice(best.at + best.len).join(':')}`;
 }
+
+/**
+ * The key an address is counted under: IPv4 as it is (also when it comes IPv4-mapped), IPv6 by
+ * its /64 prefix, since one subscriber is usually given a whole /64 and could otherwise take a
+ * new address per connection.
+ */
+export function addressKey(remote: string): string {
+  const a = canonicalAddress(remote);
+  if (isIP(a) !== 6) return a;
+  return `${expand(a)
+    .slice(0, 4)
+    .map((g) => g.toString(16))
+    .join(':')}::/64`;
+}

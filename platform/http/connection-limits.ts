@@ -1,4 +1,5 @@
 import { ConnectionCounter } from './limits.ts';
+import { addressKey } from './address.ts';
 
 /**
  * The WebSocket connections a gateway instance holds at once: in all, per remote address and per
@@ -103,44 +104,4 @@ export class ConnectionSlot {
     this.counts.release(this.user, this.state === 'upgrading');
     this.state = 'released';
   }
-}
-
-/**
- * The key an address is counted under: an IPv4 address as it is (also when it comes IPv4-mapped
- * in IPv6, as a dual-stack listener gives it), an IPv6 address by its /64 prefix, since one
- * subscriber is usually given a whole /64 and could otherwise take a new address per connection.
- * uWS writes IPv6 addresses as eight groups of four hex digits; the `::` short form is read too.
- */
-export function addressKey(remote: string): string {
-  if (!remote.includes(':')) return remote;
-  const groups = expandIpv6(remote.toLowerCase());
-  if (!groups) return remote;
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
-    const [hi, lo] = [groups[6]!, groups[7]!];
-    return [hi >> 8, hi & 0xff, lo >> 8, lo & 0xff].join('.');
-  }
-  return `${groups
-    .slice(0, 4)
-    .map((g) => g.toString(16))
-    .join(':')}::/64`;
-}
-
-function expandIpv6(text: string): number[] | undefined {
-  const halves = text.split('::');
-  if (halves.length > 2) return undefined;
-  const parse = (s: string): number[] | undefined => {
-    if (!s) return [];
-    const out: number[] = [];
-    for (const part of s.split(':')) {
-      if (!/^[0-9a-f]{1,4}$/.test(part)) return undefined;
-      out.push(parseInt(part, 16));
-    }
-    return out;
-  };
-  const head = parse(halves[0]!);
-  const tail = halves.length === 2 ? parse(halves[1]!) : [];
-  if (!head || !tail) return undefined;
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
-  return [...head, ...Array<number>(missing).fill(0), ...tail];
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConnectionLimits, addressKey, type ConnectionSlot } from './connection-limits.ts';
+import { addressKey } from './address.ts';
+import { ConnectionLimits, type ConnectionSlot } from './connection-limits.ts';
 
 const take = (limits: ConnectionLimits, address: string): ConnectionSlot => {
   const r = limits.acquire(address);
