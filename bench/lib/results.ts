@@ -68,9 +68,23 @@ export function machine(): Machine {
 export const ratio = (ours: number, peer: number): number | null =>
   peer > 0 ? Math.round((ours / peer) * 1000) / 1000 : null;
 
+/** A row reported without a target from the seed or an issue: it cannot have met one. */
+export const isReportOnly = (target: string): boolean => /^\s*(report only.*|none.*|-|—)?$/i.test(target);
+
+/** Report-only rows carry no "met" value, whatever a benchmark set. */
+export function settled<M extends Metric>(m: M): M {
+  return isReportOnly(m.target) ? { ...m, meetsTarget: null } : m;
+}
+
 /** Writes bench/results/<name>.json, adding the machine and the date; returns the file. */
 export function writeResult(name: string, result: Omit<BenchResult, 'name' | 'machine' | 'date'>): string {
-  const full: BenchResult = { name, ...result, machine: machine(), date: new Date().toISOString() };
+  const full: BenchResult = settled({
+    name,
+    ...result,
+    ...(result.extra && { extra: result.extra.map(settled) }),
+    machine: machine(),
+    date: new Date().toISOString(),
+  });
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = join(RESULTS_DIR, `${name}.json`);
   writeFileSync(file, `${JSON.stringify(full, null, 2)}\n`);
@@ -91,8 +105,8 @@ export function replaceExtra(name: string, metric: Metric): string {
   const result = JSON.parse(readFileSync(file, 'utf8')) as BenchResult;
   const extra = result.extra ?? [];
   const at = extra.findIndex((m) => m.metric === metric.metric);
-  if (at >= 0) extra[at] = metric;
-  else extra.push(metric);
+  if (at >= 0) extra[at] = settled(metric);
+  else extra.push(settled(metric));
   writeFileSync(file, `${JSON.stringify({ ...result, extra }, null, 2)}\n`);
   return file;
 }
