@@ -6,7 +6,7 @@ import type { EventBus } from '../platform/kafka/bus.ts';
 import type { EventConsumer } from '../platform/kafka/consumer.ts';
 import type { EventProducer } from '../platform/kafka/producer.ts';
 import { testBus } from './support/bus.ts';
-import { endpoints } from './support/endpoints.ts';
+import { serverEnv } from './support/endpoints.ts';
 import { uniqueName } from './support/isolation.ts';
 import { ServiceProcess } from './support/process.ts';
 import { streamEvents } from './support/stream-events.ts';
@@ -57,16 +57,11 @@ describe('viewers: origin allow-list and per-address caps against the real gatew
   const counts: Array<{ streamId: string; viewers: number }> = [];
   const S = `stream_${randomBytes(4).toString('hex')}`;
 
-  const env = (): Record<string, string> => {
-    const e = endpoints();
-    return {
-      KAFKA_BROKERS: e.kafkaBrokers.join(','),
-      SCHEMA_REGISTRY_URL: e.registryUrl,
-      LIVE_TOPIC_PREFIX: bus.config.topicPrefix,
-      METRICS_PORT: '0',
-      LOG_LEVEL: 'info',
-    };
-  };
+  const env = (): Record<string, string> => ({
+    ...serverEnv(bus.config.topicPrefix),
+    METRICS_PORT: '0',
+    LOG_LEVEL: 'info',
+  });
   const many = async (origin: string | undefined): Promise<Outcome[]> => {
     const out = await Promise.all(Array.from({ length: ATTEMPTS }, () => attempt(port, S, origin)));
     sockets.push(...out.map((o) => o.ws));

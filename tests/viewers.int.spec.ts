@@ -102,16 +102,11 @@ describe('viewers: gateway, counter, API and search against real Kafka and Elast
   const B = `stream_${randomBytes(4).toString('hex')}`;
   const READY = `stream_${randomBytes(4).toString('hex')}`;
 
-  const env = (): Record<string, string> => {
-    const e = endpoints();
-    return {
-      KAFKA_BROKERS: e.kafkaBrokers.join(','),
-      SCHEMA_REGISTRY_URL: e.registryUrl,
-      LIVE_TOPIC_PREFIX: bus.config.topicPrefix,
-      METRICS_PORT: '0',
-      LOG_LEVEL: 'info',
-    };
-  };
+  const env = (): Record<string, string> => ({
+    ...serverEnv(bus.config.topicPrefix),
+    METRICS_PORT: '0',
+    LOG_LEVEL: 'info',
+  });
   const startCounter = async (): Promise<ServiceProcess> => {
     const proc = new ServiceProcess('viewer-counter', 'processors/viewer-counter/main.ts', {
       ...env(),
