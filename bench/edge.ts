@@ -182,6 +182,7 @@ async function run(mode: 'edge' | 'origin', source: string[], bus: EventBus): Pr
       type: 'RenditionLadder',
       segmentDurationMs: SEGMENT_S * 1000,
       encoder: 'libx264',
+      partTargetMs: 0,
       renditions: RENDITIONS.map((name) => ({
         name,
         width: 640,
@@ -220,6 +221,7 @@ async function run(mode: 'edge' | 'origin', source: string[], bus: EventBus): Pr
             bytes: statSync(from).size,
             programDateTime: Date.now() - SEGMENT_S * 1000,
             discontinuity: false,
+            initUri: null,
           },
         };
       });

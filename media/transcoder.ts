@@ -103,6 +103,7 @@ export class StreamTranscoder {
         renditions: spec.ladder.map(({ level: _l, gop: _g, ...r }) => r),
         segmentDurationMs: spec.segmentDurationMs,
         encoder: spec.encoder,
+        partTargetMs: 0,
       },
     ]);
 
@@ -238,6 +239,7 @@ export class StreamTranscoder {
         bytes,
         programDateTime: e.programDateTime ?? Date.now() - e.durationMs,
         discontinuity: live && this.resumed && !this.startedRungs.has(r.name) && payloads.length === 0,
+        initUri: null,
       });
     }
     if (!payloads.length) return;

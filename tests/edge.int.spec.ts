@@ -188,6 +188,7 @@ describe('edge cache (real nginx) in front of the origin', () => {
           bytes: statSync(join(root, 's2', '360p', '000000.ts')).size,
           programDateTime: Date.now(),
           discontinuity: false,
+          initUri: null,
         },
       };
       await producer.publish(bus.topic('mediaSegments'), [event]);

@@ -105,6 +105,7 @@ describe('packager against real Kafka, real segments and ffmpeg', () => {
       type: 'RenditionLadder',
       segmentDurationMs: 1000,
       encoder: 'libx264',
+      partTargetMs: 0,
       renditions: [
         {
           name: '360p',
@@ -145,6 +146,7 @@ describe('packager against real Kafka, real segments and ffmpeg', () => {
       bytes: statSync(from).size,
       programDateTime: T0 + i * 1000,
       discontinuity: o.discontinuity ?? false,
+      initUri: null,
     });
   };
   const file = (streamId: string, name: string) => join(root, streamId, name);

@@ -40,13 +40,18 @@ export class MediaCatalog {
 
   applyMedia(event: MediaEvent, offset: number): void {
     const p = event.payload;
-    if (p.type === 'SegmentReady') return;
+    if (p.type === 'SegmentReady' || p.type === 'PartReady') return;
     const e = this.entry(event.streamId);
     if (offset <= e.mediaOffset) return;
     e.mediaOffset = offset;
     switch (p.type) {
       case 'RenditionLadder':
-        e.ladder = { renditions: p.renditions, segmentDurationMs: p.segmentDurationMs, encoder: p.encoder };
+        e.ladder = {
+          renditions: p.renditions,
+          segmentDurationMs: p.segmentDurationMs,
+          encoder: p.encoder,
+          partTargetMs: p.partTargetMs,
+        };
         return;
       case 'ThumbnailReady':
         e.thumbnail = { uri: p.uri, width: p.width, height: p.height };

@@ -16,6 +16,7 @@ const ladder = (names: string[]) =>
     type: 'RenditionLadder',
     segmentDurationMs: 2000,
     encoder: 'libx264',
+    partTargetMs: 0,
     renditions: names.map((name) => ({
       name,
       width: 1280,
@@ -89,7 +90,7 @@ describe('media catalog and the playback answer built from it', () => {
   it("the ladder and thumbnail of live.media.segments come first; a VOD's own stand in once those expired", () => {
     const fromVod = {
       ...vod,
-      ladder: { renditions: [], segmentDurationMs: 2000, encoder: 'libx264' },
+      ladder: { renditions: [], segmentDurationMs: 2000, encoder: 'libx264', partTargetMs: 0 },
       thumbnail: { uri: 'thumbs/000009.jpg', width: 320, height: 180 },
     };
     const expired = new MediaCatalog();

@@ -3,13 +3,16 @@
  * against an allowlist of names, so no spelling of a path (`..`, `%2e%2e`, `%2f`, backslashes, a
  * dot file like `.packager/`) can reach outside the stream folders. Pure.
  */
-export type MediaKind = 'master' | 'playlist' | 'vod' | 'segment' | 'thumbnail';
+export type MediaKind = 'master' | 'playlist' | 'vod' | 'segment' | 'part' | 'init' | 'thumbnail';
 
 export type Resolved =
   { ok: true; kind: MediaKind; streamId: string; file: string } | { ok: false; status: 400 | 404; reason: string };
 
 const NAME = '[A-Za-z0-9_-]{1,128}';
-const MEDIA_PATH = new RegExp(`^/hls/(${NAME})/((?:${NAME}/)?${NAME}(?:\\.vod)?\\.(?:m3u8|ts|jpg))$`);
+/** Playlists, segments (`000042.ts`, `000042.m4s`), LL-HLS parts (`000042.3.m4s`), init sections (`init-000040.mp4`), thumbnails. */
+const MEDIA_PATH = new RegExp(
+  `^/hls/(${NAME})/((?:${NAME}/)?(?:${NAME}(?:\\.vod)?\\.m3u8|${NAME}\\.(?:ts|m4s|jpg)|init-\\d{6,}\\.mp4|\\d{6,}\\.\\d{1,3}\\.m4s))$`,
+);
 
 /** `rawPath` is the request target without its query string, exactly as the client sent it. */
 export function resolveMediaPath(rawPath: string): Resolved {
@@ -26,8 +29,12 @@ function kindOf(file: string): MediaKind {
     if (file === 'master.m3u8') return 'master';
     return file === 'vod.m3u8' || file.endsWith('.vod.m3u8') ? 'vod' : 'playlist';
   }
-  return file.endsWith('.jpg') ? 'thumbnail' : 'segment';
+  if (file.endsWith('.jpg')) return 'thumbnail';
+  if (file.endsWith('.mp4')) return 'init';
+  return PART_FILE.test(file) ? 'part' : 'segment';
 }
+
+const PART_FILE = /\d\.\d{1,3}\.m4s$/;
 
 /**
  * Cache-Control per kind, after the design's CDN strategy: segments never change once written;
@@ -68,6 +75,8 @@ export function cacheControl(kind: MediaKind, p: CachePolicy, modifiedAgoMs = In
         ? `public, max-age=${p.playlistMaxAgeS}, must-revalidate`
         : `public, max-age=${p.vodMaxAgeS}`;
     case 'segment':
+    case 'part':
+    case 'init':
       return 'public, max-age=31536000, immutable';
     case 'thumbnail':
       return `public, max-age=${p.thumbnailMaxAgeS}`;
@@ -78,13 +87,29 @@ export function cacheControl(kind: MediaKind, p: CachePolicy, modifiedAgoMs = In
   }
 }
 
-export const CONTENT_TYPES: Record<MediaKind, string> = {
-  master: 'application/vnd.apple.mpegurl',
-  playlist: 'application/vnd.apple.mpegurl',
-  vod: 'application/vnd.apple.mpegurl',
-  segment: 'video/mp2t',
-  thumbnail: 'image/jpeg',
-};
+const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
+
+/** Content-Type of a served file: by kind, and for segments by container (CMAF or MPEG-TS). */
+export function contentType(kind: MediaKind, file: string): string {
+  switch (kind) {
+    case 'master':
+    case 'playlist':
+    case 'vod':
+      return PLAYLIST_TYPE;
+    case 'segment':
+      return file.endsWith('.ts') ? 'video/mp2t' : 'video/iso.segment';
+    case 'part':
+      return 'video/iso.segment';
+    case 'init':
+      return 'video/mp4';
+    case 'thumbnail':
+      return 'image/jpeg';
+    default: {
+      const _exhaustive: never = kind;
+      return _exhaustive;
+    }
+  }
+}
 
 /** The URL path of a file in a stream's folder, as the origin and every edge serve it. */
 export const mediaUrlPath = (streamId: string, file: string): string => `/hls/${streamId}/${file}`;

@@ -8,7 +8,9 @@ import { dataPath } from '../../platform/paths.ts';
  *   <streamId>/<rendition>.m3u8        live media playlist (sliding window)
  *   <streamId>/vod.m3u8                VOD master playlist (recorded streams, once ended)
  *   <streamId>/<rendition>.vod.m3u8    VOD media playlist (every segment, ENDLIST)
- *   <streamId>/<rendition>/000042.ts   segments (media workers)
+ *   <streamId>/<rendition>/init-000040.mp4  fMP4 init section of the worker run that began at 40
+ *   <streamId>/<rendition>/000042.m4s  CMAF segments (media workers; '.ts' in recordings made before CMAF)
+ *   <streamId>/<rendition>/000042.3.m4s  LL-HLS parts of segment 42 (media workers)
  *   <streamId>/thumbs/000003.jpg       thumbnails (media workers)
  *   <streamId>/.packager/              packager state and recording journal (never served)
  *
@@ -30,8 +32,11 @@ export const layout = {
 
 /** Stream ids and rendition names become folder and file names: letters, digits, '_' and '-' only. */
 const NAME = /^[A-Za-z0-9_-]{1,128}$/;
-/** A relative path of such names (the last may carry one extension), never '.', '..' or a dot file. */
-const RELATIVE = /^(?:[A-Za-z0-9_-]{1,128}\/){0,3}[A-Za-z0-9_-]{1,128}(?:\.[A-Za-z0-9]{1,8})?$/;
+/**
+ * A relative path of such names (the last may carry one extension, or a part number and one
+ * extension: '000042.3.m4s'), never '.', '..' or a dot file.
+ */
+const RELATIVE = /^(?:[A-Za-z0-9_-]{1,128}\/){0,3}[A-Za-z0-9_-]{1,128}(?:\.\d{1,3})?(?:\.[A-Za-z0-9]{1,8})?$/;
 
 export const isSafeName = (s: string): boolean => NAME.test(s);
 export const isSafeRelativePath = (s: string): boolean => RELATIVE.test(s);

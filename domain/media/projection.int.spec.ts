@@ -38,6 +38,7 @@ describe('media catalog projection against real Kafka', () => {
           type: 'RenditionLadder',
           segmentDurationMs: 2000,
           encoder: 'libx264',
+          partTargetMs: 0,
           renditions: [
             {
               name: '360p',
@@ -85,6 +86,7 @@ describe('media catalog projection against real Kafka', () => {
     const ladder = {
       segmentDurationMs: 2000,
       encoder: 'libx264',
+      partTargetMs: 0,
       renditions: [
         {
           name: '720p',

@@ -8,7 +8,7 @@ import type { Logger } from '../../platform/logger.ts';
 import type { Metrics } from '../../platform/metrics.ts';
 import type { Component } from '../../platform/service.ts';
 import {
-  CONTENT_TYPES,
+  contentType,
   cacheControl,
   resolveMediaPath,
   type CachePolicy,
@@ -177,7 +177,7 @@ export class OriginServer implements Component {
       cacheControl: false,
     })
       .on('headers', (r: ServerResponse, _path: string, stat: Stats) => {
-        r.setHeader('content-type', CONTENT_TYPES[kind]);
+        r.setHeader('content-type', contentType(kind, file));
         r.setHeader('cache-control', cacheAs ?? cacheControl(kind, this.opts.cache, Date.now() - stat.mtimeMs));
       })
       .on('directory', () => this.reply(res, 404, 'no such media'))

@@ -112,7 +112,15 @@ function applyMedia(p: StreamPackage, event: MediaEvent, windowSize: number, eff
   switch (e.type) {
     case 'RenditionLadder': {
       effects.master = true;
-      return { ...p, ladder: { renditions: e.renditions, segmentDurationMs: e.segmentDurationMs, encoder: e.encoder } };
+      return {
+        ...p,
+        ladder: {
+          renditions: e.renditions,
+          segmentDurationMs: e.segmentDurationMs,
+          encoder: e.encoder,
+          partTargetMs: e.partTargetMs,
+        },
+      };
     }
     case 'SegmentReady': {
       const track = p.tracks[e.rendition] ?? emptyTrack(roundedSeconds(p.ladder?.segmentDurationMs ?? e.durationMs));
@@ -147,6 +155,9 @@ function applyMedia(p: StreamPackage, event: MediaEvent, windowSize: number, eff
         firstSegmentAt: p.firstSegmentAt ?? e.programDateTime,
       };
     }
+    case 'PartReady':
+      // Listed by the LL-HLS packager (issue #20); until then the segment alone is listed.
+      return p;
     case 'ThumbnailReady':
       return { ...p, thumbnail: { uri: e.uri, width: e.width, height: e.height } };
     default: {

@@ -19,6 +19,7 @@ const ladder = media({
   type: 'RenditionLadder',
   segmentDurationMs: 2000,
   encoder: 'libx264',
+  partTargetMs: 0,
   renditions: ['720p', '360p'].map((name) => ({
     name,
     width: 1280,
@@ -39,6 +40,7 @@ const segment = (sequence: number, rendition = '720p', discontinuity = false) =>
     bytes: 1000,
     programDateTime: T0 + sequence * 2000,
     discontinuity,
+    initUri: null,
   });
 const created = (recordingEnabled: boolean) =>
   lifecycle({

@@ -109,7 +109,32 @@ export interface MediaEvent {
 export type MediaEventPayload =
   | ({ type: 'SegmentReady' } & SegmentReady)
   | ({ type: 'RenditionLadder' } & RenditionLadder)
-  | ({ type: 'ThumbnailReady' } & ThumbnailReady);
+  | ({ type: 'ThumbnailReady' } & ThumbnailReady)
+  | ({ type: 'PartReady' } & PartReady);
+
+/** A partial segment (LL-HLS EXT-X-PART, a CMAF chunk) of one rendition is complete on origin storage. A segment's parts come before its SegmentReady, on the same partition. */
+export interface PartReady {
+  /** Ladder rung, e.g. '720p'. */
+  rendition: string;
+  /** Media sequence number of the parent segment. */
+  sequence: number;
+  /** Index of the part within its segment, from 0. */
+  part: number;
+  /** Duration of the part's video. */
+  durationMs: number;
+  /** Starts with a keyframe (EXT-X-PART INDEPENDENT=YES). */
+  independent: boolean;
+  /** Path relative to the stream's origin folder, e.g. '720p/000042.3.m4s'. */
+  uri: string;
+  /** The fMP4 init section it needs (EXT-X-MAP), e.g. '720p/init-000040.mp4'. */
+  initUri: string;
+  /** Size on disk. */
+  bytes: number;
+  /** Wall-clock time of the part's first frame. */
+  programDateTime: number;
+  /** The parent segment is the first after a worker restart or source change. */
+  discontinuity: boolean;
+}
 
 /** One rung of the adaptive ladder, never above the source's resolution or frame rate. */
 export interface Rendition {
@@ -137,6 +162,8 @@ export interface RenditionLadder {
   segmentDurationMs: number;
   /** 'libx264' or 'h264_nvenc'. */
   encoder: string;
+  /** LL-HLS part target (EXT-X-PART-INF PART-TARGET): no part is longer; 0 when the worker cuts no parts. */
+  partTargetMs: number;
 }
 
 /** A media segment of one rendition is complete on origin storage (renamed into place atomically). */
@@ -147,7 +174,7 @@ export interface SegmentReady {
   sequence: number;
   /** Exact segment duration. */
   durationMs: number;
-  /** Path relative to the stream's origin folder, e.g. '720p/000042.ts'. */
+  /** Path relative to the stream's origin folder, e.g. '720p/000042.m4s' (CMAF) or '720p/000042.ts' (recorded before CMAF). */
   uri: string;
   /** Size on disk. */
   bytes: number;
@@ -155,6 +182,8 @@ export interface SegmentReady {
   programDateTime: number;
   /** True for the first segment after a worker restart or source change. */
   discontinuity: boolean;
+  /** The fMP4 init section the segment needs (EXT-X-MAP); null for MPEG-TS segments. */
+  initUri: string | null;
 }
 
 /** A fresh preview image of the stream (every 10 s while live). */
