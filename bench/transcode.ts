@@ -50,11 +50,10 @@ async function byHand(round: number): Promise<number> {
       decoder: 'cpu',
       x264Preset: preset,
       streamDir,
-      workDir: join(streamDir, '.work'),
-      startNumber: 0,
+      // The same fMP4 the worker reads from its sockets, to a file here: encoding is what is timed.
+      outputs: Object.fromEntries(LADDER.map((r) => [r.name, join(streamDir, r.name, 'out.mp4')])),
       thumbnail: { ...THUMBNAIL, startNumber: 0 },
       stallTimeoutS: 10,
-      playlistWindow: 10,
     }),
   );
   const t0 = performance.now();

@@ -3,21 +3,24 @@ import type { ChosenRendition } from './ladder.ts';
 import type { Decoder, Encoder, FfmpegInput, FfmpegOutput, FfmpegPlan } from '../platform/ffmpeg.ts';
 
 /**
- * One ffmpeg per stream: decode once, split, scale each rung, encode, and cut every rung into
- * MPEG-TS segments with ffmpeg's HLS muxer. Pure: the argument list is built here and tested as
+ * One ffmpeg per stream: decode once, split, scale each rung, encode, and send every rung as
+ * fragmented MP4 (CMAF: H.264 + AAC) to the worker over a local socket, where it is cut into
+ * LL-HLS parts and segments (cmaf-chunker.ts). Pure: the argument list is built here and tested as
  * an exact list; the runner only spawns it.
  *
- * Layout it writes (the worker -> packager contract, docs/media.md):
- *   <streamDir>/<rendition>/<NNNNNN>.ts   segments, written as .tmp and renamed when complete
- *   <streamDir>/thumbs/<NNNNNN>.jpg       one thumbnail per `thumbnail.everySec`, renamed likewise
- *   <workDir>/<rendition>.m3u8            ffmpeg's own playlists: how the worker learns a segment
- *                                         is complete, its duration and program date time
+ * Why fragments of one packet (`-frag_duration` 1 ms, plus a cut at every keyframe): the worker
+ * then cuts parts at exact frame counts, the moment a part's last frame is encoded. ffmpeg's own
+ * HLS muxer cuts no LL-HLS parts, and its fMP4 fragmenting by duration fires on whichever track
+ * crosses the duration first (audio, often), so parts came out 9, 10 and 2 frames long. A moof
+ * per packet costs about 100 bytes (~45 kbit/s at 48 kHz AAC and 30 fps), about what MPEG-TS
+ * packetisation cost before (docs/media.md has both measured).
+ *
+ * Also written by ffmpeg: <streamDir>/thumbs/<NNNNNN>.jpg, one per `thumbnail.everySec`.
  *
  * Segment boundaries line up across rungs: every rung forces a keyframe at the same multiples of
- * the segment duration (scene-cut keyframes off), and the muxer cuts at the first keyframe past
- * each multiple, so sequence N covers the same span in every rung.
+ * the segment duration (scene-cut keyframes off), and a segment starts at every keyframe, so
+ * sequence N covers the same span in every rung.
  */
-
 export interface TranscodeJob {
   input: string;
   /** A live pull (RTMP): fail when the source stalls instead of waiting forever. */
@@ -31,14 +34,11 @@ export interface TranscodeJob {
   /** libx264 speed/quality trade-off. */
   x264Preset: string;
   streamDir: string;
-  workDir: string;
-  /** First segment number: continues the stream's sequence after a restart. */
-  startNumber: number;
+  /** Where each rung's fMP4 goes, by rendition name (`unix:/path/to/socket`). */
+  outputs: Record<string, string>;
   thumbnail: { everySec: number; width: number; height: number; startNumber: number } | null;
   /** Seconds without data before a live input counts as gone. */
   stallTimeoutS: number;
-  /** Entries kept in ffmpeg's own playlists; the worker polls them, so a few segments are enough. */
-  playlistWindow: number;
 }
 
 export function buildTranscodePlan(job: TranscodeJob): FfmpegPlan {
@@ -75,51 +75,49 @@ export function buildTranscodePlan(job: TranscodeJob): FfmpegPlan {
     filters.push(`[s${job.ladder.length}]fps=1/${t.everySec},${scale}[thumb]`);
   }
 
-  const outputs: FfmpegOutput[] = job.ladder.map((r, i) => ({
-    target: join(job.workDir, `${r.name}.m3u8`),
-    options: [
-      '-map',
-      `[v${i}]`,
-      '-map',
-      audioMap,
-      ...videoCodec(job, r),
-      '-g',
-      String(r.gop),
-      '-keyint_min',
-      String(r.gop),
-      '-force_key_frames',
-      `expr:gte(t,n_forced*${segS})`,
-      '-b:v',
-      String(r.videoBitrate),
-      '-maxrate',
-      String(r.videoBitrate),
-      '-bufsize',
-      String(2 * r.videoBitrate),
-      '-c:a',
-      'aac',
-      '-b:a',
-      String(r.audioBitrate),
-      '-ar',
-      '48000',
-      '-ac',
-      '2',
-      ...(job.hasAudio ? [] : ['-shortest']),
-      '-f',
-      'hls',
-      '-hls_time',
-      String(segS),
-      '-hls_list_size',
-      String(job.playlistWindow),
-      '-hls_segment_type',
-      'mpegts',
-      '-hls_flags',
-      'temp_file+independent_segments+program_date_time',
-      '-start_number',
-      String(job.startNumber),
-      '-hls_segment_filename',
-      join(job.streamDir, r.name, '%06d.ts'),
-    ],
-  }));
+  const outputs: FfmpegOutput[] = job.ladder.map((r, i) => {
+    const target = job.outputs[r.name];
+    if (!target) throw new Error(`no output for rendition ${r.name}`);
+    return {
+      target,
+      options: [
+        '-map',
+        `[v${i}]`,
+        '-map',
+        audioMap,
+        ...videoCodec(job, r),
+        '-g',
+        String(r.gop),
+        '-keyint_min',
+        String(r.gop),
+        '-force_key_frames',
+        `expr:gte(t,n_forced*${segS})`,
+        '-b:v',
+        String(r.videoBitrate),
+        '-maxrate',
+        String(r.videoBitrate),
+        '-bufsize',
+        String(2 * r.videoBitrate),
+        '-c:a',
+        'aac',
+        '-b:a',
+        String(r.audioBitrate),
+        '-ar',
+        '48000',
+        '-ac',
+        '2',
+        ...(job.hasAudio ? [] : ['-shortest']),
+        '-f',
+        'mp4',
+        '-movflags',
+        'empty_moov+default_base_moof+frag_keyframe',
+        '-frag_duration',
+        '1000',
+        '-flush_packets',
+        '1',
+      ],
+    };
+  });
   if (job.thumbnail) {
     outputs.push({
       target: join(job.streamDir, 'thumbs', '%06d.jpg'),

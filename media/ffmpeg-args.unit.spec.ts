@@ -14,30 +14,22 @@ const job = (o: Partial<TranscodeJob> = {}): TranscodeJob => ({
   decoder: 'cpu',
   x264Preset: 'veryfast',
   streamDir: '/media/stream_1',
-  workDir: '/media/stream_1/.work',
-  startNumber: 42,
+  outputs: { '720p': 'unix:/tmp/w/720p.sock', '360p': 'unix:/tmp/w/360p.sock' },
   thumbnail: { everySec: 10, width: 320, height: 180, startNumber: 3 },
   stallTimeoutS: 10,
-  playlistWindow: 10,
   ...o,
 });
 
-const hls = (name: string, start = '42', seg = '2') => [
+const cmaf = (name: string) => [
   '-f',
-  'hls',
-  '-hls_time',
-  seg,
-  '-hls_list_size',
-  '10',
-  '-hls_segment_type',
-  'mpegts',
-  '-hls_flags',
-  'temp_file+independent_segments+program_date_time',
-  '-start_number',
-  start,
-  '-hls_segment_filename',
-  `/media/stream_1/${name}/%06d.ts`,
-  `/media/stream_1/.work/${name}.m3u8`,
+  'mp4',
+  '-movflags',
+  'empty_moov+default_base_moof+frag_keyframe',
+  '-frag_duration',
+  '1000',
+  '-flush_packets',
+  '1',
+  `unix:/tmp/w/${name}.sock`,
 ];
 const thumb = [
   '-map',
@@ -55,7 +47,7 @@ const thumb = [
 ];
 
 describe('ffmpeg ladder arguments', () => {
-  it('libx264: one decode, split, scaled rungs with aligned keyframes, HLS segments, thumbnails', () => {
+  it('libx264: one decode, split, scaled rungs with aligned keyframes, fMP4 to the worker sockets, thumbnails', () => {
     // prettier-ignore
     assert.deepEqual(planArgs(buildTranscodePlan(job())), [
       '-rw_timeout', '10000000', '-i', 'rtmp://127.0.0.1:1935/live/stream_1',
@@ -67,13 +59,13 @@ describe('ffmpeg ladder arguments', () => {
       '-g', '60', '-keyint_min', '60', '-force_key_frames', 'expr:gte(t,n_forced*2)',
       '-b:v', '3000000', '-maxrate', '3000000', '-bufsize', '6000000',
       '-c:a', 'aac', '-b:a', '128000', '-ar', '48000', '-ac', '2',
-      ...hls('720p'),
+      ...cmaf('720p'),
       '-map', '[v1]', '-map', '0:a:0',
       '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-profile:v', 'high', '-level:v', '3.0', '-sc_threshold', '0',
       '-g', '60', '-keyint_min', '60', '-force_key_frames', 'expr:gte(t,n_forced*2)',
       '-b:v', '700000', '-maxrate', '700000', '-bufsize', '1400000',
       '-c:a', 'aac', '-b:a', '96000', '-ar', '48000', '-ac', '2',
-      ...hls('360p'),
+      ...cmaf('360p'),
       ...thumb,
       '/media/stream_1/thumbs/%06d.jpg',
     ]);
@@ -96,7 +88,7 @@ describe('ffmpeg ladder arguments', () => {
       '-g', '60', '-keyint_min', '60', '-force_key_frames', 'expr:gte(t,n_forced*2)',
       '-b:v', '3000000', '-maxrate', '3000000', '-bufsize', '6000000',
       '-c:a', 'aac', '-b:a', '128000', '-ar', '48000', '-ac', '2',
-      ...hls('720p'),
+      ...cmaf('720p'),
       ...thumb,
       '/media/stream_1/thumbs/%06d.jpg',
     ]);
@@ -146,11 +138,23 @@ describe('ffmpeg ladder arguments', () => {
     assert.equal(args[7], 'anullsrc=channel_layout=stereo:sample_rate=48000');
     assert.ok(args.includes('1:a:0') && args.includes('-shortest'));
     assert.ok(args.includes('expr:gte(t,n_forced*1)'));
-    assert.deepEqual(args.slice(-15), hls('360p', '42', '1'));
+    assert.deepEqual(args.slice(-9), cmaf('360p'));
+  });
+
+  it('refuses a ladder rung without an output', () => {
+    assert.throws(
+      () => buildTranscodePlan(job({ outputs: { '720p': 'unix:/tmp/w/720p.sock' } })),
+      /no output for rendition 360p/,
+    );
   });
 
   it('fluent-ffmpeg runs exactly the tested list, even with spaces in paths', () => {
-    const plan = buildTranscodePlan(job({ streamDir: '/media root/stream_1', workDir: '/media root/stream_1/.work' }));
+    const plan = buildTranscodePlan(
+      job({
+        streamDir: '/media root/stream_1',
+        outputs: { '720p': 'unix:/a b/720p.sock', '360p': 'unix:/a b/360p.sock' },
+      }),
+    );
     assert.deepEqual(commandArgs(commandFor(plan, '/usr/bin/ffmpeg')), planArgs(plan));
   });
 });

@@ -58,6 +58,8 @@ export interface ChosenRendition extends Rendition {
   level: string;
   /** Keyframe interval in frames: one GOP per segment. */
   gop: number;
+  /** Video frames per LL-HLS part (the last part of a segment may have fewer). */
+  partFrames: number;
 }
 
 /** Frame rates like 29.97 count as 30, 59.94 as 60. */
@@ -67,8 +69,9 @@ export function selectLadder(
   source: SourceInfo,
   segmentDurationMs: number,
   names?: readonly string[],
+  partTargetMs = segmentDurationMs,
 ): ChosenRendition[] {
-  const chosen: Omit<ChosenRendition, 'gop'>[] = [];
+  const chosen: Omit<ChosenRendition, 'gop' | 'partFrames'>[] = [];
   for (const rung of LADDER) {
     if (names && !names.includes(rung.name)) continue;
     if (rung.height > source.height) continue;
@@ -82,10 +85,16 @@ export function selectLadder(
     const lowest = LADDER[LADDER.length - 1]!;
     if (!names || names.includes(lowest.name)) chosen.push(fit(lowest, even(source.height), source));
   }
-  return chosen.map((r) => ({ ...r, gop: Math.max(1, Math.round((r.frameRate * segmentDurationMs) / 1000)) }));
+  const partsPerSegment = Math.max(1, Math.round(segmentDurationMs / partTargetMs));
+  return chosen.map((r) => {
+    const gop = Math.max(1, Math.round((r.frameRate * segmentDurationMs) / 1000));
+    // Parts split the GOP evenly where they can (60 frames: 6 x 10); otherwise all but the last
+    // are one frame longer (25 fps, 2 s: 9 x 5 + 5), never shorter than 85% of the target.
+    return { ...r, gop, partFrames: Math.ceil(gop / partsPerSegment) };
+  });
 }
 
-function fit(rung: Rung, height: number, source: SourceInfo): Omit<ChosenRendition, 'gop'> {
+function fit(rung: Rung, height: number, source: SourceInfo): Omit<ChosenRendition, 'gop' | 'partFrames'> {
   const frameRate = Math.min(rung.frameRate, roundFps(source.frameRate));
   return {
     name: rung.name,
@@ -107,4 +116,24 @@ const roundFps = (fps: number): number => Math.round(fps * 1000) / 1000;
 /** Seed: 2 s segments for standard latency, 1 s for low latency (ULTRA_LOW is WebRTC, not built: 1 s too). */
 export function segmentDurationMs(mode: LatencyMode): number {
   return mode === 'STANDARD' ? 2000 : 1000;
+}
+
+/** LL-HLS part targets per tier (MEDIA_PART_MS_STANDARD, MEDIA_PART_MS_LOW). */
+export interface PartTargets {
+  standardMs: number;
+  lowMs: number;
+}
+
+export const DEFAULT_PART_TARGETS: PartTargets = { standardMs: 333, lowMs: 200 };
+
+export function partTargetMs(mode: LatencyMode, targets: PartTargets = DEFAULT_PART_TARGETS): number {
+  return mode === 'STANDARD' ? targets.standardMs : targets.lowMs;
+}
+
+/**
+ * EXT-X-PART-INF's PART-TARGET for a ladder: the longest part any rung cuts (whole frames, so
+ * 10 frames at 30 fps give 334 ms, never less than the parts really last).
+ */
+export function advertisedPartTargetMs(ladder: readonly ChosenRendition[]): number {
+  return Math.max(0, ...ladder.map((r) => Math.ceil((r.partFrames * 1000) / r.frameRate)));
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { segmentDurationMs, selectLadder } from './ladder.ts';
+import { advertisedPartTargetMs, partTargetMs, segmentDurationMs, selectLadder } from './ladder.ts';
+import { highestSequence } from './files.ts';
 
 const names = (l: ReturnType<typeof selectLadder>) => l.map((r) => `${r.name} ${r.width}x${r.height}@${r.frameRate}`);
 
@@ -53,5 +54,39 @@ describe('ladder selection', () => {
     );
     assert.equal(segmentDurationMs('STANDARD'), 2000);
     assert.equal(segmentDurationMs('LOW'), 1000);
+  });
+
+  it('LL-HLS parts: whole frames that split the GOP evenly where they can, and the PART-TARGET they need', () => {
+    const at = (fps: number, segMs: number, partMs: number) =>
+      selectLadder({ width: 1920, height: 1080, frameRate: fps }, segMs, ['1080p60', '720p'], partMs);
+    // 30 fps, 2 s, 333 ms: 6 parts of 10 frames; the 60 fps rung cuts 20 frames; PART-TARGET 334 ms.
+    assert.deepEqual(
+      at(60, 2000, 333).map((r) => [r.name, r.gop, r.partFrames]),
+      [
+        ['1080p60', 120, 20],
+        ['720p', 60, 10],
+      ],
+    );
+    assert.equal(advertisedPartTargetMs(at(60, 2000, 333)), 334);
+    // Low tier: 1 s segments of 5 parts of 200 ms.
+    assert.deepEqual(
+      at(30, 1000, 200).map((r) => r.partFrames),
+      [6],
+    );
+    assert.equal(advertisedPartTargetMs(at(30, 1000, 200)), 200);
+    // 25 fps: 50 frames in 6 parts -> 9 frames (360 ms) and a short last part; never under 85%.
+    assert.deepEqual(
+      at(25, 2000, 333).map((r) => r.partFrames),
+      [9],
+    );
+    assert.equal(advertisedPartTargetMs(at(25, 2000, 333)), 360);
+    assert.equal(partTargetMs('STANDARD'), 333);
+    assert.equal(partTargetMs('LOW'), 200);
+    assert.equal(partTargetMs('ULTRA_LOW', { standardMs: 500, lowMs: 250 }), 250);
+  });
+
+  it('a new run numbers after every file of the old one, parts of an unfinished segment included', () => {
+    assert.equal(highestSequence(['000041.ts', '000041.m4s', '000042.0.m4s', '000042.1.m4s', 'init-000000.mp4']), 42);
+    assert.equal(highestSequence(['init-000040.mp4', 'x.m4s', '000007.jpg']), -1);
   });
 });

@@ -1,23 +1,25 @@
-import { watch, type FSWatcher } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MediaEventPayload } from '../schemas/generated/events.ts';
 import type { Logger } from '../platform/logger.ts';
 import { buildTranscodePlan, type TranscodeJob } from './ffmpeg-args.ts';
 import { commandFor } from '../platform/ffmpeg.ts';
-import type { ChosenRendition } from './ladder.ts';
-import { highestNumber, parseMediaPlaylist, segmentFile, thumbnailFile } from './playlist.ts';
+import { advertisedPartTargetMs, type ChosenRendition } from './ladder.ts';
+import { highestSequence, highestThumbnail, thumbnailFile } from './files.ts';
+import { RenditionOutput } from './cmaf-output.ts';
+import { recoverRendition } from './cmaf-recover.ts';
 
 /**
  * One stream's transcode: prepares its folders, continues its numbering from what is on disk,
- * runs ffmpeg, and turns each segment ffmpeg lists as complete into a SegmentReady (and each new
- * thumbnail into a ThumbnailReady), in order, through `publish`.
+ * runs ffmpeg, and turns its fMP4 output into LL-HLS parts and segments, announced in order
+ * through `publish` (PartReady for each part, SegmentReady when its segment is complete), and each
+ * new thumbnail into a ThumbnailReady.
  *
- * Restart: segments already on disk mean an earlier run (this worker's or a dead one's) produced
- * this stream; numbering continues after the highest one, the first new segment of every rung is
- * marked as a discontinuity, and the previous run's own playlists are announced again first, so a
- * segment renamed into place just before a crash is not lost (the packager de-duplicates on
- * rendition + sequence).
+ * Restart: media already on disk means an earlier run (this worker's or a dead one's) produced
+ * this stream; numbering continues after the highest segment any file belongs to (a part of an
+ * unfinished segment included: its name may be cached at an edge as immutable), with a new init
+ * section, and the first segment of every rung (and its parts) is marked as a discontinuity.
  */
 export interface TranscoderSpec {
   streamId: string;
@@ -48,24 +50,17 @@ export interface TranscodeExit {
   stopped: boolean;
 }
 
-const WORK = '.work';
-
 export class StreamTranscoder {
   readonly exited: Promise<TranscodeExit>;
   private resolveExit!: (e: TranscodeExit) => void;
   private command: ReturnType<typeof commandFor> | undefined;
-  private readonly announced = new Map<string, number>();
+  private outputs: RenditionOutput[] = [];
+  private socketDir: string | undefined;
   private lastThumb = -1;
-  private resumed = false;
-  /** Rungs that have announced a segment of this run: the first one of each is the discontinuity. */
-  private readonly startedRungs = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
-  private watcher: FSWatcher | undefined;
-  private scanQueued = false;
-  private scanning: Promise<void> = Promise.resolve();
+  private thumbs: Promise<void> = Promise.resolve();
   private stopRequested = false;
   private readonly streamDir: string;
-  private readonly workDir: string;
 
   constructor(
     readonly spec: TranscoderSpec,
@@ -73,39 +68,58 @@ export class StreamTranscoder {
   ) {
     this.exited = new Promise((r) => (this.resolveExit = r));
     this.streamDir = join(spec.mediaRoot, spec.streamId);
-    this.workDir = join(this.streamDir, WORK);
   }
 
   async start(): Promise<void> {
     const { spec, deps } = this;
-    await mkdir(this.workDir, { recursive: true });
     await mkdir(join(this.streamDir, 'thumbs'), { recursive: true });
     let highest = -1;
+    const recovered: MediaEventPayload[] = [];
     for (const r of spec.ladder) {
       const dir = join(this.streamDir, r.name);
       await mkdir(dir, { recursive: true });
       const files = await readdir(dir);
-      // A killed ffmpeg leaves its half-written segment under the temp name: never listed, never served.
+      // A killed run leaves its half-written file under the temp name: never listed, never served.
       await Promise.all(files.filter((f) => f.endsWith('.tmp')).map((f) => rm(join(dir, f), { force: true })));
-      highest = Math.max(highest, highestNumber(files, 'ts'));
+      highest = Math.max(highest, highestSequence(files));
+      recovered.push(...(await recoverRendition(dir, r.name, files, r.frameRate)));
     }
-    this.resumed = highest >= 0;
-    const thumbs = await readdir(join(this.streamDir, 'thumbs'));
-    this.lastThumb = highestNumber(thumbs, 'jpg');
-    if (this.resumed) await this.reannouncePreviousRun();
-    for (const r of spec.ladder) this.announced.set(r.name, highest);
-    await rm(this.workDir, { recursive: true, force: true });
-    await mkdir(this.workDir, { recursive: true });
+    if (recovered.length) await deps.publish(recovered);
+    const resumed = highest >= 0;
+    const startNumber = highest + 1;
+    this.lastThumb = highestThumbnail(await readdir(join(this.streamDir, 'thumbs')));
 
     await deps.publish([
       {
         type: 'RenditionLadder',
-        renditions: spec.ladder.map(({ level: _l, gop: _g, ...r }) => r),
+        renditions: spec.ladder.map(({ level: _l, gop: _g, partFrames: _p, ...r }) => r),
         segmentDurationMs: spec.segmentDurationMs,
         encoder: spec.encoder,
-        partTargetMs: 0,
+        partTargetMs: advertisedPartTargetMs(spec.ladder),
       },
     ]);
+
+    const log = deps.log.child({ streamId: spec.streamId });
+    // Socket paths are limited to about 100 bytes, so they live in a short folder of their own.
+    this.socketDir = await mkdtemp(join(tmpdir(), 'live-media-'));
+    const clock = { epochMs: null };
+    this.outputs = spec.ladder.map(
+      (r) =>
+        new RenditionOutput({
+          rendition: r.name,
+          dir: join(this.streamDir, r.name),
+          uriPrefix: r.name,
+          socketPath: join(this.socketDir!, `${r.name}.sock`),
+          startNumber,
+          partFrames: r.partFrames,
+          frameRate: r.frameRate,
+          discontinuity: spec.live && resumed,
+          clock,
+          announce: (payload) => deps.publish([payload]),
+          log,
+        }),
+    );
+    await Promise.all(this.outputs.map((o) => o.listen()));
 
     const plan = buildTranscodePlan({
       input: spec.input,
@@ -117,23 +131,20 @@ export class StreamTranscoder {
       decoder: spec.decoder,
       x264Preset: spec.x264Preset,
       streamDir: this.streamDir,
-      workDir: this.workDir,
-      startNumber: highest + 1,
+      outputs: Object.fromEntries(spec.ladder.map((r) => [r.name, `unix:${join(this.socketDir!, `${r.name}.sock`)}`])),
       thumbnail: spec.thumbnail && { ...spec.thumbnail, startNumber: this.lastThumb + 1 },
       stallTimeoutS: spec.stallTimeoutS,
-      playlistWindow: 10,
     });
-    const log = deps.log.child({ streamId: spec.streamId });
     const cmd = commandFor(plan, deps.ffmpegPath);
     this.command = cmd;
     cmd.on('start', () =>
       log.info(
         {
-          startNumber: highest + 1,
-          resumed: this.resumed,
+          startNumber,
+          resumed,
           encoder: spec.encoder,
           decoder: spec.decoder,
-          ladder: spec.ladder.map((r) => r.name),
+          ladder: spec.ladder.map((r) => `${r.name}/${r.partFrames}f`),
         },
         'ffmpeg started',
       ),
@@ -145,45 +156,23 @@ export class StreamTranscoder {
     });
     const finish = (error: string | null, code: number | null) => {
       clearInterval(this.timer);
-      this.watcher?.close();
-      // One last look: the final segments are listed just before ffmpeg exits.
-      this.scanning = this.scanning
-        .then(() => this.scan())
-        .catch((err: unknown) => log.error({ err }, 'final scan failed'));
-      void this.scanning.then(() => this.resolveExit({ code, error, stopped: this.stopRequested }));
+      for (const o of this.outputs) o.close();
+      // Everything ffmpeg sent before it exited is written and announced before the run counts as over.
+      void Promise.all(this.outputs.map((o) => o.done))
+        .then(() => this.scanThumbnailsSoon())
+        .catch((err: unknown) => log.error({ err }, 'final announcements failed'))
+        .then(() => rm(this.socketDir!, { recursive: true, force: true }))
+        .then(() => this.resolveExit({ code, error, stopped: this.stopRequested }));
     };
     cmd.on('end', () => finish(null, 0));
     cmd.on('error', (err: Error) => finish(err.message, exitCode(err.message)));
     cmd.run();
-    // ffmpeg renames each playlist into place as it lists a segment: scanning on that event rather
-    // than on the next poll took up to a poll interval off every segment's way to the viewers. The
-    // poll stays as the fallback for filesystems without notifications.
-    try {
-      this.watcher = watch(this.workDir, { persistent: false }, (_event, file) => {
-        if (file === null || String(file).endsWith('.m3u8')) this.scanSoon();
-      });
-      this.watcher.on('error', () => undefined);
-    } catch {
-      this.watcher = undefined;
-    }
-    this.timer = setInterval(() => this.scanSoon(), deps.pollMs ?? 250);
-  }
-
-  /** Queues one scan after the running one; events arriving meanwhile share it. */
-  private scanSoon(): void {
-    if (this.scanQueued) return;
-    this.scanQueued = true;
-    this.scanning = this.scanning
-      .then(() => {
-        this.scanQueued = false;
-        return this.scan();
-      })
-      .catch((err: unknown) => this.deps.log.error({ err, streamId: this.spec.streamId }, 'segment scan failed'));
+    if (spec.thumbnail) this.timer = setInterval(() => void this.scanThumbnailsSoon(), deps.pollMs ?? 1000);
   }
 
   /**
-   * Graceful: SIGINT makes ffmpeg flush its encoders and write the last (short) segment and the
-   * trailers; after `deadlineMs` it is killed.
+   * Graceful: SIGINT makes ffmpeg flush its encoders and send its last (short) segment; after
+   * `deadlineMs` it is killed.
    */
   async stop(deadlineMs = 10_000): Promise<TranscodeExit> {
     this.stopRequested = true;
@@ -196,61 +185,13 @@ export class StreamTranscoder {
     }
   }
 
-  private async reannouncePreviousRun(): Promise<void> {
-    for (const r of this.spec.ladder) {
-      const text = await readFile(join(this.workDir, `${r.name}.m3u8`), 'utf8').catch(() => '');
-      await this.announce(r, parseMediaPlaylist(text).entries, false);
-    }
-  }
-
-  private async scan(): Promise<void> {
-    for (const r of this.spec.ladder) {
-      const text = await readFile(join(this.workDir, `${r.name}.m3u8`), 'utf8').catch(() => '');
-      const last = this.announced.get(r.name) ?? -1;
-      const fresh = parseMediaPlaylist(text).entries.filter((e) => e.sequence > last);
-      if (fresh.length) await this.announce(r, fresh, true);
-    }
-    if (this.spec.thumbnail) await this.scanThumbnails(this.spec.thumbnail);
-  }
-
-  /**
-   * Publishes SegmentReady for entries whose file is on disk. Live entries count as announced only
-   * once Kafka acknowledged them, so a failed publish is retried by the next scan.
-   */
-  private async announce(
-    r: ChosenRendition,
-    entries: ReturnType<typeof parseMediaPlaylist>['entries'],
-    live: boolean,
-  ): Promise<void> {
-    const payloads: Array<MediaEventPayload & { type: 'SegmentReady' }> = [];
-    for (const e of entries) {
-      const uri = `${r.name}/${segmentFile(e.sequence)}`;
-      const bytes = await stat(join(this.streamDir, uri)).then(
-        (s) => s.size,
-        () => null,
-      );
-      if (bytes === null) continue;
-      payloads.push({
-        type: 'SegmentReady',
-        rendition: r.name,
-        sequence: e.sequence,
-        durationMs: e.durationMs,
-        uri,
-        bytes,
-        programDateTime: e.programDateTime ?? Date.now() - e.durationMs,
-        discontinuity: live && this.resumed && !this.startedRungs.has(r.name) && payloads.length === 0,
-        initUri: null,
-      });
-    }
-    if (!payloads.length) return;
-    await this.deps.publish(payloads);
-    if (!live) return;
-    this.startedRungs.add(r.name);
-    this.markAnnounced(r.name, payloads[payloads.length - 1]!.sequence);
-  }
-
-  private markAnnounced(rendition: string, sequence: number): void {
-    this.announced.set(rendition, Math.max(this.announced.get(rendition) ?? -1, sequence));
+  private scanThumbnailsSoon(): Promise<void> {
+    const t = this.spec.thumbnail;
+    if (!t) return Promise.resolve();
+    this.thumbs = this.thumbs
+      .then(() => this.scanThumbnails(t))
+      .catch((err: unknown) => this.deps.log.error({ err, streamId: this.spec.streamId }, 'thumbnail scan failed'));
+    return this.thumbs;
   }
 
   private async scanThumbnails(t: NonNullable<TranscoderSpec['thumbnail']>): Promise<void> {

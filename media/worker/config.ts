@@ -20,6 +20,13 @@ const schema = z.object({
   MEDIA_X264_PRESET: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium']).default('veryfast'),
   /** Rungs this deployment may produce (a small box can drop the costly ones). */
   MEDIA_LADDER: env.list(RENDITION_NAMES.join(',')).pipe(z.array(z.enum(RENDITION_NAMES))),
+  /**
+   * LL-HLS part length per tier, rounded to whole frames. Players sit three parts behind the live
+   * edge (PART-HOLD-BACK), so the part is most of the low tier's budget; shorter parts mean more
+   * requests per viewer and more events (docs/media.md).
+   */
+  MEDIA_PART_MS_STANDARD: env.int(333, 100),
+  MEDIA_PART_MS_LOW: env.int(200, 100),
   MEDIA_THUMBNAIL_EVERY_S: env.int(10, 1),
   /** A live source silent for this long ends the ffmpeg run (it is restarted while the stream is live). */
   MEDIA_STALL_TIMEOUT_S: env.int(10, 1),

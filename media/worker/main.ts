@@ -1,5 +1,5 @@
 /**
- * Media worker process: live streams of its lifecycle partitions -> ffmpeg ladder -> SegmentReady,
+ * Media worker process: live streams of its lifecycle partitions -> ffmpeg ladder -> PartReady, SegmentReady,
  * RenditionLadder and ThumbnailReady on live.media.segments.
  *   npx tsx media/worker/main.ts
  */
@@ -47,6 +47,7 @@ const { stop } = await runService(
           decoder,
           x264Preset: cfg.MEDIA_X264_PRESET,
           ladder: cfg.MEDIA_LADDER,
+          partTargets: { standardMs: cfg.MEDIA_PART_MS_STANDARD, lowMs: cfg.MEDIA_PART_MS_LOW },
           thumbnailEveryS: cfg.MEDIA_THUMBNAIL_EVERY_S,
           stallTimeoutS: cfg.MEDIA_STALL_TIMEOUT_S,
           catchUpDeadlineMs: cfg.MEDIA_CATCHUP_MS,

@@ -10,7 +10,7 @@ import type { Logger } from '../../platform/logger.ts';
 import type { Component } from '../../platform/service.ts';
 import { probe } from '../../platform/ffmpeg.ts';
 import type { Decoder, Encoder } from '../../platform/ffmpeg.ts';
-import { segmentDurationMs, selectLadder, type RenditionName } from '../ladder.ts';
+import { partTargetMs, segmentDurationMs, selectLadder, type PartTargets, type RenditionName } from '../ladder.ts';
 import { StreamTranscoder } from '../transcoder.ts';
 import { applyLifecycle, type LiveStream } from './live-streams.ts';
 
@@ -32,6 +32,7 @@ export interface WorkerOptions {
   decoder: Decoder;
   x264Preset: string;
   ladder: readonly RenditionName[];
+  partTargets?: PartTargets;
   thumbnailEveryS: number;
   stallTimeoutS: number;
   catchUpDeadlineMs: number;
@@ -63,7 +64,13 @@ export class MediaWorker implements Component {
   private ownership: EventConsumer | undefined;
   private producer: EventProducer | undefined;
   private readonly stateGroup: string;
-  private readonly m: { transcodes: Gauge; segments: Counter<'rendition'>; restarts: Counter; failures: Counter };
+  private readonly m: {
+    transcodes: Gauge;
+    segments: Counter<'rendition'>;
+    parts: Counter<'rendition'>;
+    restarts: Counter;
+    failures: Counter;
+  };
 
   constructor(
     private readonly bus: EventBus,
@@ -77,6 +84,12 @@ export class MediaWorker implements Component {
       segments: new Counter({
         name: 'live_media_segments_total',
         help: 'SegmentReady events emitted',
+        labelNames: ['rendition'],
+        registers,
+      }),
+      parts: new Counter({
+        name: 'live_media_parts_total',
+        help: 'PartReady events emitted (LL-HLS parts)',
         labelNames: ['rendition'],
         registers,
       }),
@@ -190,7 +203,7 @@ export class MediaWorker implements Component {
     if (run.stopping) return;
     const segMs = segmentDurationMs(s.latencyMode);
     const source = { width: info.width!, height: info.height!, frameRate: info.frameRate ?? 30 };
-    const ladder = selectLadder(source, segMs, this.opts.ladder);
+    const ladder = selectLadder(source, segMs, this.opts.ladder, partTargetMs(s.latencyMode, this.opts.partTargets));
     if (!ladder.length) throw new Error(`no rung of MEDIA_LADDER (${this.opts.ladder.join(',')}) fits the source`);
     const thumbHeight = Math.min(180, ladder[0]!.height);
     const transcoder = new StreamTranscoder(
@@ -275,6 +288,9 @@ export class MediaWorker implements Component {
         payload,
       })),
     );
-    for (const p of payloads) if (p.type === 'SegmentReady') this.m.segments.inc({ rendition: p.rendition });
+    for (const p of payloads) {
+      if (p.type === 'SegmentReady') this.m.segments.inc({ rendition: p.rendition });
+      else if (p.type === 'PartReady') this.m.parts.inc({ rendition: p.rendition });
+    }
   }
 }
