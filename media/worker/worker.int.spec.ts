@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { MediaEvent, SegmentReady } from '../../schemas/generated/events.ts';
+import type { MediaEvent, PartReady, SegmentReady } from '../../schemas/generated/events.ts';
 import { testBus } from '../../tests/support/bus.ts';
 import { endpoints } from '../../tests/support/endpoints.ts';
 import { collect, publishTestPattern, type Publisher } from '../../tests/support/media.ts';
@@ -57,6 +57,10 @@ describe('media worker: real ingest, real ffmpeg, real Kafka', () => {
     media.events
       .filter((e): e is MediaEvent & { payload: { type: 'SegmentReady' } } => e.payload.type === 'SegmentReady')
       .map((e) => ({ ...e.payload, workerId: e.workerId }));
+  const parts = (): PartReady[] =>
+    media.events
+      .filter((e): e is MediaEvent & { payload: { type: 'PartReady' } } => e.payload.type === 'PartReady')
+      .map((e) => e.payload);
   const ffmpegsWriting = (): number =>
     spawnSync('pgrep', ['-f', join(root, streamId)], { encoding: 'utf8' })
       .stdout.split('\n')
@@ -108,6 +112,8 @@ describe('media worker: real ingest, real ffmpeg, real Kafka', () => {
     );
     assert.equal(ladder.payload.segmentDurationMs, 2000);
     assert.equal(ladder.payload.encoder, 'libx264');
+    // 15 fps, 333 ms parts: 5 frames each, 6 to a 2 s segment; PART-TARGET is what 5 frames last.
+    assert.equal(ladder.payload.partTargetMs, 334);
 
     await waitFor(
       'two segments of each rung',
@@ -116,20 +122,56 @@ describe('media worker: real ingest, real ffmpeg, real Kafka', () => {
     );
     for (const s of segments()) {
       assert.equal(statSync(join(root, streamId, s.uri)).size, s.bytes, `${s.uri} has the announced size`);
-      assert.match(s.uri, /^(360p|160p)\/\d{6}\.ts$/);
+      assert.match(s.uri, /^(360p|160p)\/\d{6}\.m4s$/);
+      assert.match(s.initUri ?? '', new RegExp(`^${s.rendition}/init-\\d{6}\\.mp4$`));
+    }
+    // Every segment is its parts end to end, announced before it, numbered from 0, none longer
+    // than PART-TARGET, and only the first starts on a keyframe.
+    const order = media.events.filter((e) => e.streamId === streamId).map((e) => e.payload);
+    for (const s of segments()) {
+      const own = parts().filter((p) => p.rendition === s.rendition && p.sequence === s.sequence);
+      assert.deepEqual(
+        own.map((p) => p.part),
+        own.map((_, i) => i),
+      );
+      assert.equal(own.length, 6, `${s.uri}: 6 parts of 5 frames`);
+      assert.equal(
+        own.reduce((n, p) => n + p.bytes, 0),
+        s.bytes,
+        `${s.uri} is its parts`,
+      );
+      assert.ok(own.every((p) => p.durationMs <= 334 && p.initUri === s.initUri));
+      assert.deepEqual(
+        own.map((p) => p.independent),
+        own.map((_, i) => i === 0),
+      );
+      const index = (type: string, part?: number) =>
+        order.findIndex(
+          (p) =>
+            p.type === type &&
+            'sequence' in p &&
+            p.rendition === s.rendition &&
+            p.sequence === s.sequence &&
+            (part === undefined || (p.type === 'PartReady' && p.part === part)),
+        );
+      assert.ok(
+        own.every((p) => index('PartReady', p.part) < index('SegmentReady')),
+        `${s.uri}: its parts come first`,
+      );
     }
     const first = segments().find((s) => s.rendition === '360p')!;
+    // A segment plays with its init section in front, as a player appends them.
+    const playable = join(root, 'first-360p.mp4');
+    writeFileSync(
+      playable,
+      Buffer.concat([
+        readFileSync(join(root, streamId, first.initUri!)),
+        readFileSync(join(root, streamId, first.uri)),
+      ]),
+    );
     const probe = spawnSync(
       'ffprobe',
-      [
-        '-v',
-        'error',
-        '-show_entries',
-        'stream=codec_name,width,height',
-        '-of',
-        'json',
-        join(root, streamId, first.uri),
-      ],
+      ['-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'json', playable],
       { encoding: 'utf8' },
     );
     const streams = (JSON.parse(probe.stdout) as { streams: Array<{ codec_name: string; width?: number }> }).streams;
@@ -164,17 +206,12 @@ describe('media worker: real ingest, real ffmpeg, real Kafka', () => {
         Array.from({ length: seqs.length }, (_, i) => i),
         `${rendition} sequences have no gap`,
       );
-      const firstOfB = resumed.filter((s) => s.rendition === rendition).sort((a, b) => a.sequence - b.sequence)[0]!;
-      assert.equal(
-        firstOfB.discontinuity,
-        true,
-        `${rendition}: the first segment after the restart is a discontinuity`,
-      );
-      assert.ok(
-        resumed
-          .filter((s) => s.rendition === rendition && s.sequence > firstOfB.sequence)
-          .every((s) => !s.discontinuity),
-      );
+      // The dead run's unfinished segment, assembled from its parts by worker-b, may come first;
+      // then worker-b's own run, whose first segment is the one discontinuity.
+      const fromB = resumed.filter((s) => s.rendition === rendition).sort((x, y) => x.sequence - y.sequence);
+      const breaks = fromB.filter((s) => s.discontinuity);
+      assert.equal(breaks.length, 1, `${rendition}: one discontinuity, where worker-b's run starts`);
+      assert.ok(fromB.indexOf(breaks[0]!) <= 1, `${rendition}: at most the dead run's last segment before it`);
     }
   });
 
