@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Counter, Gauge } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import type { MediaEventPayload } from '../../schemas/generated/events.ts';
 import { deleteConsumerGroup, waitForGroupToReachEnd } from '../../platform/kafka/groups.ts';
 import type { EventBus } from '../../platform/kafka/bus.ts';
@@ -68,6 +68,7 @@ export class MediaWorker implements Component {
     transcodes: Gauge;
     segments: Counter<'rendition'>;
     parts: Counter<'rendition'>;
+    partDelay: Histogram;
     restarts: Counter;
     failures: Counter;
   };
@@ -91,6 +92,12 @@ export class MediaWorker implements Component {
         name: 'live_media_parts_total',
         help: 'PartReady events emitted (LL-HLS parts)',
         labelNames: ['rendition'],
+        registers,
+      }),
+      partDelay: new Histogram({
+        name: 'live_media_part_written_delay_seconds',
+        help: "From a part's last frame (its program date time + duration, on the run's clock) to the part written and announced: a transcode falling behind real time shows as a growing delay",
+        buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
         registers,
       }),
       restarts: new Counter({
@@ -290,7 +297,10 @@ export class MediaWorker implements Component {
     );
     for (const p of payloads) {
       if (p.type === 'SegmentReady') this.m.segments.inc({ rendition: p.rendition });
-      else if (p.type === 'PartReady') this.m.parts.inc({ rendition: p.rendition });
+      else if (p.type === 'PartReady') {
+        this.m.parts.inc({ rendition: p.rendition });
+        this.m.partDelay.observe(Math.max(0, Date.now() - p.programDateTime - p.durationMs) / 1000);
+      }
     }
   }
 }
