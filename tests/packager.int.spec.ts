@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { MediaEvent, MediaEventPayload } from '../schemas/generated/events.ts';
+import type { MediaEvent, MediaEventPayload, RenditionLadder } from '../schemas/generated/events.ts';
 import { testBus } from './support/bus.ts';
 import { serverEnv } from './support/endpoints.ts';
 import { decodeAll, makeSegments, probe } from './support/hls.ts';
+import { assertLlHls, reloadProblems, validateMediaPlaylist } from './support/ll-hls.ts';
 import { uniqueName } from './support/isolation.ts';
 import { collect } from './support/media.ts';
 import { streamEvents } from './support/stream-events.ts';
@@ -240,6 +241,142 @@ describe('packager against real Kafka, real segments and ffmpeg', () => {
       await bus.metrics.registry.getSingleMetricAsString('live_events_dead_lettered_total'),
       /reason="invalid"[^\n]* 1$/m,
     );
+  });
+
+  /** A CMAF worker's files (any bytes do for the packager), renamed into place, and their events. */
+  const cmaf = (streamId: string, rendition: string, run: number) => {
+    const pad = (n: number) => String(n).padStart(6, '0');
+    const initUri = `${rendition}/init-${pad(run)}.mp4`;
+    const put = (uri: string) => {
+      mkdirSync(join(root, streamId, rendition), { recursive: true });
+      writeFileSync(join(root, streamId, uri), uri);
+    };
+    put(initUri);
+    return {
+      /** Part `i` of segment `sequence`: six to a 2 s segment, 5 x 334 ms and 330 ms. */
+      part: (sequence: number, i: number, o: { uri?: string } = {}) => {
+        const uri = o.uri ?? `${rendition}/${pad(sequence)}.${i}.m4s`;
+        put(uri);
+        return media(streamId, {
+          type: 'PartReady',
+          rendition,
+          sequence,
+          part: i,
+          durationMs: i === 5 ? 330 : 334,
+          independent: i === 0,
+          uri,
+          initUri,
+          bytes: uri.length,
+          programDateTime: T0 + sequence * 2000 + i * 334,
+          discontinuity: run > 0 && sequence === run,
+        });
+      },
+      segment: (sequence: number) => {
+        const uri = `${rendition}/${pad(sequence)}.m4s`;
+        put(uri);
+        return media(streamId, {
+          type: 'SegmentReady',
+          rendition,
+          sequence,
+          durationMs: 2000,
+          uri,
+          bytes: uri.length,
+          programDateTime: T0 + sequence * 2000,
+          discontinuity: run > 0 && sequence === run,
+          initUri,
+        });
+      },
+    };
+  };
+
+  it('LL-HLS from a CMAF worker: parts, preload hint and rendition reports; a restart mid-segment; a VOD with EXT-X-MAP', async () => {
+    const id = uniqueName('ll');
+    const renditions = ['360p', '160p'];
+    const ll = media(id, {
+      ...(ladder(id).payload as RenditionLadder & { type: 'RenditionLadder' }),
+      segmentDurationMs: 2000,
+      partTargetMs: 334,
+    });
+    await producer.publish(bus.topic('streamLifecycle'), [streamEvents.created(id), streamEvents.wentLive(id, T0)]);
+    const first = renditions.map((r) => cmaf(id, r, 0));
+    /** Parts (and the segment once all six are out) of `sequence`, the renditions in step as a worker cuts them. */
+    const cut = (run: typeof first, sequence: number, parts: number[], complete: boolean) => [
+      ...parts.flatMap((i) => run.map((w) => w.part(sequence, i))),
+      ...(complete ? run.map((w) => w.segment(sequence)) : []),
+    ];
+    const all = [0, 1, 2, 3, 4, 5];
+    await producer.publish(bus.topic('mediaSegments'), [
+      ll,
+      ...cut(first, 0, all, true),
+      ...cut(first, 1, all, true),
+      ...cut(first, 2, [0, 1], false),
+    ]);
+    const listed = (name: string, uri: string) => read(id, name).includes(`"${uri}"`);
+    await waitFor('part 2.1 listed in both', () => renditions.every((r) => listed(`${r}.m3u8`, `${r}/000002.1.m4s`)));
+
+    const before = assertLlHls(read(id, '360p.m3u8'));
+    assert.equal(before.version, 9);
+    assert.equal(before.partTarget, 0.334);
+    assert.deepEqual(
+      before.segments.map((s) => [s.msn, s.parts.length, s.duration]),
+      [
+        [0, 6, 2],
+        [1, 6, 2],
+        [2, 2, null],
+      ],
+    );
+    assert.equal(before.segments[0]!.map, '360p/init-000000.mp4');
+    assert.deepEqual(before.preloadHint, { type: 'PART', uri: '360p/000002.2.m4s' });
+    assert.deepEqual(before.renditionReports, [{ uri: '160p.m3u8', lastMsn: 2, lastPart: 1 }]);
+    assert.deepEqual(assertLlHls(read(id, '160p.m3u8')).renditionReports, [
+      { uri: '360p.m3u8', lastMsn: 2, lastPart: 1 },
+    ]);
+    assert.match(read(id, 'master.m3u8'), /^#EXTM3U\n#EXT-X-VERSION:9\n/);
+
+    // The worker restarts in the middle of segment 2: the new run begins at 3 with its own init.
+    const second = renditions.map((r) => cmaf(id, r, 3));
+    await producer.publish(bus.topic('mediaSegments'), [
+      ...cut(second, 3, [0, 1], false),
+      second[0]!.part(3, 2, { uri: '360p/000003.9.m4s' }),
+    ]);
+    await waitFor('part 3.1 listed in both', () => renditions.every((r) => listed(`${r}.m3u8`, `${r}/000003.1.m4s`)));
+    const restarted = assertLlHls(read(id, '360p.m3u8'));
+    assert.deepEqual(reloadProblems(before, restarted), []);
+    assert.equal(restarted.mediaSequence, 3, 'segment 2 never completes: the window restarts at 3');
+    assert.match(read(id, '360p.m3u8'), /#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI="360p\/init-000003.mp4"\n/);
+    assert.deepEqual(restarted.preloadHint, { type: 'PART', uri: '360p/000003.2.m4s' });
+
+    await producer.publish(bus.topic('mediaSegments'), [
+      ...cut(second, 3, [2, 3, 4, 5], true),
+      ...cut(second, 4, [0], false),
+    ]);
+    await waitFor('part 4.0 listed', () => listed('360p.m3u8', '360p/000004.0.m4s'));
+    const after = assertLlHls(read(id, '360p.m3u8'));
+    assert.deepEqual(reloadProblems(restarted, after), []);
+    assert.equal(after.segments[0]!.parts.length, 6);
+    assert.match(
+      await bus.metrics.registry.getSingleMetricAsString('live_events_dead_lettered_total'),
+      /reason="invalid"[^\n]* 2$/m,
+      'the part named after another index',
+    );
+    assert.match(
+      await bus.metrics.registry.getSingleMetricAsString('live_packager_part_listed_delay_seconds'),
+      /_count{[^}]*} [1-9]/,
+    );
+
+    await producer.publish(bus.topic('streamLifecycle'), [streamEvents.ended(id)]);
+    await waitFor('the VOD', () => read(id, 'vod.m3u8').includes('360p.vod.m3u8'));
+    const ended = assertLlHls(read(id, '360p.m3u8'));
+    assert.equal(ended.ended, true);
+    assert.equal(ended.preloadHint, null);
+    assert.deepEqual(reloadProblems(after, ended), []);
+    const vod = read(id, '360p.vod.m3u8');
+    assert.deepEqual(validateMediaPlaylist(vod).problems, []);
+    assert.match(vod, /^#EXTM3U\n#EXT-X-VERSION:9\n/);
+    assert.match(vod, /#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-MAP:URI="360p\/init-000000.mp4"\n/);
+    assert.match(vod, /360p\/000001.m4s\n#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI="360p\/init-000003.mp4"\n/);
+    assert.doesNotMatch(vod, /EXT-X-PART|000002/);
+    assert.match(read(id, 'vod.m3u8'), /^#EXTM3U\n#EXT-X-VERSION:9\n/);
   });
 
   it('a rebuild from the topics writes the same playlists and state as the live packager', async () => {

@@ -9,12 +9,22 @@ import type { StartPosition } from '../../platform/kafka/start.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Component } from '../../platform/service.ts';
 import { isSafeName, isSafeRelativePath, layout } from '../../domain/media/layout.ts';
-import { listable, renderMaster, renderMedia, vodSegments, type SegmentEntry } from './playlists.ts';
+import {
+  listable,
+  listableParts,
+  renderMaster,
+  renderMedia,
+  vodSegments,
+  type LowLatency,
+  type PartEntry,
+  type SegmentEntry,
+} from './playlists.ts';
 import {
   apply,
-  emptyPackage,
+  newestPart,
   noEffects,
   playableRenditions,
+  restored,
   type Effects,
   type PackagerInput,
   type StreamPackage,
@@ -29,7 +39,12 @@ import type { PackagerStorage } from './storage.ts';
  * changes), then folded into its stream's state (`apply`), then per stream the effects run in
  * order: journal appends, live playlists, master, VOD (and its announcement), and last the state
  * itself. The consumer commits only after that, so a crash replays the chunk and the offset guards
- * in the saved state skip what was done. A segment whose file is not on disk is never listed.
+ * in the saved state skip what was done. A segment or part whose file is not on disk is never listed.
+ *
+ * LL-HLS: a part (about three a second per rendition) changes its playlist and, through the
+ * rendition reports, every other rendition's; effects are merged over the chunk, so each playlist
+ * is written once per chunk however many parts it brought. Files are checked on disk until seen
+ * once (`onDisk`), so a write stats only what is new.
  *
  * State lives in memory for active streams and on disk (<stream>/.packager/state.json) for all,
  * so a restarted packager, or another instance taking over a partition, continues where the last
@@ -51,18 +66,29 @@ export interface PackagerOptions {
   maxCachedStreams?: number;
 }
 
-const SEGMENT_URI = /\.ts$/;
+/** A segment: '000042.ts' (MPEG-TS) or '000042.m4s' (CMAF), never a part's name. */
+const SEGMENT_URI = /(?:^|\/)[A-Za-z0-9_-]+\.(?:ts|m4s)$/;
+/** A part in its rendition's folder, named after its segment and index: '720p/000042.3.m4s'. */
+const PART_URI = /^([A-Za-z0-9_-]+)\/(\d{6,})\.(\d{1,3})\.m4s$/;
+/** An init section in its rendition's folder: '720p/init-000040.mp4'. */
+const INIT_URI = /^([A-Za-z0-9_-]+)\/init-\d{6,}\.mp4$/;
 
 export class Packager implements Component {
   readonly name = 'packager';
   private consumer: EventConsumer | undefined;
   private producer: EventProducer | undefined;
   private readonly cache = new Map<string, StreamPackage>();
-  /** Missing segments already reported, so a file that stays missing is logged once. */
+  /** Missing segments and parts already reported, so a file that stays missing is logged once. */
   private readonly reported = new Set<string>();
+  /**
+   * Per `<stream>/<rendition>`: listed files seen on disk. Workers rename a file into place before
+   * announcing it and never remove a listed one, so a file seen once is not checked again.
+   */
+  private readonly onDisk = new Map<string, Set<string>>();
   private readonly segments: Counter<'result'>;
   private readonly writes: Counter<'kind'>;
   private readonly listedDelay: Histogram;
+  private readonly partListedDelay: Histogram;
 
   constructor(
     private readonly bus: EventBus,
@@ -87,6 +113,12 @@ export class Packager implements Component {
       name: 'live_packager_listed_delay_seconds',
       help: "From a segment's last frame (program date time + duration) to its live playlist written",
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+      registers,
+    });
+    this.partListedDelay = new Histogram({
+      name: 'live_packager_part_listed_delay_seconds',
+      help: "From an LL-HLS part's last frame (program date time + duration) to the live playlist that lists it written",
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2],
       registers,
     });
   }
@@ -149,18 +181,24 @@ export class Packager implements Component {
   }
 
   private async load(streamId: string): Promise<StreamPackage | undefined> {
-    const saved = this.cache.get(streamId) ?? (await this.storage.loadState(streamId));
-    // A state saved before a field existed gets the field's empty value.
-    return saved && { ...emptyPackage(streamId), ...saved };
+    return this.cache.get(streamId) ?? restored(streamId, await this.storage.loadState(streamId));
   }
 
   private remember(state: StreamPackage): void {
     this.cache.delete(state.streamId);
     // An ended stream rarely speaks again (a late segment): its saved state serves then.
-    if (state.status === 'ended') return;
+    if (state.status === 'ended') return this.forget(state);
     this.cache.set(state.streamId, state);
     const max = this.opts.maxCachedStreams ?? 10_000;
-    if (this.cache.size > max) this.cache.delete(this.cache.keys().next().value!);
+    if (this.cache.size > max) {
+      const oldest = this.cache.values().next().value!;
+      this.cache.delete(oldest.streamId);
+      this.forget(oldest);
+    }
+  }
+
+  private forget(state: StreamPackage): void {
+    for (const rendition of Object.keys(state.tracks)) this.onDisk.delete(`${state.streamId}/${rendition}`);
   }
 
   private async execute(p: StreamPackage, effects: Effects): Promise<void> {
@@ -170,24 +208,55 @@ export class Packager implements Component {
     }
     for (const [rendition, segments] of byRendition) await this.storage.append(p.streamId, rendition, segments);
 
-    for (const rendition of effects.media) await this.writeMedia(p, rendition, byRendition.get(rendition) ?? []);
+    for (const rendition of effects.media) {
+      const parts = effects.parts.filter((x) => x.rendition === rendition).map((x) => x.part);
+      await this.writeMedia(p, rendition, byRendition.get(rendition) ?? [], parts);
+    }
     const playable = playableRenditions(p);
     if (effects.master && playable.length) {
-      await this.storage.write(p.streamId, layout.master, renderMaster(playable, layout.media));
+      const cmaf = Object.values(p.tracks).some((t) => t.pending.length || t.window.some((s) => s.initUri));
+      await this.storage.write(p.streamId, layout.master, renderMaster(playable, layout.media, cmaf));
       this.writes.inc({ kind: 'master' });
     }
     if (effects.vod) await this.writeVod(p);
   }
 
-  /** Rewrites a live playlist; `fresh` are the segments this chunk admitted to it. */
-  private async writeMedia(p: StreamPackage, rendition: string, fresh: SegmentEntry[]): Promise<void> {
+  /** Rewrites a live playlist; `fresh` and `freshParts` are what this chunk admitted to it. */
+  private async writeMedia(
+    p: StreamPackage,
+    rendition: string,
+    fresh: SegmentEntry[],
+    freshParts: PartEntry[],
+  ): Promise<void> {
     const track = p.tracks[rendition];
     if (!track) return;
-    const present = await this.presentOf(p.streamId, track.window);
+    const uris = [...track.window, ...track.parts, ...track.pending].map((x) => x.uri);
+    const present = await this.present(p.streamId, rendition, uris);
     const { segments, discontinuitySequence, missing } = listable(track.window, track.discontinuitySequence, (s) =>
-      present.has(s.sequence),
+      present.has(s.uri),
     );
     this.reportMissing(p.streamId, missing);
+    const ended = p.status === 'ended';
+    const partTargetMs = p.ladder?.partTargetMs ?? 0;
+    let ll: LowLatency | undefined;
+    if (partTargetMs > 0) {
+      const listed = listableParts({
+        segments,
+        parts: track.parts,
+        pending: track.pending,
+        targetDurationS: track.targetDurationS,
+        ended,
+        present: (x) => present.has(x.uri),
+      });
+      this.reportMissing(p.streamId, listed.missing);
+      ll = {
+        rendition,
+        partTargetMs,
+        parts: listed.parts,
+        inProgress: listed.inProgress,
+        reports: reports(p, rendition),
+      };
+    }
     await this.storage.write(
       p.streamId,
       layout.media(rendition),
@@ -196,15 +265,20 @@ export class Packager implements Component {
         nextSequence: track.lastSequence + 1,
         discontinuitySequence,
         segments,
-        ended: p.status === 'ended',
+        ended,
+        ...(ll && { ll }),
       }),
     );
     this.writes.inc({ kind: 'media' });
     const now = Date.now();
+    const since = (x: SegmentEntry | PartEntry) => Math.max(0, now - x.programDateTime - x.durationMs) / 1000;
     for (const s of fresh) {
       if (!segments.includes(s)) continue;
       this.segments.inc({ result: 'listed' });
-      this.listedDelay.observe(Math.max(0, now - s.programDateTime - s.durationMs) / 1000);
+      this.listedDelay.observe(since(s));
+    }
+    for (const x of freshParts) {
+      if (ll?.inProgress.includes(x) || ll?.parts.includes(x)) this.partListedDelay.observe(since(x));
     }
   }
 
@@ -213,12 +287,15 @@ export class Packager implements Component {
       this.log.warn({ streamId: p.streamId }, 'stream ended without a rendition ladder: no VOD');
       return;
     }
-    const written: Array<{ name: string; count: number; durationMs: number }> = [];
+    const written: Array<{ name: string; cmaf: boolean; count: number; durationMs: number }> = [];
     for (const r of p.ladder.renditions) {
       const journal = await this.storage.journal(p.streamId, r.name);
       if (!journal.length) continue;
-      const present = await this.presentOf(p.streamId, journal);
-      const { segments, missing } = vodSegments(journal, (s) => present.has(s.sequence));
+      const present = await this.statAll(
+        p.streamId,
+        journal.map((s) => s.uri),
+      );
+      const { segments, missing } = vodSegments(journal, (s) => present.has(s.uri));
       this.reportMissing(p.streamId, missing);
       if (!segments.length) continue;
       const targetDurationS = p.tracks[r.name]?.targetDurationS ?? 1;
@@ -230,6 +307,7 @@ export class Packager implements Component {
       this.writes.inc({ kind: 'vod' });
       written.push({
         name: r.name,
+        cmaf: segments.some((s) => s.initUri),
         count: segments.length,
         durationMs: segments.reduce((n, s) => n + s.durationMs, 0),
       });
@@ -245,6 +323,7 @@ export class Packager implements Component {
       renderMaster(
         p.ladder.renditions.filter((r) => names.has(r.name)),
         layout.vodMedia,
+        written.some((w) => w.cmaf),
       ),
     );
     const longest = written.reduce((a, b) => (b.durationMs > a.durationMs ? b : a));
@@ -265,18 +344,32 @@ export class Packager implements Component {
     if (this.producer) await this.producer.publish(this.bus.topic('vodRecordings'), [event]);
   }
 
-  /** Sequences of `segments` whose files are on disk. */
-  private async presentOf(streamId: string, segments: SegmentEntry[]): Promise<Set<number>> {
-    const present = new Set<number>();
-    for (let i = 0; i < segments.length; i += 64) {
-      const slice = segments.slice(i, i + 64);
-      const found = await Promise.all(slice.map((s) => this.storage.present(streamId, s.uri)));
-      slice.forEach((s, j) => found[j] && present.add(s.sequence));
+  /** Those of a live playlist's `uris` whose files are on disk; only those not seen yet are checked. */
+  private async present(streamId: string, rendition: string, uris: string[]): Promise<Set<string>> {
+    const key = `${streamId}/${rendition}`;
+    const seen = this.onDisk.get(key) ?? new Set<string>();
+    const found = await this.statAll(
+      streamId,
+      uris.filter((u) => !seen.has(u)),
+    );
+    // Only what the playlist still names is kept: the set stays the size of the window.
+    const present = new Set(uris.filter((u) => seen.has(u) || found.has(u)));
+    this.onDisk.set(key, present);
+    return present;
+  }
+
+  /** Those of `uris` whose files are on disk. */
+  private async statAll(streamId: string, uris: string[]): Promise<Set<string>> {
+    const present = new Set<string>();
+    for (let i = 0; i < uris.length; i += 64) {
+      const slice = uris.slice(i, i + 64);
+      const found = await Promise.all(slice.map((u) => this.storage.present(streamId, u)));
+      slice.forEach((u, j) => found[j] && present.add(u));
     }
     return present;
   }
 
-  private reportMissing(streamId: string, missing: SegmentEntry[]): void {
+  private reportMissing(streamId: string, missing: Array<SegmentEntry | PartEntry>): void {
     for (const s of missing) {
       const key = `${streamId}/${s.uri}`;
       if (this.reported.has(key)) continue;
@@ -291,16 +384,35 @@ export class Packager implements Component {
   }
 }
 
+/** EXT-X-RENDITION-REPORT lines for `rendition`'s playlist: every other rendition of the ladder that has something listed. */
+function reports(p: StreamPackage, rendition: string): LowLatency['reports'] {
+  return (p.ladder?.renditions ?? []).flatMap((r) => {
+    const track = p.tracks[r.name];
+    const newest = r.name !== rendition && track ? newestPart(track) : null;
+    return newest ? [{ uri: layout.media(r.name), lastMsn: newest.msn, lastPart: newest.part }] : [];
+  });
+}
+
 /** Names from events become paths: anything that could leave the stream's folder is refused. */
 function check(input: PackagerInput): void {
   const bad = (why: string) => new PoisonRecordError(`${input.source} event ${input.event.eventId}: ${why}`, 'invalid');
   if (!isSafeName(input.event.streamId)) throw bad(`unsafe stream id ${JSON.stringify(input.event.streamId)}`);
   if (input.source !== 'media') return;
   const e = input.event.payload;
+  const initOk = (uri: string, rendition: string) => isSafeRelativePath(uri) && INIT_URI.exec(uri)?.[1] === rendition;
   if (e.type === 'SegmentReady') {
     if (!isSafeName(e.rendition)) throw bad(`unsafe rendition ${JSON.stringify(e.rendition)}`);
     if (!isSafeRelativePath(e.uri) || !SEGMENT_URI.test(e.uri))
       throw bad(`unsafe segment uri ${JSON.stringify(e.uri)}`);
+    if (e.initUri !== null && !initOk(e.initUri, e.rendition))
+      throw bad(`unsafe init uri ${JSON.stringify(e.initUri)}`);
+  } else if (e.type === 'PartReady') {
+    if (!isSafeName(e.rendition)) throw bad(`unsafe rendition ${JSON.stringify(e.rendition)}`);
+    // The preload hint names the next part after this convention, so the name must match the numbers.
+    const m = isSafeRelativePath(e.uri) ? PART_URI.exec(e.uri) : null;
+    if (!m || m[1] !== e.rendition || Number(m[2]) !== e.sequence || Number(m[3]) !== e.part)
+      throw bad(`part uri ${JSON.stringify(e.uri)} is not ${e.rendition}/<sequence>.<part>.m4s of its own numbers`);
+    if (!initOk(e.initUri, e.rendition)) throw bad(`unsafe init uri ${JSON.stringify(e.initUri)}`);
   } else if (e.type === 'RenditionLadder') {
     const unsafe = e.renditions.find((r) => !isSafeName(r.name));
     if (unsafe) throw bad(`unsafe rendition ${JSON.stringify(unsafe.name)}`);
