@@ -17,6 +17,7 @@ import { uniqueName } from './support/isolation.ts';
 import { collect, publishTestPattern, type Publisher } from './support/media.ts';
 import { decodeFor, MediaPipeline, masterVariants, parseMediaPlaylist } from './support/media-pipeline.ts';
 import { waitFor } from './support/wait.ts';
+import { reloadProblems, validateMediaPlaylist, type ParsedMediaPlaylist } from './support/ll-hls.ts';
 
 /**
  * Issue #6 end to end: a stream created through the API, published over RTMP by a real ffmpeg,
@@ -37,6 +38,8 @@ class PlaylistWatcher {
   readonly problems: string[] = [];
   snapshots = 0;
   private readonly fetched = new Set<string>();
+  private readonly previous = new Map<string, ParsedMediaPlaylist>();
+  parts = 0;
   private running = true;
   private readonly done: Promise<void>;
 
@@ -64,15 +67,25 @@ class PlaylistWatcher {
   private async check(rendition: string): Promise<void> {
     const res = await fetch(this.pipeline.edgeFile(this.streamId, `${rendition}.m3u8`));
     if (res.status !== 200) throw new Error(`playlist answered ${res.status}`);
-    const p = parseMediaPlaylist(await res.text());
+    const text = await res.text();
+    const p = parseMediaPlaylist(text);
     this.snapshots++;
+    // Every snapshot is a valid LL-HLS playlist, and each reload follows on from the one before.
+    const strict = validateMediaPlaylist(text);
+    for (const problem of strict.problems) this.problems.push(`${rendition}: ${problem}`);
+    const before = this.previous.get(rendition);
+    if (before)
+      for (const problem of reloadProblems(before, strict.playlist)) this.problems.push(`${rendition}: ${problem}`);
+    this.previous.set(rendition, strict.playlist);
+    const listed = strict.playlist.segments.flatMap((s) => [...(s.map ? [s.map] : []), ...s.parts.map((x) => x.uri)]);
+    this.parts += strict.playlist.segments.reduce((n, s) => n + s.parts.length, 0);
     const seen = this.sequences.get(rendition) ?? new Set();
     const disc = this.discontinuities.get(rendition) ?? new Set();
     this.sequences.set(rendition, seen);
     this.discontinuities.set(rendition, disc);
     for (const s of p.segments) {
       // A segment's number is its media sequence (MEDIA-SEQUENCE + position) and its file name.
-      if (s.uri !== `${rendition}/${String(s.sequence).padStart(6, '0')}.ts`)
+      if (s.uri !== `${rendition}/${String(s.sequence).padStart(6, '0')}.m4s`)
         this.problems.push(`${rendition}: ${s.uri} listed at media sequence ${s.sequence}`);
       seen.add(s.sequence);
       if (s.discontinuity) disc.add(s.sequence);
@@ -83,6 +96,15 @@ class PlaylistWatcher {
       if (seg.status !== 200 || body.byteLength === 0)
         this.problems.push(`${s.uri} is listed but the edge answered ${seg.status} (${body.byteLength} bytes)`);
       this.fetched.add(s.uri);
+    }
+    // Parts and init sections too: a player near the live edge plays the parts, not the segments.
+    for (const uri of listed) {
+      if (this.fetched.has(uri)) continue;
+      const res = await fetch(this.pipeline.edgeFile(this.streamId, uri));
+      const body = await res.arrayBuffer();
+      if (res.status !== 200 || body.byteLength === 0)
+        this.problems.push(`${uri} is listed but the edge answered ${res.status} (${body.byteLength} bytes)`);
+      this.fetched.add(uri);
     }
   }
 
@@ -233,7 +255,21 @@ describe('media end to end: RTMP in, HLS out through the edge', () => {
       const d = await decodeFor(pipeline.edgeFile(streamId, v), 3);
       assert.ok(d.video && d.audio, `${v} has H.264 video and AAC audio`);
       assert.ok(d.decodedMs >= 2500, `${v}: decoded ${d.decodedMs} ms`);
+      // LL-HLS at the edge: parts listed, the next one hinted, a blocking reload for it answered.
+      const ll = validateMediaPlaylist(await edgeText(v), { strictPartDurations: true });
+      assert.deepEqual(ll.problems, [], `${v} is strict LL-HLS`);
+      assert.ok(ll.playlist.preloadHint && ll.playlist.last, `${v} hints its next part`);
+      const { last } = ll.playlist;
+      const next = last.part === null ? { msn: last.msn + 1, part: 0 } : { msn: last.msn, part: last.part + 1 };
+      const held = await fetch(`${pipeline.edgeFile(streamId, v)}?_HLS_msn=${next.msn}&_HLS_part=${next.part}`);
+      assert.equal(held.status, 200, `${v}: a blocking reload for the next part is answered`);
+      const after = validateMediaPlaylist(await held.text()).playlist.last!;
+      assert.ok(
+        after.msn > next.msn || (after.msn === next.msn && (after.part ?? Infinity) >= next.part),
+        `${v}: the held answer lists the part asked for`,
+      );
     }
+    await waitFor('parts seen by the watcher', () => watcher!.parts > 0);
 
     const p = await waitFor('the ladder in the playback answer', async () => {
       const b = await playback();
@@ -282,9 +318,10 @@ describe('media end to end: RTMP in, HLS out through the edge', () => {
       const seen = [...watcher!.sequences.get(r)!].sort((a, b) => a - b);
       for (let k = 1; k < seen.length; k++) {
         if (seen[k] === seen[k - 1]! + 1) continue;
-        // The only hole allowed is where the killed worker's half-written segment of this
-        // rendition was dropped (the replacement numbers every rendition after the highest
-        // complete one, so renditions stay aligned): nothing announced was left out.
+        // The only hole allowed is a sequence this rendition never started: the replacement
+        // assembles what the killed worker left of its segment in progress from its parts, and
+        // numbers every rendition after the highest any of them reached (so they stay aligned).
+        // Nothing announced was left out.
         assert.equal(seen[k], first, `${r}: sequences continue (${seen.join(',')})`);
         for (let m = seen[k - 1]! + 1; m < first; m++)
           assert.ok(!announced.has(m), `${r}: announced segment ${m} never listed`);
@@ -379,7 +416,7 @@ describe('media end to end: RTMP in, HLS out through the edge', () => {
       assert.ok(vod.endList, `${r}.vod.m3u8 has EXT-X-ENDLIST`);
       assert.deepEqual(
         vod.segments.map((s) => s.uri),
-        announced.map((n) => `${r}/${String(n).padStart(6, '0')}.ts`),
+        announced.map((n) => `${r}/${String(n).padStart(6, '0')}.m4s`),
       );
       assert.ok(
         vod.segments.some((s) => s.discontinuity),
