@@ -122,11 +122,6 @@ export class OriginServer implements Component {
     return Boolean(this.server?.listening) && existsSync(this.opts.mediaRoot);
   }
 
-  /** Files read again for held requests so far (live_origin_held_reads_total). */
-  get heldReads(): { playlist: number; media: number } {
-    return { playlist: this.waiter.changes.reads, media: this.files.changes.reads };
-  }
-
   get port(): number {
     if (!this.server) throw new Error('origin is not listening');
     return (this.server.address() as AddressInfo).port;
