@@ -2,20 +2,22 @@
  * HLS delivery directives (RFC 8216bis §6.2.5): the `_HLS_msn`, `_HLS_part` and `_HLS_skip` query
  * parameters of a playlist request, read the same way by the edge (nginx) and the origin. Pure.
  *
- * Why one strict reading: the edge caches a blocking reload under `$uri|$arg__HLS_msn`, and
- * nginx's `$arg_` matches a name in any case, takes the first of duplicates and never decodes
- * (`%5FHLS_msn` is not `_HLS_msn` to it), while the origin's URL parser decodes and is
- * case-sensitive. A request the two read differently put the origin's answer for one request
- * under another's key: `?%5FHLS_msn=4` cached a held answer (kept six target durations) as the
- * plain playlist, `?_hls_msn=6&_HLS_msn=5` cached the answer for 5 as the one for 6. So both
- * refuse (400) every query where the two readings could differ:
+ * Why one strict reading: the edge caches a blocking reload under
+ * `$uri|$arg__HLS_msn|$arg__HLS_part`, and nginx's `$arg_` matches a name in any case, takes the
+ * first of duplicates and never decodes (`%5FHLS_msn` is not `_HLS_msn` to it), while the
+ * origin's URL parser decodes and is case-sensitive. A request the two read differently put the
+ * origin's answer for one request under another's key: `?%5FHLS_msn=4` cached a held answer (kept
+ * six target durations) as the plain playlist, `?_hls_msn=6&_HLS_msn=5` cached the answer for 5 as
+ * the one for 6. So both refuse (400) every query where the two readings could differ:
  *   - a parameter whose name, decoded and in any case, starts with `_hls_` but is not literally
  *     `_HLS_msn`, `_HLS_part` or `_HLS_skip` (no escapes, no other case, no other directive);
  *   - a directive given twice;
  *   - a value not in canonical form: `_HLS_msn` and `_HLS_part` decimal without leading zeros or
  *     escapes (`_HLS_msn=04` and `=%34` would be cache keys of their own), `_HLS_skip` YES or v2;
  *   - `_HLS_part` without `_HLS_msn` (the RFC makes that a client error).
- * What passes has one reading: the literal value after `_HLS_msn=`, which is nginx's key too.
+ * What passes has one reading: the literal values after `_HLS_msn=` and `_HLS_part=`, which are
+ * nginx's key too. `_HLS_skip` passes and is ignored: no delta updates are offered (no
+ * CAN-SKIP-UNTIL), so the answer is the whole playlist, the same with it or without it.
  *
  * `parseDeliveryDirectives` is the origin's reading; `EDGE_REJECTS` the same rules as regular
  * expressions over the raw query string, which nginx-conf.ts renders into the edge's config

@@ -103,8 +103,9 @@ describe('HLS delivery directives', () => {
         continue;
       }
       accepted++;
-      // What passes: nginx's cache key reads exactly the number the origin waits for.
+      // What passes: nginx's cache key reads exactly the numbers the origin waits for.
       assert.equal(nginxArg(q, '_HLS_msn') ?? '', parsed.msn === null ? '' : String(parsed.msn), `?${q}`);
+      assert.equal(nginxArg(q, '_HLS_part') ?? '', parsed.part === null ? '' : String(parsed.part), `?${q}`);
     }
     assert.ok(accepted > 1000 && refused > 1000, `${accepted} accepted, ${refused} refused`);
   });

@@ -36,6 +36,27 @@ function kindOf(file: string): MediaKind {
 
 const PART_FILE = /\d\.\d{1,3}\.m4s$/;
 
+/** Where a segment or part sits in its rendition's live playlist. */
+export interface MediaAddress {
+  rendition: string;
+  msn: number;
+  /** The part index, null for a whole segment. */
+  part: number | null;
+}
+
+const ADDRESS = new RegExp(`^(${NAME})/(\\d{6,})(?:\\.(\\d{1,3}))?\\.(?:m4s|ts)$`);
+
+/**
+ * `720p/000043.2.m4s` is part 2 of segment 43 of 720p (the workers' names, contract of issue #20):
+ * what a request for a file not yet written is measured against in the rendition's playlist.
+ * Null for names that carry no sequence number.
+ */
+export function mediaAddress(file: string): MediaAddress | null {
+  const m = ADDRESS.exec(file);
+  if (!m) return null;
+  return { rendition: m[1]!, msn: Number(m[2]), part: m[3] === undefined ? null : Number(m[3]) };
+}
+
 /**
  * Cache-Control per kind, after the design's CDN strategy: segments never change once written;
  * playlists change with every segment and are revalidated (ETag) when their short life ends; a

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_CACHE_POLICY, cacheControl, resolveMediaPath } from './hls-paths.ts';
+import { DEFAULT_CACHE_POLICY, cacheControl, mediaAddress, resolveMediaPath } from './hls-paths.ts';
 
 describe('origin paths', () => {
   it('maps each media URL to its kind and file', () => {
@@ -14,6 +14,15 @@ describe('origin paths', () => {
     ];
     for (const [path, kind, file] of cases) {
       assert.deepEqual(resolveMediaPath(path), { ok: true, kind, streamId: 's1', file }, path);
+    }
+  });
+
+  it('places a segment or part in its rendition by its name', () => {
+    assert.deepEqual(mediaAddress('720p/000043.2.m4s'), { rendition: '720p', msn: 43, part: 2 });
+    assert.deepEqual(mediaAddress('720p/000043.m4s'), { rendition: '720p', msn: 43, part: null });
+    assert.deepEqual(mediaAddress('360p/1000000.ts'), { rendition: '360p', msn: 1_000_000, part: null });
+    for (const file of ['000043.m4s', '720p/init-000040.mp4', '720p/seg.m4s', 'thumbs/000001.jpg', '720p.m3u8']) {
+      assert.equal(mediaAddress(file), null, file);
     }
   });
 

@@ -24,8 +24,12 @@ describe('edge config and access log', () => {
       'daemon off;',
       'pid /d/nginx.pid;',
       'proxy_cache_path /d/cache levels=1:2 keys_zone=hls:16m max_size=2g inactive=10m use_temp_path=off;',
-      'proxy_cache_key $uri|$arg__HLS_msn;',
+      'proxy_cache_key $uri|$arg__HLS_msn|$arg__HLS_part;',
       'proxy_cache_lock on;',
+      // Held requests (up to three 2 s target durations at the origin) share one origin request.
+      'proxy_read_timeout 10s;',
+      'proxy_cache_lock_timeout 10s;',
+      'proxy_cache_lock_age 10s;',
       'proxy_cache_revalidate on;',
       'proxy_cache_use_stale error timeout http_500 http_502 http_503 http_504;',
       'add_header X-Cache-Status $upstream_cache_status always;',

@@ -1,11 +1,17 @@
 /**
  * The edge's nginx.conf, rendered from settings (pure; tested as text). One HTTP cache in front
  * of the origin:
- *   - proxy_cache keyed on the path and a blocking reload's `_HLS_msn` alone, so other query
- *     strings a player adds do not split the cache, while the answer for segment N (held by the
- *     origin until N is listed) is kept apart from the plain playlist and from N+1;
+ *   - proxy_cache keyed on the path and a blocking reload's `_HLS_msn` and `_HLS_part` alone, so
+ *     other query strings a player adds do not split the cache, while the answer for part P of
+ *     segment N (held by the origin until it is listed) is kept apart from the plain playlist and
+ *     from the next part;
  *   - proxy_cache_lock: concurrent misses for one object wait for the first one's fetch, so the
- *     origin sees one request per object however many players ask at once;
+ *     origin sees one request per object however many players ask at once, held ones included:
+ *     the origin holds a blocking reload up to three target durations (6 s with 2 s segments) and
+ *     a preload-hinted part up to three part targets, and the lock outlasts both
+ *     (HELD_REQUEST_LIMIT_S), since a lock that expires sends a second request to the origin
+ *     (lock_age) or lets the waiters each ask it (lock_timeout). Waiters poll the lock every
+ *     0.5 s (nginx), so a collapsed request is answered up to 0.5 s after the first one;
  *   - lifetimes come from the origin's Cache-Control (segments immutable, playlists 1-2 s);
  *     expired playlists are revalidated with the ETag (a 304 is cheap). No stale copy is served
  *     while one is refreshed (`updating`): that copy is the one missing the newest segment, and
@@ -34,6 +40,13 @@ export interface EdgeConfOptions {
   /** Shown in the X-Edge header, to tell edges apart. */
   name: string;
 }
+
+/**
+ * Longer than any request the origin holds (three target durations of 2 s segments, plus the
+ * transfer): how long the edge waits for an answer, and how long concurrent misses wait on the
+ * first one before going to the origin themselves.
+ */
+export const HELD_REQUEST_LIMIT_S = 10;
 
 /** Fields of an access-log line, space-separated, in this order (see access-log.ts). */
 export const ACCESS_LOG_FORMAT = '$msec $status $upstream_cache_status $request_method $uri $body_bytes_sent';
@@ -102,14 +115,16 @@ ${refusals}
       proxy_set_header Host $host;
 
       proxy_cache hls;
-      proxy_cache_key $uri|$arg__HLS_msn;
+      proxy_cache_key $uri|$arg__HLS_msn|$arg__HLS_part;
       proxy_cache_methods GET HEAD;
+      proxy_read_timeout ${HELD_REQUEST_LIMIT_S}s;
       proxy_cache_lock on;
-      proxy_cache_lock_timeout 10s;
-      proxy_cache_lock_age 10s;
+      proxy_cache_lock_timeout ${HELD_REQUEST_LIMIT_S}s;
+      proxy_cache_lock_age ${HELD_REQUEST_LIMIT_S}s;
       proxy_cache_revalidate on;
       proxy_cache_use_stale error timeout http_500 http_502 http_503 http_504;
-      # Only when the origin says nothing (it always does); its no-store answers are never kept.
+      # Only when the origin says nothing (it always does); its no-store answers (404 for a part
+      # that did not come, 503 for a playlist that did not move) are never kept.
       proxy_cache_valid 200 206 1s;
 
       add_header X-Cache-Status $upstream_cache_status always;

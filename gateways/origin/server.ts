@@ -2,7 +2,7 @@ import { existsSync, type Stats } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Counter } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import send from 'send';
 import type { Logger } from '../../platform/logger.ts';
 import type { Metrics } from '../../platform/metrics.ts';
@@ -10,13 +10,16 @@ import type { Component } from '../../platform/service.ts';
 import {
   contentType,
   cacheControl,
+  mediaAddress,
   resolveMediaPath,
   type CachePolicy,
   type MediaKind,
   type Resolved,
 } from '../../domain/media/hls-paths.ts';
 import { parseDeliveryDirectives } from '../../domain/media/delivery-directives.ts';
-import { PlaylistWaiter } from './playlist-waiter.ts';
+import { mediaHoldDecision, mediaHoldLimitMs } from './blocking.ts';
+import { FileWaiter } from './file-waiter.ts';
+import { PlaylistWaiter, readPosition } from './playlist-waiter.ts';
 
 /**
  * The HLS origin: GET/HEAD of playlists, segments and thumbnails under the media root, for the
@@ -25,9 +28,12 @@ import { PlaylistWaiter } from './playlist-waiter.ts';
  * backpressure and implements Range, If-None-Match/If-Modified-Since and HEAD; the origin's load
  * is one request per object per edge, so its raw request rate is not what matters.
  *
- * Live media playlists announce CAN-BLOCK-RELOAD: a request with `_HLS_msn=N` is held until the
- * playlist lists segment N (blocking.ts, playlist-waiter.ts), and its answer may be cached for
- * six target durations, since it is the answer for that N whenever it is asked. Directives are
+ * Live media playlists announce CAN-BLOCK-RELOAD: a request with `_HLS_msn=N` (`&_HLS_part=P`)
+ * is held until the playlist lists segment N (part P of N, or later: blocking.ts,
+ * playlist-waiter.ts), and its answer may be cached for six target durations, since it is the
+ * answer for that N (and P) whenever it is asked. A part or segment asked for before the worker
+ * has written it (a player following the preload hint) is held until it is renamed into place
+ * when the playlist says it is coming (file-waiter.ts), else answered 404 at once. Directives are
  * read strictly (domain/media/delivery-directives.ts): a spelling the edge could read otherwise
  * (escaped, another case, twice) is a 400, so the edge's cache key always names this answer.
  */
@@ -57,7 +63,9 @@ export class OriginServer implements Component {
   private readonly requests: Counter<'kind' | 'status'>;
   private readonly bytes: Counter<'kind'>;
   private readonly blocking: Counter<'result'>;
+  private readonly mediaHolds: Counter<'result'>;
   private readonly waiter = new PlaylistWaiter();
+  private readonly files = new FileWaiter();
 
   constructor(private readonly opts: OriginOptions) {
     const registers = [opts.metrics.registry];
@@ -78,6 +86,34 @@ export class OriginServer implements Component {
       help: 'Blocking playlist requests (_HLS_msn), by how they ended: ready, timeout, too-far, missing, cancelled',
       labelNames: ['result'],
       registers,
+    });
+    this.mediaHolds = new Counter({
+      name: 'live_origin_media_holds_total',
+      help: 'Requests for a part or segment not on disk yet, by how they ended: ready (held, then served), timeout and never (404), cancelled',
+      labelNames: ['result'],
+      registers,
+    });
+    const { waiter, files } = this;
+    new Gauge({
+      name: 'live_origin_held_requests',
+      help: 'Requests held now, waiting for a playlist to list their part (playlist) or for a part or segment to be written (media)',
+      labelNames: ['what'],
+      registers,
+      collect() {
+        this.set({ what: 'playlist' }, waiter.changes.held);
+        this.set({ what: 'media' }, files.changes.held);
+      },
+    });
+    new Counter({
+      name: 'live_origin_held_reads_total',
+      help: 'Files read again for held requests: one per change of a file however many requests wait on it',
+      labelNames: ['what'],
+      registers,
+      collect() {
+        this.reset();
+        this.inc({ what: 'playlist' }, waiter.changes.reads);
+        this.inc({ what: 'media' }, files.changes.reads);
+      },
     });
   }
 
@@ -106,7 +142,8 @@ export class OriginServer implements Component {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    this.waiter.close();
+    this.waiter.changes.close();
+    this.files.changes.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();
@@ -134,26 +171,35 @@ export class OriginServer implements Component {
       const directives = parseDeliveryDirectives(target.slice(q + 1));
       if (!directives.ok) return this.reply(res, 400, directives.reason);
       if (resolved.kind === 'playlist' && directives.msn !== null) {
-        return void this.serveBlocking(req, res, resolved, directives.msn);
+        return void this.serveBlocking(req, res, resolved, directives.msn, directives.part);
       }
     }
-    this.send(req, res, resolved);
+    const early = resolved.kind === 'part' || resolved.kind === 'segment';
+    const asked = performance.now();
+    this.send(req, res, resolved, early ? { onMissing: () => void this.serveEarly(req, res, resolved, asked) } : {});
   }
 
-  private async serveBlocking(req: IncomingMessage, res: ServerResponse, resolved: Found, msn: number): Promise<void> {
+  private async serveBlocking(
+    req: IncomingMessage,
+    res: ServerResponse,
+    resolved: Found,
+    msn: number,
+    part: number | null,
+  ): Promise<void> {
     const gone = new AbortController();
     res.once('close', () => gone.abort());
-    const r = await this.waiter.wait(join(this.opts.mediaRoot, resolved.streamId, resolved.file), msn, gone.signal);
+    const file = join(this.opts.mediaRoot, resolved.streamId, resolved.file);
+    const r = await this.waiter.wait(file, msn, part, gone.signal);
     this.blocking.inc({ result: r.kind });
     switch (r.kind) {
       case 'ready':
-        return this.send(req, res, resolved, `public, max-age=${6 * r.position.targetDurationS}`);
+        return this.send(req, res, resolved, { cacheAs: `public, max-age=${6 * r.position.targetDurationS}` });
       case 'missing':
         return this.reply(res, 404, 'no such media');
       case 'not-media':
         return this.reply(res, 400, '_HLS_msn applies to media playlists');
       case 'too-far':
-        return this.reply(res, 400, `_HLS_msn=${msn} is more than two segments beyond the playlist`);
+        return this.reply(res, 400, `_HLS_msn=${msn}${part === null ? '' : `&_HLS_part=${part}`} is too far ahead`);
       case 'timeout':
       case 'cancelled':
         if (gone.signal.aborted) return;
@@ -162,8 +208,41 @@ export class OriginServer implements Component {
     }
   }
 
-  /** `cacheAs` overrides the kind's Cache-Control (a blocking reload's answer). */
-  private send(req: IncomingMessage, res: ServerResponse, resolved: Found, cacheAs?: string): void {
+  /**
+   * A part or segment not on disk: held while the worker is about to write it (the rendition's
+   * playlist says so: blocking.ts mediaHoldDecision), else 404 at once. Once it is there, it is
+   * served like any other, immutable.
+   */
+  private async serveEarly(req: IncomingMessage, res: ServerResponse, resolved: Found, asked: number): Promise<void> {
+    const at = mediaAddress(resolved.file);
+    const stream = join(this.opts.mediaRoot, resolved.streamId);
+    const position = at ? await readPosition(join(stream, `${at.rendition}.m3u8`)) : 'missing';
+    if (!at || typeof position === 'string' || mediaHoldDecision(position, resolved.file, at) === 'never') {
+      this.mediaHolds.inc({ result: 'never' });
+      return this.reply(res, 404, 'no such media');
+    }
+    const gone = new AbortController();
+    res.once('close', () => gone.abort());
+    const r = await this.files.wait(join(stream, resolved.file), {
+      since: asked,
+      limitMs: mediaHoldLimitMs(position),
+      signal: gone.signal,
+    });
+    this.mediaHolds.inc({ result: r });
+    if (r === 'ready') return this.send(req, res, resolved);
+    if (!gone.signal.aborted) this.reply(res, 404, 'no such media');
+  }
+
+  /**
+   * `cacheAs` overrides the kind's Cache-Control (a blocking reload's answer); `onMissing` answers
+   * for a file that is not there instead of a 404.
+   */
+  private send(
+    req: IncomingMessage,
+    res: ServerResponse,
+    resolved: Found,
+    { cacheAs, onMissing }: { cacheAs?: string; onMissing?: () => void } = {},
+  ): void {
     const { streamId, file, kind } = resolved;
     const playlist = file.endsWith('.m3u8');
     send(req, `/${streamId}/${file}`, {
@@ -186,6 +265,7 @@ export class OriginServer implements Component {
       )
       .on('error', (err: Error & { status?: number }) => {
         const status = err.status ?? 500;
+        if (status === 404 && onMissing) return onMissing();
         if (status >= 500) this.opts.log.error({ err, streamId, file }, 'origin read failed');
         this.reply(res, status === 403 ? 404 : status, status === 404 ? 'no such media' : undefined);
       })

@@ -1,5 +1,5 @@
 /**
- * CDN prefetcher process: live.media.segments -> a GET of each new segment through every edge.
+ * CDN prefetcher process: live.media.segments -> a GET of each new part, segment and init section through every edge.
  *   npx tsx processors/cdn-prefetcher/main.ts
  */
 import { busFromConfig } from '../../platform/infra-config.ts';

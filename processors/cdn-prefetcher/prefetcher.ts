@@ -8,10 +8,13 @@ import type { Component } from '../../platform/service.ts';
 import { mediaUrlPath } from '../../domain/media/hls-paths.ts';
 
 /**
- * The CDN prefetcher: every SegmentReady (and ThumbnailReady) is fetched through every configured
- * edge as soon as it is announced, so the edge holds the object before the packager has even
- * listed it, and the first player to ask gets a HIT. Segments are immutable, so a warm copy is
- * never wrong.
+ * The CDN prefetcher: every PartReady, SegmentReady (and ThumbnailReady) is fetched through every
+ * configured edge as soon as it is announced, so the edge holds the object before the packager
+ * has even listed it, and the first player to ask gets a HIT. With LL-HLS a part is listed within
+ * a part target (~0.3 s) of being written and every player asks for it then, so a cold edge puts
+ * its origin round trip on every viewer's part. The init section a run's parts and segments name
+ * is warmed once per run (its name changes with each run). Parts, segments and init sections are
+ * immutable, so a warm copy is never wrong.
  *
  * Best effort: a failed or slow fetch is counted and logged, never retried into a backlog, and
  * never holds the partition (the player's own request will fill the cache then). Events older
@@ -34,12 +37,17 @@ export interface PrefetcherOptions {
   now?: () => number;
 }
 
+/** Init sections remembered as warmed: far more than the runs live at once. */
+const MAX_INITS = 10_000;
+
 export class CdnPrefetcher implements Component {
   readonly name = 'cdn-prefetcher';
   private consumer: EventConsumer | undefined;
   private readonly fetches: Counter<'edge' | 'result'>;
   private readonly seconds: Histogram<'edge'>;
   private readonly skipped: Counter;
+  /** Init sections warmed (`streamId/initUri`), oldest first; a run's init is named once. */
+  private readonly inits = new Set<string>();
 
   constructor(
     private readonly bus: EventBus,
@@ -96,10 +104,16 @@ export class CdnPrefetcher implements Component {
     const paths: string[] = [];
     for (const { event } of records) {
       const p = event.payload;
-      if (p.type !== 'SegmentReady' && p.type !== 'ThumbnailReady') continue;
+      if (p.type !== 'PartReady' && p.type !== 'SegmentReady' && p.type !== 'ThumbnailReady') continue;
       if (now - event.occurredAt > this.opts.maxAgeMs) {
         this.skipped.inc();
         continue;
+      }
+      const init = p.type === 'ThumbnailReady' ? null : p.initUri;
+      if (init && !this.inits.has(`${event.streamId}/${init}`)) {
+        this.inits.add(`${event.streamId}/${init}`);
+        if (this.inits.size > MAX_INITS) this.inits.delete(this.inits.values().next().value!);
+        paths.push(mediaUrlPath(event.streamId, init));
       }
       paths.push(mediaUrlPath(event.streamId, p.uri));
     }
