@@ -65,7 +65,7 @@ export function usageLine(usage: string): string {
 
 /** The text a mistake prints: `<tool>: <message>`, then the usage line. */
 export function usageErrorText(tool: Tool, message: string): string {
-  const more = usageLine(tool.usage) === tool.usage.trimEnd() ? '' : `\n(${tool.name} --help for more)`;
+  const more = usageLine(tool.usage) === tool.usage.trimEnd() ? '' : '\n(add --help for more)';
   return `${tool.name}: ${message}\n${usageLine(tool.usage)}${more}`;
 }
 

@@ -61,7 +61,7 @@ describe('usage text', () => {
   it('a mistake prints the tool, the message, the usage line, and where the rest is', () => {
     assert.equal(
       usageErrorText({ name: 'tool', usage }, "Unknown option '--bogus'"),
-      "tool: Unknown option '--bogus'\nusage: tool up | down\n       tool logs <name>\n(tool --help for more)",
+      "tool: Unknown option '--bogus'\nusage: tool up | down\n       tool logs <name>\n(add --help for more)",
     );
     assert.equal(usageErrorText({ name: 't', usage: 'usage: t [--x]\n' }, 'no'), 't: no\nusage: t [--x]');
   });
