@@ -56,7 +56,9 @@ const TOOL: Tool = {
 stores:
 ${Object.entries(STORES)
   .map(([n, s]) => `  ${n.padEnd(14)} ${s.description}`)
-  .join('\n')}`,
+  .join('\n')}
+
+-h, --help: this text`,
 };
 
 const [name, ...rest] = process.argv.slice(2);
