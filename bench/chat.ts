@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
+import { cliArgs, type Tool } from '../platform/cli.ts';
 import { loadArchiverConfig } from '../sinks/chat-archiver/config.ts';
 import type { ChatEvent } from '../schemas/generated/events.ts';
 import { subjectOf } from '../schemas/topics.ts';
@@ -53,13 +53,31 @@ import { cpuSecondsOf } from './lib/profile.ts';
  *     settings) into a fresh keyspace, start to every offset committed (rows are written before the
  *     commit; counted afterwards); baseline: the same rows, one prepared INSERT each, P in flight.
  *
- *   npm run bench -- chat [--connections C] [--streams S] [--hot H] [--loadgens L] [--rates R1,R2]
- *     [--seconds T] [--burst B] [--archive N] [--no-peer] [--no-archive] [--only-archive]
+ *   The command line: TOOL.usage, below.
  *
  *   --only-archive runs the archiver phase alone and replaces only its metric in
  *   bench/results/chat.json (the socket phases' results stay as they were); --no-archive keeps
  *   the archiver metric already recorded there.
  */
+const TOOL: Tool = {
+  name: 'bench chat',
+  usage: `usage: npm run bench -- chat [--connections C] [--streams S] [--hot H] [--loadgens L] [--rates R1,R2]
+         [--seconds T] [--burst B] [--archive N] [--no-peer] [--no-archive] [--only-archive] [--no-write]
+
+  --connections C   WebSocket readers (default 10000)
+  --streams S       streams they read, at least 2 (default 20)
+  --hot H           readers of the one hot stream (default 5000)
+  --loadgens L      load-generator processes (default 2)
+  --rates R1,R2     messages/s in, each in turn, the first the headline (default 1000,100)
+  --seconds T       seconds at each rate (default 10)
+  --burst B         messages in the delivered-rate burst (default 6000)
+  --archive N       events for the archiver phase (default 100000)
+  --no-peer         skip the Socket.IO peer
+  --no-archive      skip the archiver phase (keeps its recorded metric)
+  --only-archive    only the archiver phase (replaces only its metric in bench/results/chat.json)
+  --no-write        do not record the result in bench/results
+  -h, --help        this text`,
+};
 const ROLE = process.env.BENCH_CHAT_ROLE;
 const ORIGIN = 'http://bench.example';
 const ARCHIVER_METRIC = 'archiver into Cassandra';
@@ -94,7 +112,7 @@ else await main();
 // The orchestrating process.
 
 async function main(): Promise<void> {
-  const { values: args } = parseArgs({
+  const { values: args } = cliArgs(TOOL, {
     options: {
       connections: { type: 'string', default: '10000' },
       streams: { type: 'string', default: '20' },

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
+import { cliArgs, type Tool } from '../platform/cli.ts';
 import { profiled } from './lib/profile.ts';
 import type { StreamLifecycleEvent, ViewerCountChanged } from '../schemas/generated/events.ts';
 import { parseSearchQuery } from '../gateways/api/protocol.ts';
@@ -42,10 +42,27 @@ import { REPO_ROOT } from '../platform/paths.ts';
  *      and as the equivalent body (the API's own parser and query builder) straight to
  *      Elasticsearch through the client, interleaved, after a warm-up.
  *
- *   npm run bench -- discovery [--streams N] [--rounds R] [--bulk B] [--queries Q] [--warmup W]
- *   BENCH_PROFILE=<dir> writes a V8 CPU profile of our indexing (round 1) there.
+ *   The command line: TOOL.usage, below.
  */
-const { values: args } = parseArgs({
+const TOOL: Tool = {
+  name: 'bench discovery',
+  usage: `usage: npm run bench -- discovery [--streams N] [--rounds R] [--bulk B] [--queries Q] [--warmup W]
+         [--live-share F] [--counts-per-live K] [--no-search] [--no-write]
+
+  --streams N           streams (default 100000, or BENCH_STREAMS)
+  --rounds R            indexing rounds (default 3, or BENCH_ROUNDS)
+  --bulk B              documents per peer _bulk request (default the indexer's chunk, or BENCH_BULK)
+  --queries Q           search queries each way (default 1000, or BENCH_QUERIES)
+  --warmup W            warm-up queries (default 200, or BENCH_WARMUP)
+  --live-share F        share of streams that go live, 0 to 1 (default 0.3)
+  --counts-per-live K   viewer counts per live stream (default 2)
+  --no-search           skip the search phase
+  --no-write            do not record the result in bench/results
+  -h, --help            this text
+
+BENCH_PROFILE=<dir> writes a V8 CPU profile of our indexing (round 1) there.`,
+};
+const { values: args } = cliArgs(TOOL, {
   options: {
     streams: { type: 'string', default: process.env.BENCH_STREAMS ?? '100000' },
     rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '3' },

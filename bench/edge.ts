@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { cliArgs, type Tool } from '../platform/cli.ts';
 import { Agent } from 'undici';
 import type { MediaEvent } from '../schemas/generated/events.ts';
 import { EdgeServer } from '../gateways/edge/edge.ts';
@@ -39,9 +39,19 @@ import { ratio, writeResult, type Metric } from './lib/results.ts';
  *   - first fetch HIT: share of segments whose first player request found it at the edge;
  *   - segment fetch time p50/p95 as the players saw it.
  *
- *   npm run bench -- edge [--players P] [--seconds S] [--segment-seconds D] [--renditions R]
+ *   The command line: TOOL.usage, below.
  */
-const { values } = parseArgs({
+const TOOL: Tool = {
+  name: 'bench edge',
+  usage: `usage: npm run bench -- edge [--players P] [--seconds S] [--segment-seconds D] [--renditions R]
+
+  --players P           simulated players (default 200)
+  --seconds S           length of the run (default 40)
+  --segment-seconds D   segment duration (default 2)
+  --renditions R        renditions, 1 to 4 (default 2)
+  -h, --help            this text`,
+};
+const { values } = cliArgs(TOOL, {
   options: {
     players: { type: 'string', default: '200' },
     seconds: { type: 'string', default: '40' },

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { cliArgs, type Tool } from '../platform/cli.ts';
 import { profiled } from './lib/profile.ts';
 import { launcherConfig } from '../compose/launcher/config.ts';
 import { javaBin } from '../compose/launcher/java.ts';
@@ -34,10 +34,25 @@ import { ratio, writeResult, type Metric } from './lib/results.ts';
  *
  * Figures are medians over the rounds (the machine is shared; see the per-round notes).
  *
- *   npm run bench -- event-bus [--events N] [--rounds R] [--batch B] [--concurrency C] [--no-java] [--no-raw]
- *   BENCH_PROFILE=<dir> also writes V8 CPU profiles of our phases (round 1) there.
+ *   The command line: TOOL.usage, below.
  */
-const { values: args } = parseArgs({
+const TOOL: Tool = {
+  name: 'bench event-bus',
+  usage: `usage: npm run bench -- event-bus [--events N] [--rounds R] [--batch B] [--concurrency C] [--no-java] [--no-raw]
+         [--no-write]
+
+  --events N        events per run (default 1000000, or BENCH_EVENTS)
+  --rounds R        rounds, alternating which side goes first (default 5, or BENCH_ROUNDS)
+  --batch B         events per publish call (default 2000, or BENCH_BATCH)
+  --concurrency C   publish calls in flight (default 8, or BENCH_CONCURRENCY)
+  --no-java         skip Kafka's Java perf-test tools
+  --no-raw          skip the kafkajs-alone run
+  --no-write        do not record the result in bench/results
+  -h, --help        this text
+
+BENCH_PROFILE=<dir> also writes V8 CPU profiles of our phases (round 1) there.`,
+};
+const { values: args } = cliArgs(TOOL, {
   options: {
     events: { type: 'string', default: process.env.BENCH_EVENTS ?? '1000000' },
     rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '5' },

@@ -1,6 +1,5 @@
 /**
- * Go-live fan-out benchmark:
- *   npm run bench -- follows [--followers 1000000] [--small 20] [--small-followers 5] [--peer-rows 300000]
+ * Go-live fan-out benchmark (its command line: TOOL.usage, below).
  *
  * Ours: one streamer with N followers goes live; the notifier (processors/notifier/main.ts)
  * and the notifications sink (sinks/notifications/main.ts) run as child processes with their
@@ -15,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
+import { cliArgs, type Tool } from '../platform/cli.ts';
 import { Cassandra, type Statement } from '../platform/cassandra.ts';
 import { waitForGroupToReachEnd } from '../platform/kafka/groups.ts';
 import { EventBus } from '../platform/kafka/bus.ts';
@@ -35,7 +34,17 @@ import { streamEvents } from '../tests/support/stream-events.ts';
 import { cpuSecondsOf } from './lib/profile.ts';
 import { ratio, writeResult, type Metric } from './lib/results.ts';
 
-const { values: args } = parseArgs({
+const TOOL: Tool = {
+  name: 'bench follows',
+  usage: `usage: npm run bench -- follows [--followers 1000000] [--small 20] [--small-followers 5] [--peer-rows 300000]
+
+  --followers N         followers of the big streamer (default 1000000)
+  --small N             small streamers going live, one a second (default 20)
+  --small-followers N   followers of each small streamer (default 5)
+  --peer-rows N         rows the peer writes straight into Cassandra (default 300000)
+  -h, --help            this text`,
+};
+const { values: args } = cliArgs(TOOL, {
   options: {
     followers: { type: 'string', default: '1000000' },
     small: { type: 'string', default: '20' },

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
+import { cliArgs, type Tool } from '../platform/cli.ts';
 import type { ChatEvent } from '../schemas/generated/events.ts';
 import { Cassandra } from '../platform/cassandra.ts';
 import { waitForGroupToReachEnd } from '../platform/kafka/groups.ts';
@@ -19,9 +19,17 @@ import { REPO_ROOT } from '../platform/paths.ts';
  * which the same machine merely reads and decodes those N events from Kafka (the platform's
  * consumer runner with a handler that does nothing): how close a rebuild gets to reading the log.
  *
- *   npm run bench -- replay [--events N] [--streams S]
+ *   The command line: TOOL.usage, below.
  */
-const { values: args } = parseArgs({
+const TOOL: Tool = {
+  name: 'bench replay',
+  usage: `usage: npm run bench -- replay [--events N] [--streams S]
+
+  --events N    chat events to rebuild from (default 1000000)
+  --streams S   streams they belong to (default 200)
+  -h, --help    this text`,
+};
+const { values: args } = cliArgs(TOOL, {
   options: {
     events: { type: 'string', default: '1000000' },
     streams: { type: 'string', default: '200' },

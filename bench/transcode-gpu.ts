@@ -9,20 +9,29 @@
  * goes; a count keeps up when its slowest session runs at ≥ 1× real time. Machine CPU time over
  * the run gives the cores one live ladder costs.
  *
- *   npm run bench -- transcode-gpu [--seconds 12] [--sessions 1,2,4,8,12,16,24] [--preset veryfast]
+ *   The command line: TOOL.usage, below.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { cliArgs, type Tool } from '../platform/cli.ts';
 import { DEBIAN_TOOLS, ensureDebianTools } from '../platform/debian.ts';
 import type { Decoder, Encoder } from '../platform/ffmpeg.ts';
 import { detectMediaPath, ffmpegLauncher, systemGpuCheck } from '../platform/ffmpeg.ts';
 import { ratio, writeResult, type Metric } from './lib/results.ts';
 import { generateSource, runWorkerPath } from './lib/transcode-run.ts';
 
-const { values } = parseArgs({
+const TOOL: Tool = {
+  name: 'bench transcode-gpu',
+  usage: `usage: npm run bench -- transcode-gpu [--seconds 12] [--sessions 1,2,4,8,12,16,24] [--preset veryfast]
+
+  --seconds S      length of the generated 1080p30 source (default 12)
+  --sessions N,..  how many transcodes at once, in turn (default 1,2,4,8,12,16,24)
+  --preset P       libx264 preset (default veryfast)
+  -h, --help       this text`,
+};
+const { values } = cliArgs(TOOL, {
   options: {
     seconds: { type: 'string', default: '12' },
     sessions: { type: 'string', default: '1,2,4,8,12,16,24' },

@@ -4,20 +4,29 @@
  * parent-death launcher, playlist polling and an event per segment) against the very same ffmpeg
  * argument list run by hand (child_process, no wrapper, no polling), alternating, in one run.
  *
- *   npm run bench -- transcode [--seconds 20] [--preset veryfast] [--rounds 2]
+ *   The command line: TOOL.usage, below.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { cliArgs, type Tool } from '../platform/cli.ts';
 import { DEBIAN_TOOLS, ensureDebianTools } from '../platform/debian.ts';
 import { buildTranscodePlan, planArgs } from '../media/ffmpeg-args.ts';
 import { ffmpegLauncher } from '../platform/ffmpeg.ts';
 import { ratio, writeResult, type Metric } from './lib/results.ts';
 import { generateSource, LADDER, runWorkerPath, THUMBNAIL } from './lib/transcode-run.ts';
 
-const { values } = parseArgs({
+const TOOL: Tool = {
+  name: 'bench transcode',
+  usage: `usage: npm run bench -- transcode [--seconds 20] [--preset veryfast] [--rounds 2]
+
+  --seconds S   length of the generated 1080p30 source (default 20)
+  --preset P    libx264 preset (default veryfast)
+  --rounds R    rounds of each path, alternating (default 2)
+  -h, --help    this text`,
+};
+const { values } = cliArgs(TOOL, {
   options: {
     seconds: { type: 'string', default: '20' },
     preset: { type: 'string', default: 'veryfast' },

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
+import { cliArgs, type Tool } from '../platform/cli.ts';
 import WebSocket from 'ws';
 import type { ViewerHeartbeat } from '../schemas/generated/events.ts';
 import { baselineConsumer } from '../platform/kafka/baseline.ts';
@@ -36,9 +36,19 @@ import { ratio, writeResult, type Metric } from './lib/results.ts';
  *     leaves cleanly (close 1000) and the next round waits until its stream is back (read from the
  *     counts topic).
  *
- *   npm run bench -- viewers [--heartbeats N] [--viewers V] [--streams S] [--rounds R]
+ *   The command line: TOOL.usage, below.
  */
-const { values: args } = parseArgs({
+const TOOL: Tool = {
+  name: 'bench viewers',
+  usage: `usage: npm run bench -- viewers [--heartbeats N] [--viewers V] [--streams S] [--rounds R]
+
+  --heartbeats N   heartbeats for the throughput phase (default 600000)
+  --viewers V      viewer sessions (default 20000)
+  --streams S      streams they watch (default 200)
+  --rounds R       join-to-count-seen rounds, one probe per stream each (default 3)
+  -h, --help       this text`,
+};
+const { values: args } = cliArgs(TOOL, {
   options: {
     heartbeats: { type: 'string', default: '600000' },
     viewers: { type: 'string', default: '20000' },

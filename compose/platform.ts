@@ -5,7 +5,6 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { endpointsOf, launcherConfig } from './launcher/config.ts';
 import { DEBIAN_TOOLS, ensureDebianTools } from '../platform/debian.ts';
 import { Launcher } from './launcher/launcher.ts';
@@ -17,9 +16,22 @@ import { EventBus } from '../platform/kafka/bus.ts';
 import { createLogger } from '../platform/logger.ts';
 import { Metrics } from '../platform/metrics.ts';
 import { REPO_ROOT } from '../platform/paths.ts';
+import { cliArgs, usageError, type Tool } from '../platform/cli.ts';
+
+const TOOL: Tool = {
+  name: 'live',
+  usage: `usage: ./live up [--wipe] | down [--wipe] | status | logs <service|server> [-n N] | test [...]
+
+  up [--wipe]           start the servers and every service (--wipe: from empty data first)
+  down [--wipe]         stop every service, then the servers (--wipe: delete their data)
+  status                health of every server and service
+  logs <name> [-n N]    the last N lines (default 100) of a service's or server's log
+  test [...]            every check and test against real servers (./live test --help)
+  -h, --help            this text`,
+};
 
 const root = REPO_ROOT;
-const { positionals, values } = parseArgs({
+const { positionals, values } = cliArgs(TOOL, {
   allowPositionals: true,
   options: { wipe: { type: 'boolean', default: false }, n: { type: 'string', short: 'n', default: '100' } },
 });
@@ -125,14 +137,18 @@ async function main(): Promise<number> {
     case 'status':
       return status();
     case 'logs': {
+      if (!arg) usageError(TOOL, 'logs needs a service or server name');
       const s = platformServices(endpointsOf(config)).find((x) => x.name === arg);
       if (s) console.log(tail(logFile(s), Number(values.n)));
-      else console.log(new Launcher(config, allServers, report).logTail(arg ?? '', Number(values.n)));
+      else console.log(new Launcher(config, allServers, report).logTail(arg, Number(values.n)));
       return 0;
     }
+    case 'help':
+    case undefined:
+      console.log(TOOL.usage);
+      return 0;
     default:
-      console.error('usage: ./live up [--wipe] | down [--wipe] | status | logs <service|server> [-n N] | test');
-      return 2;
+      usageError(TOOL, `unknown command "${cmd}"`);
   }
 }
 

@@ -8,15 +8,11 @@
  *   3. otherwise the local launcher (compose/launcher), the same one `./live up` uses.
  * The servers are left running afterwards (a second run reuses them in seconds);
  * `npm run infra -- down` stops them.
- *
- *   --no-check     skip tsc/eslint/prettier/codegen checks
- *   --unit         only the unit specs (*.unit.spec.ts): no servers needed
- *   --only <text>  run only spec files whose path contains <text>
+ * The options are in TOOL.usage.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
 import { endpointsOf, launcherConfig } from '../compose/launcher/config.ts';
 import { DEBIAN_TOOLS, ensureDebianTools } from '../platform/debian.ts';
 import { brokerAdmin } from '../platform/kafka/admin.ts';
@@ -24,9 +20,20 @@ import { Launcher } from '../compose/launcher/launcher.ts';
 import { allServers } from '../compose/launcher/servers/index.ts';
 import { ensureWebBuild } from '../compose/web-build.ts';
 import { REPO_ROOT } from '../platform/paths.ts';
+import { cliArgs, type Tool } from '../platform/cli.ts';
+
+const TOOL: Tool = {
+  name: 'test',
+  usage: `usage: npm test -- [--no-check] [--unit] [--only <text>]      (or ./live test ...)
+
+  --no-check     skip tsc/eslint/prettier/codegen checks
+  --unit         only the unit specs (*.unit.spec.ts): no servers needed
+  --only <text>  run only spec files whose path contains <text>
+  -h, --help     this text`,
+};
 
 const root = REPO_ROOT;
-const { values } = parseArgs({
+const { values } = cliArgs(TOOL, {
   options: {
     'no-check': { type: 'boolean', default: false },
     unit: { type: 'boolean', default: false },

@@ -1,18 +1,23 @@
 #!/usr/bin/env node
-/**
- * `npm run infra -- up|down|status|logs|env`: the real servers on one machine, without Docker.
- *   up [--wipe] [--only kafka,registry,...]   fetch (cached), configure, start, wait for real health
- *   down [--wipe]                            stop cleanly (SIGTERM, then SIGKILL after a deadline)
- *   status                                   pid and a live health probe per server
- *   logs <server> [-n 100]                   tail a server's log
- *   env                                      the endpoints as shell exports
- */
-import { parseArgs } from 'node:util';
+/** `npm run infra -- up|down|status|logs|env`: the real servers on one machine, without Docker; its commands are in TOOL.usage. */
+import { cliArgs, usageError, type Tool } from '../../platform/cli.ts';
 import { endpointsOf, launcherConfig } from './config.ts';
 import { Launcher } from './launcher.ts';
 import { allServers } from './servers/index.ts';
 
-const { positionals, values } = parseArgs({
+const TOOL: Tool = {
+  name: 'infra',
+  usage: `usage: npm run infra -- up [--wipe] [--only a,b] | down [--wipe] | status | logs <server> [-n N] | env
+
+  up [--wipe] [--only kafka,registry,...]   fetch (cached), configure, start, wait for real health
+  down [--wipe]                            stop cleanly (SIGTERM, then SIGKILL after a deadline)
+  status                                   pid and a live health probe per server
+  logs <server> [-n 100]                   tail a server's log
+  env                                      the endpoints as shell exports
+  -h, --help                               this text`,
+};
+
+const { positionals, values } = cliArgs(TOOL, {
   allowPositionals: true,
   options: {
     wipe: { type: 'boolean', default: false },
@@ -30,7 +35,8 @@ async function main(): Promise<number> {
   const config = launcherConfig();
   const only = values.only?.split(',').map((s) => s.trim());
   const unknown = only?.filter((n) => !allServers.some((s) => s.name === n)) ?? [];
-  if (unknown.length) throw new Error(`unknown server(s): ${unknown.join(', ')}`);
+  if (unknown.length)
+    usageError(TOOL, `unknown server(s): ${unknown.join(', ')}; servers: ${allServers.map((s) => s.name).join(', ')}`);
   const servers = only ? allServers.filter((s) => only.includes(s.name)) : allServers;
   const launcher = new Launcher(config, servers, report);
   const [cmd, arg] = positionals;
@@ -56,15 +62,14 @@ async function main(): Promise<number> {
       return rows.every((r) => r.healthy) ? 0 : 1;
     }
     case 'logs':
-      if (!arg) throw new Error('usage: logs <server> [-n lines]');
+      if (!arg) usageError(TOOL, 'logs needs a server name');
       console.log(launcher.logTail(arg, Number(values.n)));
       return 0;
     case 'env':
       for (const [k, v] of Object.entries(endpointsOf(config))) console.log(`export ${k}=${v}`);
       return 0;
     default:
-      console.error('usage: infra up [--wipe] [--only a,b] | down [--wipe] | status | logs <server> | env');
-      return 2;
+      usageError(TOOL, cmd ? `unknown command "${cmd}"` : 'which command?');
   }
 }
 

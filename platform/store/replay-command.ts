@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCli, usageErrorText } from '../cli.ts';
 import type { EventBus } from '../kafka/bus.ts';
 import type { Logger } from '../logger.ts';
 import { changedFields, compareDumps, type Difference } from './compare.ts';
@@ -34,10 +34,8 @@ interface ReplayArgs {
 
 /** The command line after the store's name; a UsageError says what is wrong. */
 export function parseReplayArgs(args: string[], now = Date.now()): ReplayArgs | 'help' {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
+  const parsed = parseCli(
+    {
       options: {
         'keep-old': { type: 'boolean', default: false },
         keep: { type: 'boolean', default: false },
@@ -45,13 +43,13 @@ export function parseReplayArgs(args: string[], now = Date.now()): ReplayArgs | 
         into: { type: 'string' },
         'as-of': { type: 'string' },
         'max-diffs': { type: 'string', default: '20' },
-        help: { type: 'boolean', short: 'h', default: false },
       },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  if (values.help) return 'help';
+    },
+    args,
+  );
+  if (parsed.kind === 'help') return 'help';
+  if (parsed.kind === 'error') throw new UsageError(parsed.message);
+  const { values } = parsed;
   if (values.verify && values['as-of'])
     throw new UsageError('--verify compares with the live store; it does not take --as-of');
   const maxDiffs = Number(values['max-diffs']);
@@ -97,7 +95,7 @@ export async function replayCommand(
     parsed = parseReplayArgs(args);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    console.error(`replay ${store.name}: ${err.message}\n${REPLAY_USAGE}`);
+    console.error(usageErrorText({ name: `replay ${store.name}`, usage: REPLAY_USAGE }, err.message));
     return 2;
   }
   if (parsed === 'help') {

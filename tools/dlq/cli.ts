@@ -19,9 +19,9 @@
  * `dlq-redrive.<topic>` group's offsets make that rare. Exit status: 0 done, 1 something is stuck, 2 usage or failure.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { TOPICS, dlqName, type TopicKey } from '../../schemas/topics.ts';
+import { cliArgs, usageError, type Tool } from '../../platform/cli.ts';
 import { env, loadConfig } from '../../platform/config.ts';
 import { EventBus } from '../../platform/kafka/bus.ts';
 import { DLQ_HEADERS, REDRIVE_HEADERS, headerString } from '../../platform/kafka/dead-letter.ts';
@@ -30,6 +30,23 @@ import { createLogger } from '../../platform/logger.ts';
 import { Metrics } from '../../platform/metrics.ts';
 import { fixKey, planRedrive, type DeadLetter, type Fix } from './plan.ts';
 
+const TOOL: Tool = {
+  name: 'dlq',
+  usage: `usage: npm run dlq -- list <topic> | redrive <topic> [--file fixed.jsonl] [--dry-run]
+
+  list <topic>      every dead letter of <topic> as a JSON line
+  redrive <topic>   send the dead letters not re-driven yet back to <topic>
+    --file F        fixed records: lines of \`list\` with \`value\` edited
+    --dry-run       say what would be sent, send nothing
+  -h, --help        this text
+
+Exit status: 0 done, 1 something is stuck, 2 usage or failure.`,
+};
+const { positionals, values } = cliArgs(TOOL, {
+  allowPositionals: true,
+  options: { file: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } },
+});
+
 const config = loadConfig(
   z.object({
     KAFKA_BROKERS: env.list('127.0.0.1:9092'),
@@ -37,11 +54,6 @@ const config = loadConfig(
     LIVE_TOPIC_PREFIX: z.string().default(''),
   }),
 );
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: { file: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } },
-});
-const USAGE = 'usage: npm run dlq -- list <topic> | redrive <topic> [--file fixed.jsonl] [--dry-run]';
 
 function fail(message: string): never {
   console.error(message);
@@ -232,10 +244,13 @@ async function redrive(key: TopicKey): Promise<number> {
 }
 
 const [command, topicName] = positionals;
-if (!command || !topicName || !['list', 'redrive'].includes(command)) fail(USAGE);
+if (!command) usageError(TOOL, 'which command?');
+if (!['list', 'redrive'].includes(command)) usageError(TOOL, `unknown command "${command}"`);
+if (!topicName) usageError(TOOL, `${command} needs a topic`);
 const key = (Object.keys(TOPICS) as TopicKey[]).find((k) => bus.topicName(k) === topicName);
 if (!key) {
-  fail(
+  usageError(
+    TOOL,
     `"${topicName}" is not a platform topic; known: ${(Object.keys(TOPICS) as TopicKey[]).map((k) => bus.topicName(k)).join(', ')}`,
   );
 }

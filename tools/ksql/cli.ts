@@ -1,25 +1,37 @@
 /**
- * `npm run ksql -- <command>`: the analytics statements and queries, through ksqldb-client.
- *
- *   check                 checks analytics/ksql/*.sql against the repository's Avro schemas (no server)
- *   apply                 creates every stream and table that does not exist yet (idempotent)
- *   query "<pull query>"  runs a pull query and prints a table
- *   push "<push query>" [--limit N]   prints rows as they change (Ctrl-C, or N rows)
- *   top-streams [--day YYYY-MM-DD] [--limit N]   streams by peak viewers on a day (UTC)
- *   describe <source>     columns of a stream or table
- *
- * KSQLDB_URL (default http://127.0.0.1:8089, the compose mapping) names the server;
- * LIVE_TOPIC_PREFIX the topics. ksqlDB runs in compose/ on a Docker host only.
+ * `npm run ksql -- <command>`: the analytics statements and queries, through ksqldb-client (the
+ * commands are in TOOL.usage). ksqlDB runs in compose/ on a Docker host only.
  */
-import { parseArgs } from 'node:util';
 import { KsqldbClient } from './client.ts';
 import { z } from 'zod';
 import { expand, loadNamedSchemas } from '../../schemas/load.ts';
 import { TOPICS, type TopicKey } from '../../schemas/topics.ts';
+import { cliArgs, usageError, type Tool } from '../../platform/cli.ts';
 import { env, loadConfig } from '../../platform/config.ts';
 import { checkStatements } from './check.ts';
 import { formatTable, rankByPeak } from './format.ts';
 import { definedSource, loadStatements } from './statements.ts';
+
+const TOOL: Tool = {
+  name: 'ksql',
+  usage: `usage: npm run ksql -- check | apply | query "<pull query>" | push "<push query>" [--limit N]
+       npm run ksql -- top-streams [--day YYYY-MM-DD] [--limit N] | describe <source>
+
+  check                 checks analytics/ksql/*.sql against the repository's Avro schemas (no server)
+  apply                 creates every stream and table that does not exist yet (idempotent)
+  query "<pull query>"  runs a pull query and prints a table
+  push "<push query>" [--limit N]               prints rows as they change (Ctrl-C, or N rows)
+  top-streams [--day YYYY-MM-DD] [--limit N]    streams by peak viewers on a day (UTC; default 10)
+  describe <source>     columns of a stream or table
+  -h, --help            this text
+
+KSQLDB_URL (default http://127.0.0.1:8089, the compose mapping) names the server;
+LIVE_TOPIC_PREFIX the topics.`,
+};
+const { positionals, values } = cliArgs(TOOL, {
+  allowPositionals: true,
+  options: { limit: { type: 'string' }, day: { type: 'string' } },
+});
 
 const config = loadConfig(
   z.object({
@@ -27,10 +39,6 @@ const config = loadConfig(
     LIVE_TOPIC_PREFIX: z.string().default(''),
   }),
 );
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: { limit: { type: 'string' }, day: { type: 'string' } },
-});
 
 function fail(message: string): never {
   console.error(message);
@@ -106,7 +114,7 @@ const commands: Record<string, () => Promise<number>> = {
 
   query: () =>
     withClient(async (client) => {
-      const sql = positionals[1] ?? fail('query needs a pull query in quotes');
+      const sql = positionals[1] ?? usageError(TOOL, 'query needs a pull query in quotes');
       const { columns, rows } = await pull(client, sql);
       console.log(formatTable(columns, rows));
       return 0;
@@ -114,7 +122,7 @@ const commands: Record<string, () => Promise<number>> = {
 
   push: () =>
     withClient(async (client) => {
-      const sql = positionals[1] ?? fail('push needs a push query in quotes (… EMIT CHANGES)');
+      const sql = positionals[1] ?? usageError(TOOL, 'push needs a push query in quotes (… EMIT CHANGES)');
       const limit = values.limit ? Number(values.limit) : undefined;
       let seen = 0;
       let header = false;
@@ -139,7 +147,7 @@ const commands: Record<string, () => Promise<number>> = {
     withClient(async (client) => {
       const day = values.day ?? new Date().toISOString().slice(0, 10);
       const start = Date.parse(`${day}T00:00:00Z`);
-      if (!Number.isFinite(start)) fail(`--day: "${day}" is not YYYY-MM-DD`);
+      if (!Number.isFinite(start)) usageError(TOOL, `--day: "${day}" is not YYYY-MM-DD`);
       const { columns, rows } = await pull(
         client,
         `SELECT streamId, peak_viewers FROM peak_viewers_daily WHERE WINDOWSTART = ${start}`,
@@ -151,7 +159,9 @@ const commands: Record<string, () => Promise<number>> = {
 
   describe: () =>
     withClient(async (client) => {
-      const d = await client.describeSource(positionals[1] ?? fail('describe needs a stream or table name'));
+      const d = await client.describeSource(
+        positionals[1] ?? usageError(TOOL, 'describe needs a stream or table name'),
+      );
       console.log(
         formatTable(
           ['column', 'type'],
@@ -164,7 +174,7 @@ const commands: Record<string, () => Promise<number>> = {
 
 const command = positionals[0];
 const run = command ? commands[command] : undefined;
-if (!run) fail(`usage: npm run ksql -- ${Object.keys(commands).join('|')} …`);
+if (!run) usageError(TOOL, command ? `unknown command "${command}"` : 'which command?');
 try {
   process.exit(await run());
 } catch (err) {

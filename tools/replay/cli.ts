@@ -17,6 +17,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { usageError, type Tool } from '../../platform/cli.ts';
 import { REPO_ROOT } from '../../platform/paths.ts';
 import { REPLAY_USAGE } from '../../platform/store/replay-command.ts';
 
@@ -48,20 +49,30 @@ export const STORES: Record<string, { entry: string; description: string }> = {
   },
 };
 
+const TOOL: Tool = {
+  name: 'replay',
+  usage: `${REPLAY_USAGE}
+
+stores:
+${Object.entries(STORES)
+  .map(([n, s]) => `  ${n.padEnd(14)} ${s.description}`)
+  .join('\n')}
+
+-h, --help: this text`,
+};
+
 const [name, ...rest] = process.argv.slice(2);
 if (name === 'list') {
   for (const [n, s] of Object.entries(STORES)) console.log(`${n.padEnd(14)} ${s.description}`);
   process.exit(0);
 }
 if (name === '--help' || name === '-h') {
-  console.log(`${REPLAY_USAGE}\nstores: ${Object.keys(STORES).join(', ')}`);
+  console.log(TOOL.usage);
   process.exit(0);
 }
-const store = name ? STORES[name] : undefined;
-if (!name || !store) {
-  console.error(`${name ? `unknown store "${name}"; ` : ''}stores: ${Object.keys(STORES).join(', ')}\n${REPLAY_USAGE}`);
-  process.exit(2);
-}
+if (!name) usageError(TOOL, 'which store?');
+if (name.startsWith('-')) usageError(TOOL, `Unknown option '${name}' (the store's name comes first)`);
+const store = STORES[name] ?? usageError(TOOL, `unknown store "${name}"; stores: ${Object.keys(STORES).join(', ')}`);
 // Plain output for a person: the services' JSON logs only when something goes wrong.
 const child = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, store.entry), 'replay', ...rest], {
   stdio: 'inherit',

@@ -1,20 +1,13 @@
 /**
- * `npm run topics -- <command>`: look at the platform's topics without writing code.
- *
- *   list                                  topics, partitions, records, value subject and schema versions
- *   tail <topic> [--from T] [--to T] [--where f=v ...] [--limit N] [--follow] [--meta]
- *                                         decoded values as JSON lines (from the beginning by default)
- *   count <topic> [--from T] [--to T] [--where f=v ...] [--by field]
- *                                         how many records match, grouped by a field
- *
- * T is ISO-8601, epoch millis or relative (-15m, -2h, -1d). Topics of the catalog decode into
- * their typed form (payload tagged by `type`); any other topic in the Confluent wire format
- * (dead-letter topics included) decodes with the writer schema named in each record.
+ * `npm run topics -- <command>`: look at the platform's topics without writing code (the commands
+ * are in TOOL.usage). Topics of the catalog decode into their typed form (payload tagged by
+ * `type`); any other topic in the Confluent wire format (dead-letter topics included) decodes with
+ * the writer schema named in each record.
  * Reading never joins a consumer group that commits: it cannot disturb the platform's offsets.
  */
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { TOPICS, subjectOf, type TopicKey } from '../../schemas/topics.ts';
+import { cliArgs, usageError, type Tool } from '../../platform/cli.ts';
 import { env, loadConfig } from '../../platform/config.ts';
 import { EventBus } from '../../platform/kafka/bus.ts';
 import { EventCodec } from '../../platform/kafka/codec.ts';
@@ -25,15 +18,23 @@ import { createLogger } from '../../platform/logger.ts';
 import { Metrics } from '../../platform/metrics.ts';
 import { Counter, parseTime, parseWhere } from './query.ts';
 
-const config = loadConfig(
-  z.object({
-    KAFKA_BROKERS: env.list('127.0.0.1:9092'),
-    SCHEMA_REGISTRY_URL: env.str('http://127.0.0.1:8081/apis/ccompat/v7'),
-    LIVE_TOPIC_PREFIX: z.string().default(''),
-  }),
-);
+const TOOL: Tool = {
+  name: 'topics',
+  usage: `usage: npm run topics -- list
+       npm run topics -- tail <topic> [--from T] [--to T] [--where f=v ...] [--limit N] [--follow] [--meta]
+       npm run topics -- count <topic> [--from T] [--to T] [--where f=v ...] [--by field]
 
-const { positionals, values } = parseArgs({
+  list          topics, partitions, records, value subject and schema versions
+  tail <topic>  decoded values as JSON lines (from the beginning by default; --meta adds partition,
+                offset, timestamp and key; --follow keeps reading; --limit stops after N)
+  count <topic> how many records match, grouped by a field (--by)
+  -h, --help    this text
+
+T is ISO-8601, epoch millis or relative (-15m, -2h, -1d). --where takes f=v, f!=v or f~text on a
+field f (a dotted path: payload.type); repeated, all must hold.`,
+};
+
+const { positionals, values } = cliArgs(TOOL, {
   allowPositionals: true,
   options: {
     from: { type: 'string' },
@@ -45,6 +46,14 @@ const { positionals, values } = parseArgs({
     meta: { type: 'boolean', default: false },
   },
 });
+
+const config = loadConfig(
+  z.object({
+    KAFKA_BROKERS: env.list('127.0.0.1:9092'),
+    SCHEMA_REGISTRY_URL: env.str('http://127.0.0.1:8081/apis/ccompat/v7'),
+    LIVE_TOPIC_PREFIX: z.string().default(''),
+  }),
+);
 
 const bus = new EventBus(
   {
@@ -157,10 +166,8 @@ async function main(): Promise<number> {
     for (const g of groups) console.log(`${String(g.count).padStart(10)}  ${g.key}`);
     return 0;
   }
-  console.error(
-    'usage: topics list | tail <topic> [--from T] [--to T] [--where f=v] [--limit N] [--follow] [--meta] | count <topic> [--by field]',
-  );
-  return 2;
+  if (cmd === 'tail' || cmd === 'count') usageError(TOOL, `${cmd} needs a topic`);
+  usageError(TOOL, cmd ? `unknown command "${cmd}"` : 'which command?');
 }
 
 main().then(
