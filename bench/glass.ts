@@ -65,7 +65,7 @@ import { ratio, writeResult, type Metric } from './lib/results.ts';
  * (bench/lib/hops.ts): capture -> part (or segment) on disk, on disk -> listed in the edge's
  * playlist, and what is left between that and the player.
  *
- *   npm run bench -- glass [--seconds S] [--joins J] [--settle S] [--tiers standard,low] [--hops low]
+ *   npm run bench -- glass [--seconds S] [--joins J] [--settle S] [--tiers standard,low] [--hops low|standard|none]
  */
 const { values } = parseArgs({
   options: {
@@ -73,7 +73,7 @@ const { values } = parseArgs({
     joins: { type: 'string', default: '6' },
     settle: { type: 'string', default: '10' },
     tiers: { type: 'string', default: 'standard,low' },
-    hops: { type: 'string', default: 'low' },
+    hops: { type: 'string' },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -81,7 +81,8 @@ const JOINS = Number(values.joins);
 const SETTLE = Number(values.settle);
 const TIER_NAMES = ['standard', 'low'] as const satisfies readonly HlsTier[];
 const TIERS = values.tiers.split(',').map((t) => t.trim());
-const HOPS = values.hops;
+/** The tier whose stream the hops are watched on: low when measured (the tier after 1 s), else the first. */
+const HOPS = values.hops ?? (TIERS.includes('low') ? 'low' : TIERS[0]!);
 const bad = [
   ...(Number.isFinite(SECONDS) && SECONDS > 0 ? [] : [`--seconds ${values.seconds}: a positive number`]),
   ...(Number.isInteger(JOINS) && JOINS > 0 ? [] : [`--joins ${values.joins}: a positive whole number`]),
