@@ -1,14 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { cpus } from 'node:os';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
+import { segmentDurationMs } from '../media/ladder.ts';
+import type { LatencyMode as EventLatencyMode } from '../schemas/generated/events.ts';
 import { launchChromium } from '../tests/support/browser.ts';
 import { mediaTools } from '../tests/support/hls.ts';
 import { parseMediaPlaylist } from '../tests/support/media-pipeline.ts';
-import { hlsConfig } from '../web/src/lib/format.ts';
+import { followLive, hlsConfig, liveSyncFallback, type HlsTier } from '../web/src/lib/format.ts';
 import { startProbe, type ProbeState } from './lib/glass-probe.ts';
+import { hopsSummary, watchHops, type Hops } from './lib/hops.ts';
 import {
   BITS,
   HEIGHT,
@@ -25,25 +29,29 @@ import {
 import { ratio, writeResult, type Metric } from './lib/results.ts';
 
 /**
- * Glass to glass: from a frame being made by the publisher to that frame on a viewer's screen,
- * played by hls.js in Chromium, for this platform (the edge's master playlist) and
- * node-media-server (its RTMP -> HLS path), one after the other in the same run on this machine:
+ * Glass to glass per latency tier: from a frame being made by the publisher to that frame on a
+ * viewer's screen, played through the edge by hls.js in Chromium with the web page's settings for
+ * the tier, for this platform and node-media-server (its RTMP -> HLS path) on the same source, one
+ * after the other in the same run on this machine:
  *
+ *   - tiers: a "standard" stream (latency_mode standard: 2 s segments) and a "low" one (latency_mode
+ *     low: 1 s segments; "ultra-low" plays as low until WebRTC), each its own publish and its own
+ *     platform run; node-media-server gets the same publisher with segments of the tier's duration
+ *     (it copies the video, so the publisher's keyframes are every segment duration) and is played
+ *     with the same tier's settings (a plain HLS playlist: the settings' plain-HLS fallback);
  *   - the publisher (bench/lib/live-rig.ts) burns a bar-code clock of each frame's own time into
  *     the picture and gives the wall-clock moment its media time was 0;
  *   - headless Chromium (Debian's, with its H.264 decoder) loads a page served by this process
  *     (so the player is cross-origin to the stream, as the web page is) that plays the stream with
- *     hls.js and the web page's own settings (`hlsConfig` of web/src/lib/format.ts), muted;
+ *     hls.js and the web page's own settings (`hlsConfig` of web/src/lib/format.ts, and its
+ *     `followLive` run on the instance as the page runs it), muted;
  *   - every presented frame (requestVideoFrameCallback) is read back through a canvas
  *     (bench/lib/glass-probe.ts): glass to glass = the moment it is expected on screen - (publisher
  *     start + its bar code). The page and this process read the same machine clock; their offset
  *     (`performance.timeOrigin` differs per process by well under a millisecond) is measured and
  *     taken out anyway;
- *   - two players watch each stream at once, each in its own browser context: the "low" latency
- *     mode's settings (the figure the issue asks for: a player configured for low latency on 2 s
- *     segments) and the "standard" mode's;
- *   - hls.js settles at a fixed distance behind the live edge that depends on the moment it joins,
- *     so each player joins `joins` times (a fresh page each time) and each join is sampled for
+ *   - hls.js settles at a distance behind the live edge that depends on the moment it joins, so
+ *     the player joins `joins` times (a fresh page each time) and each join is sampled for
  *     `seconds / joins` from `settle` seconds after its first frame (start-up is not the steady
  *     state a viewer lives in). A frame whose code does not match its media time (code - media
  *     time off the join's median by more than 100 ms: a misread) is left out and counted.
@@ -53,30 +61,58 @@ import { ratio, writeResult, type Metric } from './lib/results.ts';
  * frame's figure splits in two: hls.js's own latency estimate (how far behind the newest media
  * its last playlist listed it plays: its buffer, the settings' doing) and the rest (how old that
  * media already was when the player saw it listed: the server side's doing, plus the playlist
- * reload's phase).
+ * reload's phase). For one tier's stream (`--hops`), the server side splits further
+ * (bench/lib/hops.ts): capture -> part (or segment) on disk, on disk -> listed in the edge's
+ * playlist, and what is left between that and the player.
  *
- *   npm run bench -- glass [--seconds S] [--joins J] [--settle S]
+ *   npm run bench -- glass [--seconds S] [--joins J] [--settle S] [--tiers standard,low] [--hops low|standard|none]
  */
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '60' },
     joins: { type: 'string', default: '6' },
     settle: { type: 'string', default: '10' },
+    tiers: { type: 'string', default: 'standard,low' },
+    hops: { type: 'string' },
   },
 });
 const SECONDS = Number(values.seconds);
 const JOINS = Number(values.joins);
 const SETTLE = Number(values.settle);
-const SEGMENT_MS = 2000;
-const TARGET_MS = 6000;
+const TIER_NAMES = ['standard', 'low'] as const satisfies readonly HlsTier[];
+const TIERS = values.tiers.split(',').map((t) => t.trim());
+/** The tier whose stream the hops are watched on: low when measured (the tier after 1 s), else the first. */
+const HOPS = values.hops ?? (TIERS.includes('low') ? 'low' : TIERS[0]!);
+const bad = [
+  ...(Number.isFinite(SECONDS) && SECONDS > 0 ? [] : [`--seconds ${values.seconds}: a positive number`]),
+  ...(Number.isInteger(JOINS) && JOINS > 0 ? [] : [`--joins ${values.joins}: a positive whole number`]),
+  ...(Number.isFinite(SETTLE) && SETTLE >= 0 ? [] : [`--settle ${values.settle}: a number of seconds`]),
+  ...TIERS.filter((t) => !(TIER_NAMES as readonly string[]).includes(t)).map((t) => `--tiers: no tier "${t}"`),
+  ...(HOPS === 'none' || TIERS.includes(HOPS) ? [] : [`--hops ${HOPS}: one of the tiers measured, or none`]),
+];
+if (bad.length) {
+  console.error(`glass: ${bad.join('; ')}`);
+  process.exit(2);
+}
+const tiers = TIERS as HlsTier[];
+/** The stream each tier is measured on: its latency mode as the lifecycle event names it. */
+const LATENCY_MODE: Record<HlsTier, EventLatencyMode> = { standard: 'STANDARD', low: 'LOW' };
+/** The seed's targets, glass to glass: standard p95 < 3 s, low p50 < 1 s. */
+const TARGETS: Record<HlsTier, { p: number; ms: number; text: string }> = {
+  standard: { p: 95, ms: 3000, text: '< 3000 ms p95 (seed: standard tier, under 3 s glass to glass)' },
+  low: { p: 50, ms: 1000, text: '< 1000 ms p50 (seed: low-latency tier, under 1 s glass to glass)' },
+};
 const require = createRequire(import.meta.url);
 const HLS_JS = (require('hls.js/package.json') as { version: string }).version;
 const MISREAD_MS = 100;
 /** Segments in a live playlist: the packager's default window, and node-media-server's as set up. */
 const WINDOW = 6;
-const PLAYERS = { low: hlsConfig('low', true), standard: hlsConfig('standard', true) };
-type PlayerName = keyof typeof PLAYERS;
-const NAMES = Object.keys(PLAYERS) as PlayerName[];
+/** The settings each tier's player runs with: the page's, for a live stream of that mode. */
+const player = (tier: HlsTier) => ({
+  config: hlsConfig(tier, true),
+  followLive: followLive.toString(),
+  fallbackSyncDurationCount: liveSyncFallback(tier),
+});
 
 /** What one player showed, over all its joins. */
 interface PlayerResult {
@@ -93,8 +129,12 @@ interface PlayerResult {
   seeks: number;
   /** Frames shown while hls.js played faster than 1x to catch up. */
   fast: number;
-  /** hls.js's target latency at the end of each join, s (it grows by 1 s per stall). */
+  /** hls.js's target latency at the end of each join, s (it grows with each stall). */
   targetLatency: Array<number | null>;
+  /** hls.js's seek-back bound at the end of each join, s. */
+  maxLatency: Array<number | null>;
+  /** The media playlist as hls.js last read it. */
+  playlist: ProbeState['playlist'];
   heights: number[];
   errors: Record<string, number>;
 }
@@ -110,6 +150,8 @@ const emptyResult = (): PlayerResult => ({
   seeks: 0,
   fast: 0,
   targetLatency: [],
+  maxLatency: [],
+  playlist: null,
   heights: [],
   errors: {},
 });
@@ -167,80 +209,108 @@ function addJoin(r: PlayerResult, s: ProbeState, startedAt: number, offset: numb
   r.seeks += s.seeks.filter((t) => at(t) >= from && at(t) < to).length;
   r.fast += frames.filter((f) => f.playbackRate > 1).length;
   r.targetLatency.push(s.targetLatency);
+  r.maxLatency.push(s.maxLatency);
+  r.playlist = s.playlist;
   r.heights = [...new Set([...r.heights, ...frames.map((f) => f.height)])].sort((a, b) => a - b);
   for (const [k, n] of Object.entries(s.errors)) r.errors[k] = (r.errors[k] ?? 0) + n;
 }
 
-/** Until the media playlist lists a full window of segments. */
+/**
+ * Until the media playlist's window is full, as a viewer of a stream that has been live a while
+ * finds it: `WINDOW` segments listed, or the first ones already gone (a shorter window). In a
+ * stream's first seconds the window is shorter than a plain-HLS player's target latency, so it
+ * would start nearer the edge than it stays.
+ */
 async function untilWindowFull(url: string): Promise<void> {
   for (let i = 0; i < 600; i++) {
     const res = await fetch(url);
-    if (res.ok && parseMediaPlaylist(await res.text()).segments.length >= WINDOW) return;
+    if (res.ok) {
+      const p = parseMediaPlaylist(await res.text());
+      if (p.segments.length >= WINDOW || p.mediaSequence > 0) return;
+    } else await res.arrayBuffer();
     await sleep(500);
   }
   throw new Error(`${url} never listed ${WINDOW} segments`);
 }
 
 /**
- * Both players on one live stream, each joining `JOINS` times in turn (a fresh page and hls.js
- * each time: where a player settles depends on the moment it joins) and sampled from `settle`
- * after each join's first frame. The first join waits until the playlist window is full, as a
- * viewer of a stream that has been live a while finds it: in a stream's first seconds the window
- * is shorter than hls.js's target latency, so it would start nearer the edge than it stays.
+ * One player with `tier`'s settings on one live stream, joining `JOINS` times in turn (a fresh
+ * page and hls.js each time: where a player settles depends on the moment it joins), sampled from
+ * `SETTLE` after each join's first frame.
  */
-async function watch(browser: Browser, pageUrl: string, run: LiveRun): Promise<Record<PlayerName, PlayerResult>> {
+async function watch(browser: Browser, pageUrl: string, run: LiveRun, tier: HlsTier): Promise<PlayerResult> {
   await untilWindowFull(run.media);
-  const out = Object.fromEntries(NAMES.map((n) => [n, emptyResult()])) as Record<PlayerName, PlayerResult>;
-  const contexts = await Promise.all(NAMES.map(() => browser.newContext({ viewport: { width: 800, height: 450 } })));
+  const out = emptyResult();
+  const context = await browser.newContext({ viewport: { width: 800, height: 450 } });
   try {
-    await Promise.all(
-      NAMES.map(async (name, i) => {
-        const page = await contexts[i]!.newPage();
-        for (let j = 0; j < JOINS; j++) {
-          await page.goto(pageUrl);
-          await page.evaluate(startProbe, {
-            url: run.master,
-            config: PLAYERS[name],
-            bits: BITS,
-            codeLine: STRIP / 2 / HEIGHT,
-          });
-          await page.waitForFunction(
-            () => (window as unknown as { glass: ProbeState }).glass.frames.length > 0,
-            undefined,
-            { timeout: 120_000, polling: 100 },
-          );
-          const from = now() + SETTLE * 1000;
-          const to = from + (SECONDS * 1000) / JOINS;
-          await sleep(to - now() + 300);
-          const offset = await clockOffset(page);
-          const state = await page.evaluate(() => (window as unknown as { glass: ProbeState }).glass);
-          addJoin(out[name], state, run.pub.startedAt(), offset, from, to);
-        }
-      }),
-    );
+    const page = await context.newPage();
+    for (let j = 0; j < JOINS; j++) {
+      await page.goto(pageUrl);
+      await page.evaluate(startProbe, { url: run.master, ...player(tier), bits: BITS, codeLine: STRIP / 2 / HEIGHT });
+      await page.waitForFunction(
+        () => (window as unknown as { glass: ProbeState }).glass.frames.length > 0,
+        undefined,
+        { timeout: 120_000, polling: 100 },
+      );
+      const from = now() + SETTLE * 1000;
+      const to = from + (SECONDS * 1000) / JOINS;
+      await sleep(to - now() + 300);
+      const offset = await clockOffset(page);
+      const state = await page.evaluate(() => (window as unknown as { glass: ProbeState }).glass);
+      addJoin(out, state, run.pub.startedAt(), offset, from, to);
+    }
     return out;
   } finally {
-    for (const c of contexts) await c.close();
+    await context.close();
+  }
+}
+
+/** Ours, with the hops watched on the same stream while the player plays it, when asked. */
+async function watchOurs(
+  browser: Browser,
+  pageUrl: string,
+  run: LiveRun,
+  tier: HlsTier,
+): Promise<{ player: PlayerResult; hops: Hops | null }> {
+  if (HOPS !== tier || !run.mediaDir) return { player: await watch(browser, pageUrl, run, tier), hops: null };
+  const hops = watchHops({ dir: run.mediaDir, playlist: run.media, ffmpeg }, run.pub.startedAt);
+  // Stopped (and the copied files read) while the publisher still runs: the run ends after.
+  try {
+    const result = await watch(browser, pageUrl, run, tier);
+    return { player: result, hops: await hops.stop() };
+  } catch (err) {
+    await hops.stop().catch(() => undefined);
+    throw err;
   }
 }
 
 /** Everything a reader needs about one player's run, in one line. */
 const summary = (p: PlayerResult): string => {
   const delivery = p.g2g.map((g, i) => g - p.holdBack[i]!);
+  const pl = p.playlist;
+  const playlist = pl
+    ? pl.parts
+      ? `LL-HLS playlist (PART-HOLD-BACK ${pl.partHoldBack} s, target duration ${pl.targetDuration} s, ` +
+        `blocking reload ${pl.canBlockReload ? 'yes' : 'no'})`
+      : `plain HLS playlist (no parts; HOLD-BACK ${pl.holdBack || 'none'}, target duration ${pl.targetDuration} s, ` +
+        `blocking reload ${pl.canBlockReload ? 'yes' : 'no'})`
+    : 'no playlist read';
   return (
     `${p.g2g.length} frames in ${p.joinP50.length} joins (p50 ${pct(p.g2g, 50)} ms, p95 ${pct(p.g2g, 95)} ms, ` +
-    `max ${pct(p.g2g, 100)} ms; each join's p50 ${p.joinP50.join('/')} ms), ${p.misreads} misread; ` +
-    `hls.js behind the newest listed media p50 ${pct(p.holdBack, 50)} ms (target ${p.targetLatency.join('/')} s) ` +
-    `+ that media's age when the player saw it listed p50 ${pct(delivery, 50)} ms; stalls ${p.stalls} (${p.stalledMs} ms), ` +
-    `seeks ${p.seeks}, ${Math.round((p.fast / p.frames) * 100)}% of frames at a catch-up rate above 1x; ` +
+    `max ${pct(p.g2g, 100)} ms; each join's p50 ${p.joinP50.join('/')} ms), ${p.misreads} misread; ${playlist}; ` +
+    `hls.js behind the newest listed media p50 ${pct(p.holdBack, 50)} ms (target ${p.targetLatency.map(round2).join('/')} s, ` +
+    `seek back beyond ${p.maxLatency.map(round2).join('/')} s) + that media's age when the player saw it listed p50 ` +
+    `${pct(delivery, 50)} ms; stalls ${p.stalls} (${p.stalledMs} ms), seeks ${p.seeks}, ` +
+    `${Math.round((p.fast / p.frames) * 100)}% of frames at a catch-up rate above 1x; ` +
     `renditions ${p.heights.join('/')} lines; hls.js errors ${JSON.stringify(p.errors)}`
   );
 };
+const round2 = (x: number | null): string => (x === null ? '?' : String(Math.round(x * 100) / 100));
 
 const { ffmpeg } = mediaTools();
 console.log(
-  `glass bench: 640x360 15 fps publish, 2 s segments, hls.js ${HLS_JS} in Chromium, ${JOINS} joins per player, ` +
-    `each ${SETTLE} s settle + ${SECONDS / JOINS} s sampled; each system in turn`,
+  `glass bench: 640x360 15 fps publish, tiers ${tiers.join(', ')}, hls.js ${HLS_JS} in Chromium, ${JOINS} joins ` +
+    `per stream, each ${SETTLE} s settle + ${SECONDS / JOINS} s sampled; ours then node-media-server per tier`,
 );
 const page = await servePage();
 const browser = await launchChromium();
@@ -248,57 +318,144 @@ const probe = await browser.newPage();
 const h264 = await probe.evaluate(() => MediaSource.isTypeSupported('video/mp4; codecs="avc1.64001e,mp4a.40.2"'));
 await probe.close();
 if (!h264) throw new Error('this Chromium cannot play H.264/AAC through Media Source Extensions');
-let ours: Record<PlayerName, PlayerResult>;
-let peer: Record<PlayerName, PlayerResult>;
-let loadOurs: string;
-let loadPeer: string;
+
+interface TierResult {
+  segmentMs: number;
+  ours: PlayerResult;
+  peer: PlayerResult;
+  hops: Hops | null;
+  /** 1-minute load average as each measurement ended: it covers most of the sampled span. */
+  loadOurs: string;
+  loadPeer: string;
+}
+const results = new Map<HlsTier, TierResult>();
 try {
-  ours = await withPlatform(ffmpeg, { latencyMode: 'STANDARD', segmentMs: SEGMENT_MS }, (run) =>
-    watch(browser, page.url, run),
-  );
-  // The 1-minute load average as each measurement ends: it covers most of the sampled span.
-  loadOurs = loadAverage();
-  for (const n of NAMES) console.log(`platform (load ${loadOurs}), ${n} player: ${summary(ours[n])}`);
-  peer = await withNodeMediaServer(ffmpeg, { segmentMs: SEGMENT_MS }, (run) => watch(browser, page.url, run));
-  loadPeer = loadAverage();
-  for (const n of NAMES) console.log(`node-media-server (load ${loadPeer}), ${n} player: ${summary(peer[n])}`);
+  for (const tier of tiers) {
+    const segmentMs = segmentDurationMs(LATENCY_MODE[tier]);
+    const ours = await withPlatform(ffmpeg, { latencyMode: LATENCY_MODE[tier], segmentMs }, (run) =>
+      watchOurs(browser, page.url, run, tier),
+    );
+    const loadOurs = loadAverage();
+    console.log(`platform, ${tier} tier (load ${loadOurs}): ${summary(ours.player)}`);
+    if (ours.hops) console.log(`platform, ${tier} tier, hops: ${hopsSummary(ours.hops)}`);
+    const peer = await withNodeMediaServer(ffmpeg, { segmentMs }, (run) => watch(browser, page.url, run, tier));
+    const loadPeer = loadAverage();
+    console.log(`node-media-server, ${tier} tier settings (load ${loadPeer}): ${summary(peer)}`);
+    results.set(tier, { segmentMs, ours: ours.player, peer, hops: ours.hops, loadOurs, loadPeer });
+  }
 } finally {
   await browser.close();
   page.close();
 }
 
-const settings = (name: PlayerName): string =>
-  Object.entries(PLAYERS[name])
+const settings = (tier: HlsTier): string =>
+  Object.entries(hlsConfig(tier, true))
     .map(([k, v]) => `${k} ${String(v)}`)
-    .join(', ');
-const metric = (name: PlayerName, p: number): Metric => ({
-  metric: `glass to glass, hls.js with the ${name}-latency settings, p${p}`,
-  value: pct(ours[name].g2g, p),
-  unit: 'ms',
-  peer: { name: NMS_PEER, value: pct(peer[name].g2g, p) },
-  ratio: ratio(pct(ours[name].g2g, p), pct(peer[name].g2g, p)),
-  target:
-    name === 'low'
-      ? `<= ${TARGET_MS} ms with 2 s segments, player configured for low latency, p95`
-      : 'none (the standard mode, for reference)',
-  meetsTarget: name === 'low' && p === 95 ? pct(ours[name].g2g, p) <= TARGET_MS : null,
-});
+    .join(', ') +
+  `; on the instance: plain-HLS target ${liveSyncFallback(tier)} target durations, seek back beyond 2 x target + 1 target duration`;
+const peerName = (r: TierResult): string => `${NMS_PEER}, ${r.segmentMs / 1000} s segments`;
+
+/** Glass to glass of one tier at percentile `p`: against the seed's target where it sets one at `p`. */
+const g2gMetric = (tier: HlsTier, p: number): Metric => {
+  const r = results.get(tier)!;
+  const value = pct(r.ours.g2g, p);
+  const peer = pct(r.peer.g2g, p);
+  const t = TARGETS[tier];
+  return {
+    metric: `glass to glass, ${tier} tier (latency_mode ${tier}, ${r.segmentMs / 1000} s segments), hls.js with the page's ${tier} settings, p${p}`,
+    value,
+    unit: 'ms',
+    peer: { name: peerName(r), value: peer },
+    ratio: ratio(value, peer),
+    target: t.p === p ? t.text : `report only (the seed's target for this tier is ${t.text})`,
+    meetsTarget: t.p === p ? value < t.ms : null,
+  };
+};
+
+/** The per-hop rows of the stream the hops were watched on: measured figures only, report only. */
+function hopMetrics(tier: HlsTier): Metric[] {
+  const r = results.get(tier)!;
+  const h = r.hops;
+  if (!h) return [];
+  const what = h.parts ? 'part' : 'segment';
+  const row = (metric: string, value: number, notes: string): Metric => ({
+    metric: `hop, ${tier} tier: ${metric}, p50`,
+    value,
+    unit: 'ms',
+    peer: null,
+    ratio: null,
+    target: 'report only (where the glass-to-glass time goes)',
+    meetsTarget: null,
+    notes,
+  });
+  const delivery = r.ours.g2g.map((g, i) => g - r.ours.holdBack[i]!);
+  const rest = pct(delivery, 50) - pct(h.endToListed, 50);
+  return [
+    row(
+      `(1) frame made -> its ${what} on disk`,
+      pct(h.captureToDisk, 50),
+      `First frame of each ${h.parts ? 'independent part (part 0 of a segment)' : 'segment (MPEG-TS: no parts yet)'} -> ` +
+        `the file's mtime in the worker's 360p folder, ${h.captureToDisk.length} files, p95 ${pct(h.captureToDisk, 95)} ms; ` +
+        `includes the ${what}'s own duration (p50 ${pct(h.duration, 50)} ms): its last frame is made that much later.`,
+    ),
+    row(
+      `(2) ${what} on disk -> listed in the edge's playlist`,
+      pct(h.diskToListed, 50),
+      `Each ${what}'s mtime -> the first answer through the edge that listed it, read with blocking reloads ` +
+        `(_HLS_msn${h.parts ? '/_HLS_part' : ''}) as hls.js does; ${h.diskToListed.length} ${what}s, p95 ` +
+        `${pct(h.diskToListed, 95)} ms. The packager, the origin's held request and the edge.`,
+    ),
+    row(
+      '(3) hls.js behind the newest listed media (its latency estimate: target + buffer)',
+      pct(r.ours.holdBack, 50),
+      `hls.latency at each sampled frame, p95 ${pct(r.ours.holdBack, 95)} ms: the player's own hold-back, the ` +
+        `settings' doing (target ${r.ours.targetLatency.map(round2).join('/')} s).`,
+    ),
+    row(
+      "(4) the rest: player side outside hls.js's estimate (glass to glass - (3) - ((1) - duration + (2)))",
+      rest,
+      `p50 of (glass to glass - hls.js latency) per frame, ${pct(delivery, 50)} ms, minus p50 of (last frame of a ` +
+        `keyframe ${what} made -> listed at the edge), ${pct(h.endToListed, 50)} ms: a difference of two measured ` +
+        `medians, not a percentile of its own. The playlist's trip from the edge to the player and the phase of its ` +
+        `reload, and whatever hls.js's estimate leaves out (its media-time edge against the publisher's clock, ` +
+        `decode and presentation). (1) - duration + (2) + (3) + (4) add up to about the glass-to-glass median ` +
+        `(p50 ${pct(r.ours.g2g, 50)} ms).`,
+    ),
+  ];
+}
+
+const tierNotes = (tier: HlsTier): string => {
+  const r = results.get(tier)!;
+  return (
+    `${tier[0]!.toUpperCase()}${tier.slice(1)} tier (settings: ${settings(tier)}), ours: ${summary(r.ours)}. ` +
+    `node-media-server: ${summary(r.peer)}. ${r.hops ? `Hops: ${hopsSummary(r.hops)}. ` : ''}1-minute load average ` +
+    `${r.loadOurs} at the end of ours, ${r.loadPeer} at the end of node-media-server's.`
+  );
+};
+
+const rows: Metric[] = [];
+for (const tier of tiers) {
+  const t = TARGETS[tier];
+  rows.push(g2gMetric(tier, t.p), g2gMetric(tier, t.p === 50 ? 95 : 50));
+}
+for (const tier of tiers) rows.push(...hopMetrics(tier));
+const [head, ...extra] = rows;
 const file = writeResult('glass', {
-  ...metric('low', 95),
-  command: `npm run bench -- glass --seconds ${SECONDS} --joins ${JOINS} --settle ${SETTLE}`,
+  ...head!,
+  command:
+    `npm run bench -- glass --seconds ${SECONDS} --joins ${JOINS} --settle ${SETTLE} --tiers ${tiers.join(',')} ` +
+    `--hops ${HOPS}`,
   notes:
     'Per presented frame: when Chromium expects it on screen (requestVideoFrameCallback) minus when the publisher ' +
     'made it (a bar-code clock burnt into the picture, read back through a canvas); the display itself adds ' +
-    `nothing here (headless). hls.js ${HLS_JS} in headless Chromium, muted, with the web page's settings for the ` +
-    `"low" mode (${settings('low')}) and, watching at once, for "standard" (${settings('standard')}). Ours: the ` +
-    "edge's master playlist (ingest -> worker ladder 360p+160p libx264 ultrafast -> packager -> origin -> nginx " +
-    'edge, 2 s segments). node-media-server: its index.m3u8 (copies the H.264 into 2 s segments). Each player ' +
-    `joined ${JOINS} times once the 6-segment window was full, sampled from ${SETTLE} s after each first frame. ` +
-    `Low-latency player, ours: ${summary(ours.low)}. node-media-server: ${summary(peer.low)}. Standard player, ours: ` +
-    `${summary(ours.standard)}. node-media-server: ${summary(peer.standard)}. 1-minute load average ${loadOurs} at ` +
-    `the end of ours, ${loadPeer} at the end of node-media-server's, on this 2-core machine shared with the ` +
-    "platform's other services.",
-  extra: [metric('low', 50), metric('standard', 95), metric('standard', 50)],
+    `nothing here (headless). hls.js ${HLS_JS} in headless Chromium, muted, one player per stream with the web ` +
+    "page's settings for the stream's tier. Ours: the edge's master playlist (ingest -> worker ladder 360p+160p " +
+    'libx264 ultrafast -> packager -> origin -> nginx edge), one stream per tier, latency_mode standard (2 s ' +
+    "segments) and low (1 s). node-media-server: its index.m3u8 (copies the H.264 into segments of the tier's " +
+    `duration), played with the same tier's settings. Each player joined ${JOINS} times once the playlist window ` +
+    `was full, sampled from ${SETTLE} s after each first frame. ${tiers.map(tierNotes).join(' ')} On this ` +
+    `${cpus().length}-core machine shared with the platform's other services.`,
+  extra,
 });
 console.log(`wrote ${file}`);
 process.exit(0);

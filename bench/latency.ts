@@ -1,19 +1,8 @@
-import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { mediaTools } from '../tests/support/hls.ts';
 import { parseMediaPlaylist } from '../tests/support/media-pipeline.ts';
-import {
-  BITS,
-  HEIGHT,
-  loadAverage,
-  NMS_PEER,
-  now,
-  pct,
-  sleep,
-  STRIP,
-  withNodeMediaServer,
-  withPlatform,
-} from './lib/live-rig.ts';
+import { readCode } from './lib/bar-code.ts';
+import { loadAverage, NMS_PEER, now, pct, sleep, withNodeMediaServer, withPlatform } from './lib/live-rig.ts';
 import { ratio, writeResult, type Metric } from './lib/results.ts';
 
 /**
@@ -45,40 +34,6 @@ const { values } = parseArgs({ options: { seconds: { type: 'string', default: '6
 const SECONDS = Number(values.seconds);
 const SEGMENT_MS = 2000;
 const POLL_MS = 100;
-
-/** The bar code of the first video frame of a segment: ms since the publisher started. */
-async function readCode(segmentUrl: string, ffmpeg: string): Promise<number> {
-  const out = await new Promise<Buffer>((resolve, reject) => {
-    const child = spawn(
-      ffmpeg,
-      [
-        '-hide_banner',
-        '-loglevel',
-        'error',
-        '-i',
-        segmentUrl,
-        '-frames:v',
-        '1',
-        '-vf',
-        `crop=iw:ih*${STRIP - 8}/${HEIGHT}:0:4,scale=${BITS}:1:flags=area,format=gray`,
-        '-f',
-        'rawvideo',
-        '-',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => chunks.push(d));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`ffmpeg ${code} on ${segmentUrl}`)),
-    );
-  });
-  if (out.length < BITS) throw new Error(`no frame in ${segmentUrl}`);
-  let v = 0;
-  for (let k = 0; k < BITS; k++) v = v * 2 + (out[k]! >= 128 ? 1 : 0);
-  return v;
-}
 
 /**
  * Polls a media playlist until `seconds` have passed; returns when each segment was first listed

@@ -14,6 +14,12 @@ export interface ProbeArgs {
   url: string;
   /** hls.js configuration (the web page's, from web/src/lib/format.ts). */
   config: Record<string, unknown>;
+  /**
+   * The page's `followLive` (web/src/lib/format.ts) as source, and its plain-HLS fallback target
+   * in target durations: run once hls.js exists and on every playlist update, as the page does.
+   */
+  followLive: string;
+  fallbackSyncDurationCount: number;
   bits: number;
   /** The strip's middle line as a fraction of the picture height. */
   codeLine: number;
@@ -45,11 +51,30 @@ export interface ProbeState {
   /** hls.js errors by detail (fatal ones are retried as the web page does). */
   errors: Record<string, number>;
   targetLatency: number | null;
+  /** hls.js's seek-back bound at the end, s. */
+  maxLatency: number | null;
+  /** The newest media playlist as hls.js read it: LL-HLS or not, and the hold-backs it gave. */
+  playlist: {
+    parts: boolean;
+    partHoldBack: number;
+    holdBack: number;
+    targetDuration: number;
+    canBlockReload: boolean;
+  } | null;
 }
 
 export function startProbe(a: ProbeArgs): void {
   const Hls = (window as unknown as { Hls: typeof HlsType }).Hls;
-  const state: ProbeState = { frames: [], stalls: [], stalledSince: null, seeks: [], errors: {}, targetLatency: null };
+  const state: ProbeState = {
+    frames: [],
+    stalls: [],
+    stalledSince: null,
+    seeks: [],
+    errors: {},
+    targetLatency: null,
+    maxLatency: null,
+    playlist: null,
+  };
   (window as unknown as { glass: ProbeState }).glass = state;
   const wall = (t: number) => performance.timeOrigin + t;
 
@@ -69,6 +94,22 @@ export function startProbe(a: ProbeArgs): void {
   video.addEventListener('seeking', () => state.seeks.push(wall(performance.now())));
 
   const hls = new Hls(a.config);
+  // The page's own function, sent as source (see ProbeArgs.followLive).
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the page's own function, by design
+  const source = new Function(`return (${a.followLive})`) as () => (h: typeof hls, fallback: number) => void;
+  const followLive = source();
+  followLive(hls, a.fallbackSyncDurationCount);
+  hls.on(Hls.Events.LEVEL_UPDATED, (_e, data) => {
+    followLive(hls, a.fallbackSyncDurationCount);
+    const d = data.details;
+    state.playlist = {
+      parts: !!d.partList?.length,
+      partHoldBack: d.partHoldBack,
+      holdBack: d.holdBack,
+      targetDuration: d.targetduration,
+      canBlockReload: d.canBlockReload,
+    };
+  });
   hls.on(Hls.Events.MANIFEST_PARSED, () => void video.play().catch(() => undefined));
   hls.on(Hls.Events.ERROR, (_e, data) => {
     state.errors[data.details] = (state.errors[data.details] ?? 0) + 1;
@@ -108,6 +149,7 @@ export function startProbe(a: ProbeArgs): void {
         hlsLatency: hls.latency,
       });
       state.targetLatency = hls.targetLatency;
+      state.maxLatency = hls.maxLatency;
     }
     video.requestVideoFrameCallback(onFrame);
   };

@@ -94,6 +94,8 @@ export interface LiveRun {
   master: string;
   /** One media playlist: our 360p rendition, node-media-server's index.m3u8. */
   media: string;
+  /** That rendition's folder on disk, where the media worker writes it (ours only). */
+  mediaDir: string | null;
 }
 
 async function untilServed(url: string): Promise<void> {
@@ -136,7 +138,12 @@ export async function withPlatform<T>(
     try {
       // Until the first segments are listed (the worker starts its ffmpeg).
       await untilServed(media);
-      return await measure({ pub, master: pipeline.edgeFile(streamId, 'master.m3u8'), media });
+      return await measure({
+        pub,
+        master: pipeline.edgeFile(streamId, 'master.m3u8'),
+        media,
+        mediaDir: join(pipeline.mediaRoot, streamId, '360p'),
+      });
     } finally {
       pub.stop();
       await pub.exited;
@@ -178,7 +185,7 @@ export async function withNodeMediaServer<T>(
     const playlist = `http://127.0.0.1:${httpPort}/live/bench/index.m3u8`;
     try {
       await untilServed(playlist);
-      return await measure({ pub, master: playlist, media: playlist });
+      return await measure({ pub, master: playlist, media: playlist, mediaDir: null });
     } finally {
       pub.stop();
       await pub.exited;

@@ -122,6 +122,15 @@ describe('web page: follow, go live, viewers, recording', () => {
     await viewerCount(viewer, 2);
     const start = await videoTime(viewer, 0);
     await videoTime(viewer, start + 2);
+    // A live stream shows how far behind live it plays (hls.js's estimate, each second) and the target it holds.
+    await viewer
+      .getByTestId('latency')
+      .filter({ hasText: /^\d+(\.\d)? s behind live$/ })
+      .waitFor(WAIT);
+    await viewer
+      .getByTestId('latency-target')
+      .filter({ hasText: /^target \d+\.\d s$/ })
+      .waitFor(WAIT);
   });
 
   it('after the stream ends, its page plays the recording', async () => {

@@ -1,14 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import Hls from 'hls.js';
 import { ChatLog, chatErrorText, type ServerFrame } from '../../web/src/lib/chat-log.ts';
 import {
   backoffMs,
+  followLive,
   formatCount,
   hlsConfig,
   hlsSettings,
   latencyLabel,
   levelName,
+  liveStatus,
+  liveSyncFallback,
   uptime,
+  type LatencyMode,
 } from '../../web/src/lib/format.ts';
 
 /** The web page's pure parts (web/src/lib): what chat shows and how the player is tuned. */
@@ -97,14 +102,75 @@ describe('page formatting and player settings', () => {
     assert.equal(uptime('2026-01-01T00:00:00Z', Date.parse('2026-01-01T00:04:05Z')), '4:05');
   });
 
-  it('tunes hls.js by latency mode: low modes stay nearer the edge than standard', () => {
+  it('plays both live tiers in low-latency mode, the low tier chasing the edge harder; ultra-low plays as low', () => {
     const standard = hlsSettings('standard', true);
     const low = hlsSettings('low', true);
-    const ultra = hlsSettings('ultra-low', true);
-    assert.equal(standard.lowLatencyMode, false);
+    assert.equal(standard.lowLatencyMode, true);
     assert.equal(low.lowLatencyMode, true);
-    assert.ok(ultra.liveSyncDurationCount! < low.liveSyncDurationCount! && low.liveSyncDurationCount! < 3);
+    assert.deepEqual(hlsSettings('ultra-low', true), low);
+    assert.equal(liveSyncFallback('ultra-low'), liveSyncFallback('low'));
+    assert.ok(
+      low.maxLiveSyncPlaybackRate! > standard.maxLiveSyncPlaybackRate! && standard.maxLiveSyncPlaybackRate! > 1,
+    );
+    assert.ok(low.maxBufferLength < standard.maxBufferLength && low.backBufferLength < standard.backBufferLength);
+    assert.ok(liveSyncFallback('low') < liveSyncFallback('standard'));
     assert.equal(hlsSettings('ultra-low', false).lowLatencyMode, false, 'a recording is not live');
+  });
+
+  it("never gives hls.js's constructor a live sync, which would override the playlist's PART-HOLD-BACK", () => {
+    for (const mode of ['standard', 'low', 'ultra-low'] as LatencyMode[]) {
+      const keys = Object.keys(hlsConfig(mode, true));
+      for (const k of [
+        'liveSyncDuration',
+        'liveSyncDurationCount',
+        'liveMaxLatencyDuration',
+        'liveMaxLatencyDurationCount',
+      ])
+        assert.ok(!keys.includes(k), `${mode}: ${k}`);
+    }
+  });
+
+  /** hls.js itself (it builds in Node), as the page sets it up, with `details` as its newest media playlist. */
+  const player = (mode: LatencyMode, details: { partHoldBack: number; holdBack: number; targetduration: number }) => {
+    const hls = new Hls(hlsConfig(mode, true));
+    Object.defineProperty(hls, 'latestLevelDetails', { get: () => ({ live: true, ...details }) });
+    followLive(hls, liveSyncFallback(mode));
+    return hls;
+  };
+
+  it("targets the playlist's PART-HOLD-BACK over LL-HLS and seeks back past where catching up stops", () => {
+    const standard = player('standard', { partHoldBack: 1.002, holdBack: 6, targetduration: 2 });
+    assert.equal(standard.targetLatency, 1.002);
+    assert.equal(standard.maxLatency, 2 * 1.002 + 2);
+    const low = player('low', { partHoldBack: 0.6, holdBack: 3, targetduration: 1 });
+    assert.equal(low.targetLatency, 0.6);
+    assert.equal(low.maxLatency, 2 * 0.6 + 1);
+    standard.destroy();
+    low.destroy();
+  });
+
+  it('targets a few target durations on plain HLS (no hold-back in the playlist)', () => {
+    const standard = player('standard', { partHoldBack: 0, holdBack: 0, targetduration: 2 });
+    assert.equal(standard.targetLatency, 6);
+    assert.equal(standard.maxLatency, 14);
+    const low = player('ultra-low', { partHoldBack: 0, holdBack: 0, targetduration: 1 });
+    assert.equal(low.targetLatency, 2);
+    assert.equal(low.maxLatency, 5);
+    standard.destroy();
+    low.destroy();
+  });
+
+  it('shows the latency, the target and catching up', () => {
+    assert.deepEqual(liveStatus(1.234, 1.002, 1.1), {
+      latency: '1.2 s behind live',
+      target: 'target 1.0 s',
+      catchingUp: true,
+      farBehind: false,
+    });
+    assert.deepEqual(liveStatus(null, 1, 1), { latency: '', target: '', catchingUp: false, farBehind: false });
+    assert.equal(liveStatus(0.9, 0.6, 1).catchingUp, false);
+    assert.equal(liveStatus(6, 1, 1).farBehind, true);
+    assert.equal(liveStatus(6, null, 1).target, '');
   });
 
   it("gives the player (and the glass-to-glass benchmark) the mode's settings, ABR from the start, capped to the element", () => {

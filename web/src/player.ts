@@ -2,13 +2,15 @@ import type { Level } from 'hls.js';
 import type HlsType from 'hls.js';
 import type { Playback } from './api.ts';
 import { h } from './dom.ts';
-import { hlsConfig, latencyLabel, levelName } from './lib/format.ts';
+import { followLive, hlsConfig, levelName, liveStatus, liveSyncFallback } from './lib/format.ts';
 
 /**
  * The HLS player: hls.js over Media Source Extensions (native HLS where that is all there is),
  * tuned by the stream's latency mode. The quality menu lists the renditions of the master
  * playlist, the real ladder, with "Auto" (hls.js's bandwidth-based ABR) first. A live stream
- * shows how far behind the live edge playback is, and a "go to live" control when it drifts.
+ * shows how far behind the live edge playback is (hls.js's estimate, once a second) beside the
+ * target it holds (the playlist's PART-HOLD-BACK over LL-HLS), "catching up" while hls.js plays
+ * faster than real time to get back to it, and a "go to live" control when far behind.
  */
 export interface Player {
   element: HTMLElement;
@@ -36,12 +38,28 @@ export function createPlayer(p: Playback): Player {
   video.muted = true;
   const qualitySelect = h('select', { 'aria-label': 'Quality', 'data-testid': 'quality', hidden: true });
   const latency = h('span', { class: 'latency', 'data-testid': 'latency' });
+  const target = h('span', { class: 'latency', 'data-testid': 'latency-target' });
+  const catchingUp = h(
+    'span',
+    { class: 'pill catching-up', 'data-testid': 'catching-up', hidden: true },
+    'catching up',
+  );
   const toLive = h('button', { class: 'btn small', hidden: true }, 'Go to live');
   const message = h('div', { class: 'player-message', hidden: true });
   const badge = live
     ? h('span', { class: 'pill live', 'data-testid': 'live-badge' }, 'LIVE')
     : h('span', { class: 'pill' }, p.status === 'ready' ? 'OFFLINE' : src === null ? 'ENDED' : 'VOD');
-  const bar = h('div', { class: 'player-bar' }, badge, latency, toLive, h('span', { class: 'grow' }), qualitySelect);
+  const bar = h(
+    'div',
+    { class: 'player-bar' },
+    badge,
+    latency,
+    target,
+    catchingUp,
+    toLive,
+    h('span', { class: 'grow' }),
+    qualitySelect,
+  );
   const element = h('div', { class: 'player' }, h('div', { class: 'video-box' }, video, message), bar);
 
   let hls: HlsType | undefined;
@@ -94,6 +112,14 @@ export function createPlayer(p: Playback): Player {
       return;
     }
     hls = new Hls(hlsConfig(p.latency_mode, live));
+    if (live) {
+      // The live sync settings hls.js takes on the instance: the plain-HLS fallback target now, the
+      // seek-back bound from the target each playlist update gives.
+      const instance = hls;
+      const follow = () => followLive(instance, liveSyncFallback(p.latency_mode));
+      follow();
+      hls.on(Hls.Events.LEVEL_UPDATED, follow);
+    }
     hls.attachMedia(video);
     hls.loadSource(src);
     hls.on(Hls.Events.MANIFEST_PARSED, (_e, data) => {
@@ -130,10 +156,15 @@ export function createPlayer(p: Playback): Player {
       });
       timers.push(
         window.setInterval(() => {
-          const behind = hls && video.readyState >= 2 ? hls.latency : null;
-          latency.textContent = latencyLabel(behind);
-          const target = hls?.targetLatency ?? null;
-          toLive.hidden = behind === null || target === null || behind < target + 8;
+          const status = liveStatus(
+            hls && video.readyState >= 2 ? hls.latency : null,
+            hls?.targetLatency ?? null,
+            video.playbackRate,
+          );
+          latency.textContent = status.latency;
+          target.textContent = status.target;
+          catchingUp.hidden = !status.catchingUp;
+          toLive.hidden = !status.farBehind;
         }, 1000),
       );
     }

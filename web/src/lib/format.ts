@@ -31,34 +31,63 @@ export function uptime(startedAt: string | null, now: number): string {
 export type LatencyMode = 'standard' | 'low' | 'ultra-low';
 
 /**
- * hls.js settings for a stream's latency mode. Low modes stay closer to the live edge (fewer
- * target durations behind, catch up by playing slightly faster, low-latency HLS parts when the
- * playlist has them); standard keeps a deeper buffer against stalls.
+ * The HLS tier a latency mode plays at. Ultra-low is WebRTC's tier (a separate issue): until that
+ * lands an ultra-low stream is packaged and played as low, over LL-HLS.
+ */
+export type HlsTier = 'standard' | 'low';
+export const hlsTier = (mode: LatencyMode): HlsTier => (mode === 'standard' ? 'standard' : 'low');
+
+/**
+ * hls.js settings for a stream's latency mode, given to `new Hls()`. Both live tiers play with
+ * `lowLatencyMode`: LL-HLS parts and blocking playlist reloads when the playlist offers them
+ * (EXT-X-PART, CAN-BLOCK-RELOAD), and, in hls.js, the only mode in which it catches up by playing
+ * faster. What the tiers differ in is the packager's (segment and part durations, hence
+ * PART-HOLD-BACK) and, here, how hard the player chases the edge:
+ *
+ * - The target latency is the playlist's PART-HOLD-BACK (HOLD-BACK without parts). It is NOT set
+ *   here: hls.js lets a `liveSyncDuration`/`liveSyncDurationCount` given to its constructor
+ *   override the playlist's figure, so the fallback for a playlist with neither (plain HLS) is set
+ *   on the instance afterwards (`followLive`).
+ * - `maxLiveSyncPlaybackRate`: hls.js plays up to this rate while behind its target (within one
+ *   target duration of it, with over 1 s of buffer ahead). Standard 1.1: about 1 s of drift made up
+ *   in 10 s, and a 10 % tempo change (pitch kept) that speech and music both get away with; the
+ *   standard tier is the smooth one. Low 1.25: its target (about 0.6 s) leaves no room to drift, so
+ *   it makes up a part's worth (0.2 s) in about a second and a whole target in a few, at a tempo
+ *   still fine for speech, which is what sub-second streams (talk, auctions, betting) carry.
+ * - `liveSyncOnStallIncrease`: hls.js moves its target back by this much after each stall (up to
+ *   one target duration). Standard keeps hls.js's 1 s; low steps by 0.25 s, about one part, so one
+ *   stall does not throw the tier away.
+ * - Buffers: live, the buffer ahead can never be longer than the latency, so the forward limits
+ *   only matter after a seek back; low keeps both the forward and the played (back) buffer small
+ *   (less memory, quicker MediaSource appends).
+ *
+ * The seek back when a viewer is far behind (`liveMaxLatencyDuration`) depends on the target the
+ * playlist gives, so it too is set by `followLive`.
  */
 export function hlsSettings(mode: LatencyMode, live: boolean) {
   if (!live) return { lowLatencyMode: false, maxBufferLength: 30, backBufferLength: 30 };
-  switch (mode) {
-    case 'ultra-low':
+  const tier = hlsTier(mode);
+  switch (tier) {
+    case 'standard':
+      return {
+        lowLatencyMode: true,
+        maxLiveSyncPlaybackRate: 1.1,
+        liveSyncOnStallIncrease: 1,
+        maxBufferLength: 10,
+        maxMaxBufferLength: 20,
+        backBufferLength: 20,
+      };
     case 'low':
       return {
         lowLatencyMode: true,
-        liveSyncDurationCount: mode === 'ultra-low' ? 1.5 : 2,
-        liveMaxLatencyDurationCount: mode === 'ultra-low' ? 4 : 6,
-        maxLiveSyncPlaybackRate: 1.15,
-        maxBufferLength: 8,
-        backBufferLength: 10,
-      };
-    case 'standard':
-      return {
-        lowLatencyMode: false,
-        liveSyncDurationCount: 3,
-        liveMaxLatencyDurationCount: 10,
-        maxLiveSyncPlaybackRate: 1,
-        maxBufferLength: 20,
-        backBufferLength: 30,
+        maxLiveSyncPlaybackRate: 1.25,
+        liveSyncOnStallIncrease: 0.25,
+        maxBufferLength: 4,
+        maxMaxBufferLength: 8,
+        backBufferLength: 6,
       };
     default: {
-      const _exhaustive: never = mode;
+      const _exhaustive: never = tier;
       return _exhaustive;
     }
   }
@@ -74,6 +103,66 @@ export const hlsConfig = (mode: LatencyMode, live: boolean) => ({
   startLevel: -1,
   capLevelToPlayerSize: true,
 });
+
+/**
+ * hls.js's target latency, in target durations, for a live playlist that gives neither
+ * PART-HOLD-BACK nor HOLD-BACK (plain HLS: MPEG-TS streams, an origin without LL-HLS, the peer
+ * in the benchmark). Standard: 3, the HLS spec's minimum HOLD-BACK (6 s on 2 s segments).
+ * Low: 2 (2 s on its 1 s segments): one segment being made and one in hand, reloads included;
+ * nearer than the spec's 3 because the tier is for latency first.
+ */
+export function liveSyncFallback(mode: LatencyMode): number {
+  return hlsTier(mode) === 'standard' ? 3 : 2;
+}
+
+/** What `followLive` needs of an hls.js instance (an `Hls` is one). */
+export interface LiveHls {
+  config: { liveSyncDurationCount: number; liveMaxLatencyDuration?: number | undefined };
+  readonly targetLatency: number | null;
+  readonly latestLevelDetails: { targetduration: number } | null;
+}
+
+/**
+ * Live sync settings hls.js takes only on the instance; the page calls this once the instance
+ * exists and on every playlist update (LEVEL_UPDATED). NB: it uses nothing outside itself, because
+ * bench/glass.ts sends its source into the page it measures with.
+ *
+ * - The fallback target latency (`liveSyncFallback`) goes into the instance's config, not the
+ *   constructor's: hls.js uses it only when the playlist gives no hold-back.
+ * - Seek back to live when further behind the edge than twice the target plus one target duration
+ *   (2 x 1 s + 2 s = 4 s standard, 2 x 0.6 s + 1 s = 2.2 s low, 14 s / 5 s on plain HLS): exactly
+ *   where hls.js stops catching up by playback rate (it calls anything further "DVR"), so no
+ *   viewer is left playing at a fixed distance behind, neither caught up nor sent back.
+ */
+export function followLive(hls: LiveHls, fallbackSyncDurationCount: number): void {
+  hls.config.liveSyncDurationCount = fallbackSyncDurationCount;
+  const target = hls.targetLatency;
+  const details = hls.latestLevelDetails;
+  if (target !== null && details) hls.config.liveMaxLatencyDuration = 2 * target + details.targetduration;
+}
+
+/** What the player bar shows of a live player once a second. */
+export interface LiveStatus {
+  /** "1.2 s behind live", or '' before playback starts. */
+  latency: string;
+  /** "target 1.0 s", or ''. */
+  target: string;
+  /** hls.js is playing faster than real time to get back to its target. */
+  catchingUp: boolean;
+  /** Far enough behind (paused, or the viewer seeked back) to offer a "go to live" button. */
+  farBehind: boolean;
+}
+
+export function liveStatus(latency: number | null, target: number | null, playbackRate: number): LiveStatus {
+  const known = latency !== null && Number.isFinite(latency) && latency > 0;
+  const t = target !== null && Number.isFinite(target) && target > 0 ? target : null;
+  return {
+    latency: known ? latencyLabel(latency) : '',
+    target: known && t !== null ? `target ${t.toFixed(1)} s` : '',
+    catchingUp: known && playbackRate > 1,
+    farBehind: known && t !== null && latency > 2 * t + 3,
+  };
+}
 
 /** A rendition's name for menus and heartbeats: the playlist's NAME, else "<height>p". */
 export function levelName(level: { name?: string | undefined; height?: number | undefined }, index: number): string {
