@@ -3,10 +3,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
 import { createRequire } from 'node:module';
-import { parseArgs } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { segmentDurationMs } from '../media/ladder.ts';
 import type { LatencyMode as EventLatencyMode } from '../schemas/generated/events.ts';
+import { cliArgs, type Tool } from '../platform/cli.ts';
 import { launchChromium } from '../tests/support/browser.ts';
 import { mediaTools } from '../tests/support/hls.ts';
 import { parseMediaPlaylist } from '../tests/support/media-pipeline.ts';
@@ -65,15 +65,28 @@ import { ratio, writeResult, type Metric } from './lib/results.ts';
  * (bench/lib/hops.ts): capture -> part (or segment) on disk, on disk -> listed in the edge's
  * playlist, and what is left between that and the player.
  *
- *   npm run bench -- glass [--seconds S] [--joins J] [--settle S] [--tiers standard,low] [--hops low|standard|none]
+ *   The command line: TOOL.usage, below.
  */
-const { values } = parseArgs({
+const TOOL: Tool = {
+  name: 'bench glass',
+  usage: `usage: npm run bench -- glass [--seconds S] [--joins J] [--settle S] [--tiers standard,low] [--hops low|standard|none] [--no-write]
+
+  --seconds S        seconds sampled per tier and player (default 60)
+  --joins J          fresh page loads per player, sampled in turn (default 6)
+  --settle S         seconds after a join's first frame before sampling (default 10)
+  --tiers T          latency tiers to measure, comma-separated (default standard,low)
+  --hops T           the tier whose stream gets the per-hop breakdown, or none (default low)
+  --no-write         print only; leave bench/results/glass.json as it is
+  -h, --help         this text`,
+};
+const { values } = cliArgs(TOOL, {
   options: {
     seconds: { type: 'string', default: '60' },
     joins: { type: 'string', default: '6' },
     settle: { type: 'string', default: '10' },
     tiers: { type: 'string', default: 'standard,low' },
     hops: { type: 'string' },
+    'no-write': { type: 'boolean', default: false },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -440,6 +453,10 @@ for (const tier of tiers) {
 }
 for (const tier of tiers) rows.push(...hopMetrics(tier));
 const [head, ...extra] = rows;
+if (values['no-write']) {
+  for (const r of rows) console.log(JSON.stringify(r));
+  process.exit(0);
+}
 const file = writeResult('glass', {
   ...head!,
   command:

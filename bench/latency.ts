@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { cliArgs, type Tool } from '../platform/cli.ts';
 import { mediaTools } from '../tests/support/hls.ts';
 import { parseMediaPlaylist } from '../tests/support/media-pipeline.ts';
 import { readCode } from './lib/bar-code.ts';
@@ -30,7 +30,14 @@ import { ratio, writeResult, type Metric } from './lib/results.ts';
  *
  *   npm run bench -- latency [--seconds S]
  */
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' } } });
+const TOOL: Tool = {
+  name: 'bench latency',
+  usage: `usage: npm run bench -- latency [--seconds S]
+
+  --seconds S   length of each side's run (default 60)
+  -h, --help    this text`,
+};
+const { values } = cliArgs(TOOL, { options: { seconds: { type: 'string', default: '60' } } });
 const SECONDS = Number(values.seconds);
 const SEGMENT_MS = 2000;
 const POLL_MS = 100;
