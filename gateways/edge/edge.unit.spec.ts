@@ -8,6 +8,7 @@ import { parseAccessLine } from './access-log.ts';
 import { AccessLogTail } from './access-tail.ts';
 import { ACCESS_LOG_FORMAT, renderNginxConf } from './nginx-conf.ts';
 import { EDGE_REJECTS } from '../../domain/media/delivery-directives.ts';
+import { collapseKey, endToEnd } from './collapse.ts';
 
 describe('edge config and access log', () => {
   it('renders a cache whose misses go to the collapser, honours the origin and keeps every path under its folder', () => {
@@ -99,5 +100,39 @@ describe('edge config and access log', () => {
       renameSync(dir, `${dir}-done`);
       rmSync(`${dir}-done`, { recursive: true, force: true });
     }
+  });
+
+  it("collapses requests under nginx's cache key: path and delivery directives, not other query strings", () => {
+    const key = (url: string, method = 'GET', headers = {}) => collapseKey(method, url, headers);
+    const part = '/hls/s/720p/000043.2.m4s';
+    assert.equal(key(part), key(`${part}?token=abc`));
+    assert.notEqual(key(part), key(part, 'HEAD'));
+    assert.equal(key(part, 'POST'), null, 'only GET and HEAD collapse');
+    const pl = '/hls/s/720p.m3u8';
+    assert.equal(key(`${pl}?_HLS_msn=43&_HLS_part=2`), key(`${pl}?a=1&_HLS_part=2&_HLS_msn=43&_HLS_skip=YES`));
+    assert.notEqual(key(`${pl}?_HLS_msn=43&_HLS_part=2`), key(`${pl}?_HLS_msn=43&_HLS_part=3`));
+    assert.notEqual(key(`${pl}?_HLS_msn=43`), key(pl), 'a blocking reload is not the plain playlist');
+    assert.notEqual(key(`${pl}?_HLS_msn=43`), key(`${pl}?_HLS_msn=43&_HLS_part=0`));
+    // A query nginx should have refused is keyed whole: never merged with another reading.
+    assert.notEqual(key(`${pl}?%5FHLS_msn=43`), key(pl));
+    assert.notEqual(key(`${pl}?%5FHLS_msn=43`), key(`${pl}?_HLS_msn=43`));
+    // nginx's revalidations (conditional) are answered apart from plain misses.
+    assert.notEqual(key(pl, 'GET', { 'if-none-match': '"a"' }), key(pl));
+    assert.notEqual(key(pl, 'GET', { range: 'bytes=0-1' }), key(pl));
+  });
+
+  it('forwards end-to-end headers only', () => {
+    assert.deepEqual(
+      endToEnd({
+        connection: 'keep-alive, x-private',
+        'keep-alive': 'timeout=5',
+        'transfer-encoding': 'chunked',
+        'x-private': '1',
+        'cache-control': 'max-age=1',
+        etag: '"e"',
+        'x-origin': 'o',
+      }),
+      { 'cache-control': 'max-age=1', etag: '"e"', 'x-origin': 'o' },
+    );
   });
 });
