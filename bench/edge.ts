@@ -377,7 +377,7 @@ const file = writeResult('edge', {
   command: `npm run bench -- edge --players ${PLAYERS} --seconds ${SECONDS} --segment-seconds ${SEGMENT_S} --renditions ${RENDITIONS.length}`,
   notes:
     `${PLAYERS} simulated hls.js-like players on one live stream (${RENDITIONS.length} renditions, players spread evenly, ` +
-    `${SEGMENT_S} s segments of 640x360 H.264/AAC, ${SECONDS} s), through one nginx edge (proxy_cache, cache lock, ` +
+    `${SEGMENT_S} s segments of 640x360 H.264/AAC, ${SECONDS} s), through one nginx edge (proxy_cache, request collapser, ` +
     'origin Cache-Control) with the CDN prefetcher warming it from SegmentReady, against the same players straight at ' +
     'the origin. Real packager and Kafka in the loop; players, origin, edge and Kafka share this machine. ' +
     'Origin requests per segment: origin segment GETs (prefetcher included) over the distinct segments the origin was asked for.',

@@ -2,8 +2,10 @@ import { resolveMediaPath, type MediaKind } from '../../domain/media/hls-paths.t
 
 /**
  * One line of the edge's access log (format: nginx-conf.ts ACCESS_LOG_FORMAT), e.g.
- *   1795600019.512 200 HIT GET /hls/s1/720p/000042.ts 1048576
- * `cache` is nginx's $upstream_cache_status ('-' when the cache was not involved). Pure.
+ *   1795600019.512 200 HIT GET /hls/s1/720p/000042.ts 1048576 -
+ * `cache` is nginx's $upstream_cache_status ('-' when the cache was not involved); the last field
+ * is the collapser's role for a request nginx sent it (`follower`: answered with another
+ * request's origin response, so a MISS that cost the origin nothing). Pure.
  */
 export type CacheStatus = 'HIT' | 'MISS' | 'EXPIRED' | 'STALE' | 'UPDATING' | 'REVALIDATED' | 'BYPASS' | 'NONE';
 
@@ -15,6 +17,8 @@ export interface AccessEntry {
   kind: MediaKind | 'other';
   path: string;
   bytes: number;
+  /** A miss the collapser answered with a concurrent request's origin response. */
+  collapsed: boolean;
 }
 
 const STATUSES = new Set<string>(['HIT', 'MISS', 'EXPIRED', 'STALE', 'UPDATING', 'REVALIDATED', 'BYPASS']);
@@ -26,8 +30,8 @@ export const ASKED_ORIGIN = new Set<CacheStatus>(['MISS', 'EXPIRED', 'REVALIDATE
 
 export function parseAccessLine(line: string): AccessEntry | undefined {
   const f = line.trim().split(' ');
-  if (f.length !== 6) return undefined;
-  const [at, status, cache, method, path, bytes] = f as [string, string, string, string, string, string];
+  if (f.length !== 7) return undefined;
+  const [at, status, cache, method, path, bytes, role] = f as [string, string, string, string, string, string, string];
   const resolved = resolveMediaPath(path);
   return {
     at: Number(at),
@@ -37,5 +41,6 @@ export function parseAccessLine(line: string): AccessEntry | undefined {
     kind: resolved.ok ? resolved.kind : 'other',
     path,
     bytes: Number(bytes),
+    collapsed: role === 'follower',
   };
 }

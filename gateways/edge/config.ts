@@ -13,6 +13,8 @@ const schema = z.object({
   EDGE_DIR: z.string().optional(),
   EDGE_WORKERS: env.int(1, 1),
   EDGE_CACHE_MAX_SIZE: env.str('2g'),
+  /** The in-process collapser nginx sends its misses to, on 127.0.0.1; 0 picks a free port. */
+  EDGE_COLLAPSER_PORT: env.listenPort(0),
   ORIGIN_HOST: env.str('127.0.0.1'),
   ORIGIN_PORT: env.port(8070),
   /** An nginx binary to use instead of Debian's (found on PATH, installed if missing). */

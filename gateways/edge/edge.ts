@@ -9,17 +9,24 @@ import type { Metrics } from '../../platform/metrics.ts';
 import type { Component } from '../../platform/service.ts';
 import { AccessLogTail } from './access-tail.ts';
 import { ASKED_ORIGIN, SERVED_FROM_CACHE, parseAccessLine, type AccessEntry } from './access-log.ts';
-import { renderNginxConf, type EdgeConfOptions } from './nginx-conf.ts';
+import { Collapser } from './collapser.ts';
+import { HELD_REQUEST_LIMIT_S, renderNginxConf, type EdgeConfOptions } from './nginx-conf.ts';
 
 /**
  * One edge cache: nginx (Debian's package) run in the foreground as this process's child, with a
- * config rendered at start. Its access log, tailed from disk, feeds the metrics
+ * config rendered at start, and in this process the collapser (collapser.ts) nginx sends its
+ * misses to, which sends the origin one request for concurrent ones. nginx's access log, tailed from disk, feeds the metrics
  * (requests by kind and cache status, hit ratio); its error log is relayed to ours. Stopping
  * sends SIGQUIT (nginx finishes the requests in flight), then SIGKILL past the deadline. If nginx
  * dies on its own, `onExit` reports it, so the service stops rather than run without its cache.
  */
-export interface EdgeOptions extends Omit<EdgeConfOptions, 'user'> {
+export interface EdgeOptions extends Omit<EdgeConfOptions, 'user' | 'upstream'> {
   nginx: string;
+  origin: { host: string; port: number };
+  /** The collapser's port, on 127.0.0.1; 0 (default) picks a free one. */
+  collapserPort?: number;
+  /** Largest origin answer the collapser buffers for concurrent requests (default 64 MiB). */
+  collapserMaxBufferBytes?: number;
   log: Logger;
   metrics: Metrics;
   onExit?: (err: Error) => void;
@@ -39,8 +46,18 @@ export class EdgeServer implements Component {
   private readonly requests: Counter<'kind' | 'cache'>;
   private readonly bytes: Counter<'kind' | 'cache'>;
   private readonly counts = new Map<string, { cached: number; origin: number }>();
+  private readonly collapser: Collapser;
 
   constructor(private readonly opts: EdgeOptions) {
+    this.collapser = new Collapser({
+      host: '127.0.0.1',
+      port: opts.collapserPort ?? 0,
+      origin: opts.origin,
+      timeoutMs: HELD_REQUEST_LIMIT_S * 1000,
+      ...(opts.collapserMaxBufferBytes !== undefined && { maxBufferBytes: opts.collapserMaxBufferBytes }),
+      log: opts.log,
+      metrics: opts.metrics,
+    });
     const registers = [opts.metrics.registry];
     this.requests = new Counter({
       name: 'live_edge_requests_total',
@@ -57,7 +74,7 @@ export class EdgeServer implements Component {
     const counts = this.counts;
     new Gauge({
       name: 'live_edge_hit_ratio',
-      help: 'Requests answered from the cache / requests that involved the cache, by media kind (all: every kind)',
+      help: 'Requests answered without an origin request of their own (from the cache, or a miss the collapser answered with a concurrent one) / requests that involved the cache, by media kind (all: every kind)',
       labelNames: ['kind'],
       registers,
       collect() {
@@ -80,7 +97,7 @@ export class EdgeServer implements Component {
     return `http://${this.opts.host}:${this.opts.port}`;
   }
 
-  /** Requests answered from the cache and requests that went to the origin, over every kind. */
+  /** Requests answered without an origin request of their own (hits, collapsed misses) and requests that went to the origin, over every kind. */
   get totals(): { cached: number; origin: number } {
     let cached = 0;
     let origin = 0;
@@ -96,7 +113,9 @@ export class EdgeServer implements Component {
     for (const sub of ['cache', 'tmp']) mkdirSync(join(dir, sub), { recursive: true });
     const conf = join(dir, 'nginx.conf');
     const root = process.getuid?.() === 0;
-    writeFileSync(conf, renderNginxConf({ ...this.opts, ...(root && { user: userInfo().username }) }));
+    await this.collapser.start();
+    const upstream = { host: '127.0.0.1', port: this.collapser.port };
+    writeFileSync(conf, renderNginxConf({ ...this.opts, upstream, ...(root && { user: userInfo().username }) }));
     const accessLog = join(dir, 'access.log');
     rmSync(accessLog, { force: true });
     const child = spawn(this.opts.nginx, ['-p', dir, '-c', conf, '-e', 'stderr'], {
@@ -130,19 +149,30 @@ export class EdgeServer implements Component {
         resolve();
       }),
     );
-    await this.waitUntilServing(stderr);
-    this.opts.log.info({ url: this.url, origin: this.opts.origin, dir, pid: child.pid }, 'edge listening');
+    try {
+      await this.waitUntilServing(stderr);
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    this.opts.log.info(
+      { url: this.url, origin: this.opts.origin, collapser: upstream.port, dir, pid: child.pid },
+      'edge listening',
+    );
   }
 
+  /** nginx first (it finishes the requests in flight, which the collapser answers), then the collapser. */
   async stop(): Promise<void> {
     const child = this.child;
     this.stopping = true;
-    if (!child) return this.tail?.stop();
-    child.kill('SIGQUIT');
-    const timer = setTimeout(() => child.kill('SIGKILL'), this.opts.stopDeadlineMs ?? 10_000);
-    await this.exited;
-    clearTimeout(timer);
+    if (child) {
+      child.kill('SIGQUIT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), this.opts.stopDeadlineMs ?? 10_000);
+      await this.exited;
+      clearTimeout(timer);
+    }
     await this.tail?.stop();
+    await this.collapser.stop();
   }
 
   private onLine(line: string): void {
@@ -152,7 +182,8 @@ export class EdgeServer implements Component {
     this.bytes.inc({ kind: e.kind, cache: e.cache }, e.bytes);
     if (e.cache !== 'NONE') {
       const c = this.counts.get(e.kind) ?? { cached: 0, origin: 0 };
-      if (SERVED_FROM_CACHE.has(e.cache)) c.cached++;
+      // A collapsed miss was answered without an origin request of its own, as a hit is.
+      if (SERVED_FROM_CACHE.has(e.cache) || (e.cache === 'MISS' && e.collapsed)) c.cached++;
       else if (ASKED_ORIGIN.has(e.cache)) c.origin++;
       this.counts.set(e.kind, c);
     }

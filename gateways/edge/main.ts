@@ -23,6 +23,7 @@ const edge = new EdgeServer({
   port: cfg.EDGE_PORT,
   name: cfg.EDGE_NAME,
   origin: { host: cfg.ORIGIN_HOST, port: cfg.ORIGIN_PORT },
+  collapserPort: cfg.EDGE_COLLAPSER_PORT,
   workers: cfg.EDGE_WORKERS,
   cacheMaxSize: cfg.EDGE_CACHE_MAX_SIZE,
   log,

@@ -5,13 +5,14 @@
  *     other query strings a player adds do not split the cache, while the answer for part P of
  *     segment N (held by the origin until it is listed) is kept apart from the plain playlist and
  *     from the next part;
- *   - proxy_cache_lock: concurrent misses for one object wait for the first one's fetch, so the
- *     origin sees one request per object however many players ask at once, held ones included:
- *     the origin holds a blocking reload up to three target durations (6 s with 2 s segments) and
- *     a preload-hinted part up to three part targets, and the lock outlasts both
- *     (HELD_REQUEST_LIMIT_S), since a lock that expires sends a second request to the origin
- *     (lock_age) or lets the waiters each ask it (lock_timeout). Waiters poll the lock every
- *     0.5 s (nginx), so a collapsed request is answered up to 0.5 s after the first one;
+ *   - no proxy_cache_lock: concurrent misses for one object all go upstream, to the collapser
+ *     (collapser.ts, in the wrapper), which sends the origin one request per object however many
+ *     players ask at once, held ones included, and answers them all the moment it is complete.
+ *     nginx's lock woke its waiters on a 0.5 s timer instead, so all but the first player got a
+ *     held part up to 0.5 s late. The origin holds a blocking reload up to three target durations
+ *     (6 s with 2 s segments) and a preload-hinted part up to three part targets: the collapser
+ *     waits on the origin HELD_REQUEST_LIMIT_S, and nginx on the collapser a little longer, so
+ *     that an origin that never answers gets every waiter the collapser's one 502;
  *   - lifetimes come from the origin's Cache-Control (segments immutable, playlists 1-2 s);
  *     expired playlists are revalidated with the ETag (a 304 is cheap). No stale copy is served
  *     while one is refreshed (`updating`): that copy is the one missing the newest segment, and
@@ -32,7 +33,8 @@ export interface EdgeConfOptions {
   dir: string;
   host: string;
   port: number;
-  origin: { host: string; port: number };
+  /** Where misses go: the wrapper's collapser, in front of the origin. */
+  upstream: { host: string; port: number };
   workers: number;
   cacheMaxSize: string;
   /** Worker user, only when the master runs as root (nginx ignores it otherwise, with a warning). */
@@ -43,13 +45,15 @@ export interface EdgeConfOptions {
 
 /**
  * Longer than any request the origin holds (three target durations of 2 s segments, plus the
- * transfer): how long the edge waits for an answer, and how long concurrent misses wait on the
- * first one before going to the origin themselves.
+ * transfer): how long the collapser waits for the origin to say something.
  */
 export const HELD_REQUEST_LIMIT_S = 10;
+/** How long nginx waits for the collapser: beyond the collapser's own limit, whose 502 is then the answer. */
+export const UPSTREAM_READ_TIMEOUT_S = HELD_REQUEST_LIMIT_S + 2;
 
 /** Fields of an access-log line, space-separated, in this order (see access-log.ts). */
-export const ACCESS_LOG_FORMAT = '$msec $status $upstream_cache_status $request_method $uri $body_bytes_sent';
+export const ACCESS_LOG_FORMAT =
+  '$msec $status $upstream_cache_status $request_method $uri $body_bytes_sent $upstream_http_x_edge_collapsed';
 
 /** A string as an nginx quoted token (the patterns and reasons hold no quote or backslash of their own). */
 const quoted = (s: string): string => {
@@ -96,8 +100,9 @@ http {
 ${refusals}
   }
 
+  # The collapser (the wrapper's), in front of the origin.
   upstream origin {
-    server ${o.origin.host}:${o.origin.port};
+    server ${o.upstream.host}:${o.upstream.port};
     keepalive 32;
   }
 
@@ -117,15 +122,17 @@ ${refusals}
       proxy_cache hls;
       proxy_cache_key $uri|$arg__HLS_msn|$arg__HLS_part;
       proxy_cache_methods GET HEAD;
-      proxy_read_timeout ${HELD_REQUEST_LIMIT_S}s;
-      proxy_cache_lock on;
-      proxy_cache_lock_timeout ${HELD_REQUEST_LIMIT_S}s;
-      proxy_cache_lock_age ${HELD_REQUEST_LIMIT_S}s;
+      proxy_read_timeout ${UPSTREAM_READ_TIMEOUT_S}s;
+      # The collapser wakes waiters when the answer is complete; nginx's lock, on a 0.5 s timer.
+      proxy_cache_lock off;
       proxy_cache_revalidate on;
       proxy_cache_use_stale error timeout http_500 http_502 http_503 http_504;
       # Only when the origin says nothing (it always does); its no-store answers (404 for a part
       # that did not come, 503 for a playlist that did not move) are never kept.
       proxy_cache_valid 200 206 1s;
+
+      # The collapser's role (leader, follower), for the access log only.
+      proxy_hide_header X-Edge-Collapsed;
 
       add_header X-Cache-Status $upstream_cache_status always;
       add_header X-Edge ${o.name} always;
