@@ -10,7 +10,7 @@ import { cliArgs, type Tool } from '../platform/cli.ts';
 import { launchChromium } from '../tests/support/browser.ts';
 import { mediaTools } from '../tests/support/hls.ts';
 import { parseMediaPlaylist } from '../tests/support/media-pipeline.ts';
-import { followLive, hlsConfig, liveSyncFallback, type HlsTier } from '../web/src/lib/format.ts';
+import { catchUpRate, followLive, hlsConfig, liveSyncFallback, type HlsTier } from '../web/src/lib/format.ts';
 import { startProbe, type ProbeState } from './lib/glass-probe.ts';
 import { hopsSummary, watchHops, type Hops } from './lib/hops.ts';
 import {
@@ -125,6 +125,7 @@ const player = (tier: HlsTier) => ({
   config: hlsConfig(tier, true),
   followLive: followLive.toString(),
   fallbackSyncDurationCount: liveSyncFallback(tier),
+  catchUpRate: catchUpRate(tier),
 });
 
 /** What one player showed, over all its joins. */

@@ -19,6 +19,8 @@ export interface ProbeArgs {
    * in target durations: run once hls.js exists and on every playlist update, as the page does.
    */
   followLive: string;
+  /** The page's catch-up rate for the tier (`catchUpRate`). */
+  catchUpRate: number;
   fallbackSyncDurationCount: number;
   bits: number;
   /** The strip's middle line as a fraction of the picture height. */
@@ -96,11 +98,17 @@ export function startProbe(a: ProbeArgs): void {
   const hls = new Hls(a.config);
   // The page's own function, sent as source (see ProbeArgs.followLive).
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the page's own function, by design
-  const source = new Function(`return (${a.followLive})`) as () => (h: typeof hls, fallback: number) => void;
+  const source = new Function(`return (${a.followLive})`) as () => (
+    h: typeof hls,
+    fallback: number,
+    maxRate: number,
+  ) => void;
   const followLive = source();
-  followLive(hls, a.fallbackSyncDurationCount);
+  const follow = () => followLive(hls, a.fallbackSyncDurationCount, a.catchUpRate);
+  follow();
+  video.addEventListener('timeupdate', follow);
   hls.on(Hls.Events.LEVEL_UPDATED, (_e, data) => {
-    followLive(hls, a.fallbackSyncDurationCount);
+    follow();
     const d = data.details;
     state.playlist = {
       parts: !!d.partList?.length,

@@ -4,6 +4,7 @@ import Hls from 'hls.js';
 import { ChatLog, chatErrorText, type ServerFrame } from '../../web/src/lib/chat-log.ts';
 import {
   backoffMs,
+  catchUpRate,
   followLive,
   formatCount,
   hlsConfig,
@@ -109,9 +110,11 @@ describe('page formatting and player settings', () => {
     assert.equal(low.lowLatencyMode, true);
     assert.deepEqual(hlsSettings('ultra-low', true), low);
     assert.equal(liveSyncFallback('ultra-low'), liveSyncFallback('low'));
-    assert.ok(
-      low.maxLiveSyncPlaybackRate! > standard.maxLiveSyncPlaybackRate! && standard.maxLiveSyncPlaybackRate! > 1,
-    );
+    // hls.js's own catch-up (only with over 1 s buffered) is off; the page's chases harder on low.
+    assert.equal(low.maxLiveSyncPlaybackRate, 1);
+    assert.equal(standard.maxLiveSyncPlaybackRate, 1);
+    assert.ok(catchUpRate('low') > catchUpRate('standard') && catchUpRate('standard') > 1);
+    assert.equal(catchUpRate('ultra-low'), catchUpRate('low'));
     assert.ok(low.maxBufferLength < standard.maxBufferLength && low.backBufferLength < standard.backBufferLength);
     assert.ok(liveSyncFallback('low') < liveSyncFallback('standard'));
     assert.equal(hlsSettings('ultra-low', false).lowLatencyMode, false, 'a recording is not live');
@@ -134,9 +137,37 @@ describe('page formatting and player settings', () => {
   const player = (mode: LatencyMode, details: { partHoldBack: number; holdBack: number; targetduration: number }) => {
     const hls = new Hls(hlsConfig(mode, true));
     Object.defineProperty(hls, 'latestLevelDetails', { get: () => ({ live: true, ...details }) });
-    followLive(hls, liveSyncFallback(mode));
+    followLive(hls, liveSyncFallback(mode), catchUpRate(mode));
     return hls;
   };
+
+  /** Just what followLive reads and writes: a playing element `latency` s behind with `ahead` s buffered. */
+  const playing = (latency: number, ahead: number, target = 0.6, paused = false) => {
+    const media = {
+      currentTime: 100,
+      paused,
+      buffered: { length: 1, start: () => 90, end: () => 100 + ahead },
+      playbackRate: 1,
+    };
+    const hls = {
+      config: { liveSyncDurationCount: 3 },
+      targetLatency: target,
+      latestLevelDetails: { targetduration: 1 },
+      latency,
+      media,
+    };
+    followLive(hls, 2, 1.25);
+    return media.playbackRate;
+  };
+
+  it('catches up in proportion to the drift, only with enough buffered ahead, never past the seek-back bound', () => {
+    assert.equal(playing(0.62, 0.5), 1, 'within 50 ms of the target: real time');
+    assert.equal(playing(0.9, 0.5), 1.08, '0.3 s behind: 1.08x');
+    assert.equal(playing(1.8, 1.5), 1.25, '1 s or more behind: the tier maximum');
+    assert.equal(playing(0.9, 0.2), 1, 'too little buffered to speed up: a stall would cost more');
+    assert.equal(playing(2.5, 2), 1, 'beyond the seek-back bound (2.2 s): hls.js seeks instead');
+    assert.equal(playing(0.9, 0.5, 0.6, true), 1, 'paused: untouched');
+  });
 
   it("targets the playlist's PART-HOLD-BACK over LL-HLS and seeks back past where catching up stops", () => {
     const standard = player('standard', { partHoldBack: 1.002, holdBack: 6, targetduration: 2 });

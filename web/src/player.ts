@@ -2,7 +2,7 @@ import type { Level } from 'hls.js';
 import type HlsType from 'hls.js';
 import type { Playback } from './api.ts';
 import { h } from './dom.ts';
-import { followLive, hlsConfig, levelName, liveStatus, liveSyncFallback } from './lib/format.ts';
+import { catchUpRate, followLive, hlsConfig, levelName, liveStatus, liveSyncFallback } from './lib/format.ts';
 
 /**
  * The HLS player: hls.js over Media Source Extensions (native HLS where that is all there is),
@@ -113,12 +113,13 @@ export function createPlayer(p: Playback): Player {
     }
     hls = new Hls(hlsConfig(p.latency_mode, live));
     if (live) {
-      // The live sync settings hls.js takes on the instance: the plain-HLS fallback target now, the
-      // seek-back bound from the target each playlist update gives.
+      // The live sync settings hls.js takes on the instance (the plain-HLS fallback target now, the
+      // seek-back bound from the target each playlist update gives) and the catch-up rate.
       const instance = hls;
-      const follow = () => followLive(instance, liveSyncFallback(p.latency_mode));
+      const follow = () => followLive(instance, liveSyncFallback(p.latency_mode), catchUpRate(p.latency_mode));
       follow();
       hls.on(Hls.Events.LEVEL_UPDATED, follow);
+      video.addEventListener('timeupdate', follow);
     }
     hls.attachMedia(video);
     hls.loadSource(src);

@@ -48,12 +48,10 @@ export const hlsTier = (mode: LatencyMode): HlsTier => (mode === 'standard' ? 's
  *   here: hls.js lets a `liveSyncDuration`/`liveSyncDurationCount` given to its constructor
  *   override the playlist's figure, so the fallback for a playlist with neither (plain HLS) is set
  *   on the instance afterwards (`followLive`).
- * - `maxLiveSyncPlaybackRate`: hls.js plays up to this rate while behind its target (within one
- *   target duration of it, with over 1 s of buffer ahead). Standard 1.1: about 1 s of drift made up
- *   in 10 s, and a 10 % tempo change (pitch kept) that speech and music both get away with; the
- *   standard tier is the smooth one. Low 1.25: its target (about 0.6 s) leaves no room to drift, so
- *   it makes up a part's worth (0.2 s) in about a second and a whole target in a few, at a tempo
- *   still fine for speech, which is what sub-second streams (talk, auctions, betting) carry.
+ * - `maxLiveSyncPlaybackRate` 1: hls.js's own catch-up is off, the page's (`followLive`, rates
+ *   from `catchUpRate`) does it. hls.js speeds up only with more than 1 s buffered ahead, which a
+ *   sub-second target never has: over LL-HLS the low tier sat at 0.93 s behind the edge against a
+ *   0.6 s target (npm run bench -- glass), and standard (1 s target) mostly too.
  * - `liveSyncOnStallIncrease`: hls.js moves its target back by this much after each stall (up to
  *   one target duration). Standard keeps hls.js's 1 s; low steps by 0.25 s, about one part, so one
  *   stall does not throw the tier away.
@@ -71,7 +69,7 @@ export function hlsSettings(mode: LatencyMode, live: boolean) {
     case 'standard':
       return {
         lowLatencyMode: true,
-        maxLiveSyncPlaybackRate: 1.1,
+        maxLiveSyncPlaybackRate: 1,
         liveSyncOnStallIncrease: 1,
         maxBufferLength: 10,
         maxMaxBufferLength: 20,
@@ -80,7 +78,7 @@ export function hlsSettings(mode: LatencyMode, live: boolean) {
     case 'low':
       return {
         lowLatencyMode: true,
-        maxLiveSyncPlaybackRate: 1.25,
+        maxLiveSyncPlaybackRate: 1,
         liveSyncOnStallIncrease: 0.25,
         maxBufferLength: 4,
         maxMaxBufferLength: 8,
@@ -115,11 +113,30 @@ export function liveSyncFallback(mode: LatencyMode): number {
   return hlsTier(mode) === 'standard' ? 3 : 2;
 }
 
+/**
+ * The fastest the page plays to get back to its target latency. Standard 1.1: about 1 s of drift
+ * made up in 10 s, a 10 % tempo change (pitch kept) that speech and music both get away with; the
+ * standard tier is the smooth one. Low 1.25: its target (about 0.6 s) leaves no room to drift, so
+ * it makes up a part's worth (0.2 s) in about a second, at a tempo still fine for speech, which is
+ * what sub-second streams (talk, auctions, betting) carry.
+ */
+export function catchUpRate(mode: LatencyMode): number {
+  return hlsTier(mode) === 'standard' ? 1.1 : 1.25;
+}
+
 /** What `followLive` needs of an hls.js instance (an `Hls` is one). */
 export interface LiveHls {
   config: { liveSyncDurationCount: number; liveMaxLatencyDuration?: number | undefined };
   readonly targetLatency: number | null;
   readonly latestLevelDetails: { targetduration: number } | null;
+  /** Seconds behind the live edge (hls.js's estimate). */
+  readonly latency: number;
+  readonly media: {
+    readonly currentTime: number;
+    readonly paused: boolean;
+    readonly buffered: { readonly length: number; start(i: number): number; end(i: number): number };
+    playbackRate: number;
+  } | null;
 }
 
 /**
@@ -130,15 +147,31 @@ export interface LiveHls {
  * - The fallback target latency (`liveSyncFallback`) goes into the instance's config, not the
  *   constructor's: hls.js uses it only when the playlist gives no hold-back.
  * - Seek back to live when further behind the edge than twice the target plus one target duration
- *   (2 x 1 s + 2 s = 4 s standard, 2 x 0.6 s + 1 s = 2.2 s low, 14 s / 5 s on plain HLS): exactly
- *   where hls.js stops catching up by playback rate (it calls anything further "DVR"), so no
- *   viewer is left playing at a fixed distance behind, neither caught up nor sent back.
+ *   (2 x 1 s + 2 s = 4 s standard, 2 x 0.6 s + 1 s = 2.2 s low, 14 s / 5 s on plain HLS); closer
+ *   than that, catch up by playback rate (up to `maxRate`, `catchUpRate`): the page calls this on
+ *   every playlist update and media time update, so no viewer is left playing at a fixed distance
+ *   behind, neither caught up nor sent back.
  */
-export function followLive(hls: LiveHls, fallbackSyncDurationCount: number): void {
+export function followLive(hls: LiveHls, fallbackSyncDurationCount: number, maxRate: number): void {
   hls.config.liveSyncDurationCount = fallbackSyncDurationCount;
   const target = hls.targetLatency;
   const details = hls.latestLevelDetails;
   if (target !== null && details) hls.config.liveMaxLatencyDuration = 2 * target + details.targetduration;
+  const media = hls.media;
+  if (!media || media.paused || target === null || !details) return;
+  let ahead = 0;
+  for (let i = 0; i < media.buffered.length; i++) {
+    if (media.buffered.start(i) <= media.currentTime + 0.1 && media.currentTime < media.buffered.end(i))
+      ahead = media.buffered.end(i) - media.currentTime;
+  }
+  const behind = hls.latency - target;
+  // Faster in proportion to the drift (the whole of maxRate from 1 s behind), and only while more
+  // than a quarter second is buffered ahead: at 1.25x that lasts a second, time for the next part.
+  const rate =
+    behind > 0.05 && ahead > 0.25 && hls.latency < 2 * target + details.targetduration
+      ? Math.round((1 + Math.min(1, behind) * (maxRate - 1)) * 100) / 100
+      : 1;
+  if (media.playbackRate !== rate && media.playbackRate !== 0) media.playbackRate = rate;
 }
 
 /** What the player bar shows of a live player once a second. */
