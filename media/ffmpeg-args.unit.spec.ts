@@ -50,7 +50,7 @@ describe('ffmpeg ladder arguments', () => {
   it('libx264: one decode, split, scaled rungs with aligned keyframes, fMP4 to the worker sockets, thumbnails', () => {
     // prettier-ignore
     assert.deepEqual(planArgs(buildTranscodePlan(job())), [
-      '-rw_timeout', '10000000', '-i', 'rtmp://127.0.0.1:1935/live/stream_1',
+      '-rw_timeout', '10000000', '-fflags', 'nobuffer', '-flags', 'low_delay', '-i', 'rtmp://127.0.0.1:1935/live/stream_1',
       '-y', '-filter_complex',
       '[0:v]split=3[s0][s1][s2];[s0]fps=30,scale=1280:720,format=yuv420p[v0];[s1]fps=30,scale=640:360,format=yuv420p[v1];[s2]fps=1/10,scale=320:180[thumb]',
       '-hide_banner', '-loglevel', 'warning', '-nostdin',
@@ -77,7 +77,7 @@ describe('ffmpeg ladder arguments', () => {
     );
     // prettier-ignore
     assert.deepEqual(args, [
-      '-hwaccel', 'cuda', '-hwaccel_output_format', 'cuda', '-rw_timeout', '10000000',
+      '-hwaccel', 'cuda', '-hwaccel_output_format', 'cuda', '-rw_timeout', '10000000', '-fflags', 'nobuffer', '-flags', 'low_delay',
       '-i', 'rtmp://127.0.0.1:1935/live/stream_1',
       '-y', '-filter_complex',
       '[0:v]split=2[s0][s1];[s0]fps=30,scale_cuda=1280:720[v0];[s1]fps=1/10,scale_cuda=320:180,hwdownload,format=nv12[thumb]',
@@ -96,20 +96,24 @@ describe('ffmpeg ladder arguments', () => {
 
   it('CUDA decode with libx264: scaled on the GPU, each rung downloaded once for the CPU encoder', () => {
     const args = planArgs(buildTranscodePlan(job({ decoder: 'cuda', ladder: job().ladder.slice(0, 1) })));
-    assert.deepEqual(args.slice(0, 10), [
+    assert.deepEqual(args.slice(0, 14), [
       '-hwaccel',
       'cuda',
       '-hwaccel_output_format',
       'cuda',
       '-rw_timeout',
       '10000000',
+      '-fflags',
+      'nobuffer',
+      '-flags',
+      'low_delay',
       '-i',
       'rtmp://127.0.0.1:1935/live/stream_1',
       '-y',
       '-filter_complex',
     ]);
     assert.equal(
-      args[10],
+      args[14],
       '[0:v]split=2[s0][s1];[s0]fps=30,scale_cuda=1280:720,hwdownload,format=nv12[v0];[s1]fps=1/10,scale_cuda=320:180,hwdownload,format=nv12[thumb]',
     );
     assert.deepEqual(args.slice(args.indexOf('-c:v'), args.indexOf('-c:v') + 4), [
@@ -126,16 +130,20 @@ describe('ffmpeg ladder arguments', () => {
         job({ hasAudio: false, segmentDurationMs: 1000, thumbnail: null, ladder: job().ladder.slice(1) }),
       ),
     );
-    assert.deepEqual(args.slice(0, 7), [
+    assert.deepEqual(args.slice(0, 11), [
       '-rw_timeout',
       '10000000',
+      '-fflags',
+      'nobuffer',
+      '-flags',
+      'low_delay',
       '-i',
       'rtmp://127.0.0.1:1935/live/stream_1',
       '-f',
       'lavfi',
       '-i',
     ]);
-    assert.equal(args[7], 'anullsrc=channel_layout=stereo:sample_rate=48000');
+    assert.equal(args[11], 'anullsrc=channel_layout=stereo:sample_rate=48000');
     assert.ok(args.includes('1:a:0') && args.includes('-shortest'));
     assert.ok(args.includes('expr:gte(t,n_forced*1)'));
     assert.deepEqual(args.slice(-9), cmaf('360p'));
