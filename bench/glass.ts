@@ -27,6 +27,7 @@ import {
   type LiveRun,
 } from './lib/live-rig.ts';
 import { ratio, writeResult, type Metric } from './lib/results.ts';
+import { cpuMeter } from './lib/cpu.ts';
 
 /**
  * Glass to glass per latency tier: from a frame being made by the publisher to that frame on a
@@ -285,13 +286,17 @@ async function watchOurs(
   pageUrl: string,
   run: LiveRun,
   tier: HlsTier,
-): Promise<{ player: PlayerResult; hops: Hops | null }> {
-  if (HOPS !== tier || !run.mediaDir) return { player: await watch(browser, pageUrl, run, tier), hops: null };
+): Promise<{ player: PlayerResult; hops: Hops | null; cores: Record<string, number> | null }> {
+  const meter = run.pids && cpuMeter(run.pids);
+  if (HOPS !== tier || !run.mediaDir) {
+    const player = await watch(browser, pageUrl, run, tier);
+    return { player, hops: null, cores: meter?.stop() ?? null };
+  }
   const hops = watchHops({ dir: run.mediaDir, playlist: run.media, ffmpeg }, run.pub.startedAt);
   // Stopped (and the copied files read) while the publisher still runs: the run ends after.
   try {
     const result = await watch(browser, pageUrl, run, tier);
-    return { player: result, hops: await hops.stop() };
+    return { player: result, hops: await hops.stop(), cores: meter?.stop() ?? null };
   } catch (err) {
     await hops.stop().catch(() => undefined);
     throw err;
@@ -338,6 +343,8 @@ interface TierResult {
   ours: PlayerResult;
   peer: PlayerResult;
   hops: Hops | null;
+  /** Cores used by the packager, origin and edge (nginx included) while our player watched. */
+  cores: Record<string, number> | null;
   /** 1-minute load average as each measurement ended: it covers most of the sampled span. */
   loadOurs: string;
   loadPeer: string;
@@ -355,7 +362,7 @@ try {
     const peer = await withNodeMediaServer(ffmpeg, { segmentMs }, (run) => watch(browser, page.url, run, tier));
     const loadPeer = loadAverage();
     console.log(`node-media-server, ${tier} tier settings (load ${loadPeer}): ${summary(peer)}`);
-    results.set(tier, { segmentMs, ours: ours.player, peer, hops: ours.hops, loadOurs, loadPeer });
+    results.set(tier, { segmentMs, ours: ours.player, peer, hops: ours.hops, cores: ours.cores, loadOurs, loadPeer });
   }
 } finally {
   await browser.close();
@@ -387,6 +394,28 @@ const g2gMetric = (tier: HlsTier, p: number): Metric => {
 };
 
 /** The per-hop rows of the stream the hops were watched on: measured figures only, report only. */
+/** Renditions each of our streams has (the rig's 640x360 source: 360p and 160p). */
+const RENDITIONS = 2;
+
+/** CPU of the packager, origin and edge per stream and rendition, while one player (and the hop watcher) watched. */
+function cpuMetrics(tier: HlsTier): Metric[] {
+  const r = results.get(tier)!;
+  if (!r.cores) return [];
+  return Object.entries(r.cores).map(([service, cores]) => ({
+    metric: `CPU of the ${service}, ${tier} tier, per stream per rendition`,
+    value: Math.round((cores * 1000) / RENDITIONS),
+    unit: 'ms of CPU per s',
+    peer: null,
+    ratio: null,
+    target: 'report only (the issue asks for the cost; it sets no target)',
+    meetsTarget: null,
+    notes:
+      `${service} process${service === 'edge' ? ' (Node wrapper, collapser and nginx)' : ''} over the whole watch (every join, settling and sampling) ` +
+      `sampled (/proc utime + stime), one stream of ${RENDITIONS} renditions, ${r.segmentMs / 1000} s segments, ` +
+      `one hls.js player${HOPS === tier ? ' and the hop watcher' : ''} through one edge; divided by the renditions.`,
+  }));
+}
+
 function hopMetrics(tier: HlsTier): Metric[] {
   const r = results.get(tier)!;
   const h = r.hops;
@@ -453,6 +482,7 @@ for (const tier of tiers) {
   rows.push(g2gMetric(tier, t.p), g2gMetric(tier, t.p === 50 ? 95 : 50));
 }
 for (const tier of tiers) rows.push(...hopMetrics(tier));
+for (const tier of tiers) rows.push(...cpuMetrics(tier));
 const [head, ...extra] = rows;
 if (values['no-write']) {
   for (const r of rows) console.log(JSON.stringify(r));

@@ -96,6 +96,8 @@ export interface LiveRun {
   media: string;
   /** That rendition's folder on disk, where the media worker writes it (ours only). */
   mediaDir: string | null;
+  /** Our services' process ids, for their CPU cost (ours only). */
+  pids: Record<'packager' | 'origin' | 'edge', number> | null;
 }
 
 async function untilServed(url: string): Promise<void> {
@@ -143,6 +145,7 @@ export async function withPlatform<T>(
         master: pipeline.edgeFile(streamId, 'master.m3u8'),
         media,
         mediaDir: join(pipeline.mediaRoot, streamId, '360p'),
+        pids: { packager: pipeline.packager.pid, origin: pipeline.origin.pid, edge: pipeline.edge.pid },
       });
     } finally {
       pub.stop();
@@ -185,7 +188,7 @@ export async function withNodeMediaServer<T>(
     const playlist = `http://127.0.0.1:${httpPort}/live/bench/index.m3u8`;
     try {
       await untilServed(playlist);
-      return await measure({ pub, master: playlist, media: playlist, mediaDir: null });
+      return await measure({ pub, master: playlist, media: playlist, mediaDir: null, pids: null });
     } finally {
       pub.stop();
       await pub.exited;
