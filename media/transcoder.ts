@@ -185,6 +185,22 @@ export class StreamTranscoder {
     }
   }
 
+  /**
+   * The broadcast ended: ffmpeg is left to encode what it already received (its input ends when
+   * ingest lets the publisher go) and stopped only after `deadlineMs`. Stopping at once lost the
+   * media ffmpeg had not caught up with yet, most of a recording when it ran behind real time.
+   */
+  async finish(deadlineMs: number): Promise<TranscodeExit> {
+    // However the run ends now (its input ending, or going silent past -rw_timeout), it was asked to.
+    this.stopRequested = true;
+    const timer = setTimeout(() => void this.stop(), deadlineMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private scanThumbnailsSoon(): Promise<void> {
     const t = this.spec.thumbnail;
     if (!t) return Promise.resolve();

@@ -28,6 +28,8 @@ const schema = z.object({
   MEDIA_PART_MS_STANDARD: env.int(333, 100),
   MEDIA_PART_MS_LOW: env.int(200, 100),
   MEDIA_THUMBNAIL_EVERY_S: env.int(10, 1),
+  /** How long an ended broadcast's ffmpeg may take to encode what it already received before it is stopped. */
+  MEDIA_DRAIN_TIMEOUT_S: env.int(60, 0),
   /** A live source silent for this long ends the ffmpeg run (it is restarted while the stream is live). */
   MEDIA_STALL_TIMEOUT_S: env.int(10, 1),
   /** Workers sharing this group split the streams by lifecycle partition. */

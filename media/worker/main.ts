@@ -47,6 +47,7 @@ const { stop } = await runService(
           decoder,
           x264Preset: cfg.MEDIA_X264_PRESET,
           ladder: cfg.MEDIA_LADDER,
+          drainTimeoutMs: cfg.MEDIA_DRAIN_TIMEOUT_S * 1000,
           partTargets: { standardMs: cfg.MEDIA_PART_MS_STANDARD, lowMs: cfg.MEDIA_PART_MS_LOW },
           thumbnailEveryS: cfg.MEDIA_THUMBNAIL_EVERY_S,
           stallTimeoutS: cfg.MEDIA_STALL_TIMEOUT_S,

@@ -36,6 +36,8 @@ export interface WorkerOptions {
   thumbnailEveryS: number;
   stallTimeoutS: number;
   catchUpDeadlineMs: number;
+  /** How long an ended broadcast's transcode may take to finish what it received before it is stopped. */
+  drainTimeoutMs?: number;
   ffmpegPath: string;
   onFatal?: (err: Error) => void;
 }
@@ -64,11 +66,14 @@ export class MediaWorker implements Component {
   private ownership: EventConsumer | undefined;
   private producer: EventProducer | undefined;
   private readonly stateGroup: string;
+  /** Streams whose transcode was reported as falling behind (reported again once it recovers). */
+  private readonly behind = new Set<string>();
   private readonly m: {
     transcodes: Gauge;
     segments: Counter<'rendition'>;
     parts: Counter<'rendition'>;
     partDelay: Histogram;
+    lag: Gauge<'stream'>;
     restarts: Counter;
     failures: Counter;
   };
@@ -98,6 +103,12 @@ export class MediaWorker implements Component {
         name: 'live_media_part_written_delay_seconds',
         help: "From a part's last frame (its program date time + duration, on the run's clock) to the part written and announced: a transcode falling behind real time shows as a growing delay",
         buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+        registers,
+      }),
+      lag: new Gauge({
+        name: 'live_media_transcode_lag_seconds',
+        help: "Per stream: how far its newest part's last frame is behind the wall clock of its run (grows while the transcode runs slower than real time)",
+        labelNames: ['stream'],
         registers,
       }),
       restarts: new Counter({
@@ -167,7 +178,9 @@ export class MediaWorker implements Component {
     if (!this.caughtUp || this.stopping) return;
     for (const [id, run] of this.runs) {
       const s = this.streams.get(id);
-      if (!s || !this.wanted(s)) void this.stopRun(id);
+      // An ended broadcast's transcode finishes what it already received (the recording keeps
+      // every second of it); one that moved to another worker stops at once.
+      if (!s || !this.wanted(s)) void this.stopRun(id, s?.status === 'ended' && this.owned.has(s.partition));
       else if (s.source && s.source.sourceUrl !== run.sourceUrl && !run.stopping) {
         this.log.info({ streamId: id, sourceUrl: s.source.sourceUrl }, 'source moved; restarting transcode');
         void this.stopRun(id).then(() => this.reconcile());
@@ -271,16 +284,33 @@ export class MediaWorker implements Component {
     }, delay);
   }
 
-  private stopRun(streamId: string): Promise<void> {
+  private stopRun(streamId: string, drain = false): Promise<void> {
     const run = this.runs.get(streamId);
     if (!run) return Promise.resolve();
     run.stopping ??= (async () => {
       clearTimeout(run.retryTimer);
-      await run.transcoder?.stop();
+      if (drain && run.transcoder && !this.stopping) await run.transcoder.finish(this.opts.drainTimeoutMs ?? 60_000);
+      else await run.transcoder?.stop();
       if (this.runs.get(streamId) === run) this.runs.delete(streamId);
       this.m.transcodes.set(this.runs.size);
+      this.m.lag.remove({ stream: streamId });
+      this.behind.delete(streamId);
     })();
     return run.stopping;
+  }
+
+  /**
+   * A transcode below real time falls further behind with every part, and its viewers with it:
+   * said once when the lag passes a segment (2 s), and again once it is back under half that.
+   */
+  private reportLag(streamId: string, lagMs: number): void {
+    const segmentMs = segmentDurationMs(this.streams.get(streamId)?.latencyMode ?? 'STANDARD');
+    if (lagMs > segmentMs && !this.behind.has(streamId)) {
+      this.behind.add(streamId);
+      this.log.warn({ streamId, lagMs }, 'transcode is falling behind real time');
+    } else if (lagMs < segmentMs / 2 && this.behind.delete(streamId)) {
+      this.log.info({ streamId, lagMs }, 'transcode is back to real time');
+    }
   }
 
   private async publish(streamId: string, payloads: MediaEventPayload[]): Promise<void> {
@@ -299,7 +329,10 @@ export class MediaWorker implements Component {
       if (p.type === 'SegmentReady') this.m.segments.inc({ rendition: p.rendition });
       else if (p.type === 'PartReady') {
         this.m.parts.inc({ rendition: p.rendition });
-        this.m.partDelay.observe(Math.max(0, Date.now() - p.programDateTime - p.durationMs) / 1000);
+        const lagMs = Math.max(0, Date.now() - p.programDateTime - p.durationMs);
+        this.m.partDelay.observe(lagMs / 1000);
+        this.m.lag.set({ stream: streamId }, lagMs / 1000);
+        this.reportLag(streamId, lagMs);
       }
     }
   }
