@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { startOrigin } from '../tests/support/origin.ts';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,8 +7,6 @@ import { cliArgs, type Tool } from '../platform/cli.ts';
 import { Agent } from 'undici';
 import type { MediaEvent } from '../schemas/generated/events.ts';
 import { EdgeServer } from '../gateways/edge/edge.ts';
-import { DEFAULT_CACHE_POLICY } from '../domain/media/hls-paths.ts';
-import { OriginServer } from '../gateways/origin/server.ts';
 import { EventBus } from '../platform/kafka/bus.ts';
 import { createLogger } from '../platform/logger.ts';
 import { Metrics } from '../platform/metrics.ts';
@@ -127,15 +126,7 @@ async function run(mode: 'edge' | 'origin', source: string[], bus: EventBus): Pr
   const root = mkdtempSync(join(tmpdir(), `bench-edge-${mode}-`));
   const edgeDir = mkdtempSync(join(tmpdir(), 'bench-edge-nginx-'));
   const originMetrics = new Metrics('origin', { defaults: false });
-  const origin = new OriginServer({
-    host: '127.0.0.1',
-    port: 0,
-    mediaRoot: root,
-    cache: DEFAULT_CACHE_POLICY,
-    log,
-    metrics: originMetrics,
-  });
-  await origin.start();
+  const origin = await startOrigin(root, { log, metrics: originMetrics });
   const streamId = `bench_${mode}_${Date.now().toString(36)}`;
   // Topics of its own per run: both consumers read them from the start, with no join race.
   const runBus = new EventBus(

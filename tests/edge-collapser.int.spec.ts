@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { startOrigin } from './support/origin.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request, type ClientRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -7,7 +8,6 @@ import { after, before, describe, it } from 'node:test';
 import { freePort } from './support/ports.ts';
 import { waitFor } from './support/wait.ts';
 import { llhlsPlaylist, mediaName, publish, streamFiles } from './origin-llhls-fixture.ts';
-import { DEFAULT_CACHE_POLICY } from '../domain/media/hls-paths.ts';
 import { createLogger } from '../platform/logger.ts';
 import { Metrics } from '../platform/metrics.ts';
 import { OriginServer } from '../gateways/origin/server.ts';
@@ -28,15 +28,7 @@ describe('edge collapser in front of the real origin', () => {
 
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'collapser-media-'));
-    origin = new OriginServer({
-      host: '127.0.0.1',
-      port: 0,
-      mediaRoot: root,
-      cache: DEFAULT_CACHE_POLICY,
-      log,
-      metrics: originMetrics,
-    });
-    await origin.start();
+    origin = await startOrigin(root, { log, metrics: originMetrics });
   });
   after(async () => {
     agent.destroy();

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { startOrigin } from './support/origin.ts';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,15 +29,7 @@ describe('edge and origin agree on HLS delivery directives (real nginx)', () => 
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'edge-directives-media-'));
     dir = mkdtempSync(join(tmpdir(), 'edge-directives-nginx-'));
-    origin = new OriginServer({
-      host: '127.0.0.1',
-      port: 0,
-      mediaRoot: root,
-      cache: DEFAULT_CACHE_POLICY,
-      log,
-      metrics: new Metrics('origin', { defaults: false }),
-    });
-    await origin.start();
+    origin = await startOrigin(root, { log });
     edge = new EdgeServer({
       nginx: mediaTools().nginx,
       dir,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { startOrigin } from './support/origin.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,6 @@ import { waitFor } from './support/wait.ts';
 import { llhlsPlaylist, mediaName, publish, streamFiles, type LlhlsPlaylist } from './origin-llhls-fixture.ts';
 import { createLogger } from '../platform/logger.ts';
 import { Metrics } from '../platform/metrics.ts';
-import { DEFAULT_CACHE_POLICY } from '../domain/media/hls-paths.ts';
 import { OriginServer } from '../gateways/origin/server.ts';
 import { EdgeServer } from '../gateways/edge/edge.ts';
 
@@ -37,15 +37,7 @@ describe('edge collapses held LL-HLS requests (real nginx)', () => {
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'edge-llhls-media-'));
     dir = mkdtempSync(join(tmpdir(), 'edge-llhls-nginx-'));
-    origin = new OriginServer({
-      host: '127.0.0.1',
-      port: 0,
-      mediaRoot: root,
-      cache: DEFAULT_CACHE_POLICY,
-      log,
-      metrics: originMetrics,
-    });
-    await origin.start();
+    origin = await startOrigin(root, { log, metrics: originMetrics });
     edge = new EdgeServer({
       nginx: mediaTools().nginx,
       dir,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { startOrigin } from './support/origin.ts';
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,6 @@ import { waitFor } from './support/wait.ts';
 import { createLogger } from '../platform/logger.ts';
 import { Metrics } from '../platform/metrics.ts';
 import { CdnPrefetcher } from '../processors/cdn-prefetcher/prefetcher.ts';
-import { DEFAULT_CACHE_POLICY } from '../domain/media/hls-paths.ts';
 import { OriginServer } from '../gateways/origin/server.ts';
 import { EdgeServer } from '../gateways/edge/edge.ts';
 
@@ -31,15 +31,7 @@ describe('edge cache (real nginx) in front of the origin', () => {
     root = mkdtempSync(join(tmpdir(), 'edge-media-'));
     dir = mkdtempSync(join(tmpdir(), 'edge-nginx-'));
     makeSegments(join(root, 's1', '720p'), 4);
-    origin = new OriginServer({
-      host: '127.0.0.1',
-      port: 0,
-      mediaRoot: root,
-      cache: DEFAULT_CACHE_POLICY,
-      log,
-      metrics: new Metrics('origin', { defaults: false }),
-    });
-    await origin.start();
+    origin = await startOrigin(root, { log });
     // Each origin request is held 300 ms, so requests arriving together are concurrent misses.
     relay = new CountingRelay({ host: '127.0.0.1', port: origin.port }, 300);
     const relayPort = await relay.listen();

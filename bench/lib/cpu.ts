@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { procStat } from '../../platform/proc-stat.ts';
 
 /**
  * CPU time of processes, read from /proc (Linux): utime + stime of a process and of every
@@ -13,14 +14,8 @@ interface Stat {
 }
 
 function stat(pid: number): Stat | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name is in parentheses and may hold spaces: fields count from after it.
-    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { pid, ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) };
-  } catch {
-    return null;
-  }
+  const s = procStat(pid);
+  return s ? { pid, ppid: s.ppid, ticks: s.cpuTicks } : null;
 }
 
 /** CPU seconds used so far by `pid` and its descendants (those alive now). */

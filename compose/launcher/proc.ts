@@ -1,3 +1,4 @@
+import { procStat } from '../../platform/proc-stat.ts';
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -16,15 +17,10 @@ interface PidRecord {
   cmd: string;
 }
 
-/** Field 22 of /proc/<pid>/stat: start time in clock ticks since boot (after the parenthesised name). */
+/** The start time of a live process (a zombie counts as gone). */
 function startTicksOf(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return state[0] === 'Z' ? undefined : state[19];
-  } catch {
-    return undefined;
-  }
+  const stat = procStat(pid);
+  return stat && stat.state !== 'Z' ? stat.startTicks : undefined;
 }
 
 export function runningPid(pidFile: string): number | undefined {

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
+import { startOrigin } from '../../tests/support/origin.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createLogger } from '../../platform/logger.ts';
 import { Metrics } from '../../platform/metrics.ts';
-import { DEFAULT_CACHE_POLICY } from '../../domain/media/hls-paths.ts';
 import {
   llhlsPlaylist,
   mediaName,
@@ -73,15 +72,7 @@ describe('HLS origin: low-latency HLS (parts, preload hints)', () => {
 
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'origin-llhls-'));
-    origin = new OriginServer({
-      host: '127.0.0.1',
-      port: 0,
-      mediaRoot: root,
-      cache: DEFAULT_CACHE_POLICY,
-      log: createLogger('origin', 'silent'),
-      metrics,
-    });
-    await origin.start();
+    origin = await startOrigin(root, { metrics });
   });
   after(async () => {
     agent.destroy();

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { startOrigin } from '../../tests/support/origin.ts';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -42,15 +43,7 @@ describe('HLS origin', () => {
     writeFileSync(join(root, 's1', 'thumbs', '000001.jpg'), Buffer.from([0xff, 0xd8, 0xff]));
     writeFileSync(join(root, 's1', '.packager', 'state.json'), '{}');
     writeFileSync(join(root, 'secret.ts'), 'outside every stream folder');
-    origin = new OriginServer({
-      host: '127.0.0.1',
-      port: 0,
-      mediaRoot: root,
-      cache: DEFAULT_CACHE_POLICY,
-      log: createLogger('origin', 'silent'),
-      metrics: new Metrics('origin', { defaults: false }),
-    });
-    await origin.start();
+    origin = await startOrigin(root);
   });
   after(async () => {
     await origin.stop();
