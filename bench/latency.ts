@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { cliArgs, type Tool } from '../platform/cli.ts';
 import { mediaTools } from '../tests/support/hls.ts';
 import { parseMediaPlaylist } from '../tests/support/media-pipeline.ts';
@@ -106,12 +109,28 @@ async function latencies(firstSeen: Map<string, number>, startedAt: number, code
   return out;
 }
 
-/** Each segment's bar code read once, however many watchers saw it. */
-function codeReader(ffmpeg: string): (url: string) => Promise<number> {
+/**
+ * Each segment's bar code read once, however many watchers saw it. A CMAF segment decodes only
+ * after its init section (the EXT-X-MAP of `playlist`), so the two are joined in a file first.
+ */
+function codeReader(ffmpeg: string, playlist?: string): (url: string) => Promise<number> {
   const codes = new Map<string, Promise<number>>();
+  const dir = mkdtempSync(join(tmpdir(), 'bench-latency-'));
+  const withInit = async (url: string): Promise<number> => {
+    if (!url.endsWith('.m4s') || !playlist) return readCode(url, ffmpeg);
+    const text = await (await fetch(playlist)).text();
+    const map = /^#EXT-X-MAP:URI="([^"]+)"/m.exec(text)?.[1];
+    if (!map) throw new Error(`no EXT-X-MAP in ${playlist}`);
+    const [init, media] = await Promise.all(
+      [new URL(map, playlist).href, url].map(async (u) => Buffer.from(await (await fetch(u)).arrayBuffer())),
+    );
+    const file = join(dir, `${codes.size}.mp4`);
+    writeFileSync(file, Buffer.concat([init!, media!]));
+    return readCode(file, ffmpeg);
+  };
   return (url) => {
     let c = codes.get(url);
-    if (!c) codes.set(url, (c = readCode(url, ffmpeg)));
+    if (!c) codes.set(url, (c = withInit(url)));
     return c;
   };
 }
@@ -119,7 +138,7 @@ function codeReader(ffmpeg: string): (url: string) => Promise<number> {
 const ours = (ffmpeg: string): Promise<{ blocking: number[]; polled: number[] }> =>
   withPlatform(ffmpeg, { latencyMode: 'STANDARD', segmentMs: SEGMENT_MS }, async ({ pub, media }) => {
     const [blocking, polled] = await Promise.all([watchBlocking(media, SECONDS), watch(media, SECONDS)]);
-    const code = codeReader(ffmpeg);
+    const code = codeReader(ffmpeg, media);
     return {
       blocking: await latencies(blocking, pub.startedAt(), code),
       polled: await latencies(polled, pub.startedAt(), code),
