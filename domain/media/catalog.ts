@@ -1,8 +1,14 @@
-import type { MediaEvent, RenditionLadder, ThumbnailReady, VodRecorded } from '../../schemas/generated/events.ts';
+import type {
+  MediaEvent,
+  RenditionLadder,
+  ThumbnailReady,
+  TranscodeRefused,
+  VodRecorded,
+} from '../../schemas/generated/events.ts';
 
 /**
  * What the API tells players about a stream's media, per stream: the newest rendition ladder,
- * the newest thumbnail and the newest VOD recording. In memory, folded from live.media.segments
+ * the newest thumbnail, the newest VOD recording and why the worker refused the source, if it did. In memory, folded from live.media.segments
  * and live.vod.recordings (SegmentReady is not kept: the playlists carry the segments). No I/O.
  * Offsets guard each source against redelivery, as in the stream registry.
  */
@@ -10,6 +16,8 @@ export interface StreamMedia {
   ladder: RenditionLadder | null;
   thumbnail: ThumbnailReady | null;
   vod: VodRecorded | null;
+  /** The newest TranscodeRefused, until a later RenditionLadder (a source the worker took) clears it. */
+  refusal: TranscodeRefused | null;
 }
 
 export class MediaCatalog {
@@ -26,13 +34,14 @@ export class MediaCatalog {
       ladder: e.ladder ?? e.vod?.ladder ?? null,
       thumbnail: e.thumbnail ?? e.vod?.thumbnail ?? null,
       vod: e.vod,
+      refusal: e.refusal,
     };
   }
 
   private entry(streamId: string) {
     let e = this.streams.get(streamId);
     if (!e) {
-      e = { ladder: null, thumbnail: null, vod: null, mediaOffset: -1, vodOffset: -1 };
+      e = { ladder: null, thumbnail: null, vod: null, refusal: null, mediaOffset: -1, vodOffset: -1 };
       this.streams.set(streamId, e);
     }
     return e;
@@ -52,9 +61,13 @@ export class MediaCatalog {
           encoder: p.encoder,
           partTargetMs: p.partTargetMs,
         };
+        e.refusal = null;
         return;
       case 'ThumbnailReady':
         e.thumbnail = { uri: p.uri, width: p.width, height: p.height };
+        return;
+      case 'TranscodeRefused':
+        e.refusal = { code: p.code, reason: p.reason };
         return;
       default: {
         const _exhaustive: never = p;

@@ -66,11 +66,13 @@ describe('media catalog and the playback answer built from it', () => {
       hls: 'https://cdn.example.com/hls/s1/master.m3u8',
       qualities: [{ name: '720p', bitrate: 3_128_000, resolution: '1280x720', fps: 30 }],
       thumbnail: 'https://cdn.example.com/hls/s1/thumbs/000007.jpg',
+      media_error: null,
     });
     assert.deepEqual(playbackMedia({ streamId: 's1', status: 'ready', recordingEnabled: true }, undefined, CDN), {
       hls: 'https://cdn.example.com/hls/s1/master.m3u8',
       qualities: [],
       thumbnail: null,
+      media_error: null,
     });
   });
 
@@ -95,7 +97,12 @@ describe('media catalog and the playback answer built from it', () => {
     };
     const expired = new MediaCatalog();
     expired.applyVod(fromVod, 0);
-    assert.deepEqual(expired.get('s1'), { ladder: fromVod.ladder, thumbnail: fromVod.thumbnail, vod: fromVod });
+    assert.deepEqual(expired.get('s1'), {
+      ladder: fromVod.ladder,
+      thumbnail: fromVod.thumbnail,
+      vod: fromVod,
+      refusal: null,
+    });
     const both = new MediaCatalog();
     both.applyMedia(ladder(['720p']), 1);
     both.applyMedia(thumb('thumbs/000007.jpg'), 2);
@@ -116,11 +123,33 @@ describe('media catalog and the playback answer built from it', () => {
       hls: null,
       qualities: [{ name: '720p', bitrate: 3_128_000, resolution: '1280x720', fps: 30 }],
       thumbnail: null,
+      media_error: null,
     });
     assert.equal(
       playbackMedia({ ...unrecorded, status: 'live' }, c.get('s1'), CDN).thumbnail,
       'https://cdn.example.com/hls/s1/thumbs/000007.jpg',
       'while live it plays like any other',
     );
+  });
+
+  it("keeps the newest refusal as the playback answer's media_error until a later ladder clears it", () => {
+    const c = new MediaCatalog();
+    const refused = (code: 'NO_VIDEO' | 'OVER_LIMITS', reason: string) =>
+      media({ type: 'TranscodeRefused', code, reason });
+    const live = { streamId: 's1', status: 'live' as const, recordingEnabled: true };
+    c.applyMedia(refused('NO_VIDEO', 'the broadcast has no video: the source carries only audio (aac)'), 1);
+    assert.deepEqual(playbackMedia(live, c.get('s1'), CDN), {
+      hls: 'https://cdn.example.com/hls/s1/master.m3u8',
+      qualities: [],
+      thumbnail: null,
+      media_error: { code: 'NO_VIDEO', reason: 'the broadcast has no video: the source carries only audio (aac)' },
+    });
+    c.applyMedia(refused('OVER_LIMITS', 'the broadcast is above the frame rate limit: 240 fps, at most 120'), 2);
+    assert.equal(c.get('s1')?.refusal?.code, 'OVER_LIMITS', 'the newest refusal');
+    c.applyMedia(ladder(['720p']), 3);
+    assert.equal(c.get('s1')?.refusal, null, 'a later run took a source');
+    assert.equal(playbackMedia(live, c.get('s1'), CDN).media_error, null);
+    c.applyMedia(refused('NO_VIDEO', 'redelivered'), 1);
+    assert.equal(c.get('s1')?.refusal, null, 'a redelivered refusal does not come back');
   });
 });

@@ -2,7 +2,8 @@ import type { StreamStatus } from '../stream/evolve.ts';
 import type { StreamMedia } from './catalog.ts';
 
 /**
- * The media part of the API's answers (playback URL, qualities, thumbnail), from the media
+ * The media part of the API's answers (playback URL, qualities, thumbnail, why the worker refused
+ * the source), from the media
  * catalog. URLs point at the CDN (the edge caches), under the packager's layout
  * (processors/packager/layout.ts): the live master while a stream is live or ready, its VOD
  * master once it ended recorded. An ended stream that was not recorded has nothing to play and
@@ -33,5 +34,7 @@ export function playbackMedia(stream: StreamRef, media: StreamMedia | undefined,
       fps: r.frameRate,
     })),
     thumbnail: thumbnailUrl(stream, media, cdnBaseUrl),
+    // Why there are no qualities: the media worker refused the source (until it takes a later one).
+    media_error: media?.refusal ? { code: media.refusal.code, reason: media.refusal.reason } : null,
   };
 }

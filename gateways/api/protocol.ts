@@ -84,6 +84,8 @@ export function playbackResponse(
     // The rendition ladder and thumbnails arrive with media (live.media.segments); empty until then.
     qualities: m.qualities,
     thumbnail: m.thumbnail,
+    // Why a live stream has no qualities: the media worker refused its source ({code, reason}).
+    media_error: m.media_error,
     chat_url: s.chatEnabled ? `${base(links.wsBaseUrl)}/streams/${enc(s.streamId)}/chat` : null,
   };
 }

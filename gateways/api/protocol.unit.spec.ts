@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ValidationError } from '../../platform/validation.ts';
-import { parseCategoriesQuery, parseSearchQuery } from './protocol.ts';
+import { MediaCatalog } from '../../domain/media/catalog.ts';
+import type { StreamRecord } from '../../domain/stream/evolve.ts';
+import { parseCategoriesQuery, parseSearchQuery, playbackResponse, type Links } from './protocol.ts';
 
 const parse = (qs: string) => parseSearchQuery(new URLSearchParams(qs));
 
@@ -46,5 +48,51 @@ describe('search query parsing', () => {
     assert.deepEqual(fields('category=a&category=b'), ['category']);
     assert.deepEqual(fields(`q=${'x'.repeat(101)}`), ['q']);
     assert.throws(() => parseCategoriesQuery(new URLSearchParams('limit=101')), ValidationError);
+  });
+});
+
+describe('playback answer', () => {
+  const stream: StreamRecord = {
+    streamId: 's1',
+    streamerId: 'u1',
+    streamerName: 'ana',
+    title: 'a radio show',
+    category: 'music',
+    tags: [],
+    latencyMode: 'STANDARD',
+    recordingEnabled: true,
+    chatEnabled: false,
+    streamKeyHash: 'hash',
+    status: 'live',
+    createdAt: 0,
+    updatedAt: 0,
+    startedAt: 0,
+    endedAt: null,
+  };
+  const links: Links = {
+    publicBaseUrl: 'https://live.example.com',
+    cdnBaseUrl: 'https://cdn.example.com',
+    wsBaseUrl: 'wss://live.example.com',
+    ingest: { rtmp: 'rtmp://ingest.example.com/live', rtmps: null, webrtc: null },
+  };
+
+  it('carries media_error: null, or the refusal of the source with its code and reason', () => {
+    const catalog = new MediaCatalog();
+    assert.equal(playbackResponse(stream, 0, links, undefined, catalog.get('s1')).media_error, null);
+    const reason =
+      'the broadcast has no video: the source carries only audio (aac); send a video track (H.264) with it';
+    catalog.applyMedia(
+      {
+        eventId: 'e',
+        occurredAt: 0,
+        streamId: 's1',
+        workerId: 'w',
+        payload: { type: 'TranscodeRefused', code: 'NO_VIDEO', reason },
+      },
+      0,
+    );
+    const answer = playbackResponse(stream, 0, links, undefined, catalog.get('s1'));
+    assert.deepEqual(answer.media_error, { code: 'NO_VIDEO', reason });
+    assert.deepEqual(answer.qualities, []);
   });
 });

@@ -30,6 +30,9 @@ const schema = z.object({
   MEDIA_THUMBNAIL_EVERY_S: env.int(10, 1),
   /** How long an ended broadcast's ffmpeg may take to encode what it already received before it is stopped. */
   MEDIA_DRAIN_TIMEOUT_S: env.int(60, 0),
+  /** A source taller than this (pixels) or faster than MEDIA_MAX_SOURCE_FPS is refused (TranscodeRefused OVER_LIMITS). */
+  MEDIA_MAX_SOURCE_HEIGHT: env.int(2160, 1),
+  MEDIA_MAX_SOURCE_FPS: env.int(120, 1),
   /** A live source silent for this long ends the ffmpeg run (it is restarted while the stream is live). */
   MEDIA_STALL_TIMEOUT_S: env.int(10, 1),
   /** Workers sharing this group split the streams by lifecycle partition. */

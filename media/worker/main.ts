@@ -49,6 +49,7 @@ const { stop } = await runService(
           ladder: cfg.MEDIA_LADDER,
           drainTimeoutMs: cfg.MEDIA_DRAIN_TIMEOUT_S * 1000,
           partTargets: { standardMs: cfg.MEDIA_PART_MS_STANDARD, lowMs: cfg.MEDIA_PART_MS_LOW },
+          sourceLimits: { maxHeight: cfg.MEDIA_MAX_SOURCE_HEIGHT, maxFrameRate: cfg.MEDIA_MAX_SOURCE_FPS },
           thumbnailEveryS: cfg.MEDIA_THUMBNAIL_EVERY_S,
           stallTimeoutS: cfg.MEDIA_STALL_TIMEOUT_S,
           catchUpDeadlineMs: cfg.MEDIA_CATCHUP_MS,

@@ -11,6 +11,7 @@ import type { Component } from '../../platform/service.ts';
 import { probe } from '../../platform/ffmpeg.ts';
 import type { Decoder, Encoder } from '../../platform/ffmpeg.ts';
 import { partTargetMs, segmentDurationMs, selectLadder, type PartTargets, type RenditionName } from '../ladder.ts';
+import { checkSource, type SourceLimits } from '../source-policy.ts';
 import { StreamTranscoder } from '../transcoder.ts';
 import { applyLifecycle, type LiveStream } from './live-streams.ts';
 
@@ -22,7 +23,9 @@ import { applyLifecycle, type LiveStream } from './live-streams.ts';
  *
  * A reconcile loop keeps "running transcodes" equal to "live streams in my partitions": it
  * starts what is missing, stops what is no longer wanted (ended, or moved away), and restarts a
- * transcode whose ffmpeg died while its stream is still live, with capped backoff.
+ * transcode whose ffmpeg died while its stream is still live, with capped backoff. A source it
+ * cannot use (media/source-policy.ts) is refused once per StreamWentLive with a TranscodeRefused
+ * event and never retried; the next publish is checked afresh.
  */
 export interface WorkerOptions {
   groupId: string;
@@ -33,6 +36,8 @@ export interface WorkerOptions {
   x264Preset: string;
   ladder: readonly RenditionName[];
   partTargets?: PartTargets;
+  /** Sources above these are refused (default: 2160 lines, 120 fps). */
+  sourceLimits?: SourceLimits;
   thumbnailEveryS: number;
   stallTimeoutS: number;
   catchUpDeadlineMs: number;
@@ -49,6 +54,8 @@ interface Run {
   sourceUrl: string;
   startedAt: number;
   failures: number;
+  /** The source was refused: nothing runs, and nothing is retried until a new StreamWentLive. */
+  refused?: boolean;
   retryTimer?: NodeJS.Timeout;
   stopping?: Promise<void>;
 }
@@ -76,6 +83,7 @@ export class MediaWorker implements Component {
     lag: Gauge<'stream'>;
     restarts: Counter;
     failures: Counter;
+    refused: Counter<'code'>;
   };
 
   constructor(
@@ -119,6 +127,12 @@ export class MediaWorker implements Component {
       failures: new Counter({
         name: 'live_media_ffmpeg_failures_total',
         help: 'ffmpeg runs that ended in an error',
+        registers,
+      }),
+      refused: new Counter({
+        name: 'live_media_refused_total',
+        help: 'Sources the worker will not transcode (TranscodeRefused), by code',
+        labelNames: ['code'],
         registers,
       }),
     };
@@ -189,12 +203,20 @@ export class MediaWorker implements Component {
         clearTimeout(run.retryTimer);
         this.runs.delete(id);
         this.m.restarts.inc();
+      } else if (run.refused && s.source !== run.source && !run.stopping) {
+        // A new publish: its source is checked again.
+        this.runs.delete(id);
       }
     }
     for (const s of this.streams.values()) {
       if (this.wanted(s) && !this.runs.has(s.streamId)) this.launch(s, 0);
     }
-    this.m.transcodes.set(this.runs.size);
+    this.countTranscodes();
+  }
+
+  /** Refused sources hold a run (so they are not retried) but transcode nothing. */
+  private countTranscodes(): void {
+    this.m.transcodes.set([...this.runs.values()].filter((r) => !r.refused).length);
   }
 
   private launch(s: LiveStream, failures: number): void {
@@ -214,13 +236,22 @@ export class MediaWorker implements Component {
 
   private async runOnce(s: LiveStream, run: Run): Promise<void> {
     const src = s.source!;
-    let info = { width: src.width, height: src.height, frameRate: src.frameRate, audioCodec: src.audioCodec };
+    const { width, height, frameRate, videoCodec, audioCodec } = src;
+    let info = { width, height, frameRate, videoCodec, audioCodec };
     if (info.width === null || info.height === null || info.frameRate === null) {
-      const p = await probe(src.sourceUrl, this.opts.stallTimeoutS);
-      info = { width: p.width, height: p.height, frameRate: p.frameRate, audioCodec: p.audioCodec };
-      if (info.width === null || info.height === null) throw new Error('source has no video stream');
+      info = await probe(src.sourceUrl, this.opts.stallTimeoutS);
     }
     if (run.stopping) return;
+    const verdict = checkSource(info, this.opts.sourceLimits ?? { maxHeight: 2160, maxFrameRate: 120 });
+    if (!verdict.ok) {
+      // Said once for this source; retrying cannot help (the stream stays live without renditions).
+      run.refused = true;
+      this.m.refused.inc({ code: verdict.code });
+      this.log.warn({ streamId: s.streamId, code: verdict.code, reason: verdict.reason }, 'source refused');
+      await this.publish(s.streamId, [{ type: 'TranscodeRefused', code: verdict.code, reason: verdict.reason }]);
+      this.countTranscodes();
+      return;
+    }
     const segMs = segmentDurationMs(s.latencyMode);
     const source = { width: info.width!, height: info.height!, frameRate: info.frameRate ?? 30 };
     const ladder = selectLadder(source, segMs, this.opts.ladder, partTargetMs(s.latencyMode, this.opts.partTargets));
@@ -265,7 +296,7 @@ export class MediaWorker implements Component {
     const s = this.streams.get(streamId);
     if (!s || !this.wanted(s) || this.stopping) {
       this.runs.delete(streamId);
-      this.m.transcodes.set(this.runs.size);
+      this.countTranscodes();
       return;
     }
     // A run that lasted a while was healthy: its end (source hiccup) starts the backoff afresh.
@@ -280,7 +311,7 @@ export class MediaWorker implements Component {
         this.m.restarts.inc();
         this.launch(now, failures);
       }
-      this.m.transcodes.set(this.runs.size);
+      this.countTranscodes();
     }, delay);
   }
 
@@ -292,7 +323,7 @@ export class MediaWorker implements Component {
       if (drain && run.transcoder && !this.stopping) await run.transcoder.finish(this.opts.drainTimeoutMs ?? 60_000);
       else await run.transcoder?.stop();
       if (this.runs.get(streamId) === run) this.runs.delete(streamId);
-      this.m.transcodes.set(this.runs.size);
+      this.countTranscodes();
       this.m.lag.remove({ stream: streamId });
       this.behind.delete(streamId);
     })();

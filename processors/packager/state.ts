@@ -201,6 +201,9 @@ function applyMedia(p: StreamPackage, event: MediaEvent, windowSize: number, eff
     }
     case 'ThumbnailReady':
       return { ...p, thumbnail: { uri: e.uri, width: e.width, height: e.height } };
+    case 'TranscodeRefused':
+      // Nothing to package: the stream keeps no renditions (the API shows the reason).
+      return p;
     default: {
       const _exhaustive: never = e;
       return _exhaustive;

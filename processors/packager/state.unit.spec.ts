@@ -125,6 +125,16 @@ const window = (s: StreamPackage, r = '720p') => s.tracks[r]!.window.map((x) => 
 const named = (xs: Track['parts']) => xs.map((x) => `${x.sequence}.${x.part}`);
 
 describe('packager state', () => {
+  it('a TranscodeRefused packages nothing: no tracks, no playlist to write', () => {
+    const { state, last } = given([
+      created(true),
+      media({ type: 'TranscodeRefused', code: 'NO_VIDEO', reason: 'the broadcast has no video: only audio (aac)' }),
+    ]);
+    assert.deepEqual(state.tracks, {});
+    assert.equal(state.ladder, null);
+    assert.deepEqual(last, noEffects());
+  });
+
   it('the live window slides over the newest segments; each one is recorded and rewrites its playlist', () => {
     const { state, last } = given([ladder, segment(0), segment(1), segment(2), segment(3), segment(4)]);
     assert.deepEqual(window(state), [2, 3, 4]);

@@ -110,7 +110,8 @@ export type MediaEventPayload =
   | ({ type: 'SegmentReady' } & SegmentReady)
   | ({ type: 'RenditionLadder' } & RenditionLadder)
   | ({ type: 'ThumbnailReady' } & ThumbnailReady)
-  | ({ type: 'PartReady' } & PartReady);
+  | ({ type: 'PartReady' } & PartReady)
+  | ({ type: 'TranscodeRefused' } & TranscodeRefused);
 
 /** A partial segment (LL-HLS EXT-X-PART, a CMAF chunk) of one rendition is complete on origin storage. A segment's parts come before its SegmentReady, on the same partition. */
 export interface PartReady {
@@ -135,6 +136,10 @@ export interface PartReady {
   /** The parent segment is the first after a worker restart or source change. */
   discontinuity: boolean;
 }
+
+/** Why a media worker will not transcode a source. UNKNOWN is what a reader sees for a code added after its schema. */
+export type RefusalCode = 'UNKNOWN' | 'NO_VIDEO' | 'UNSUPPORTED_CODEC' | 'OVER_LIMITS';
+export const RefusalCodeValues = ['UNKNOWN', 'NO_VIDEO', 'UNSUPPORTED_CODEC', 'OVER_LIMITS'] as const;
 
 /** One rung of the adaptive ladder, never above the source's resolution or frame rate. */
 export interface Rendition {
@@ -194,6 +199,14 @@ export interface ThumbnailReady {
   width: number;
   /** Pixels. */
   height: number;
+}
+
+/** A media worker will not transcode this source (once per StreamWentLive): the stream stays live without renditions until a new publish brings a source it can use. */
+export interface TranscodeRefused {
+  /** What is wrong with the source. */
+  code: RefusalCode;
+  /** One sentence for the streamer and the operator, e.g. 'the broadcast has no video: ...'. */
+  reason: string;
 }
 
 /** Value of live.notifications, keyed by recipientId. notificationId is derived from (stream, start, recipient), so a redelivered fan-out creates nothing new. */

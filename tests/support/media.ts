@@ -39,6 +39,27 @@ export function publishTestPattern(
   return { proc, exited, stderr: () => err };
 }
 
+/** An audio-only publisher (a 440 Hz tone, AAC, no video track): a source the worker refuses. */
+export function publishAudioOnly(url: string): Publisher {
+  const args = [
+    '-hide_banner',
+    '-loglevel',
+    'warning',
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=44100',
+  ];
+  const proc = spawn('ffmpeg', [...args, '-c:a', 'aac', '-b:a', '64k', '-f', 'flv', url], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  proc.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  return { proc, exited, stderr: () => err };
+}
+
 /** Every event on a topic (from the beginning), decoded, as it arrives. */
 export async function collect<K extends TopicKey>(
   bus: EventBus,

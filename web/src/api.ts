@@ -48,6 +48,8 @@ export interface Playback {
   playback_urls: { hls: string | null; dash: string | null };
   qualities: unknown[];
   thumbnail: string | null;
+  /** Why the stream has no qualities: the media worker refused its source (e.g. NO_VIDEO). */
+  media_error: { code: string; reason: string } | null;
   chat_url: string | null;
 }
 

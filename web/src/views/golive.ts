@@ -108,6 +108,8 @@ function showStarted(root: HTMLElement, s: Omit<Started, 'stream_key'>, key: str
   const watch = `/streams/${encodeURIComponent(s.stream_id)}`;
   const end = h('button', { class: 'btn danger', 'data-testid': 'end-stream' }, 'End stream');
   const state = h('p', { 'data-testid': 'stream-state' }, 'Waiting for your encoder to connect…');
+  // Why viewers see nothing although the stream is live: the media worker refused the source.
+  const mediaError = h('p', { class: 'warning', 'data-testid': 'media-error', role: 'alert', hidden: true });
   end.addEventListener('click', () => {
     end.disabled = true;
     api.end(s.stream_id).then(
@@ -145,6 +147,7 @@ function showStarted(root: HTMLElement, s: Omit<Started, 'stream_key'>, key: str
         h('code', {}, `ffmpeg -re -i video.mp4 -c copy -f flv ${s.ingest_urls.rtmp}/<key>`),
       ),
       state,
+      mediaError,
       h(
         'div',
         { class: 'row' },
@@ -170,6 +173,8 @@ function showStarted(root: HTMLElement, s: Omit<Started, 'stream_key'>, key: str
     api.playback(s.stream_id).then(
       (p) => {
         if (p.status === 'live') state.textContent = `You're live! ${p.viewer_count} watching.`;
+        mediaError.hidden = p.media_error === null;
+        mediaError.textContent = p.media_error ? `Viewers cannot watch: ${p.media_error.reason}.` : '';
         if (p.status === 'ended') {
           state.textContent = 'The stream has ended.';
           sessionStorage.removeItem(CURRENT);
