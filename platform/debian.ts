@@ -25,6 +25,8 @@ export const DEBIAN_TOOLS = {
   ffprobe: { bin: 'ffprobe', pkg: 'ffmpeg', why: 'probing sources and checking playback in tests' },
   nginx: { bin: 'nginx', pkg: 'nginx', why: 'the HLS edge cache in front of the origin' },
   chromium: { bin: 'chromium', pkg: 'chromium', why: 'browser tests of the web page' },
+  prometheus: { bin: 'prometheus', pkg: 'prometheus', why: "collecting every service's metrics and evaluating alerts" },
+  promtool: { bin: 'promtool', pkg: 'prometheus', why: 'checking the Prometheus config and alert rules' },
 } satisfies Record<string, DebianTool>;
 
 export function which(bin: string): string | undefined {

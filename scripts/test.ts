@@ -17,7 +17,7 @@ import { endpointsOf, launcherConfig } from '../compose/launcher/config.ts';
 import { DEBIAN_TOOLS, ensureDebianTools } from '../platform/debian.ts';
 import { brokerAdmin } from '../platform/kafka/admin.ts';
 import { Launcher } from '../compose/launcher/launcher.ts';
-import { allServers } from '../compose/launcher/servers/index.ts';
+import { dataServers } from '../compose/launcher/servers/index.ts';
 import { ensureWebBuild } from '../compose/web-build.ts';
 import { REPO_ROOT } from '../platform/paths.ts';
 import { cliArgs, type Tool } from '../platform/cli.ts';
@@ -112,7 +112,8 @@ async function serverEnv(): Promise<NodeJS.ProcessEnv> {
     info: (m: string) => console.log(`[infra] ${m}`),
     warn: (m: string) => console.error(`[infra] ${m}`),
   };
-  await new Launcher(config, allServers, report).up();
+  // Prometheus only watches: no spec needs it (its own spec starts one on a free port).
+  await new Launcher(config, dataServers, report).up();
   return { ...process.env, ...endpointsOf(config) };
 }
 

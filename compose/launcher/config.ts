@@ -20,6 +20,7 @@ const schema = z.object({
   LIVE_CASSANDRA_STORAGE_PORT: env.port(7000),
   LIVE_ELASTICSEARCH_PORT: env.port(9200),
   LIVE_ELASTICSEARCH_TRANSPORT_PORT: env.port(9300),
+  LIVE_PROMETHEUS_PORT: env.port(9090),
   /** Below this much free disk the launcher refuses to start servers. */
   LIVE_MIN_FREE_DISK_MB: env.int(2048),
 });
@@ -47,6 +48,7 @@ export function launcherConfig(source: NodeJS.ProcessEnv = process.env): Launche
       cassandraStorage: c.LIVE_CASSANDRA_STORAGE_PORT,
       elasticsearch: c.LIVE_ELASTICSEARCH_PORT,
       elasticsearchTransport: c.LIVE_ELASTICSEARCH_TRANSPORT_PORT,
+      prometheus: c.LIVE_PROMETHEUS_PORT,
     },
   };
 }

@@ -6,7 +6,7 @@
 import type { Reporter } from '../../platform/debian.ts';
 
 export type { Reporter };
-export type ServerName = 'kafka' | 'registry' | 'cassandra' | 'elasticsearch';
+export type ServerName = 'kafka' | 'registry' | 'cassandra' | 'elasticsearch' | 'prometheus';
 
 export interface Ports {
   kafka: number;
@@ -16,6 +16,7 @@ export interface Ports {
   cassandraStorage: number;
   elasticsearch: number;
   elasticsearchTransport: number;
+  prometheus: number;
 }
 
 export interface LaunchContext {

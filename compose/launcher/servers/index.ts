@@ -2,10 +2,15 @@ import type { ServerDef } from '../types.ts';
 import { cassandra } from './cassandra.ts';
 import { elasticsearch } from './elasticsearch.ts';
 import { kafka } from './kafka.ts';
+import { prometheus } from './prometheus.ts';
 import { registry } from './registry.ts';
 
+/** The servers the services and the test suite store and exchange data in. */
+export const dataServers: ServerDef[] = [kafka, registry, cassandra, elasticsearch];
+
 /**
- * Start order matters only for spawning (all start in parallel and are probed together);
- * `down` stops them in reverse.
+ * Everything `./live up` and `npm run infra` start. Start order matters only for spawning (all
+ * start in parallel and are probed together); `down` stops them in reverse, so Prometheus, which
+ * only watches, stops first.
  */
-export const allServers: ServerDef[] = [kafka, registry, cassandra, elasticsearch];
+export const allServers: ServerDef[] = [...dataServers, prometheus];
