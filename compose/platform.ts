@@ -1,6 +1,6 @@
 /**
  * `./live up|down|status|logs`: the whole platform on one machine. `up` starts the real servers
- * (compose/launcher), creates the topics and registers the schemas, then starts every service as
+ * (compose/launcher; Prometheus among them, scraping every service below), creates the topics and registers the schemas, then starts every service as
  * a detached process with its own log and pid file, and waits for each one's /healthz.
  */
 import { mkdirSync } from 'node:fs';
@@ -101,6 +101,7 @@ async function up(): Promise<void> {
   }
   say('platform is up');
   for (const [k, v] of Object.entries(endpoints)) say(`${k}=${v}`);
+  say(`Prometheus (metrics, firing alerts): http://${config.host}:${config.ports.prometheus}/alerts`);
 }
 
 async function down(wipe: boolean): Promise<void> {
