@@ -184,6 +184,7 @@ describe('HTTP API against real Kafka and Elasticsearch', () => {
         playback_urls: { hls: `https://cdn.example.test/hls/${created.stream_id}/master.m3u8`, dash: null },
         qualities: [],
         thumbnail: null,
+        media_error: null,
         chat_url: null,
       });
       const patched = await call<StreamBody>('PATCH', `/api/v1/streams/${created.stream_id}`, {

@@ -118,9 +118,14 @@ export interface CreatedStream {
 }
 
 /** The go-live form, as a streamer fills it; returns what the page shows once. */
-export async function goLive(page: Page, title: string): Promise<CreatedStream> {
+export async function goLive(
+  page: Page,
+  title: string,
+  latency: 'standard' | 'low' | 'ultra-low' = 'standard',
+): Promise<CreatedStream> {
   await page.getByRole('link', { name: 'Go live' }).click();
   await page.getByLabel('Title').fill(title);
+  await page.getByLabel('Latency').selectOption(latency);
   await page.getByLabel('Category').fill('Retro');
   await page.getByLabel('Tags').fill('speedrun, english');
   await page.getByTestId('create-stream').click();

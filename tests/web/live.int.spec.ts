@@ -122,14 +122,16 @@ describe('web page: follow, go live, viewers, recording', () => {
     await viewerCount(viewer, 2);
     const start = await videoTime(viewer, 0);
     await videoTime(viewer, start + 2);
-    // A live stream shows how far behind live it plays (hls.js's estimate, each second) and the target it holds.
+    // A live stream shows how far behind live it plays (hls.js's estimate, each second) and the
+    // target it holds: 1.0 s is the standard tier's PART-HOLD-BACK (3 parts of 0.334 s), which
+    // hls.js takes only from an LL-HLS playlist (plain HLS would give 6 s).
     await viewer
       .getByTestId('latency')
       .filter({ hasText: /^\d+(\.\d)? s behind live$/ })
       .waitFor(WAIT);
     await viewer
       .getByTestId('latency-target')
-      .filter({ hasText: /^target \d+\.\d s$/ })
+      .filter({ hasText: /^target 1\.0 s$/ })
       .waitFor(WAIT);
   });
 
@@ -144,5 +146,28 @@ describe('web page: follow, go live, viewers, recording', () => {
     await viewer.goto(watchUrl(id));
     await viewer.locator('.pill', { hasText: 'VOD' }).waitFor(WAIT);
     await videoTime(viewer, 1);
+  });
+
+  it('a low-latency stream plays in Chromium through the edge, held at the low tier’s 0.6 s', async () => {
+    const low = await goLive(streamer, `Auction ${word()}`, 'low');
+    const encoder = publishTestPattern(`${low.rtmp}/${low.key}`, { size: '320x240', fps: 15 });
+    try {
+      await waitFor(
+        'the low-latency stream to go live',
+        async () =>
+          (await api<{ status: string }>(`/api/v1/streams/${encodeURIComponent(low.id)}/playback`)).status === 'live',
+        60_000,
+      );
+      await viewer.goto(watchUrl(low.id));
+      const start = await videoTime(viewer, 0);
+      await videoTime(viewer, start + 2);
+      // PART-HOLD-BACK of 1 s segments of 200 ms parts: hls.js plays the parts, three behind the newest.
+      await viewer
+        .getByTestId('latency-target')
+        .filter({ hasText: /^target 0\.6 s$/ })
+        .waitFor(WAIT);
+    } finally {
+      encoder.proc.kill('SIGINT');
+    }
   });
 });

@@ -34,13 +34,9 @@ export function goLiveView(root: HTMLElement): () => void {
   const latency = h(
     'select',
     { name: 'latency_mode' },
-    h('option', { value: 'standard' }, 'Standard latency (smoothest)'),
-    h('option', { value: 'low' }, 'Low latency'),
-    h(
-      'option',
-      { value: 'ultra-low' },
-      'Ultra-low latency (HLS like low latency, nearer the live edge; WebRTC is not built yet)',
-    ),
+    h('option', { value: 'standard' }, 'Standard latency (about 1.5 s, smoothest)'),
+    h('option', { value: 'low' }, 'Low latency (under 1 s)'),
+    h('option', { value: 'ultra-low' }, 'Ultra-low latency (plays as low latency until WebRTC is built)'),
   );
   const error = h('p', { class: 'error', hidden: true });
   const submit = h('button', { class: 'btn', type: 'submit', 'data-testid': 'create-stream' }, 'Create stream');
