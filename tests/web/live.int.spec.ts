@@ -149,6 +149,8 @@ describe('web page: follow, go live, viewers, recording', () => {
   });
 
   it('a low-latency stream plays in Chromium through the edge, held at the low tier’s 0.6 s', async () => {
+    // The streamer, back from ending the first one, starts a second broadcast in low latency.
+    await streamer.goto(BASE);
     const low = await goLive(streamer, `Auction ${word()}`, 'low');
     const encoder = publishTestPattern(`${low.rtmp}/${low.key}`, { size: '320x240', fps: 15 });
     try {
