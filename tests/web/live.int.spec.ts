@@ -123,15 +123,17 @@ describe('web page: follow, go live, viewers, recording', () => {
     const start = await videoTime(viewer, 0);
     await videoTime(viewer, start + 2);
     // A live stream shows how far behind live it plays (hls.js's estimate, each second) and the
-    // target it holds: 1.0 s is the standard tier's PART-HOLD-BACK (3 parts of 0.334 s), which
-    // hls.js takes only from an LL-HLS playlist (plain HLS would give 6 s).
+    // target it holds.
     await viewer
       .getByTestId('latency')
       .filter({ hasText: /^\d+(\.\d)? s behind live$/ })
       .waitFor(WAIT);
     await viewer
       .getByTestId('latency-target')
-      .filter({ hasText: /^target 1\.0 s$/ })
+      // The standard tier's PART-HOLD-BACK, 1.0 s (3 parts of 0.334 s), which hls.js takes only
+      // from an LL-HLS playlist (plain HLS: 6 s), plus 1 s per stall at start on a busy machine
+      // (liveSyncOnStallIncrease; hls.js adds at most one target duration).
+      .filter({ hasText: /^target [1-3]\.0 s$/ })
       .waitFor(WAIT);
   });
 
@@ -148,7 +150,7 @@ describe('web page: follow, go live, viewers, recording', () => {
     await videoTime(viewer, 1);
   });
 
-  it('a low-latency stream plays in Chromium through the edge, held at the low tier’s 0.6 s', async () => {
+  it('a low-latency stream plays in Chromium through the edge, at the low tier’s LL-HLS target', async () => {
     // The streamer, back from ending the first one, starts a second broadcast in low latency.
     await streamer.goto(BASE);
     const low = await goLive(streamer, `Auction ${word()}`, 'low');
@@ -163,10 +165,11 @@ describe('web page: follow, go live, viewers, recording', () => {
       await viewer.goto(watchUrl(low.id));
       const start = await videoTime(viewer, 0);
       await videoTime(viewer, start + 2);
-      // PART-HOLD-BACK of 1 s segments of 200 ms parts: hls.js plays the parts, three behind the newest.
+      // PART-HOLD-BACK of 1 s segments of 200 ms parts, 0.6 s: hls.js plays the parts, three behind
+      // the newest (plain HLS: 2 s), plus 0.25 s per stall at start, at most one target duration.
       await viewer
         .getByTestId('latency-target')
-        .filter({ hasText: /^target 0\.6 s$/ })
+        .filter({ hasText: /^target (0\.[6-9]|1\.[0-6]) s$/ })
         .waitFor(WAIT);
     } finally {
       encoder.proc.kill('SIGINT');
