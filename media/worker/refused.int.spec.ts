@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { testBus } from '../../tests/support/bus.ts';
-import { endpoints } from '../../tests/support/endpoints.ts';
+import { serverEnv } from '../../tests/support/endpoints.ts';
 import { collect, publishAudioOnly, type Publisher } from '../../tests/support/media.ts';
 import { ServiceProcess } from '../../tests/support/process.ts';
 import { streamEvents } from '../../tests/support/stream-events.ts';
@@ -36,14 +36,7 @@ describe('media worker: a source it cannot use is refused once (real ingest, rea
     ]);
     media = await collect(bus, 'mediaSegments');
     lifecycle = await collect(bus, 'streamLifecycle');
-    const e = endpoints();
-    const env = {
-      KAFKA_BROKERS: e.kafkaBrokers.join(','),
-      SCHEMA_REGISTRY_URL: e.registryUrl,
-      LIVE_TOPIC_PREFIX: bus.config.topicPrefix,
-      METRICS_PORT: '0',
-      LOG_LEVEL: 'info',
-    };
+    const env = { ...serverEnv(bus.config.topicPrefix), METRICS_PORT: '0', LOG_LEVEL: 'info' };
     ingest = new ServiceProcess('ingest', 'producers/ingest/main.ts', {
       ...env,
       INGEST_RTMP_HOST: '127.0.0.1',

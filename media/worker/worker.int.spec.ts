@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { MediaEvent, PartReady, SegmentReady } from '../../schemas/generated/events.ts';
 import { testBus } from '../../tests/support/bus.ts';
-import { endpoints } from '../../tests/support/endpoints.ts';
+import { serverEnv } from '../../tests/support/endpoints.ts';
 import { collect, publishTestPattern, type Publisher } from '../../tests/support/media.ts';
 import { ServiceProcess } from '../../tests/support/process.ts';
 import { streamEvents } from '../../tests/support/stream-events.ts';
@@ -30,16 +30,11 @@ describe('media worker: real ingest, real ffmpeg, real Kafka', () => {
   const streamId = `stream_${randomBytes(6).toString('hex')}`;
   const group = uniqueName('mworker');
 
-  const env = (): Record<string, string> => {
-    const e = endpoints();
-    return {
-      KAFKA_BROKERS: e.kafkaBrokers.join(','),
-      SCHEMA_REGISTRY_URL: e.registryUrl,
-      LIVE_TOPIC_PREFIX: bus.config.topicPrefix,
-      METRICS_PORT: '0',
-      LOG_LEVEL: 'info',
-    };
-  };
+  const env = (): Record<string, string> => ({
+    ...serverEnv(bus.config.topicPrefix),
+    METRICS_PORT: '0',
+    LOG_LEVEL: 'info',
+  });
   const startWorker = async (id: string): Promise<ServiceProcess> => {
     const w = new ServiceProcess(id, 'media/worker/main.ts', {
       ...env(),

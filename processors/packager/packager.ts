@@ -9,6 +9,7 @@ import type { StartPosition } from '../../platform/kafka/start.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Component } from '../../platform/service.ts';
 import { isSafeName, isSafeRelativePath, layout } from '../../domain/media/layout.ts';
+import { mediaAddress } from '../../domain/media/hls-paths.ts';
 import {
   listable,
   listableParts,
@@ -68,8 +69,6 @@ export interface PackagerOptions {
 
 /** A segment: '000042.ts' (MPEG-TS) or '000042.m4s' (CMAF), never a part's name. */
 const SEGMENT_URI = /(?:^|\/)[A-Za-z0-9_-]+\.(?:ts|m4s)$/;
-/** A part in its rendition's folder, named after its segment and index: '720p/000042.3.m4s'. */
-const PART_URI = /^([A-Za-z0-9_-]+)\/(\d{6,})\.(\d{1,3})\.m4s$/;
 /** An init section in its rendition's folder: '720p/init-000040.mp4'. */
 const INIT_URI = /^([A-Za-z0-9_-]+)\/init-\d{6,}\.mp4$/;
 
@@ -409,8 +408,8 @@ function check(input: PackagerInput): void {
   } else if (e.type === 'PartReady') {
     if (!isSafeName(e.rendition)) throw bad(`unsafe rendition ${JSON.stringify(e.rendition)}`);
     // The preload hint names the next part after this convention, so the name must match the numbers.
-    const m = isSafeRelativePath(e.uri) ? PART_URI.exec(e.uri) : null;
-    if (!m || m[1] !== e.rendition || Number(m[2]) !== e.sequence || Number(m[3]) !== e.part)
+    const at = isSafeRelativePath(e.uri) && e.uri.endsWith('.m4s') ? mediaAddress(e.uri) : null;
+    if (!at || at.rendition !== e.rendition || at.msn !== e.sequence || at.part !== e.part)
       throw bad(`part uri ${JSON.stringify(e.uri)} is not ${e.rendition}/<sequence>.<part>.m4s of its own numbers`);
     if (!initOk(e.initUri, e.rendition)) throw bad(`unsafe init uri ${JSON.stringify(e.initUri)}`);
   } else if (e.type === 'RenditionLadder') {
