@@ -10,6 +10,7 @@ import { DEBIAN_TOOLS, ensureDebianTools } from '../platform/debian.ts';
 import { Launcher } from './launcher/launcher.ts';
 import { runningPid, startDetached, stopProcess, tail } from './launcher/proc.ts';
 import { allServers } from './launcher/servers/index.ts';
+import { nodeBinary } from '../platform/runtime.ts';
 import { platformServices, type ServiceDef } from './services.ts';
 import { ensureWebBuild } from './web-build.ts';
 import { EventBus } from '../platform/kafka/bus.ts';
@@ -83,7 +84,7 @@ async function up(): Promise<void> {
     }
     await stopProcess(pidFile(s), 5000);
     const pid = startDetached(
-      { cmd: process.execPath, args: ['--import', 'tsx', s.entry], env: s.env, cwd: root },
+      { cmd: nodeBinary(s.runtime), args: ['--import', 'tsx', s.entry], env: s.env, cwd: root },
       logFile(s),
       pidFile(s),
     );

@@ -1,3 +1,5 @@
+import type { Runtime } from '../platform/runtime.ts';
+
 /**
  * The platform's long-running services as `./live up` starts them: entry point, environment
  * (derived from the server endpoints) and the port of their /metrics and /healthz.
@@ -5,6 +7,8 @@
 export interface ServiceDef {
   name: string;
   entry: string;
+  /** The Node.js it runs on (platform/runtime.ts): the machine's unless its libraries need Node 24. */
+  runtime?: Runtime;
   env: Record<string, string>;
   metricsPort: number;
   /** Where a person reaches it, for the `up` summary. */
@@ -85,6 +89,14 @@ export function platformServices(endpoints: Record<string, string>): ServiceDef[
       url: `rtmp://127.0.0.1:1935/live/<stream key>${rtmpsUrl ? `, ${rtmpsUrl}/<stream key>` : ''}`,
     },
     {
+      name: 'webrtc',
+      entry: 'gateways/webrtc/main.ts',
+      runtime: 'node24',
+      env: { ...shared, METRICS_PORT: '9458', WEBRTC_PORT: '8095' },
+      metricsPort: 9458,
+      url: 'http://127.0.0.1:8095/whip (WHIP, stream key as bearer token), /whep/<id> (WHEP)',
+    },
+    {
       name: 'media-worker',
       entry: 'media/worker/main.ts',
       env: { ...shared, METRICS_PORT: '9451' },
@@ -125,6 +137,8 @@ export function platformServices(endpoints: Record<string, string>): ServiceDef[
         METRICS_PORT: '9400',
         API_PORT: '8080',
         API_DEV_SIGN_IN: 'true',
+        INGEST_WEBRTC_URL: 'http://127.0.0.1:8095/whip',
+        WEBRTC_PLAYBACK_URL: 'http://127.0.0.1:8095/whep',
         ...(rtmpsUrl && { INGEST_RTMPS_URL: rtmpsUrl }),
       },
       metricsPort: 9400,

@@ -81,6 +81,8 @@ export interface ProbedSource {
   frameRate: number | null;
   videoCodec: string | null;
   audioCodec: string | null;
+  /** Whether the video reorders frames (B-frames): WebRTC carries no decode timestamps, so such a source is re-encoded for it. */
+  hasBFrames?: boolean | null;
 }
 
 /** ffprobe through fluent-ffmpeg, bounded so a silent source cannot hang the caller. */
@@ -99,6 +101,7 @@ export function probe(url: string, timeoutS: number): Promise<ProbedSource> {
           frameRate: v ? (rate(v.r_frame_rate) ?? rate(v.avg_frame_rate)) : null,
           videoCodec: v?.codec_name ?? null,
           audioCodec: a?.codec_name ?? null,
+          hasBFrames: v ? Number(v.has_b_frames ?? 0) > 0 : null,
         });
       },
     );

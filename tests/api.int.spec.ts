@@ -34,6 +34,7 @@ const LINKS = {
   cdnBaseUrl: 'https://cdn.example.test/',
   wsBaseUrl: 'wss://chat.example.test',
   ingest: { rtmp: 'rtmp://ingest.example.test/live', rtmps: null, webrtc: null },
+  whepBaseUrl: null,
 };
 
 interface Answer<T> {

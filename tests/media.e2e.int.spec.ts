@@ -191,6 +191,7 @@ describe('media end to end: RTMP in, HLS out through the edge', () => {
           cdnBaseUrl: pipeline.edgeUrl,
           wsBaseUrl: 'wss://chat.example.test',
           ingest: { rtmp: `rtmp://127.0.0.1:${pipeline.rtmpPort}/live`, rtmps: null, webrtc: null },
+          whepBaseUrl: null,
         },
       },
     });

@@ -124,6 +124,7 @@ describe('follows and notifications on the HTTP API (real Kafka, real Cassandra)
           cdnBaseUrl: 'https://cdn.example.test',
           wsBaseUrl: 'wss://chat.example.test',
           ingest: { rtmp: 'rtmp://ingest.example.test/live', rtmps: null, webrtc: null },
+          whepBaseUrl: null,
         },
       },
     });

@@ -176,6 +176,7 @@ describe('viewers: gateway, counter, API and search against real Kafka and Elast
           cdnBaseUrl: 'https://cdn.example.test',
           wsBaseUrl: 'wss://ws.example.test',
           ingest: { rtmp: 'rtmp://ingest.example.test/live', rtmps: null, webrtc: null },
+          whepBaseUrl: null,
         },
       },
       log: bus.log,

@@ -76,7 +76,10 @@ const schema = z.object({
   /** Streamers' encoders connect here; the stream key goes after it. */
   INGEST_RTMP_URL: z.url().default('rtmp://127.0.0.1:1935/live'),
   INGEST_RTMPS_URL: optionalUrl,
+  /** WHIP: a browser or OBS publishes here with the stream key as its bearer token. */
   INGEST_WEBRTC_URL: optionalUrl,
+  /** WHEP base for ultra-low streams (playback_urls.webrtc = <base>/<id>). */
+  WEBRTC_PLAYBACK_URL: optionalUrl,
   /** Viewer-facing site (playback_url = <PUBLIC_BASE_URL>/streams/<id>). */
   PUBLIC_BASE_URL: z.url().default('http://127.0.0.1:8080'),
   /** Edge cache / origin serving HLS (<CDN_BASE_URL>/hls/<id>/master.m3u8). */

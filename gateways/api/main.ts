@@ -75,6 +75,7 @@ const api = apiGateway({
       cdnBaseUrl: cfg.CDN_BASE_URL,
       wsBaseUrl: cfg.WS_BASE_URL,
       ingest: { rtmp: cfg.INGEST_RTMP_URL, rtmps: cfg.INGEST_RTMPS_URL, webrtc: cfg.INGEST_WEBRTC_URL },
+      whepBaseUrl: cfg.WEBRTC_PLAYBACK_URL ?? null,
     },
   },
 });

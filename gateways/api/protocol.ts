@@ -19,6 +19,8 @@ export interface Links {
   cdnBaseUrl: string;
   wsBaseUrl: string;
   ingest: { rtmp: string; rtmps: string | null; webrtc: string | null };
+  /** The WebRTC gateway's WHEP base (<base>/<streamId>), or null where it does not run. */
+  whepBaseUrl: string | null;
 }
 
 const LATENCY_WIRE: Record<LatencyMode, string> = { STANDARD: 'standard', LOW: 'low', ULTRA_LOW: 'ultra-low' };
@@ -80,7 +82,15 @@ export function playbackResponse(
     buffering_ratio: viewers?.bufferingRatio ?? 0,
     started_at: iso(s.startedAt),
     ended_at: iso(s.endedAt),
-    playback_urls: { hls: m.hls, dash: null },
+    // WHEP for a live stream in ultra-low mode; its player falls back to `hls` when WebRTC fails.
+    playback_urls: {
+      hls: m.hls,
+      dash: null,
+      webrtc:
+        links.whepBaseUrl && s.latencyMode === 'ULTRA_LOW' && s.status === 'live'
+          ? `${base(links.whepBaseUrl)}/${enc(s.streamId)}`
+          : null,
+    },
     // The rendition ladder and thumbnails arrive with media (live.media.segments); empty until then.
     qualities: m.qualities,
     thumbnail: m.thumbnail,

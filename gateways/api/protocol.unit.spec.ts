@@ -74,6 +74,7 @@ describe('playback answer', () => {
     cdnBaseUrl: 'https://cdn.example.com',
     wsBaseUrl: 'wss://live.example.com',
     ingest: { rtmp: 'rtmp://ingest.example.com/live', rtmps: null, webrtc: null },
+    whepBaseUrl: null,
   };
 
   it('carries media_error: null, or the refusal of the source with its code and reason', () => {

@@ -6,7 +6,7 @@ import { KeyedLock } from '../../platform/keyed-lock.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Metrics } from '../../platform/metrics.ts';
 import type { StreamRecord } from '../../domain/stream/evolve.ts';
-import { checkStreamKey } from './key-check.ts';
+import { checkStreamKey } from '../../domain/stream/key-check.ts';
 import type { PublishDecision } from './rtmp-server.ts';
 
 /**

@@ -20,10 +20,13 @@ export const CHROMIUM_ARGS = [
   '--autoplay-policy=no-user-gesture-required',
 ];
 
-export async function launchChromium(): Promise<Browser> {
+/** Chromium's fake camera and microphone (a moving pattern and a beep), granted without asking. */
+export const FAKE_MEDIA_ARGS = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
+
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   const { chromium: executablePath } = ensureDebianTools([DEBIAN_TOOLS.chromium], {
     info: (m) => console.log(m),
     warn: (m) => console.error(m),
   });
-  return chromium.launch({ executablePath: executablePath!, headless: true, args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: executablePath!, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }

@@ -6,6 +6,7 @@ import { endpoints } from './endpoints.ts';
 import { mediaTools } from './hls.ts';
 import { freePort } from './ports.ts';
 import { ServiceProcess } from './process.ts';
+import type { Runtime } from '../../platform/runtime.ts';
 
 /**
  * The whole media path as real processes on free ports over a temporary MEDIA_ROOT: RTMP ingest,
@@ -25,6 +26,8 @@ export class MediaPipeline {
   readonly edgeDir = mkdtempSync(join(tmpdir(), 'media-e2e-edge-'));
   readonly workers: ServiceProcess[] = [];
   ingest!: ServiceProcess;
+  webrtc: ServiceProcess | null = null;
+  webrtcPort = 0;
   packager!: ServiceProcess;
   origin!: ServiceProcess;
   edge!: ServiceProcess;
@@ -62,8 +65,12 @@ export class MediaPipeline {
     };
   }
 
-  private spawn(label: string, entry: string, env: Record<string, string>): ServiceProcess {
-    const p = new ServiceProcess(label, entry, { ...this.env(), ...env });
+  get webrtcUrl(): string {
+    return `http://127.0.0.1:${this.webrtcPort}`;
+  }
+
+  private spawn(label: string, entry: string, env: Record<string, string>, runtime?: Runtime): ServiceProcess {
+    const p = new ServiceProcess(label, entry, { ...this.env(), ...env }, runtime);
     this.all.push(p);
     return p;
   }
@@ -107,6 +114,26 @@ export class MediaPipeline {
     this.rtmpPort = (await this.ingest.waitForLog('rtmp listening', (l) => l.msg === 'rtmp listening', 90_000))
       .port as number;
     await this.startWorker('worker-a');
+  }
+
+  /** The WebRTC gateway (WHIP into this pipeline's ingest, WHEP out), on Node 24 as it runs in production. */
+  async startWebRtc(env: Record<string, string> = {}): Promise<ServiceProcess> {
+    this.webrtc = this.spawn(
+      'webrtc',
+      'gateways/webrtc/main.ts',
+      {
+        WEBRTC_HOST: '127.0.0.1',
+        WEBRTC_PORT: '0',
+        WEBRTC_INGEST_RTMP_URL: `rtmp://127.0.0.1:${this.rtmpPort}/live`,
+        WEBRTC_INGEST_PULL_URL: `rtmp://127.0.0.1:${this.rtmpPort}/live`,
+        METRICS_PORT: String(await freePort()),
+        ...env,
+      },
+      'node24',
+    );
+    this.webrtcPort = (await this.webrtc.waitForLog('webrtc listening', (l) => l.msg === 'webrtc listening', 90_000))
+      .port as number;
+    return this.webrtc;
   }
 
   async startWorker(id: string): Promise<ServiceProcess> {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { REPO_ROOT } from '../../platform/paths.ts';
+import { nodeBinary, type Runtime } from '../../platform/runtime.ts';
 
 /**
  * A platform service run as a real child process (`node --import tsx <entry>`), as it runs in
@@ -21,8 +22,9 @@ export class ServiceProcess {
     readonly label: string,
     entry: string,
     env: Record<string, string>,
+    runtime: Runtime = 'platform',
   ) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    this.child = spawn(nodeBinary(runtime), ['--import', 'tsx', entry], {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

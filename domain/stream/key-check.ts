@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { StreamRecord } from '../../domain/stream/evolve.ts';
+import type { StreamRecord } from './evolve.ts';
 
 /**
- * Is this RTMP stream key allowed to publish? Pure apart from hashing.
+ * Is this stream key (RTMP or WHIP) allowed to publish? Pure apart from hashing.
  *
  * The key is looked up by its SHA-256 (the registry holds only hashes), so lookup timing can
  * depend on the digest but never on how much of the key an attacker guessed right; the digest is

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { streamEvents } from '../../tests/support/stream-events.ts';
-import { evolve, type StreamRecord } from '../../domain/stream/evolve.ts';
+import { evolve, type StreamRecord } from './evolve.ts';
 import { checkStreamKey } from './key-check.ts';
 
 const key = 'live_secret';

@@ -1,0 +1,56 @@
+import { MediaStreamTrack, type RTCPeerConnection, type RtpPacket } from 'werift';
+import type { MediaKind, RoomViewer } from './room.ts';
+
+/**
+ * A WHEP viewer: a peer connection that only sends, one track per kind fed by the room. It is
+ * gone when ICE or DTLS fail or close, or when its browser stops sending receiver reports
+ * (a closed tab says nothing).
+ */
+export class WhepViewer implements RoomViewer {
+  private readonly tracks: Record<MediaKind, MediaStreamTrack> = {
+    video: new MediaStreamTrack({ kind: 'video' }),
+    audio: new MediaStreamTrack({ kind: 'audio' }),
+  };
+  private lastReportAt: number;
+  private closed = false;
+  sentPackets = 0;
+
+  constructor(
+    readonly id: string,
+    readonly streamId: string,
+    readonly pc: RTCPeerConnection,
+    private readonly hooks: { onGone: (reason: string) => void; onKeyframeWanted: () => void },
+  ) {
+    this.lastReportAt = Date.now();
+    for (const kind of ['video', 'audio'] as const) {
+      const t = pc.addTransceiver(this.tracks[kind], { direction: 'sendonly' });
+      t.sender.onRtcp.subscribe(() => (this.lastReportAt = Date.now()));
+      if (kind === 'video') t.sender.onPictureLossIndication.subscribe(() => hooks.onKeyframeWanted());
+    }
+    pc.connectionStateChange.subscribe((s) => {
+      if (s === 'failed' || s === 'closed') this.gone(s === 'failed' ? 'ice_failed' : 'closed');
+    });
+  }
+
+  send(kind: MediaKind, rtp: RtpPacket): void {
+    if (this.closed || this.pc.connectionState !== 'connected') return;
+    this.sentPackets++;
+    this.tracks[kind].writeRtp(rtp);
+  }
+
+  /** Silent for this long (no RTCP from the browser): treated as gone. */
+  silentFor(now: number): number {
+    return now - this.lastReportAt;
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.hooks.onGone(reason);
+    void this.pc.close().catch(() => undefined);
+  }
+
+  private gone(reason: string): void {
+    this.close(reason);
+  }
+}
