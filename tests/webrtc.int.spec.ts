@@ -62,7 +62,11 @@ describe('WebRTC gateway: WHIP from a browser, WHEP to browsers, RTMP to WHEP', 
     producer = bus.producer();
     await producer.connect();
     lifecycle = await collect(bus, 'streamLifecycle');
-    pipeline = new MediaPipeline({ topicPrefix: bus.config.topicPrefix, ladder: '360p' });
+    pipeline = new MediaPipeline({
+      topicPrefix: bus.config.topicPrefix,
+      ladder: '360p',
+      ingestEnv: { INGEST_RECONNECT_GRACE_MS: '3000' },
+    });
     await pipeline.start();
     await pipeline.startWebRtc({ WEBRTC_MAX_VIEWERS_PER_STREAM: '1' });
     browser = await launchChromium(FAKE_MEDIA_ARGS);
@@ -127,6 +131,24 @@ describe('WebRTC gateway: WHIP from a browser, WHEP to browsers, RTMP to WHEP', 
     assert.equal(gone.status, 404, 'the session is over');
     const ended2 = await whipPublish(await page(), `${pipeline.webrtcUrl}/whip`, key);
     assert.equal(ended2.status, 403, 'an ended stream takes no new publisher');
+  });
+
+  it('a browser publisher that vanishes ends like a dropped encoder: held for the reconnect grace, then ended', async () => {
+    const { streamId, key } = await newStream('LOW');
+    const publisher = await page();
+    const pub = await whipPublish(publisher, `${pipeline.webrtcUrl}/whip`, key);
+    assert.equal(pub.status, 201, pub.body);
+    await event(streamId, 'StreamWentLive');
+    await publisher.close();
+    const ended = await event(streamId, 'StreamEnded');
+    assert.ok(ended.payload.type === 'StreamEnded');
+    assert.equal(ended.payload.reason, 'PUBLISHER_DISCONNECTED');
+    const held = pipeline.ingest.logs.find(
+      (l) => l.msg === 'publisher vanished; holding the stream live for its reconnect' && l.streamId === streamId,
+    );
+    assert.ok(held, 'the ingest held the stream for a reconnect, as for an encoder that dropped');
+    const left = pipeline.webrtc!.logs.find((l) => l.msg === 'whip publisher ended' && l.streamId === streamId);
+    assert.ok(left && left.how !== 'deleted', `the gateway saw the publisher vanish (${String(left?.how)})`);
   });
 
   it('an RTMP broadcast in ultra-low mode plays over WHEP through the bridge; other modes are refused', async () => {

@@ -17,6 +17,8 @@ export interface PipelineOptions {
   topicPrefix: string;
   /** Rungs the workers may produce (a 2-core box keeps it small). */
   ladder?: string;
+  /** Extra environment of the ingest (its reconnect grace, say). */
+  ingestEnv?: Record<string, string>;
   x264Preset?: string;
   logLevel?: string;
 }
@@ -106,6 +108,7 @@ export class MediaPipeline {
       INGEST_RTMP_PORT: '0',
       INGEST_NODE_ID: 'ingest-e2e',
       NODE_OPTIONS: '--openssl-legacy-provider',
+      ...this.o.ingestEnv,
     });
     await this.origin.waitForLog('origin listening', (l) => l.msg === 'origin listening', 90_000);
     await this.edge.waitForLog('edge listening', (l) => l.msg === 'edge listening', 90_000);
