@@ -112,7 +112,7 @@ describe('alert rules', () => {
   it('pass `promtool check rules`', () => {
     const r = promtool(['check', 'rules', ALERT_RULES]);
     assert.equal(r.code, 0, r.output);
-    assert.match(r.output, /SUCCESS: 7 rules found/);
+    assert.match(r.output, /SUCCESS: 9 rules found/);
   });
 
   it('fire on synthetic series and stay quiet otherwise (`promtool test rules`)', () => {
@@ -137,6 +137,8 @@ describe('alert rules', () => {
         'ConsumerLagHigh',
         'EdgeHitRatioLow',
         'HttpErrorsHigh',
+        'WebRtcIceFailing',
+        'WebRtcPublisherLosingPackets',
       ],
     );
     for (const r of rules) {
