@@ -68,7 +68,7 @@ describe('WebRTC gateway: WHIP from a browser, WHEP to browsers, RTMP to WHEP', 
       ingestEnv: { INGEST_RECONNECT_GRACE_MS: '3000' },
     });
     await pipeline.start();
-    await pipeline.startWebRtc({ WEBRTC_MAX_VIEWERS_PER_STREAM: '1' });
+    await pipeline.startWebRtc({ WEBRTC_MAX_VIEWERS_PER_STREAM: '1', WEBRTC_OFFERS_PER_ADDRESS_PER_MIN: '1000' });
     browser = await launchChromium(FAKE_MEDIA_ARGS);
   });
 
@@ -210,6 +210,25 @@ describe('WebRTC gateway: WHIP from a browser, WHEP to browsers, RTMP to WHEP', 
     assert.equal(await error(res), 'not_live');
     // Nothing above went live or was disturbed.
     assert.equal(lifecycle.events.filter((e) => e.streamId === streamId).length, 1);
+  });
+
+  it('limits offers and sessions per client address: 429 with Retry-After', async () => {
+    const { streamId } = await newStream('ULTRA_LOW');
+    const limited = await pipeline.startWebRtc({ WEBRTC_OFFERS_PER_ADDRESS_PER_MIN: '3' });
+    const offer = await browserOffer(await page());
+    const statuses: number[] = [];
+    let last: Response | undefined;
+    for (let i = 0; i < 4; i++) {
+      last = await fetch(`${limited.url}/whep/${streamId}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/sdp' },
+        body: offer,
+      });
+      statuses.push(last.status);
+    }
+    assert.deepEqual(statuses, [404, 404, 404, 429], 'the fourth offer in a minute is refused before it is read');
+    assert.ok(Number(last!.headers.get('retry-after')) > 0);
+    await limited.proc.kill('SIGTERM');
   });
 });
 

@@ -40,6 +40,10 @@ const schema = z
     WEBRTC_MAX_PUBLISHERS: env.int(20, 1),
     WEBRTC_MAX_VIEWERS: env.int(500, 1),
     WEBRTC_MAX_VIEWERS_PER_STREAM: env.int(200, 1),
+    /** WHIP and WHEP offers one client address may post a minute (429 and Retry-After past it). */
+    WEBRTC_OFFERS_PER_ADDRESS_PER_MIN: env.int(30, 1),
+    /** Sessions (publishers and viewers) one client address may hold at once. */
+    WEBRTC_SESSIONS_PER_ADDRESS: env.int(20, 1),
     /** A session whose ICE and DTLS have not connected by then is closed. */
     WEBRTC_CONNECT_TIMEOUT_MS: env.int(15_000, 1000),
     /**

@@ -16,9 +16,14 @@ export type WebRtcErrorCode =
   | 'unknown_session'
   | 'not_found'
   | 'method_not_allowed'
+  | 'rate_limited'
+  | 'too_many_sessions'
   | 'unavailable';
 
-export class WebRtcError extends CodedError<WebRtcErrorCode> {}
+export class WebRtcError extends CodedError<WebRtcErrorCode> {
+  /** Seconds to wait, where the refusal knows better than RETRY_AFTER_S (a rate limit's window). */
+  retryAfterS?: number;
+}
 
 export const HTTP_STATUS: Record<WebRtcErrorCode, number> = {
   malformed_sdp: 400,
@@ -38,11 +43,14 @@ export const HTTP_STATUS: Record<WebRtcErrorCode, number> = {
   unknown_session: 404,
   not_found: 404,
   method_not_allowed: 405,
+  rate_limited: 429,
+  too_many_sessions: 429,
   unavailable: 503,
 };
 
 /** Seconds a refused client waits before trying again, for the 503s. */
 export const RETRY_AFTER_S: Partial<Record<WebRtcErrorCode, number>> = {
+  too_many_sessions: 10,
   too_many_publishers: 30,
   too_many_viewers: 10,
   unavailable: 5,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { StreamLifecycleEvent } from '../../schemas/generated/events.ts';
 import type { ProbedSource } from '../../platform/ffmpeg.ts';
 import type { Logger } from '../../platform/logger.ts';
+import { ConnectionCounter } from '../../platform/http/limits.ts';
 import { checkStreamKey } from '../../domain/stream/key-check.ts';
 import type { StreamRecord } from '../../domain/stream/evolve.ts';
 import { WebRtcError } from './errors.ts';
@@ -23,6 +24,7 @@ export interface GatewayDeps {
   maxPublishers: number;
   maxViewers: number;
   maxViewersPerStream: number;
+  sessionsPerAddress: number;
   connectTimeoutMs: number;
   keyframeIntervalMs: number;
   bridgeLingerMs: number;
@@ -49,17 +51,20 @@ export class WebRtcGateway {
   private readonly publisherByStream = new Map<string, string>();
   private readonly viewers = new Map<string, WhepViewer>();
   private readonly bridgesStarting = new Map<string, Promise<void>>();
+  private readonly perAddress: ConnectionCounter;
   private sweeper: NodeJS.Timeout | undefined;
   private stopping = false;
 
-  constructor(private readonly d: GatewayDeps) {}
+  constructor(private readonly d: GatewayDeps) {
+    this.perAddress = new ConnectionCounter(d.sessionsPerAddress);
+  }
 
   start(): void {
     this.sweeper = setInterval(() => void this.sweep(), 1000);
   }
 
   /** WHIP: the stream key is the bearer token; the answer and the session's id come back. */
-  async publish(key: string | null, offer: string): Promise<{ sessionId: string; answer: string }> {
+  async publish(key: string | null, offer: string, address: string): Promise<{ sessionId: string; answer: string }> {
     if (this.stopping) throw new WebRtcError('unavailable', 'the gateway is shutting down');
     if (!key) throw this.refusal('publish', new WebRtcError('missing_key', 'send the stream key as a bearer token'));
     const k = checkStreamKey(key, this.d.lookupByKeyHash, (id) => this.publisherByStream.has(id));
@@ -83,6 +88,7 @@ export class WebRtcGateway {
       connectTimeoutMs: this.d.connectTimeoutMs,
       log: this.d.log,
       onEnd: (how, detail) => {
+        this.perAddress.release(address);
         this.publishers.delete(sessionId);
         if (this.publisherByStream.get(streamId) === sessionId) this.publisherByStream.delete(streamId);
         if (room.source === pub) room.source = null;
@@ -120,7 +126,7 @@ export class WebRtcGateway {
   }
 
   /** WHEP: a viewer's offer for a live ultra-low stream; the answer and the session's id come back. */
-  async play(streamId: string, offer: string): Promise<{ sessionId: string; answer: string }> {
+  async play(streamId: string, offer: string, address: string): Promise<{ sessionId: string; answer: string }> {
     if (this.stopping) throw new WebRtcError('unavailable', 'the gateway is shutting down');
     this.checkOffer(offer, 'play');
     const stream = this.d.stream(streamId);
@@ -141,12 +147,19 @@ export class WebRtcGateway {
         'play',
         new WebRtcError('too_many_viewers', 'no room for another WebRTC viewer; play over HLS or try again'),
       );
-    if (!room.source) await this.startRtmpBridge(room);
+    this.acquire('play', address);
+    try {
+      if (!room.source) await this.startRtmpBridge(room);
+    } catch (err) {
+      this.perAddress.release(address);
+      throw err;
+    }
     const sessionId = randomUUID();
     const pc = newPeer(this.d.ice);
     const viewer = new WhepViewer(sessionId, streamId, pc, {
       onGone: (reason) => {
         if (!this.viewers.delete(sessionId)) return;
+        this.perAddress.release(address);
         room.remove(sessionId);
         this.d.metrics.viewers.set(this.viewers.size);
         this.d.metrics.sessionsEnded.inc({ role: 'play', how: reason });
@@ -265,6 +278,15 @@ export class WebRtcGateway {
         this.d.metrics.jitter.set({ stream: pub.streamId, kind }, v.jitterS);
       }
     }
+  }
+
+  /** One more session for `address`, or a 429: one address cannot hold the gateway's capacity. */
+  private acquire(role: OfferRole, address: string): void {
+    if (!this.perAddress.tryAcquire(address))
+      throw this.refusal(
+        role,
+        new WebRtcError('too_many_sessions', `this address holds ${this.d.sessionsPerAddress} WebRTC sessions already`),
+      );
   }
 
   private checkOffer(offer: string, role: OfferRole): { audio: boolean } {

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { edgeCodeOf } from '../../platform/errors.ts';
+import { canonicalAddress } from '../../platform/http/address.ts';
+import { RequestLimiter } from '../../platform/http/limits.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { HTTP_STATUS, RETRY_AFTER_S, WebRtcError, type WebRtcErrorCode } from './errors.ts';
 import type { WebRtcGateway } from './gateway.ts';
@@ -22,11 +24,20 @@ const WHEP = /^\/whep\/([A-Za-z0-9_-]{1,64})$/;
 
 export class WebRtcHttp {
   private server: Server | null = null;
+  private readonly offers: RequestLimiter;
 
   constructor(
     private readonly gateway: WebRtcGateway,
-    private readonly o: { host: string; port: number; corsOrigins: string[]; log: Logger },
-  ) {}
+    private readonly o: {
+      host: string;
+      port: number;
+      corsOrigins: string[];
+      offersPerAddressPerMin: number;
+      log: Logger;
+    },
+  ) {
+    this.offers = new RequestLimiter({ points: o.offersPerAddressPerMin, durationS: 60 });
+  }
 
   async start(): Promise<number> {
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -64,10 +75,23 @@ export class WebRtcHttp {
       const whep = WHEP.exec(path);
       if (path === '/whip' || whep) {
         if (method !== 'POST') throw notAllowed(res, 'POST');
+        // Each offer costs a peer connection (and a publisher an ffmpeg): limited per address
+        // before the body is read. WebRTC's media cannot pass an HTTP proxy, so the peer is the client.
+        const address = canonicalAddress(req.socket.remoteAddress ?? '');
+        const taken = await this.offers.take(address);
+        if (!taken.ok) {
+          req.resume();
+          const err = new WebRtcError(
+            'rate_limited',
+            `too many offers from this address; try again in ${taken.retryAfterS} s`,
+          );
+          err.retryAfterS = taken.retryAfterS;
+          throw err;
+        }
         const offer = await readOffer(req);
         const { sessionId, answer } = whep
-          ? await this.gateway.play(whep[1]!, offer)
-          : await this.gateway.publish(bearer(req), offer);
+          ? await this.gateway.play(whep[1]!, offer, address)
+          : await this.gateway.publish(bearer(req), offer, address);
         res.writeHead(201, {
           'content-type': 'application/sdp',
           location: `/${whep ? 'whep' : 'whip'}/sessions/${sessionId}`,
@@ -97,7 +121,7 @@ export class WebRtcHttp {
     if (code === 'internal') this.o.log.error({ err }, 'webrtc request failed');
     const message = code === 'internal' ? 'internal error' : (err as Error).message;
     if (res.headersSent) return void res.end();
-    const retry = code === 'internal' ? undefined : RETRY_AFTER_S[code];
+    const retry = code === 'internal' ? undefined : ((err as WebRtcError).retryAfterS ?? RETRY_AFTER_S[code]);
     res.writeHead(status, {
       'content-type': 'application/json',
       ...(code === 'payload_too_large' && { connection: 'close' }),

@@ -39,6 +39,7 @@ const gateway = new WebRtcGateway({
   maxPublishers: cfg.WEBRTC_MAX_PUBLISHERS,
   maxViewers: cfg.WEBRTC_MAX_VIEWERS,
   maxViewersPerStream: cfg.WEBRTC_MAX_VIEWERS_PER_STREAM,
+  sessionsPerAddress: cfg.WEBRTC_SESSIONS_PER_ADDRESS,
   connectTimeoutMs: cfg.WEBRTC_CONNECT_TIMEOUT_MS,
   keyframeIntervalMs: cfg.WEBRTC_KEYFRAME_INTERVAL_MS,
   bridgeLingerMs: cfg.WEBRTC_BRIDGE_LINGER_MS,
@@ -55,6 +56,7 @@ const http = new WebRtcHttp(gateway, {
   host: cfg.WEBRTC_HOST,
   port: cfg.WEBRTC_PORT,
   corsOrigins: cfg.WEBRTC_CORS_ORIGINS,
+  offersPerAddressPerMin: cfg.WEBRTC_OFFERS_PER_ADDRESS_PER_MIN,
   log,
 });
 

@@ -119,9 +119,12 @@ export class MediaPipeline {
     await this.startWorker('worker-a');
   }
 
-  /** The WebRTC gateway (WHIP into this pipeline's ingest, WHEP out), on Node 24 as it runs in production. */
-  async startWebRtc(env: Record<string, string> = {}): Promise<ServiceProcess> {
-    this.webrtc = this.spawn(
+  /**
+   * A WebRTC gateway (WHIP into this pipeline's ingest, WHEP out), on Node 24 as it runs in
+   * production. The first one started is `webrtc` / `webrtcUrl`.
+   */
+  async startWebRtc(env: Record<string, string> = {}): Promise<{ proc: ServiceProcess; url: string }> {
+    const proc = this.spawn(
       'webrtc',
       'gateways/webrtc/main.ts',
       {
@@ -134,9 +137,13 @@ export class MediaPipeline {
       },
       'node24',
     );
-    this.webrtcPort = (await this.webrtc.waitForLog('webrtc listening', (l) => l.msg === 'webrtc listening', 90_000))
+    const port = (await proc.waitForLog('webrtc listening', (l) => l.msg === 'webrtc listening', 90_000))
       .port as number;
-    return this.webrtc;
+    if (!this.webrtc) {
+      this.webrtc = proc;
+      this.webrtcPort = port;
+    }
+    return { proc, url: `http://127.0.0.1:${port}` };
   }
 
   async startWorker(id: string): Promise<ServiceProcess> {
