@@ -46,6 +46,7 @@ const api = apiGateway({
       notificationsBaseUrl: cfg.NOTIFY_BASE_URL,
       cdnBaseUrl: cfg.CDN_BASE_URL,
       devSignIn: cfg.API_DEV_SIGN_IN,
+      webrtcUrls: [cfg.INGEST_WEBRTC_URL, cfg.WEBRTC_PLAYBACK_URL].filter((u): u is string => !!u),
     },
   },
   ...(cfg.API_DEV_SIGN_IN && {

@@ -46,6 +46,7 @@ describe('API: the web page, its config and development sign-in', () => {
             notificationsBaseUrl: 'https://push.example.test',
             cdnBaseUrl: 'https://cdn.example.test:8443/',
             devSignIn: true,
+            webrtcUrls: ['https://webrtc.example.test/whip', 'https://webrtc.example.test/whep'],
           },
         }),
       ],
@@ -219,6 +220,7 @@ describe('API: the web page, its config and development sign-in', () => {
         'https://push.example.test',
         'wss://push.example.test',
         'https://cdn.example.test:8443',
+        'https://webrtc.example.test',
       ]);
     }
   });

@@ -34,6 +34,8 @@ export interface WebClientConfig {
   cdnBaseUrl: string;
   /** The local sign-in form is shown only where the API mints development tokens. */
   devSignIn: boolean;
+  /** The WebRTC gateway's WHIP endpoint and WHEP base, where configured: the page posts offers there. */
+  webrtcUrls: string[];
 }
 
 export interface WebSettings {
@@ -79,8 +81,9 @@ const asWs = (url: string): string => origin(url.replace(/^http(s?):/i, 'ws$1:')
 /**
  * The page's policy, from the services it is told about (clientConfigBody): chat tickets and
  * history over HTTP and its WebSocket, viewer presence, notification tickets and push, and the
- * CDN, which hls.js fetches from and which serves posters; blob: for hls.js's worker and
- * MediaSource. Nothing else is reachable, whatever a script injected into the page tries.
+ * CDN, which hls.js fetches from and which serves posters; the WebRTC gateway (WHIP and WHEP
+ * offers; the media itself is WebRTC, which connect-src does not govern); blob: for hls.js's
+ * worker and MediaSource. Nothing else is reachable, whatever a script injected into the page tries.
  */
 export function contentSecurityPolicy(c: WebClientConfig): string {
   const unique = (xs: string[]) => [...new Set(xs)];
@@ -93,6 +96,7 @@ export function contentSecurityPolicy(c: WebClientConfig): string {
     asHttp(c.notificationsBaseUrl),
     asWs(c.notificationsBaseUrl),
     cdn,
+    ...c.webrtcUrls.map(origin),
   ]);
   return [
     "default-src 'self'",

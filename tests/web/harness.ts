@@ -61,9 +61,10 @@ export class People {
   private readonly contexts: BrowserContext[] = [];
   private constructor(private readonly browser: Browser) {}
 
-  static async start(): Promise<People> {
+  /** `chromiumArgs`: e.g. FAKE_MEDIA_ARGS, for a streamer who broadcasts from the page. */
+  static async start(chromiumArgs: string[] = []): Promise<People> {
     mkdirSync(SHOTS, { recursive: true });
-    return new People(await launchChromium());
+    return new People(await launchChromium(chromiumArgs));
   }
 
   /** A new person: a browser context of their own (storage, session). */

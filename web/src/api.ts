@@ -44,8 +44,11 @@ export interface Playback {
   viewer_count: number;
   started_at: string | null;
   ended_at: string | null;
-  /** hls is null once a broadcast that was not recorded has ended. */
-  playback_urls: { hls: string | null; dash: string | null };
+  /**
+   * hls is null once a broadcast that was not recorded has ended; webrtc (WHEP) is there only
+   * while an ultra-low stream is live, where the API knows a WebRTC gateway.
+   */
+  playback_urls: { hls: string | null; dash: string | null; webrtc: string | null };
   qualities: unknown[];
   thumbnail: string | null;
   /** Why the stream has no qualities: the media worker refused its source (e.g. NO_VIDEO). */

@@ -3,8 +3,14 @@ import type HlsType from 'hls.js';
 import type { Playback } from './api.ts';
 import { h } from './dom.ts';
 import { catchUpRate, followLive, hlsConfig, levelName, liveStatus, liveSyncFallback } from './lib/format.ts';
+import { fallbackMessage, linkState, playbackPath, WEBRTC_QUALITY, type WhepFailure } from './lib/webrtc.ts';
+import { play, WebRtcRefused, type Session } from './webrtc.ts';
 
 /**
+ * A live ultra-low stream the API offers over WebRTC plays over WHEP (the browser's own
+ * RTCPeerConnection into the <video>); when that is refused, does not connect or shows no frame
+ * within WHEP_FIRST_FRAME_MS, or its connection fails later, the page says why and plays LL-HLS.
+ *
  * The HLS player: hls.js over Media Source Extensions (native HLS where that is all there is),
  * tuned by the stream's latency mode. The quality menu lists the renditions of the master
  * playlist, the real ladder, with "Auto" (hls.js's bandwidth-based ABR) first. A live stream
@@ -21,6 +27,9 @@ export interface Player {
   takeBufferingMs(): number;
   destroy(): void;
 }
+
+/** Once the gateway has answered, a WHEP viewer waits this long for a first frame before it gives up on WebRTC. */
+const WHEP_FIRST_FRAME_MS = 5000;
 
 export function createPlayer(p: Playback): Player {
   const live = p.status === 'live';
@@ -45,6 +54,8 @@ export function createPlayer(p: Playback): Player {
     'catching up',
   );
   const toLive = h('button', { class: 'btn small', hidden: true }, 'Go to live');
+  // Which way the video arrives, where WebRTC is offered: WebRTC, or LL-HLS and why.
+  const transport = h('span', { class: 'pill transport', 'data-testid': 'transport', hidden: true });
   const message = h('div', { class: 'player-message', hidden: true });
   const badge = live
     ? h('span', { class: 'pill live', 'data-testid': 'live-badge' }, 'LIVE')
@@ -53,6 +64,7 @@ export function createPlayer(p: Playback): Player {
     'div',
     { class: 'player-bar' },
     badge,
+    transport,
     latency,
     target,
     catchingUp,
@@ -63,6 +75,8 @@ export function createPlayer(p: Playback): Player {
   const element = h('div', { class: 'player' }, h('div', { class: 'video-box' }, video, message), bar);
 
   let hls: HlsType | undefined;
+  let whep: Session | undefined;
+  let whepPlaying = false;
   let destroyed = false;
   let levels: string[] = [];
   let current: number = -1;
@@ -170,18 +184,71 @@ export function createPlayer(p: Playback): Player {
       );
     }
   };
-  if (p.status === 'ready') {
-    show(`${p.streamer.username} is offline. The stream starts when their encoder connects.`);
-  } else if (src === null) {
-    show('This broadcast has ended. It was not recorded.');
-  } else {
+  const playHls = () => {
+    if (src === null) return show('This stream cannot be played over HLS.');
     attach(src).catch((err: unknown) => show(`Could not start the player: ${(err as Error).message}`));
-  }
+  };
+
+  // A tab closed or reloaded runs no view cleanup: the session is ended as the page goes.
+  const endWhep = () => whep?.end();
+  const playWhep = (url: string) => {
+    transport.hidden = false;
+    transport.textContent = 'WebRTC · ultra-low';
+    let settled = false;
+    const fallBack = (why: WhepFailure) => {
+      if (settled || destroyed) return;
+      settled = true;
+      whep?.end();
+      whep = undefined;
+      whepPlaying = false;
+      video.srcObject = null;
+      const reason = fallbackMessage(why);
+      transport.textContent = 'LL-HLS';
+      transport.title = `Playing LL-HLS: ${reason}`;
+      transport.dataset.fallback = reason;
+      playHls();
+    };
+    window.addEventListener('pagehide', endWhep);
+    video.requestVideoFrameCallback(() => {
+      if (!settled) whepPlaying = true;
+    });
+    play(url, (stream) => {
+      if (video.srcObject !== stream) video.srcObject = stream;
+      void video.play().catch(() => undefined);
+    }).then(
+      (session) => {
+        if (destroyed || settled) return session.end();
+        whep = session;
+        // From the answer on: the gateway has accepted, the rest is ICE, DTLS and a keyframe.
+        timers.push(
+          window.setTimeout(() => {
+            if (!whepPlaying) fallBack({ kind: 'no-frames', afterMs: WHEP_FIRST_FRAME_MS });
+          }, WHEP_FIRST_FRAME_MS),
+        );
+        session.pc.addEventListener('connectionstatechange', () => {
+          if (linkState(session.pc.connectionState) === 'failed') fallBack({ kind: 'connection' });
+        });
+      },
+      (err: unknown) =>
+        fallBack(
+          err instanceof WebRtcRefused
+            ? { kind: 'refused', status: err.status, message: err.message }
+            : { kind: 'error', message: (err as Error).message },
+        ),
+    );
+  };
+
+  const path = playbackPath(p);
+  if (path === 'webrtc') playWhep(p.playback_urls.webrtc!);
+  else if (path === 'hls') playHls();
+  else if (p.status === 'ready')
+    show(`${p.streamer.username} is offline. The stream starts when their encoder connects.`);
+  else show('This broadcast has ended. It was not recorded.');
 
   return {
     element,
     video,
-    quality: () => (current >= 0 ? (levels[current] ?? null) : null),
+    quality: () => (whepPlaying ? WEBRTC_QUALITY : current >= 0 ? (levels[current] ?? null) : null),
     takeBufferingMs: () => {
       if (stalledSince !== null) {
         const now = performance.now();
@@ -199,6 +266,9 @@ export function createPlayer(p: Playback): Player {
         clearTimeout(t);
       }
       hls?.destroy();
+      endWhep();
+      window.removeEventListener('pagehide', endWhep);
+      video.srcObject = null;
       video.removeAttribute('src');
       video.load();
     },

@@ -31,8 +31,8 @@ export function uptime(startedAt: string | null, now: number): string {
 export type LatencyMode = 'standard' | 'low' | 'ultra-low';
 
 /**
- * The HLS tier a latency mode plays at. Ultra-low is WebRTC's tier (a separate issue): until that
- * lands an ultra-low stream is packaged and played as low, over LL-HLS.
+ * The HLS tier a latency mode plays at. Ultra-low plays over WebRTC (player.ts); its HLS, for
+ * the viewers WebRTC fails and for the recording, is packaged and played as low, over LL-HLS.
  */
 export type HlsTier = 'standard' | 'low';
 export const hlsTier = (mode: LatencyMode): HlsTier => (mode === 'standard' ? 'standard' : 'low');

@@ -1,10 +1,13 @@
 import { api, ApiError, loadSession, type Started } from '../api.ts';
+import { broadcaster } from '../broadcast.ts';
 import { h, navigate, toast } from '../dom.ts';
 
 /**
  * The streamer's view: create a stream, see its key and RTMP URL once (the API never shows the
  * key again), watch for the encoder to connect, end the stream. The stream in progress is kept
- * in this tab's sessionStorage without its key, so a reload can still end it.
+ * in this tab's sessionStorage without its key, so a reload can still end it. Where the API
+ * names a WebRTC ingest, the streamer may instead broadcast from the page itself (broadcast.ts),
+ * which needs the key, so only before a reload; leaving the page ends that broadcast.
  */
 const CURRENT = 'live.golive.current';
 
@@ -23,10 +26,8 @@ export function goLiveView(root: HTMLElement): () => void {
     return () => undefined;
   }
   const current = sessionStorage.getItem(CURRENT);
-  if (current) {
-    showStarted(root, JSON.parse(current) as Omit<Started, 'stream_key'>, null);
-    return () => undefined;
-  }
+  if (current) return showStarted(root, JSON.parse(current) as Omit<Started, 'stream_key'>, null);
+  let leave: () => void = () => undefined;
 
   const title = h('input', { name: 'title', required: true, maxlength: 200, placeholder: 'What are you streaming?' });
   const category = h('input', { name: 'category', required: true, maxlength: 50, placeholder: 'e.g. Just Chatting' });
@@ -36,7 +37,7 @@ export function goLiveView(root: HTMLElement): () => void {
     { name: 'latency_mode' },
     h('option', { value: 'standard' }, 'Standard latency (about 1.5 s, smoothest)'),
     h('option', { value: 'low' }, 'Low latency (under 1 s)'),
-    h('option', { value: 'ultra-low' }, 'Ultra-low latency (plays as low latency until WebRTC is built)'),
+    h('option', { value: 'ultra-low' }, 'Ultra-low latency (WebRTC; viewers it fails play LL-HLS)'),
   );
   const error = h('p', { class: 'error', hidden: true });
   const submit = h('button', { class: 'btn', type: 'submit', 'data-testid': 'create-stream' }, 'Create stream');
@@ -69,7 +70,7 @@ export function goLiveView(root: HTMLElement): () => void {
         (started) => {
           const { stream_key: _key, ...kept } = started;
           sessionStorage.setItem(CURRENT, JSON.stringify(kept));
-          showStarted(root, kept, started.stream_key);
+          leave = showStarted(root, kept, started.stream_key);
         },
         (err: unknown) => {
           error.hidden = false;
@@ -84,10 +85,11 @@ export function goLiveView(root: HTMLElement): () => void {
       );
   });
   root.replaceChildren(form);
-  return () => undefined;
+  return () => leave();
 }
 
-function showStarted(root: HTMLElement, s: Omit<Started, 'stream_key'>, key: string | null): void {
+/** The started stream's page; returns what leaving it does. */
+function showStarted(root: HTMLElement, s: Omit<Started, 'stream_key'>, key: string | null): () => void {
   const copy = (text: string) => () => void navigator.clipboard?.writeText(text).then(() => toast('Copied'));
   const field = (label: string, value: string, testid: string, secret = false) =>
     h(
@@ -102,8 +104,13 @@ function showStarted(root: HTMLElement, s: Omit<Started, 'stream_key'>, key: str
       ),
     );
   const watch = `/streams/${encodeURIComponent(s.stream_id)}`;
+  const browser = key && s.ingest_urls.webrtc ? broadcaster(s.ingest_urls.webrtc, key) : null;
   const end = h('button', { class: 'btn danger', 'data-testid': 'end-stream' }, 'End stream');
-  const state = h('p', { 'data-testid': 'stream-state' }, 'Waiting for your encoder to connect…');
+  const state = h(
+    'p',
+    { 'data-testid': 'stream-state' },
+    browser ? 'Waiting for your encoder or your browser broadcast…' : 'Waiting for your encoder to connect…',
+  );
   // Why viewers see nothing although the stream is live: the media worker refused the source.
   const mediaError = h('p', { class: 'warning', 'data-testid': 'media-error', role: 'alert', hidden: true });
   end.addEventListener('click', () => {
@@ -113,6 +120,7 @@ function showStarted(root: HTMLElement, s: Omit<Started, 'stream_key'>, key: str
         sessionStorage.removeItem(CURRENT);
         state.textContent = 'The stream has ended.';
         end.remove();
+        browser?.destroy();
         toast('Stream ended');
       },
       (err: unknown) => {
@@ -142,6 +150,7 @@ function showStarted(root: HTMLElement, s: Omit<Started, 'stream_key'>, key: str
         'In OBS: Settings → Stream → Service "Custom", paste the server and the key. Or with ffmpeg: ',
         h('code', {}, `ffmpeg -re -i video.mp4 -c copy -f flv ${s.ingest_urls.rtmp}/<key>`),
       ),
+      browser?.element,
       state,
       mediaError,
       h(
@@ -155,7 +164,9 @@ function showStarted(root: HTMLElement, s: Omit<Started, 'stream_key'>, key: str
             'data-link': true,
             onclick: (e: Event) => {
               e.preventDefault();
-              navigate(watch);
+              // Leaving this page would end the browser broadcast: the stream page opens beside it.
+              if (browser?.active()) window.open(watch, '_blank');
+              else navigate(watch);
             },
           },
           'Open your stream page',
@@ -175,9 +186,11 @@ function showStarted(root: HTMLElement, s: Omit<Started, 'stream_key'>, key: str
           state.textContent = 'The stream has ended.';
           sessionStorage.removeItem(CURRENT);
           end.remove();
+          browser?.destroy();
         }
       },
       () => undefined,
     );
   }, 3000);
+  return () => browser?.destroy();
 }
