@@ -98,7 +98,10 @@ export function probe(url: string, timeoutS: number): Promise<ProbedSource> {
         resolve({
           width: v?.width ?? null,
           height: v?.height ?? null,
-          frameRate: v ? (rate(v.r_frame_rate) ?? rate(v.avg_frame_rate)) : null,
+          // The average rate, not r_frame_rate: for a variable-rate source (a browser's WebRTC
+          // camera bridged to FLV) r_frame_rate is the timebase's 1000 fps, and for a constant
+          // rate the two agree.
+          frameRate: v ? (rate(v.avg_frame_rate) ?? rate(v.r_frame_rate)) : null,
           videoCodec: v?.codec_name ?? null,
           audioCodec: a?.codec_name ?? null,
           hasBFrames: v ? Number(v.has_b_frames ?? 0) > 0 : null,
