@@ -266,7 +266,7 @@ const joinRow = (kind: Kind, p: number): Metric => {
     notes:
       `${s.length} joins: ${ms(s.map((x) => x.toFirstFrame))}; of which WHEP POST -> 201 answer ${ms(s.map((x) => x.toAnswer))}. ` +
       (kind === 'whip'
-        ? 'A joining viewer makes the gateway ask the publisher for a keyframe (PLI, at most one per 500 ms per stream).'
+        ? 'A viewer whose connection comes up makes the gateway ask the publisher for a keyframe (PLI, at most one per 500 ms per stream).'
         : 'The RTMP bridge copies the H.264: a joining viewer waits for the next of the source’s keyframes, one a second.'),
   };
 };
