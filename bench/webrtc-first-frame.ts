@@ -208,6 +208,9 @@ try {
               .map((x) => x.toFirstFrame)
               .join('/')} ms`,
           );
+        } catch (err) {
+          console.error(`${kind} round ${r + 1} failed; the services' last lines:\n${pipeline.tail()}`);
+          throw err;
         } finally {
           for (const p of pages) await p.close().catch(() => undefined);
           if (rtmp) {
