@@ -11,7 +11,7 @@ import { launchChromium } from '../tests/support/browser.ts';
 import { mediaTools } from '../tests/support/hls.ts';
 import { parseMediaPlaylist } from '../tests/support/media-pipeline.ts';
 import { catchUpRate, followLive, hlsConfig, liveSyncFallback, type HlsTier } from '../web/src/lib/format.ts';
-import { startProbe, type ProbeState } from './lib/glass-probe.ts';
+import { startCanvasPublisher, startProbe, type CanvasPublisherState, type ProbeState } from './lib/glass-probe.ts';
 import { hopsSummary, watchHops, type Hops } from './lib/hops.ts';
 import {
   BITS,
@@ -22,8 +22,11 @@ import {
   pct,
   sleep,
   STRIP,
+  untilServed,
+  WIDTH,
   withNodeMediaServer,
   withPlatform,
+  withStream,
   type LiveRun,
 } from './lib/live-rig.ts';
 import { ratio, writeResult, type Metric } from './lib/results.ts';
@@ -36,10 +39,19 @@ import { cpuMeter } from './lib/cpu.ts';
  * after the other in the same run on this machine:
  *
  *   - tiers: a "standard" stream (latency_mode standard: 2 s segments) and a "low" one (latency_mode
- *     low: 1 s segments; "ultra-low" plays as low until WebRTC), each its own publish and its own
+ *     low: 1 s segments), each its own publish and its own
  *     platform run; node-media-server gets the same publisher with segments of the tier's duration
  *     (it copies the video, so the publisher's keyframes are every segment duration) and is played
  *     with the same tier's settings (a plain HLS playlist: the settings' plain-HLS fallback);
+ *   - the WebRTC tiers (issue #21), a stream in latency_mode ultra_low played over WHEP through the
+ *     WebRTC gateway by the browser's own RTCPeerConnection, as the web page plays it: "ultra-low",
+ *     the same ffmpeg publisher over RTMP, which the gateway's RTMP bridge (ffmpeg pulling from the
+ *     ingest, H.264 copied) turns into RTP; "ultra-low-whip", a browser publisher instead: a page
+ *     draws the same bar-code clock on a canvas and publishes `captureStream` over WHIP, another
+ *     page plays it over WHEP. Their comparison is the HLS tiers of the same run (no peer of their
+ *     own); each frame's figure splits at the moment its last packet reached the viewer's browser
+ *     (requestVideoFrameCallback's receiveTime): the network side, and the browser's jitter
+ *     buffer, decode and presentation;
  *   - the publisher (bench/lib/live-rig.ts) burns a bar-code clock of each frame's own time into
  *     the picture and gives the wall-clock moment its media time was 0;
  *   - headless Chromium (Debian's, with its H.264 decoder) loads a page served by this process
@@ -70,13 +82,15 @@ import { cpuMeter } from './lib/cpu.ts';
  */
 const TOOL: Tool = {
   name: 'bench glass',
-  usage: `usage: npm run bench -- glass [--seconds S] [--joins J] [--settle S] [--tiers standard,low] [--hops low|standard|none] [--no-write]
+  usage: `usage: npm run bench -- glass [--seconds S] [--joins J] [--settle S] [--tiers standard,low,ultra-low,ultra-low-whip] [--hops low|standard|none] [--no-write]
 
   --seconds S        seconds sampled per tier and player (default 60)
   --joins J          fresh page loads per player, sampled in turn (default 6)
   --settle S         seconds after a join's first frame before sampling (default 10)
-  --tiers T          latency tiers to measure, comma-separated (default standard,low)
-  --hops T           the tier whose stream gets the per-hop breakdown, or none (default low)
+  --tiers T          latency tiers to measure, comma-separated (default standard,low): standard and
+                     low over LL-HLS; ultra-low (RTMP publisher) and ultra-low-whip (a browser's
+                     canvas over WHIP) over WebRTC (WHEP)
+  --hops T           the HLS tier whose stream gets the per-hop breakdown, or none (default low)
   --no-write         print only; leave bench/results/glass.json as it is
   -h, --help         this text`,
 };
@@ -93,28 +107,37 @@ const { values } = cliArgs(TOOL, {
 const SECONDS = Number(values.seconds);
 const JOINS = Number(values.joins);
 const SETTLE = Number(values.settle);
-const TIER_NAMES = ['standard', 'low'] as const satisfies readonly HlsTier[];
+/** The WebRTC tiers: an RTMP publisher through the gateway's bridge, and a browser's WHIP publisher. */
+type WebRtcTier = 'ultra-low' | 'ultra-low-whip';
+type Tier = HlsTier | WebRtcTier;
+const TIER_NAMES = ['standard', 'low', 'ultra-low', 'ultra-low-whip'] as const satisfies readonly Tier[];
+const isHls = (t: Tier): t is HlsTier => t === 'standard' || t === 'low';
 const TIERS = values.tiers.split(',').map((t) => t.trim());
-/** The tier whose stream the hops are watched on: low when measured (the tier after 1 s), else the first. */
-const HOPS = values.hops ?? (TIERS.includes('low') ? 'low' : TIERS[0]!);
+const HLS_TIERS: string[] = TIERS.filter((t) => t === 'standard' || t === 'low');
+/** The tier whose stream the hops are watched on: low when measured (the tier after 1 s), else the first HLS one. */
+const HOPS = values.hops ?? (HLS_TIERS.includes('low') ? 'low' : (HLS_TIERS[0] ?? 'none'));
 const bad = [
   ...(Number.isFinite(SECONDS) && SECONDS > 0 ? [] : [`--seconds ${values.seconds}: a positive number`]),
   ...(Number.isInteger(JOINS) && JOINS > 0 ? [] : [`--joins ${values.joins}: a positive whole number`]),
   ...(Number.isFinite(SETTLE) && SETTLE >= 0 ? [] : [`--settle ${values.settle}: a number of seconds`]),
   ...TIERS.filter((t) => !(TIER_NAMES as readonly string[]).includes(t)).map((t) => `--tiers: no tier "${t}"`),
-  ...(HOPS === 'none' || TIERS.includes(HOPS) ? [] : [`--hops ${HOPS}: one of the tiers measured, or none`]),
+  ...(HOPS === 'none' || HLS_TIERS.includes(HOPS) ? [] : [`--hops ${HOPS}: one of the HLS tiers measured, or none`]),
 ];
 if (bad.length) {
   console.error(`glass: ${bad.join('; ')}`);
   process.exit(2);
 }
-const tiers = TIERS as HlsTier[];
+const tiers = TIERS as Tier[];
 /** The stream each tier is measured on: its latency mode as the lifecycle event names it. */
 const LATENCY_MODE: Record<HlsTier, EventLatencyMode> = { standard: 'STANDARD', low: 'LOW' };
+const ULTRA_LOW_TARGET =
+  "< 500 ms p50 (seed: ultra-low tier, under 500 ms glass to glass over WebRTC; issue #21's goal on this machine: <= 300 ms)";
 /** The seed's targets, glass to glass: standard p95 < 3 s, low p50 < 1 s. */
-const TARGETS: Record<HlsTier, { p: number; ms: number; text: string }> = {
+const TARGETS: Record<Tier, { p: number; ms: number; text: string }> = {
   standard: { p: 95, ms: 3000, text: '< 3000 ms p95 (seed: standard tier, under 3 s glass to glass)' },
   low: { p: 50, ms: 1000, text: '< 1000 ms p50 (seed: low-latency tier, under 1 s glass to glass)' },
+  'ultra-low': { p: 50, ms: 500, text: ULTRA_LOW_TARGET },
+  'ultra-low-whip': { p: 50, ms: 500, text: ULTRA_LOW_TARGET },
 };
 const require = createRequire(import.meta.url);
 const HLS_JS = (require('hls.js/package.json') as { version: string }).version;
@@ -137,6 +160,10 @@ interface PlayerResult {
   holdBack: number[];
   /** Median glass to glass of each join. */
   joinP50: number[];
+  /** Over WebRTC, per sampled frame: made -> its last packet received by the viewer's browser, ms. */
+  network: number[];
+  /** Over WebRTC, per sampled frame: last packet received -> expected on screen (jitter buffer, decode, render), ms. */
+  browser: number[];
   frames: number;
   misreads: number;
   stalls: number;
@@ -158,6 +185,8 @@ const emptyResult = (): PlayerResult => ({
   g2g: [],
   holdBack: [],
   joinP50: [],
+  network: [],
+  browser: [],
   frames: 0,
   misreads: 0,
   stalls: 0,
@@ -202,11 +231,12 @@ async function clockOffset(page: Page): Promise<number> {
 
 /** Adds one join's frames presented in [from, to) (our clock) to `r`. */
 function addJoin(r: PlayerResult, s: ProbeState, startedAt: number, offset: number, from: number, to: number): void {
+  // Over WebRTC a frame's media time is its RTP timestamp (90 kHz), which moves with its code.
   const at = (t: number) => t - offset;
   const frames = s.frames.filter((f) => at(f.shownAt) >= from && at(f.shownAt) < to);
   if (!frames.length) throw new Error(`no frame presented in the sampling window (${s.frames.length} in all)`);
   // A frame's code and media time move together; a code off that line was misread.
-  const skew = frames.map((f) => f.code - f.mediaTime * 1000);
+  const skew = frames.map((f) => f.code - (f.rtpTime === null ? f.mediaTime * 1000 : f.rtpTime / 90));
   const median = pct(skew, 50);
   const good = frames.filter((_, i) => Math.abs(skew[i]! - median) <= MISREAD_MS);
   const g2g = good.map((f) => at(f.shownAt) - (startedAt + f.code));
@@ -216,6 +246,11 @@ function addJoin(r: PlayerResult, s: ProbeState, startedAt: number, offset: numb
   ].filter((x) => at(x.at) >= from && at(x.at) < to);
   r.g2g.push(...g2g);
   r.holdBack.push(...good.map((f) => f.hlsLatency * 1000));
+  for (const f of good)
+    if (f.receivedAt !== null) {
+      r.network.push(at(f.receivedAt) - (startedAt + f.code));
+      r.browser.push(f.shownAt - f.receivedAt);
+    }
   r.joinP50.push(pct(g2g, 50));
   r.frames += frames.length;
   r.misreads += frames.length - good.length;
@@ -280,6 +315,81 @@ async function watch(browser: Browser, pageUrl: string, run: LiveRun, tier: HlsT
   }
 }
 
+/**
+ * One WebRTC player (the browser's RTCPeerConnection over WHEP) on a live ultra-low stream,
+ * joining `JOINS` times in turn like `watch`; `startedAt` is the publisher's start on our clock.
+ */
+async function watchWhep(
+  browser: Browser,
+  pageUrl: string,
+  whep: string,
+  startedAt: () => number,
+): Promise<PlayerResult> {
+  const out = emptyResult();
+  const context = await browser.newContext({ viewport: { width: 800, height: 450 } });
+  try {
+    const page = await context.newPage();
+    for (let j = 0; j < JOINS; j++) {
+      await page.goto(pageUrl);
+      await page.evaluate(startProbe, {
+        url: whep,
+        whep,
+        config: {},
+        followLive: '() => undefined',
+        catchUpRate: 1,
+        fallbackSyncDurationCount: 0,
+        bits: BITS,
+        codeLine: STRIP / 2 / HEIGHT,
+      });
+      await page.waitForFunction(
+        () => (window as unknown as { glass: ProbeState }).glass.frames.length > 0,
+        undefined,
+        { timeout: 60_000, polling: 100 },
+      );
+      const from = now() + SETTLE * 1000;
+      const to = from + (SECONDS * 1000) / JOINS;
+      await sleep(to - now() + 300);
+      const offset = await clockOffset(page);
+      const state = await page.evaluate(() => (window as unknown as { glass: ProbeState }).glass);
+      addJoin(out, state, startedAt(), offset, from, to);
+    }
+    return out;
+  } finally {
+    await context.close();
+  }
+}
+
+/**
+ * The browser publisher's run: a page in its own context publishes the canvas clock over WHIP
+ * (startCanvasPublisher) to a fresh ultra-low stream; once the stream is live (its HLS playlist
+ * is served), `watchWhep` plays it. The publisher's start is taken to our clock with its page's
+ * measured offset.
+ */
+async function watchWhip(browser: Browser, pageUrl: string): Promise<PlayerResult> {
+  return withStream({ latencyMode: 'ULTRA_LOW', webrtc: {} }, async ({ pipeline, streamId, key, webrtc }) => {
+    const context = await browser.newContext({ viewport: { width: 800, height: 450 } });
+    try {
+      const page = await context.newPage();
+      await page.goto(pageUrl);
+      const pub: CanvasPublisherState = await page.evaluate(startCanvasPublisher, {
+        whip: `${webrtc!.url}/whip`,
+        key,
+        bits: BITS,
+        width: WIDTH,
+        height: HEIGHT,
+        strip: STRIP,
+        fps: 30,
+      });
+      if (pub.status !== 201) throw new Error(`WHIP answered ${pub.status}`);
+      await untilServed(pipeline.edgeFile(streamId, '360p.m3u8'));
+      const offset = await clockOffset(page);
+      return await watchWhep(browser, pageUrl, `${webrtc!.url}/whep/${streamId}`, () => pub.startedAt - offset);
+    } finally {
+      await context.close();
+    }
+  });
+}
+
 /** Ours, with the hops watched on the same stream while the player plays it, when asked. */
 async function watchOurs(
   browser: Browser,
@@ -324,6 +434,13 @@ const summary = (p: PlayerResult): string => {
     `renditions ${p.heights.join('/')} lines; hls.js errors ${JSON.stringify(p.errors)}`
   );
 };
+/** The same for a WebRTC player. */
+const webrtcSummary = (p: PlayerResult): string =>
+  `${p.g2g.length} frames in ${p.joinP50.length} joins (p50 ${pct(p.g2g, 50)} ms, p95 ${pct(p.g2g, 95)} ms, ` +
+  `max ${pct(p.g2g, 100)} ms; each join's p50 ${p.joinP50.join('/')} ms), ${p.misreads} misread; made -> last ` +
+  `packet received by the browser p50 ${pct(p.network, 50)} ms (p95 ${pct(p.network, 95)}), received -> on screen ` +
+  `p50 ${pct(p.browser, 50)} ms (p95 ${pct(p.browser, 95)}); stalls ${p.stalls} (${p.stalledMs} ms); picture ` +
+  `${p.heights.join('/')} lines; errors ${JSON.stringify(p.errors)}`;
 const round2 = (x: number | null): string => (x === null ? '?' : String(Math.round(x * 100) / 100));
 
 const { ffmpeg } = mediaTools();
@@ -350,8 +467,23 @@ interface TierResult {
   loadPeer: string;
 }
 const results = new Map<HlsTier, TierResult>();
+const webrtcResults = new Map<WebRtcTier, { ours: PlayerResult; load: string }>();
 try {
   for (const tier of tiers) {
+    if (!isHls(tier)) {
+      const ours =
+        tier === 'ultra-low'
+          ? await withPlatform(
+              ffmpeg,
+              { latencyMode: 'ULTRA_LOW', segmentMs: segmentDurationMs('ULTRA_LOW'), webrtc: {} },
+              (run) => watchWhep(browser, page.url, run.whep!.url, run.pub.startedAt),
+            )
+          : await watchWhip(browser, page.url);
+      const load = loadAverage();
+      console.log(`platform, ${tier} tier over WebRTC (load ${load}): ${webrtcSummary(ours)}`);
+      webrtcResults.set(tier, { ours, load });
+      continue;
+    }
     const segmentMs = segmentDurationMs(LATENCY_MODE[tier]);
     const ours = await withPlatform(ffmpeg, { latencyMode: LATENCY_MODE[tier], segmentMs }, (run) =>
       watchOurs(browser, page.url, run, tier),
@@ -392,6 +524,62 @@ const g2gMetric = (tier: HlsTier, p: number): Metric => {
     meetsTarget: t.p === p ? value < t.ms : null,
   };
 };
+
+const WEBRTC_SOURCE: Record<WebRtcTier, string> = {
+  'ultra-low': "the rig's ffmpeg publisher over RTMP, through the gateway's RTMP bridge (H.264 copied)",
+  'ultra-low-whip': "a browser's canvas clock published over WHIP (Chromium's H.264 encoder)",
+};
+const LOW_PEER = "this platform's low tier (LL-HLS, hls.js), same run";
+
+/** Glass to glass of one WebRTC tier at percentile `p`, beside the low tier's over LL-HLS when measured. */
+const webrtcMetric = (tier: WebRtcTier, p: number): Metric => {
+  const r = webrtcResults.get(tier)!;
+  const value = pct(r.ours.g2g, p);
+  const low = results.get('low');
+  const peer = low ? pct(low.ours.g2g, p) : null;
+  const t = TARGETS[tier];
+  return {
+    metric: `glass to glass, ${tier} tier (latency_mode ultra_low; ${WEBRTC_SOURCE[tier]}), WHEP in Chromium, p${p}`,
+    value,
+    unit: 'ms',
+    peer: peer === null ? null : { name: LOW_PEER, value: peer },
+    ratio: peer === null ? null : ratio(value, peer),
+    target: t.p === p ? t.text : `report only (the seed's target for this tier is ${t.text})`,
+    meetsTarget: t.p === p ? value < t.ms : null,
+  };
+};
+
+/** Where a WebRTC tier's time goes: before and after the frame's last packet reached the browser. */
+function webrtcHopMetrics(tier: WebRtcTier): Metric[] {
+  const r = webrtcResults.get(tier)!.ours;
+  if (!r.network.length) return [];
+  const row = (metric: string, xs: number[], notes: string): Metric => ({
+    metric: `hop, ${tier} tier: ${metric}, p50`,
+    value: pct(xs, 50),
+    unit: 'ms',
+    peer: null,
+    ratio: null,
+    target: 'report only (where the glass-to-glass time goes)',
+    meetsTarget: null,
+    notes: `${notes} p95 ${pct(xs, 95)} ms, ${xs.length} frames.`,
+  });
+  const path =
+    tier === 'ultra-low'
+      ? "The publisher's encode and RTMP send, the ingest's relay to the bridge's ffmpeg (its RTMP pull and RTP packetizing), the gateway's forwarding (werift SRTP) and loopback UDP."
+      : "Chromium's canvas capture and H.264 encode, WHIP to the gateway (werift), its forwarding to the viewer (SRTP) and loopback UDP.";
+  return [
+    row(
+      "(1) frame made -> its last packet received by the viewer's browser",
+      r.network,
+      `requestVideoFrameCallback's receiveTime - the frame's code (the publisher's clock). ${path}`,
+    ),
+    row(
+      '(2) last packet received -> expected on screen',
+      r.browser,
+      "expectedDisplayTime - receiveTime: the browser's jitter buffer (its playout delay), decode and presentation. (1) + (2) = glass to glass per frame.",
+    ),
+  ];
+}
 
 /** The per-hop rows of the stream the hops were watched on: measured figures only, report only. */
 /** Renditions each of our streams has (the rig's 640x360 source: 360p and 160p). */
@@ -467,7 +655,14 @@ function hopMetrics(tier: HlsTier): Metric[] {
   ];
 }
 
-const tierNotes = (tier: HlsTier): string => {
+const tierNotes = (tier: Tier): string => {
+  if (!isHls(tier)) {
+    const w = webrtcResults.get(tier)!;
+    return (
+      `${tier} tier over WebRTC (${WEBRTC_SOURCE[tier]}, played over WHEP by Chromium's RTCPeerConnection into a ` +
+      `muted <video>): ${webrtcSummary(w.ours)}. 1-minute load average ${w.load} at its end.`
+    );
+  }
   const r = results.get(tier)!;
   return (
     `${tier[0]!.toUpperCase()}${tier.slice(1)} tier (settings: ${settings(tier)}), ours: ${summary(r.ours)}. ` +
@@ -479,10 +674,12 @@ const tierNotes = (tier: HlsTier): string => {
 const rows: Metric[] = [];
 for (const tier of tiers) {
   const t = TARGETS[tier];
-  rows.push(g2gMetric(tier, t.p), g2gMetric(tier, t.p === 50 ? 95 : 50));
+  const other = t.p === 50 ? 95 : 50;
+  if (isHls(tier)) rows.push(g2gMetric(tier, t.p), g2gMetric(tier, other));
+  else rows.push(webrtcMetric(tier, t.p), webrtcMetric(tier, other));
 }
-for (const tier of tiers) rows.push(...hopMetrics(tier));
-for (const tier of tiers) rows.push(...cpuMetrics(tier));
+for (const tier of tiers) rows.push(...(isHls(tier) ? hopMetrics(tier) : webrtcHopMetrics(tier)));
+for (const tier of tiers) if (isHls(tier)) rows.push(...cpuMetrics(tier));
 const [head, ...extra] = rows;
 if (values['no-write']) {
   for (const r of rows) console.log(JSON.stringify(r));

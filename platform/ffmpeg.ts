@@ -98,10 +98,7 @@ export function probe(url: string, timeoutS: number): Promise<ProbedSource> {
         resolve({
           width: v?.width ?? null,
           height: v?.height ?? null,
-          // The average rate, not r_frame_rate: for a variable-rate source (a browser's WebRTC
-          // camera bridged to FLV) r_frame_rate is the timebase's 1000 fps, and for a constant
-          // rate the two agree.
-          frameRate: v ? (rate(v.avg_frame_rate) ?? rate(v.r_frame_rate)) : null,
+          frameRate: v ? frameRate(v.r_frame_rate, v.avg_frame_rate) : null,
           videoCodec: v?.codec_name ?? null,
           audioCodec: a?.codec_name ?? null,
           hasBFrames: v ? Number(v.has_b_frames ?? 0) > 0 : null,
@@ -109,6 +106,17 @@ export function probe(url: string, timeoutS: number): Promise<ProbedSource> {
       },
     );
   });
+}
+
+/**
+ * ffprobe's r_frame_rate (the rate every timestamp fits), unless it is far above the average: a
+ * variable-frame-rate source (a browser's canvas or screen over WHIP, bridged to FLV's 1 ms time
+ * base) has an r_frame_rate of 1000 however few frames it sends, and its average is the rate.
+ */
+export function frameRate(r: string | undefined, avg: string | undefined): number | null {
+  const real = rate(r);
+  const average = rate(avg);
+  return average !== null && (real === null || real > average * 2) ? average : real;
 }
 
 function rate(r: string | undefined): number | null {

@@ -36,9 +36,19 @@ const CLIS: Cli[] = [
   { file: 'tools/replay/cli.ts', name: 'replay', usage: 'usage: npm run replay -- list', wrongCommand: ['frob'] },
   { file: 'gateways/api/token.ts', name: 'token', usage: 'usage: npm run token --' },
   { file: 'bench/run.ts', name: 'bench', usage: 'usage: npm run bench --', wrongCommand: ['frob'] },
-  ...['chat', 'discovery', 'edge', 'event-bus', 'follows', 'replay', 'transcode', 'transcode-gpu', 'viewers'].map(
-    (b) => ({ file: `bench/${b}.ts`, name: `bench ${b}`, usage: `usage: npm run bench -- ${b} ` }),
-  ),
+  ...[
+    'chat',
+    'discovery',
+    'edge',
+    'event-bus',
+    'follows',
+    'replay',
+    'transcode',
+    'transcode-gpu',
+    'viewers',
+    'webrtc-viewers',
+    'webrtc-first-frame',
+  ].map((b) => ({ file: `bench/${b}.ts`, name: `bench ${b}`, usage: `usage: npm run bench -- ${b} ` })),
 ];
 
 interface Run {

@@ -50,18 +50,24 @@ export interface Publisher {
  * `keyframeMs` (the segment duration: node-media-server copies the video, so its segments can only
  * cut there).
  */
-export function publish(url: string, ffmpeg: string, keyframeMs: number): Publisher {
+export function publish(
+  url: string,
+  ffmpeg: string,
+  keyframeMs: number,
+  o: { fps?: number; videoBitrate?: string } = {},
+): Publisher {
+  const fps = o.fps ?? FPS;
   const bit = `mod(floor(round(T*1000)/pow(2,${BITS - 1}-floor(X*${BITS}/W))),2)`;
-  const code = `color=black:size=${WIDTH}x${STRIP}:rate=${FPS},format=gray,geq=lum='255*${bit}'[code]`;
+  const code = `color=black:size=${WIDTH}x${STRIP}:rate=${fps},format=gray,geq=lum='255*${bit}'[code]`;
   const args = testSourceArgs(
     {
       size: `${WIDTH}x${HEIGHT - STRIP}`,
-      fps: FPS,
+      fps,
       tone: { sampleRate: 48_000, bitrate: '96k' },
       live: true,
-      gop: Math.round((keyframeMs / 1000) * FPS),
+      gop: Math.round((keyframeMs / 1000) * fps),
       fixedGop: true,
-      video: { bitrate: '1000k' },
+      video: { bitrate: o.videoBitrate ?? '1000k' },
       // The strip's source is inside the graph: the pattern is the only picture input.
       filter: `${code};[code][in]vstack=shortest=1,format=yuv420p`,
     },
@@ -98,9 +104,11 @@ export interface LiveRun {
   mediaDir: string | null;
   /** Our services' process ids, for their CPU cost (ours only). */
   pids: Record<'packager' | 'origin' | 'edge', number> | null;
+  /** The stream's WHEP endpoint and the WebRTC gateway's process id, when the gateway runs (ours only). */
+  whep?: { url: string; pid: number } | null;
 }
 
-async function untilServed(url: string): Promise<void> {
+export async function untilServed(url: string): Promise<void> {
   for (let i = 0; i < 1200; i++) {
     const res = await fetch(url).catch(() => null);
     await res?.arrayBuffer();
@@ -110,31 +118,71 @@ async function untilServed(url: string): Promise<void> {
   throw new Error(`${url} never appeared`);
 }
 
+/** A stream created on this platform's lifecycle topic, with the whole media path up for it. */
+export interface PlatformStream {
+  pipeline: MediaPipeline;
+  streamId: string;
+  /** Its stream key (an RTMP publisher's path, a WHIP publisher's bearer token). */
+  key: string;
+  /** The WebRTC gateway (WHIP and WHEP), when asked for. */
+  webrtc: { url: string; pid: number } | null;
+  /** Creates another stream on the same topics (a fresh key; a stream ended takes no new publisher). */
+  another: (latencyMode: LatencyMode) => Promise<{ streamId: string; key: string }>;
+}
+
 /**
  * This platform end to end (ingest -> media worker -> packager -> origin -> nginx edge, with the
- * CDN prefetcher, as real processes): a stream is created on the lifecycle topic, published, and
- * `measure` runs once its 360p playlist is served by the edge. The publisher stops afterwards.
+ * CDN prefetcher, and the WebRTC gateway on Node 24 when `webrtc` says so, as real processes): a
+ * stream of `latencyMode` is created on the lifecycle topic and `measure` runs with it, nothing
+ * published yet. Everything stops afterwards.
  */
-export async function withPlatform<T>(
-  ffmpeg: string,
-  o: { latencyMode: LatencyMode; segmentMs: number },
-  measure: (run: LiveRun) => Promise<T>,
+export async function withStream<T>(
+  o: { latencyMode: LatencyMode; ladder?: string; webrtc?: Record<string, string> },
+  measure: (s: PlatformStream) => Promise<T>,
 ): Promise<T> {
   const bus = testBus('latency');
   await bus.init(['streamLifecycle', 'mediaSegments', 'vodRecordings']);
   const producer = bus.producer();
   await producer.connect();
-  const key = `live_${randomBytes(32).toString('base64url')}`;
-  const streamId = `stream_${randomBytes(6).toString('hex')}`;
-  await producer.publish(bus.topic('streamLifecycle'), [
-    streamEvents.created(streamId, {
-      streamKeyHash: createHash('sha256').update(key).digest('hex'),
-      latencyMode: o.latencyMode,
-    }),
-  ]);
-  const pipeline = new MediaPipeline({ topicPrefix: bus.config.topicPrefix });
+  const another = async (latencyMode: LatencyMode): Promise<{ streamId: string; key: string }> => {
+    const key = `live_${randomBytes(32).toString('base64url')}`;
+    const streamId = `stream_${randomBytes(6).toString('hex')}`;
+    await producer.publish(bus.topic('streamLifecycle'), [
+      streamEvents.created(streamId, {
+        streamKeyHash: createHash('sha256').update(key).digest('hex'),
+        latencyMode,
+      }),
+    ]);
+    return { streamId, key };
+  };
+  const { streamId, key } = await another(o.latencyMode);
+  const pipeline = new MediaPipeline({ topicPrefix: bus.config.topicPrefix, ...(o.ladder && { ladder: o.ladder }) });
   try {
     await pipeline.start();
+    const gateway = o.webrtc ? await pipeline.startWebRtc(o.webrtc) : null;
+    return await measure({
+      pipeline,
+      streamId,
+      key,
+      webrtc: gateway && { url: gateway.url, pid: gateway.proc.pid },
+      another,
+    });
+  } finally {
+    await pipeline.stop();
+    await producer.disconnect();
+  }
+}
+
+/**
+ * This platform end to end (withStream) with the rig's ffmpeg publisher on the stream over RTMP:
+ * `measure` runs once its 360p playlist is served by the edge. The publisher stops afterwards.
+ */
+export async function withPlatform<T>(
+  ffmpeg: string,
+  o: { latencyMode: LatencyMode; segmentMs: number; webrtc?: Record<string, string> },
+  measure: (run: LiveRun) => Promise<T>,
+): Promise<T> {
+  return withStream(o, async ({ pipeline, streamId, key, webrtc }) => {
     const pub = publish(pipeline.rtmpUrl(key), ffmpeg, o.segmentMs);
     const media = pipeline.edgeFile(streamId, '360p.m3u8');
     try {
@@ -146,15 +194,13 @@ export async function withPlatform<T>(
         media,
         mediaDir: join(pipeline.mediaRoot, streamId, '360p'),
         pids: { packager: pipeline.packager.pid, origin: pipeline.origin.pid, edge: pipeline.edge.pid },
+        whep: webrtc && { url: `${webrtc.url}/whep/${streamId}`, pid: webrtc.pid },
       });
     } finally {
       pub.stop();
       await pub.exited;
     }
-  } finally {
-    await pipeline.stop();
-    await producer.disconnect();
-  }
+  });
 }
 
 /**

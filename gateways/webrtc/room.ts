@@ -20,8 +20,10 @@ export interface RoomViewer {
 /**
  * One stream's selective forwarding unit: one receive, many sends. Each packet the source gives
  * is handed to every viewer as it arrives (each sender rewrites SSRC, payload type and sequence
- * number on its own copy). A viewer that joins, or loses a frame and asks, gets a keyframe from
- * the source, at most once per `keyframeGapMs` whatever the number of viewers asking.
+ * number on its own copy). A viewer whose connection comes up, or that loses a frame and asks,
+ * gets a keyframe from the source, at most once per `keyframeGapMs` whatever the number of
+ * viewers asking. (Not when it is added: its ICE and DTLS are not up yet, so a keyframe asked
+ * for then reaches every viewer but that one, and the gap holds its own request back.)
  */
 export class Room {
   readonly viewers = new Map<string, RoomViewer>();
@@ -46,7 +48,6 @@ export class Room {
   add(viewer: RoomViewer): void {
     this.viewers.set(viewer.id, viewer);
     this.emptySince = null;
-    this.askKeyframe();
   }
 
   remove(id: string): boolean {

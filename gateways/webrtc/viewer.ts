@@ -28,6 +28,8 @@ export class WhepViewer implements RoomViewer {
       if (kind === 'video') t.sender.onPictureLossIndication.subscribe(() => hooks.onKeyframeWanted());
     }
     pc.connectionStateChange.subscribe((s) => {
+      // Packets reach a viewer only once ICE and DTLS are up: its first keyframe is asked for then.
+      if (s === 'connected') hooks.onKeyframeWanted();
       if (s === 'failed' || s === 'closed') this.gone(s === 'failed' ? 'ice_failed' : 'closed');
     });
   }

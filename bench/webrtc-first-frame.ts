@@ -1,0 +1,297 @@
+import { cpus } from 'node:os';
+import type { Browser, Page } from 'playwright-core';
+import { cliArgs, type Tool } from '../platform/cli.ts';
+import { FAKE_MEDIA_ARGS, launchChromium } from '../tests/support/browser.ts';
+import { mediaTools } from '../tests/support/hls.ts';
+import { webrtcPage } from '../tests/support/webrtc.ts';
+import { loadAverage, now, pct, publish, sleep, withStream, type Publisher } from './lib/live-rig.ts';
+import { writeResult, type Metric } from './lib/results.ts';
+
+/**
+ * How long a WebRTC viewer waits for a picture (issue #21), in headless Chromium, report only:
+ *
+ *   - publisher to first frame: a fresh ultra-low stream is published, over WHIP by a browser
+ *     (Chromium's fake camera and microphone, H.264) or over RTMP by the rig's ffmpeg (640x360
+ *     15 fps, a keyframe a second), and from that moment a viewer page POSTs its WHEP offer every
+ *     200 ms until the gateway takes it (404 until the stream is live); the figure runs from the
+ *     WHIP POST (or the ffmpeg publisher's start) to the first frame that page presents;
+ *   - join to first frame: on each of those streams, once live a while, fresh viewer pages join
+ *     one after the other: from the WHEP POST to the first frame presented.
+ *
+ * "Presented" is requestVideoFrameCallback's expectedDisplayTime, as in the glass benchmark. The
+ * pages and this process read the same machine clock (performance.timeOrigin + now()).
+ *
+ *   The command line: TOOL.usage, below.
+ */
+const TOOL: Tool = {
+  name: 'bench webrtc-first-frame',
+  usage: `usage: npm run bench -- webrtc-first-frame [--rounds R] [--joins J] [--no-write]
+
+  --rounds R         fresh streams per publisher kind (WHIP, RTMP) (default 5)
+  --joins J          viewers joining each live stream in turn (default 4)
+  --no-write         print only; leave bench/results/webrtc-first-frame.json as it is
+  -h, --help         this text`,
+};
+const { values } = cliArgs(TOOL, {
+  options: {
+    rounds: { type: 'string', default: '5' },
+    joins: { type: 'string', default: '4' },
+    'no-write': { type: 'boolean', default: false },
+  },
+});
+const ROUNDS = Number(values.rounds);
+const JOINS = Number(values.joins);
+if (!(Number.isInteger(ROUNDS) && ROUNDS > 0 && Number.isInteger(JOINS) && JOINS > 0)) {
+  console.error('webrtc-first-frame: --rounds and --joins take positive whole numbers');
+  process.exit(2);
+}
+
+interface PlayTimes {
+  /** Wall-clock ms: the successful WHEP POST sent, its 201 answer, the first frame presented. */
+  postedAt: number;
+  answeredAt: number;
+  firstFrameAt: number;
+  attempts: number;
+}
+
+/**
+ * In the page: one recvonly offer, POSTed every `retryMs` until the gateway answers 201 (or
+ * `giveUpMs` passes), played into a muted <video>; resolves at the first presented frame.
+ */
+function playUntilFirstFrame(a: { url: string; retryMs: number; giveUpMs: number }): Promise<PlayTimes> {
+  const wall = (t: number) => performance.timeOrigin + t;
+  return (async () => {
+    const video = document.createElement('video');
+    video.muted = true;
+    video.autoplay = true;
+    video.playsInline = true;
+    document.body.append(video);
+    const first = new Promise<number>((done) =>
+      video.requestVideoFrameCallback((_now, md) => done(wall(md.expectedDisplayTime))),
+    );
+    const pc = new RTCPeerConnection();
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    pc.addTransceiver('audio', { direction: 'recvonly' });
+    const stream = new MediaStream();
+    pc.addEventListener('track', (e) => {
+      stream.addTrack(e.track);
+      video.srcObject = stream;
+    });
+    await pc.setLocalDescription(await pc.createOffer());
+    await new Promise<void>((done) => {
+      if (pc.iceGatheringState === 'complete') return done();
+      pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && done());
+      setTimeout(done, 2000);
+    });
+    const until = performance.now() + a.giveUpMs;
+    for (let attempts = 1; ; attempts++) {
+      const postedAt = wall(performance.now());
+      const res = await fetch(a.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/sdp' },
+        body: pc.localDescription!.sdp,
+      });
+      const body = await res.text();
+      if (res.status === 201) {
+        const answeredAt = wall(performance.now());
+        await pc.setRemoteDescription({ type: 'answer', sdp: body });
+        (window as unknown as { viewer: RTCPeerConnection }).viewer = pc;
+        return { postedAt, answeredAt, firstFrameAt: await first, attempts };
+      }
+      if (res.status !== 404 || performance.now() > until) throw new Error(`WHEP answered ${res.status}: ${body}`);
+      await new Promise((r) => setTimeout(r, a.retryMs));
+    }
+  })();
+}
+
+/** In the page: the fake camera and microphone over WHIP (H.264); the POST's wall-clock time. */
+function whipFakeCamera(a: { url: string; key: string }): Promise<{ postedAt: number; status: number }> {
+  return (async () => {
+    const media = await navigator.mediaDevices.getUserMedia({
+      video: { width: 640, height: 360, frameRate: 30 },
+      audio: true,
+    });
+    const pc = new RTCPeerConnection();
+    for (const track of media.getTracks()) pc.addTransceiver(track, { direction: 'sendonly' });
+    pc.getTransceivers()
+      .find((t) => t.sender.track?.kind === 'video')!
+      .setCodecPreferences(
+        RTCRtpSender.getCapabilities('video')!.codecs.filter(
+          (c) => c.mimeType === 'video/H264' && /packetization-mode=1/.test(c.sdpFmtpLine ?? ''),
+        ),
+      );
+    await pc.setLocalDescription(await pc.createOffer());
+    await new Promise<void>((done) => {
+      if (pc.iceGatheringState === 'complete') return done();
+      pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && done());
+      setTimeout(done, 2000);
+    });
+    const postedAt = performance.timeOrigin + performance.now();
+    const res = await fetch(a.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/sdp', authorization: `Bearer ${a.key}` },
+      body: pc.localDescription!.sdp,
+    });
+    const body = await res.text();
+    if (res.status === 201) await pc.setRemoteDescription({ type: 'answer', sdp: body });
+    (window as unknown as { publisher: RTCPeerConnection }).publisher = pc;
+    return { postedAt, status: res.status };
+  })();
+}
+
+type Kind = 'whip' | 'rtmp';
+interface StartSample {
+  /** Publisher start (WHIP POST, ffmpeg spawned) -> the first WHEP 201, -> the first frame; ms. */
+  toPlayable: number;
+  toFirstFrame: number;
+  attempts: number;
+}
+const starts: Record<Kind, StartSample[]> = { whip: [], rtmp: [] };
+const joins: Record<Kind, Array<{ toAnswer: number; toFirstFrame: number }>> = { whip: [], rtmp: [] };
+
+const { ffmpeg } = mediaTools();
+const browser: Browser = await launchChromium(FAKE_MEDIA_ARGS);
+try {
+  await withStream({ latencyMode: 'ULTRA_LOW', ladder: '360p', webrtc: {} }, async ({ pipeline, webrtc, another }) => {
+    const gateway = webrtc!.url;
+    for (let r = 0; r < ROUNDS; r++)
+      for (const kind of ['whip', 'rtmp'] as const) {
+        const { streamId, key } = await another('ULTRA_LOW');
+        const pages: Page[] = [];
+        const page = async (): Promise<Page> => {
+          const p = await webrtcPage(browser, `${gateway}/whip`);
+          pages.push(p);
+          return p;
+        };
+        const whep = `${gateway}/whep/${streamId}`;
+        let rtmp: Publisher | null = null;
+        try {
+          const viewer = await page();
+          let startedAt: number;
+          let playing: Promise<PlayTimes>;
+          if (kind === 'whip') {
+            const publisher = await page();
+            const pub = await publisher.evaluate(whipFakeCamera, { url: `${gateway}/whip`, key });
+            if (pub.status !== 201) throw new Error(`WHIP answered ${pub.status}`);
+            startedAt = pub.postedAt;
+            playing = viewer.evaluate(playUntilFirstFrame, { url: whep, retryMs: 200, giveUpMs: 60_000 });
+          } else {
+            playing = viewer.evaluate(playUntilFirstFrame, { url: whep, retryMs: 200, giveUpMs: 60_000 });
+            startedAt = now();
+            rtmp = publish(pipeline.rtmpUrl(key), ffmpeg, 1000);
+          }
+          const t = await playing;
+          const s = {
+            toPlayable: Math.round(t.answeredAt - startedAt),
+            toFirstFrame: Math.round(t.firstFrameAt - startedAt),
+            attempts: t.attempts,
+          };
+          starts[kind].push(s);
+          console.log(
+            `${kind} round ${r + 1}: publisher -> playable ${s.toPlayable} ms, -> first frame ${s.toFirstFrame} ms`,
+          );
+          await sleep(3000);
+          for (let j = 0; j < JOINS; j++) {
+            const p = await page();
+            // Joins fall anywhere in the keyframe interval.
+            await sleep(Math.random() * 1000);
+            const jt = await p.evaluate(playUntilFirstFrame, { url: whep, retryMs: 200, giveUpMs: 10_000 });
+            joins[kind].push({
+              toAnswer: Math.round(jt.answeredAt - jt.postedAt),
+              toFirstFrame: Math.round(jt.firstFrameAt - jt.postedAt),
+            });
+            await p.close();
+          }
+          console.log(
+            `${kind} round ${r + 1}: joins ${joins[kind]
+              .slice(-JOINS)
+              .map((x) => x.toFirstFrame)
+              .join('/')} ms`,
+          );
+        } catch (err) {
+          console.error(`${kind} round ${r + 1} failed; the services' last lines:\n${pipeline.tail()}`);
+          throw err;
+        } finally {
+          for (const p of pages) await p.close().catch(() => undefined);
+          if (rtmp) {
+            rtmp.stop();
+            await rtmp.exited;
+          }
+        }
+        await sleep(1000);
+      }
+  });
+} finally {
+  await browser.close();
+}
+const load = loadAverage();
+
+const REPORT = 'report only (issue #21 asks for the time to a first frame; it sets no figure)';
+const ms = (xs: number[]) => `p50 ${pct(xs, 50)} ms, p95 ${pct(xs, 95)} ms, each ${xs.join('/')} ms`;
+const startRow = (kind: Kind): Metric => {
+  const s = starts[kind];
+  const what =
+    kind === 'whip'
+      ? "WHIP POST (a browser's fake camera) -> first frame on a WHEP viewer's screen"
+      : "RTMP publish start (the rig's ffmpeg) -> first frame on a WHEP viewer's screen";
+  return {
+    metric: `${what}, new ultra-low stream, p50`,
+    value: pct(
+      s.map((x) => x.toFirstFrame),
+      50,
+    ),
+    unit: 'ms',
+    peer: null,
+    ratio: null,
+    target: REPORT,
+    meetsTarget: null,
+    notes:
+      `${s.length} streams: ${ms(s.map((x) => x.toFirstFrame))}. Of which the stream playable (the first WHEP 201, ` +
+      `the viewer retrying every 200 ms from the start): ${ms(s.map((x) => x.toPlayable))}. ` +
+      (kind === 'whip'
+        ? 'The gateway takes a WHEP viewer once the stream is live on the lifecycle topic: the WHIP bridge publishes to the RTMP ingest, which probes it (up to 2 s of media) before StreamWentLive.'
+        : "The ingest's probe and StreamWentLive, then the gateway's RTMP bridge (ffprobe of the pull, ffmpeg's start) and the next keyframe (one a second)."),
+  };
+};
+const joinRow = (kind: Kind, p: number): Metric => {
+  const s = joins[kind];
+  return {
+    metric: `WHEP POST -> first frame, a viewer joining a live ${kind === 'whip' ? 'WHIP (browser) stream' : 'RTMP stream (1 s keyframes)'}, p${p}`,
+    value: pct(
+      s.map((x) => x.toFirstFrame),
+      p,
+    ),
+    unit: 'ms',
+    peer: null,
+    ratio: null,
+    target: REPORT,
+    meetsTarget: null,
+    notes:
+      `${s.length} joins: ${ms(s.map((x) => x.toFirstFrame))}; of which WHEP POST -> 201 answer ${ms(s.map((x) => x.toAnswer))}. ` +
+      (kind === 'whip'
+        ? 'A viewer whose connection comes up makes the gateway ask the publisher for a keyframe (PLI, at most one per 500 ms per stream).'
+        : 'The RTMP bridge copies the H.264: a joining viewer waits for the next of the source’s keyframes, one a second.'),
+  };
+};
+const [head, ...extra] = [
+  startRow('whip'),
+  startRow('rtmp'),
+  joinRow('whip', 50),
+  joinRow('whip', 95),
+  joinRow('rtmp', 50),
+  joinRow('rtmp', 95),
+];
+for (const m of [head!, ...extra]) console.log(JSON.stringify(m));
+if (values['no-write']) process.exit(0);
+const file = writeResult('webrtc-first-frame', {
+  ...head!,
+  command: `npm run bench -- webrtc-first-frame --rounds ${ROUNDS} --joins ${JOINS}`,
+  notes:
+    `Headless Chromium pages (WebRTC from the browser's own RTCPeerConnection; frames as requestVideoFrameCallback ` +
+    `presents them) against this platform's media path and WebRTC gateway (werift, Node 24), all on loopback: ` +
+    `${ROUNDS} fresh ultra-low streams per publisher kind, ${JOINS} viewers joining each once live. 1-minute load ` +
+    `average ${load} at the end, on this ${cpus().length}-core machine shared with the platform's other services.`,
+  extra,
+});
+console.log(`wrote ${file}`);
+process.exit(0);
