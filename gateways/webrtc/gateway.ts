@@ -130,9 +130,11 @@ export class WebRtcGateway {
     if (this.stopping) throw new WebRtcError('unavailable', 'the gateway is shutting down');
     this.checkOffer(offer, 'play');
     const stream = this.d.stream(streamId);
-    if (!stream || stream.status !== 'live')
-      throw this.refusal('play', new WebRtcError('not_live', 'the stream is not live'));
+    // A WHIP publisher held here plays at once: waiting for StreamWentLive would add the
+    // ingest's probe of the bridge (seconds) to every viewer's first picture at the start.
     const published = this.publisherByStream.has(streamId);
+    if (!stream || (stream.status !== 'live' && !published))
+      throw this.refusal('play', new WebRtcError('not_live', 'the stream is not live'));
     if (stream.latencyMode !== 'ULTRA_LOW' && !published)
       throw this.refusal(
         'play',
