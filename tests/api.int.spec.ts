@@ -182,7 +182,11 @@ describe('HTTP API against real Kafka and Elasticsearch', () => {
         buffering_ratio: 0,
         started_at: null,
         ended_at: null,
-        playback_urls: { hls: `https://cdn.example.test/hls/${created.stream_id}/master.m3u8`, dash: null },
+        playback_urls: {
+          hls: `https://cdn.example.test/hls/${created.stream_id}/master.m3u8`,
+          dash: null,
+          webrtc: null,
+        },
         qualities: [],
         thumbnail: null,
         media_error: null,

@@ -65,7 +65,7 @@ describe('WebRTC gateway: WHIP from a browser, WHEP to browsers, RTMP to WHEP', 
     pipeline = new MediaPipeline({
       topicPrefix: bus.config.topicPrefix,
       ladder: '360p',
-      ingestEnv: { INGEST_RECONNECT_GRACE_MS: '3000' },
+      ingestEnv: { INGEST_RECONNECT_GRACE_MS: '10000' },
     });
     await pipeline.start();
     await pipeline.startWebRtc({ WEBRTC_MAX_VIEWERS_PER_STREAM: '1', WEBRTC_OFFERS_PER_ADDRESS_PER_MIN: '1000' });
@@ -149,6 +149,43 @@ describe('WebRTC gateway: WHIP from a browser, WHEP to browsers, RTMP to WHEP', 
     assert.ok(held, 'the ingest held the stream for a reconnect, as for an encoder that dropped');
     const left = pipeline.webrtc!.logs.find((l) => l.msg === 'whip publisher ended' && l.streamId === streamId);
     assert.ok(left && left.how !== 'deleted', `the gateway saw the publisher vanish (${String(left?.how)})`);
+  });
+
+  it('a bridge that dies is replaced, and the broadcast carries on through the ingest’s reconnect grace', async () => {
+    const { streamId, key } = await newStream('ULTRA_LOW');
+    const pub = await whipPublish(await page(), `${pipeline.webrtcUrl}/whip`, key);
+    assert.equal(pub.status, 201, pub.body);
+    const live = await event(streamId, 'StreamWentLive');
+    const gw = pipeline.webrtc!;
+    const first = gw.logs.find((l) => l.msg === 'whip bridge started' && l.streamId === streamId);
+    assert.ok(first, 'the bridge started');
+    process.kill(first.pid as number, 'SIGKILL');
+    await gw
+      .waitForLog(
+        'a second bridge run',
+        (l) => l.msg === 'whip bridge started' && l.streamId === streamId && l.run === 2,
+      )
+      .catch((err: Error) => assert.fail(`${err.message}\n${pipeline.tail()}`));
+    await pipeline.ingest
+      .waitForLog(
+        'the replacement accepted as a reconnect',
+        (l) => l.msg === 'publish accepted' && l.streamId === streamId && l.reconnect === true,
+      )
+      .catch((err: Error) => assert.fail(`${err.message}\n${pipeline.tail()}`));
+    const resumed = await waitFor(
+      'a StreamWentLive that resumes the broadcast',
+      async () =>
+        lifecycle.events.filter((e) => e.streamId === streamId && e.payload.type === 'StreamWentLive').length >= 2,
+      90_000,
+    );
+    assert.ok(resumed);
+    const wentLive = lifecycle.events.filter((e) => e.streamId === streamId && e.payload.type === 'StreamWentLive');
+    assert.ok(live.payload.type === 'StreamWentLive' && wentLive[1]!.payload.type === 'StreamWentLive');
+    assert.equal(wentLive[1]!.payload.startedAt, live.payload.startedAt, 'the same broadcast, not a new one');
+    assert.ok(!lifecycle.events.some((e) => e.streamId === streamId && e.payload.type === 'StreamEnded'));
+    const del = await fetch(`${pipeline.webrtcUrl}${pub.location}`, { method: 'DELETE' });
+    assert.equal(del.status, 200);
+    await event(streamId, 'StreamEnded');
   });
 
   it('an RTMP broadcast in ultra-low mode plays over WHEP through the bridge; other modes are refused', async () => {

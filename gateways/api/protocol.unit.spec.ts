@@ -96,4 +96,13 @@ describe('playback answer', () => {
     assert.deepEqual(answer.media_error, { code: 'NO_VIDEO', reason });
     assert.deepEqual(answer.qualities, []);
   });
+
+  it('lists the WHEP URL for a live ultra-low stream where the WebRTC gateway runs, and only then', () => {
+    const whep = { ...links, whepBaseUrl: 'https://webrtc.example.com/whep/' };
+    const ultra: StreamRecord = { ...stream, latencyMode: 'ULTRA_LOW' };
+    assert.equal(playbackResponse(ultra, 0, whep).playback_urls.webrtc, 'https://webrtc.example.com/whep/s1');
+    assert.equal(playbackResponse(ultra, 0, links).playback_urls.webrtc, null, 'no gateway configured');
+    assert.equal(playbackResponse(stream, 0, whep).playback_urls.webrtc, null, 'a standard stream plays over HLS');
+    assert.equal(playbackResponse({ ...ultra, status: 'ended' }, 0, whep).playback_urls.webrtc, null, 'not live');
+  });
 });

@@ -51,10 +51,13 @@ export function whipBridgeArgs(o: { rtmpUrl: string; audio: boolean; logLevel?: 
     '+nobuffer+genpts',
     '-flags',
     'low_delay',
+    // ffmpeg waits for a keyframe's SPS and PPS before it writes the FLV header; the publisher
+    // sends one when asked, which a loaded machine can take over a second to do. The probe ends as
+    // soon as every stream is known, so a long limit costs nothing when the keyframe is prompt.
     '-analyzeduration',
-    '1000000',
+    '5000000',
     '-probesize',
-    '1000000',
+    '5000000',
     '-reorder_queue_size',
     '64',
     '-f',

@@ -6,6 +6,9 @@ import { rtpInputSdp, whipBridgeArgs } from './bridge-args.ts';
 import type { MediaKind, Room, RoomSource } from './room.ts';
 import { freeRtpPortPair } from './udp.ts';
 
+/** Bridge runs a session may use (the first and its replacements) before it ends. */
+const BRIDGE_RUNS = 3;
+
 /** Payload types the forwarded RTP carries to the bridge's ffmpeg (its SDP names these). */
 const BRIDGE_PT: Record<MediaKind, number> = { video: 96, audio: 111 };
 
@@ -34,6 +37,7 @@ export class WhipPublisher implements RoomSource {
   private ports: Record<MediaKind, number> | null = null;
   private receivers = new Map<MediaKind, { receiver: RTCRtpReceiver; track: MediaStreamTrack }>();
   private lastMediaAt = 0;
+  private runs = 0;
   private timers: NodeJS.Timeout[] = [];
   private ended: PublisherEnd | null = null;
   readonly startedAt = Date.now();
@@ -91,34 +95,56 @@ export class WhipPublisher implements RoomSource {
 
   private async startBridge(): Promise<void> {
     if (this.bridge || this.ended) return;
+    await this.spawnBridge();
+    this.lastMediaAt = Date.now();
+    this.timers.push(
+      setInterval(() => this.requestKeyframe(), this.o.keyframeIntervalMs),
+      setInterval(() => {
+        if (Date.now() - this.lastMediaAt > this.o.mediaTimeoutMs)
+          this.vanish('media_timeout', 'no media from the publisher');
+      }, 500),
+    );
+  }
+
+  /**
+   * One run of the bridge. A run that dies (its probe saw no keyframe in time on a loaded
+   * machine, the ingest dropped it) is replaced, up to BRIDGE_RUNS in all: the ingest holds the
+   * stream for its reconnect grace meanwhile, so the broadcast carries on. A bridge the ingest
+   * keeps refusing (the key is live elsewhere, the stream ended) ends the session.
+   */
+  private async spawnBridge(): Promise<void> {
+    if (this.ended) return;
+    this.runs++;
     const video = await freeRtpPortPair();
     const audio = this.o.audio ? await freeRtpPortPair() : 0;
     const sdp = rtpInputSdp({
       video: { port: video, payloadType: BRIDGE_PT.video },
       audio: this.o.audio ? { port: audio, payloadType: BRIDGE_PT.audio } : null,
     });
-    this.bridge = new BridgeProcess(whipBridgeArgs({ rtmpUrl: this.o.rtmpUrl, audio: this.o.audio }), sdp);
+    const bridge = new BridgeProcess(whipBridgeArgs({ rtmpUrl: this.o.rtmpUrl, audio: this.o.audio }), sdp);
+    this.bridge = bridge;
     this.ports = { video, audio };
-    this.lastMediaAt = Date.now();
     this.o.log.info(
-      { sessionId: this.sessionId, streamId: this.streamId, pid: this.bridge.pid },
+      { sessionId: this.sessionId, streamId: this.streamId, pid: bridge.pid, run: this.runs },
       'whip bridge started',
     );
-    void this.bridge.exited.then(({ code, signal }) => {
+    void bridge.exited.then(({ code, signal }) => {
       if (this.ended) return;
-      this.o.log.warn({ sessionId: this.sessionId, code, signal, ffmpeg: this.bridge?.tail() }, 'whip bridge exited');
-      this.end('bridge_exited', `the RTMP bridge exited (${this.bridge?.tail() || `code ${code}`})`);
+      this.o.log.warn(
+        { sessionId: this.sessionId, streamId: this.streamId, code, signal, run: this.runs, ffmpeg: bridge.tail() },
+        'whip bridge exited',
+      );
+      if (this.runs < BRIDGE_RUNS) {
+        this.timers.push(setTimeout(() => void this.spawnBridge(), 500));
+        return;
+      }
+      this.end('bridge_exited', `the RTMP bridge exited (${bridge.tail() || `code ${code}`})`);
     });
-    // ffmpeg binds its ports as it starts: ask again until the ingest has had a keyframe.
+    // ffmpeg binds its ports as it starts: ask again until it has had a keyframe.
     this.requestKeyframe();
     this.timers.push(
       setTimeout(() => this.requestKeyframe(), 300),
       setTimeout(() => this.requestKeyframe(), 1000),
-      setInterval(() => this.requestKeyframe(), this.o.keyframeIntervalMs),
-      setInterval(() => {
-        if (Date.now() - this.lastMediaAt > this.o.mediaTimeoutMs)
-          this.vanish('media_timeout', 'no media from the publisher');
-      }, 500),
     );
   }
 
