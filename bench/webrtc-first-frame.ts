@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { cliArgs, type Tool } from '../platform/cli.ts';
 import { FAKE_MEDIA_ARGS, launchChromium } from '../tests/support/browser.ts';
 import { mediaTools } from '../tests/support/hls.ts';
-import { webrtcPage } from '../tests/support/webrtc.ts';
+import { firstFrameAt, webrtcPage, whepPlay, whipPublish, type WhepResult } from '../tests/support/webrtc.ts';
 import { loadAverage, now, pct, publish, sleep, withStream, type Publisher } from './lib/live-rig.ts';
 import { writeResult, type Metric } from './lib/results.ts';
 
@@ -46,97 +46,10 @@ if (!(Number.isInteger(ROUNDS) && ROUNDS > 0 && Number.isInteger(JOINS) && JOINS
   process.exit(2);
 }
 
-interface PlayTimes {
-  /** Wall-clock ms: the successful WHEP POST sent, its 201 answer, the first frame presented. */
-  postedAt: number;
-  answeredAt: number;
-  firstFrameAt: number;
-  attempts: number;
-}
-
-/**
- * In the page: one recvonly offer, POSTed every `retryMs` until the gateway answers 201 (or
- * `giveUpMs` passes), played into a muted <video>; resolves at the first presented frame.
- */
-function playUntilFirstFrame(a: { url: string; retryMs: number; giveUpMs: number }): Promise<PlayTimes> {
-  const wall = (t: number) => performance.timeOrigin + t;
-  return (async () => {
-    const video = document.createElement('video');
-    video.muted = true;
-    video.autoplay = true;
-    video.playsInline = true;
-    document.body.append(video);
-    const first = new Promise<number>((done) =>
-      video.requestVideoFrameCallback((_now, md) => done(wall(md.expectedDisplayTime))),
-    );
-    const pc = new RTCPeerConnection();
-    pc.addTransceiver('video', { direction: 'recvonly' });
-    pc.addTransceiver('audio', { direction: 'recvonly' });
-    const stream = new MediaStream();
-    pc.addEventListener('track', (e) => {
-      stream.addTrack(e.track);
-      video.srcObject = stream;
-    });
-    await pc.setLocalDescription(await pc.createOffer());
-    await new Promise<void>((done) => {
-      if (pc.iceGatheringState === 'complete') return done();
-      pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && done());
-      setTimeout(done, 2000);
-    });
-    const until = performance.now() + a.giveUpMs;
-    for (let attempts = 1; ; attempts++) {
-      const postedAt = wall(performance.now());
-      const res = await fetch(a.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/sdp' },
-        body: pc.localDescription!.sdp,
-      });
-      const body = await res.text();
-      if (res.status === 201) {
-        const answeredAt = wall(performance.now());
-        await pc.setRemoteDescription({ type: 'answer', sdp: body });
-        (window as unknown as { viewer: RTCPeerConnection }).viewer = pc;
-        return { postedAt, answeredAt, firstFrameAt: await first, attempts };
-      }
-      if (res.status !== 404 || performance.now() > until) throw new Error(`WHEP answered ${res.status}: ${body}`);
-      await new Promise((r) => setTimeout(r, a.retryMs));
-    }
-  })();
-}
-
-/** In the page: the fake camera and microphone over WHIP (H.264); the POST's wall-clock time. */
-function whipFakeCamera(a: { url: string; key: string }): Promise<{ postedAt: number; status: number }> {
-  return (async () => {
-    const media = await navigator.mediaDevices.getUserMedia({
-      video: { width: 640, height: 360, frameRate: 30 },
-      audio: true,
-    });
-    const pc = new RTCPeerConnection();
-    for (const track of media.getTracks()) pc.addTransceiver(track, { direction: 'sendonly' });
-    pc.getTransceivers()
-      .find((t) => t.sender.track?.kind === 'video')!
-      .setCodecPreferences(
-        RTCRtpSender.getCapabilities('video')!.codecs.filter(
-          (c) => c.mimeType === 'video/H264' && /packetization-mode=1/.test(c.sdpFmtpLine ?? ''),
-        ),
-      );
-    await pc.setLocalDescription(await pc.createOffer());
-    await new Promise<void>((done) => {
-      if (pc.iceGatheringState === 'complete') return done();
-      pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && done());
-      setTimeout(done, 2000);
-    });
-    const postedAt = performance.timeOrigin + performance.now();
-    const res = await fetch(a.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/sdp', authorization: `Bearer ${a.key}` },
-      body: pc.localDescription!.sdp,
-    });
-    const body = await res.text();
-    if (res.status === 201) await pc.setRemoteDescription({ type: 'answer', sdp: body });
-    (window as unknown as { publisher: RTCPeerConnection }).publisher = pc;
-    return { postedAt, status: res.status };
-  })();
+/** A WHEP play that was answered, with its page's first presented frame (waited for). */
+async function played(page: Page, r: WhepResult): Promise<WhepResult & { firstFrameAt: number }> {
+  if (r.status !== 201) throw new Error(`WHEP answered ${r.status}: ${r.body}`);
+  return { ...r, firstFrameAt: await firstFrameAt(page) };
 }
 
 type Kind = 'whip' | 'rtmp';
@@ -168,19 +81,18 @@ try {
         try {
           const viewer = await page();
           let startedAt: number;
-          let playing: Promise<PlayTimes>;
+          let playing: Promise<WhepResult>;
           if (kind === 'whip') {
-            const publisher = await page();
-            const pub = await publisher.evaluate(whipFakeCamera, { url: `${gateway}/whip`, key });
+            const pub = await whipPublish(await page(), `${gateway}/whip`, key);
             if (pub.status !== 201) throw new Error(`WHIP answered ${pub.status}`);
             startedAt = pub.postedAt;
-            playing = viewer.evaluate(playUntilFirstFrame, { url: whep, retryMs: 200, giveUpMs: 60_000 });
+            playing = whepPlay(viewer, whep, { retryMs: 200, giveUpMs: 60_000 });
           } else {
-            playing = viewer.evaluate(playUntilFirstFrame, { url: whep, retryMs: 200, giveUpMs: 60_000 });
+            playing = whepPlay(viewer, whep, { retryMs: 200, giveUpMs: 60_000 });
             startedAt = now();
             rtmp = publish(pipeline.rtmpUrl(key), ffmpeg, 1000);
           }
-          const t = await playing;
+          const t = await played(viewer, await playing);
           const s = {
             toPlayable: Math.round(t.answeredAt - startedAt),
             toFirstFrame: Math.round(t.firstFrameAt - startedAt),
@@ -195,7 +107,7 @@ try {
             const p = await page();
             // Joins fall anywhere in the keyframe interval.
             await sleep(Math.random() * 1000);
-            const jt = await p.evaluate(playUntilFirstFrame, { url: whep, retryMs: 200, giveUpMs: 10_000 });
+            const jt = await played(p, await whepPlay(p, whep, { retryMs: 200, giveUpMs: 10_000 }));
             joins[kind].push({
               toAnswer: Math.round(jt.answeredAt - jt.postedAt),
               toFirstFrame: Math.round(jt.firstFrameAt - jt.postedAt),

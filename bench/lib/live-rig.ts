@@ -159,7 +159,15 @@ export async function withStream<T>(
   const pipeline = new MediaPipeline({ topicPrefix: bus.config.topicPrefix, ...(o.ladder && { ladder: o.ladder }) });
   try {
     await pipeline.start();
-    const gateway = o.webrtc ? await pipeline.startWebRtc(o.webrtc) : null;
+    // Every publisher and viewer of a benchmark comes from 127.0.0.1, which the gateway's
+    // per-address limits (offers a minute, sessions held) exist to stop: lifted here.
+    const gateway = o.webrtc
+      ? await pipeline.startWebRtc({
+          WEBRTC_OFFERS_PER_ADDRESS_PER_MIN: '1000000',
+          WEBRTC_SESSIONS_PER_ADDRESS: '100000',
+          ...o.webrtc,
+        })
+      : null;
     return await measure({
       pipeline,
       streamId,
