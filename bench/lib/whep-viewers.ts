@@ -1,4 +1,5 @@
 import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
+import { gathered } from '../../gateways/webrtc/peer.ts';
 
 /**
  * N WHEP viewers in one process, for bench/webrtc-viewers.ts: real WebRTC receivers (werift, on
@@ -69,14 +70,7 @@ async function connect(): Promise<Viewer> {
     );
   }
   await pc.setLocalDescription(await pc.createOffer());
-  if (pc.iceGatheringState !== 'complete')
-    await new Promise<void>((done) => {
-      const sub = pc.iceGatheringStateChange.subscribe((s) => {
-        if (s !== 'complete') return;
-        sub.unSubscribe();
-        done();
-      });
-    });
+  await gathered(pc);
   v.postedAt = now();
   const res = await fetch(url!, {
     method: 'POST',

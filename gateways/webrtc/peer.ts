@@ -45,13 +45,18 @@ export function newPeer(ice: IceSettings): RTCPeerConnection {
 export async function answer(pc: RTCPeerConnection, offer: string, ice: IceSettings): Promise<string> {
   await pc.setRemoteDescription({ type: 'offer', sdp: offer });
   await pc.setLocalDescription(await pc.createAnswer());
-  if (pc.iceGatheringState !== 'complete')
-    await new Promise<void>((done) => {
-      const sub = pc.iceGatheringStateChange.subscribe((s) => {
-        if (s !== 'complete') return;
-        sub.unSubscribe();
-        done();
-      });
-    });
+  await gathered(pc);
   return keepCandidates(pc.localDescription!.sdp, [ice.address, ...ice.announce]);
+}
+
+/** Resolves once the connection's ICE candidates are all gathered (host ones only: at once). */
+export async function gathered(pc: RTCPeerConnection): Promise<void> {
+  if (pc.iceGatheringState === 'complete') return;
+  await new Promise<void>((done) => {
+    const sub = pc.iceGatheringStateChange.subscribe((s) => {
+      if (s !== 'complete') return;
+      sub.unSubscribe();
+      done();
+    });
+  });
 }
