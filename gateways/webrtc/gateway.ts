@@ -76,6 +76,7 @@ export class WebRtcGateway {
         'publish',
         new WebRtcError('too_many_publishers', 'this gateway takes no more publishers now'),
       );
+    this.acquire('publish', address);
     const sessionId = randomUUID();
     const pc = newPeer(this.d.ice);
     const room = this.room(streamId);
