@@ -32,6 +32,12 @@ function redactIfSecret(name: string, value: string): string {
 /** Reusable field parsers with the defaults and meaning written next to them. */
 const keyspaceName = z.string().regex(/^[a-z][a-z0-9_]{0,47}$/, 'a Cassandra keyspace name (lower case, digits, _)');
 
+const splitList = (s: string): string[] =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+
 export const env = {
   port: (def: number) => z.coerce.number().int().min(1).max(65535).default(def),
   /** A port this process listens on; 0 picks a free one, which the service logs. */
@@ -47,17 +53,10 @@ export const env = {
   /** A Cassandra keyspace name, as CQL takes it unquoted; without a default, optional. */
   keyspace: (def: string) => keyspaceName.default(def),
   optionalKeyspace: () => keyspaceName.optional(),
-  list: (def: string) =>
-    z
-      .string()
-      .default(def)
-      .transform((s) =>
-        s
-          .split(',')
-          .map((x) => x.trim())
-          .filter(Boolean),
-      )
-      .pipe(z.array(z.string()).min(1)),
+  list: (def: string) => z.string().default(def).transform(splitList).pipe(z.array(z.string()).min(1)),
+  /** A comma-separated list that may be empty (the default), each item checked by `item`. */
+  optionalList: <T extends z.ZodType<string, string>>(item: T) =>
+    z.string().default('').transform(splitList).pipe(z.array(item)),
   bool: (def: boolean) =>
     z
       .enum(['true', 'false', '1', '0', 'yes', 'no'])

@@ -61,16 +61,7 @@ const schema = z.object({
    * for the per-address budgets. Empty (the default): the header is ignored and the connection's
    * peer is the client.
    */
-  API_TRUSTED_PROXIES: z
-    .string()
-    .default('')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.union([z.ipv4(), z.ipv6()]))),
+  API_TRUSTED_PROXIES: env.optionalList(z.union([z.ipv4(), z.ipv6()])),
   /** Retry-After (seconds) on 503s. */
   API_RETRY_AFTER_S: env.int(5, 1),
   /** Streamers' encoders connect here; the stream key goes after it. */

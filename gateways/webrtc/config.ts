@@ -20,16 +20,7 @@ const schema = z
      */
     WEBRTC_ICE_ADDRESS: ip.default('127.0.0.1'),
     /** An address peers reach the server at besides WEBRTC_ICE_ADDRESS (a 1:1 NAT's public address). */
-    WEBRTC_ICE_ANNOUNCE: z
-      .string()
-      .default('')
-      .transform((s) =>
-        s
-          .split(',')
-          .map((x) => x.trim())
-          .filter(Boolean),
-      )
-      .pipe(z.array(ip)),
+    WEBRTC_ICE_ANNOUNCE: env.optionalList(ip),
     /** UDP ports ICE may use; 0 and 0 take any free port. */
     WEBRTC_UDP_PORT_MIN: env.int(0),
     WEBRTC_UDP_PORT_MAX: env.int(0),
