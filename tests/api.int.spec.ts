@@ -8,6 +8,7 @@ import { uniqueName } from './support/isolation.ts';
 import { streamEvents } from './support/stream-events.ts';
 import { readTopicUntil } from './support/topic.ts';
 import { waitFor } from './support/wait.ts';
+import { fuzzMethods, plainGet } from './support/http-fuzz.ts';
 import { createElasticsearch, type Elasticsearch } from '../platform/elasticsearch/client.ts';
 import type { EventBus } from '../platform/kafka/bus.ts';
 import type { EventProducer } from '../platform/kafka/producer.ts';
@@ -529,6 +530,49 @@ describe('HTTP API against real Kafka and Elasticsearch', () => {
       assert.deepEqual([...paged].sort(), [...pageIds].sort());
     });
 
+    it('pages read one snapshot: viewer counts that reorder the streams between pages neither repeat nor skip one', async () => {
+      const tag = `q${randomBytes(4).toString('hex')}`;
+      const ids = Array.from({ length: 12 }, (_, i) => `stream_${tag}_${String(i).padStart(2, '0')}`);
+      await producer.publish(
+        bus.topic('streamLifecycle'),
+        ids.flatMap((id) => [streamEvents.created(id, { title: `Reshuffle ${tag}` }), streamEvents.wentLive(id)]),
+      );
+      const counts = async (viewers: (i: number) => number) => {
+        await producer.publish(
+          bus.topic('viewerCounts'),
+          ids.map((id, i) => streamEvents.viewers(id, viewers(i))),
+        );
+        const want = ids.map((_, i) => viewers(i)).sort((a, b) => b - a);
+        await waitFor('the counts indexed', async () => {
+          const res = await search(`q=${tag}&limit=100`);
+          return JSON.stringify(res.body.streams.map((x) => x.viewer_count)) === JSON.stringify(want);
+        });
+      };
+      await counts((i) => 100 * (i + 1));
+      const before = idsOf(await search(`q=${tag}&limit=100`));
+      const first = await search(`q=${tag}&limit=4`);
+      // Between the pages the order turns over: the last streams now lead.
+      await counts((i) => 10_000 - 100 * (i + 1));
+      const paged = idsOf(first);
+      let cursor = first.body.next_cursor;
+      while (cursor) {
+        const res: Answer<SearchBody> = await search(`q=${tag}&limit=4&cursor=${cursor}`);
+        assert.equal(res.status, 200);
+        paged.push(...idsOf(res));
+        cursor = res.body.next_cursor;
+      }
+      assert.deepEqual(paged, before, 'the pages are the list as it stood at the first page');
+      // A new search sees the new order; a cursor whose snapshot is gone still gets its page.
+      assert.deepEqual(idsOf(await search(`q=${tag}&limit=100`)), [...before].reverse());
+      const stale = JSON.parse(Buffer.from(first.body.next_cursor!, 'base64url').toString()) as { p: string };
+      const gone = Buffer.from(
+        JSON.stringify({ ...stale, p: Buffer.from('no such snapshot').toString('base64url') }),
+      ).toString('base64url');
+      const resumed = await search(`q=${tag}&limit=4&cursor=${gone}`);
+      assert.equal(resumed.status, 200, 'a fresh snapshot, after the same sort values');
+      assert.ok(idsOf(resumed).every((id) => ids.includes(id)));
+    });
+
     it('a cursor is bound to its filters; a forged one is 400', async () => {
       const first = await search(`q=${word}&limit=2`);
       const cursor = first.body.next_cursor!;
@@ -765,6 +809,27 @@ describe('HTTP API against real Kafka and Elasticsearch', () => {
       assert.deepEqual([stranger.status, stranger.body.error.code], [403, 'not_stream_owner']);
       assert.equal((await call('GET', '/api/v1/streams/stream_unknown/playback', { at })).status, 404);
     });
+  });
+
+  it('fuzz: every HTTP method, real and made up, on every route: no 5xx, no hang, nothing a route does not take is accepted', async () => {
+    const id = 'stream_0123456789abcdef0123';
+    const read = ['GET', 'HEAD', 'OPTIONS'];
+    const target = { host: '127.0.0.1', port: api.server.port };
+    const { findings, requests, statuses } = await fuzzMethods(target, [
+      { path: '/api/v1/streams/start', allowed: ['POST', 'OPTIONS'] },
+      { path: `/api/v1/streams/${id}`, allowed: ['PATCH', 'OPTIONS'] },
+      { path: `/api/v1/streams/${id}/end`, allowed: ['POST', 'OPTIONS'] },
+      { path: '/api/v1/streams/search?q=dark', allowed: read },
+      { path: `/api/v1/streams/${id}/playback`, allowed: read },
+      { path: '/api/v1/categories', allowed: read },
+      { path: '/api/v1/users/user_alice/follow', allowed: ['POST', 'DELETE', 'OPTIONS'] },
+      { path: '/api/v1/users/user_alice', allowed: read },
+      { path: '/api/v1/me/notifications', allowed: read },
+      { path: '/api/v1/me/notifications/read', allowed: ['POST', 'OPTIONS'] },
+      { path: '/nothing/here', allowed: [] },
+    ]);
+    assert.deepEqual(findings, [], `${requests} requests, answers ${JSON.stringify(statuses)}`);
+    assert.equal(await plainGet(target, '/api/v1/categories'), 200);
   });
 
   describe('when Elasticsearch is down', () => {

@@ -11,6 +11,7 @@ import { ServiceProcess } from './support/process.ts';
 import { streamEvents } from './support/stream-events.ts';
 import { TcpProxy } from './support/tcp-proxy.ts';
 import { waitFor } from './support/wait.ts';
+import { fuzzMethods, plainGet } from './support/http-fuzz.ts';
 import { Cassandra, type Statement } from '../platform/cassandra.ts';
 import { mapLimit } from '../platform/concurrency.ts';
 import { cleanContent } from '../domain/chat/content.ts';
@@ -440,6 +441,18 @@ describe('chat gateway: two instances, real Kafka and Cassandra', () => {
     assert.equal((await get('?limit=500')).status, 400);
     assert.equal((await get('?before=nope')).status, 400);
     assert.equal((await fetch(`http://127.0.0.1:${g1.port}/api/v1/streams/nope/chat`)).status, 404);
+  });
+
+  it('fuzz: every HTTP method, real and made up, on its routes: no 5xx, no hang, nothing a route does not take accepted', async () => {
+    const target = { host: '127.0.0.1', port: g1.port };
+    const { findings, requests, statuses } = await fuzzMethods(target, [
+      { path: '/api/v1/streams/s-hist/chat', allowed: ['GET', 'OPTIONS'] },
+      { path: '/api/v1/streams/s-hist/chat/tickets', allowed: ['POST', 'OPTIONS'] },
+      // A plain request on the socket's path is not an upgrade: refused whatever its method.
+      { path: '/streams/s-hist/chat', allowed: [] },
+    ]);
+    assert.deepEqual(findings, [], `${requests} requests, answers ${JSON.stringify(statuses)}`);
+    assert.equal(await plainGet(target, '/api/v1/streams/s-hist/chat'), 200);
   });
 
   it('bad input gets an error frame or a clear close, never a crash, and costs nobody else a message', async () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { startOrigin } from './support/origin.ts';
+import { fuzzMethods, plainGet } from './support/http-fuzz.ts';
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -148,6 +149,26 @@ describe('edge cache (real nginx) in front of the origin', () => {
     const text = await metrics.registry.getSingleMetricAsString('live_edge_hit_ratio');
     const ratio = Number(/live_edge_hit_ratio\{kind="segment"[^}]*\} ([\d.]+)/.exec(text)?.[1]);
     assert.ok(ratio > 0.5 && ratio < 1, text);
+  });
+
+  it('fuzz: every HTTP method, real and made up: no 5xx, no hang, only GET, HEAD and OPTIONS accepted', async () => {
+    const read = ['GET', 'HEAD', 'OPTIONS'];
+    const { hostname: host, port } = new URL(edge.url);
+    const target = { host, port: Number(port) };
+    const { findings, requests, statuses } = await fuzzMethods(
+      target,
+      [
+        '/hls/s1/720p/000001.ts',
+        '/hls/s1/720p.m3u8',
+        '/hls/s1/720p.m3u8?_HLS_msn=1&_HLS_part=0',
+        '/hls/nothing/here.ts',
+      ].map((path) => ({
+        path,
+        allowed: read,
+      })),
+    );
+    assert.deepEqual(findings, [], `${requests} requests, answers ${JSON.stringify(statuses)}`);
+    assert.equal(await plainGet(target, '/hls/s1/720p/000001.ts'), 200);
   });
 
   it('the prefetcher warms every edge on SegmentReady, so the first player request is a HIT', async () => {

@@ -11,6 +11,7 @@ import { collect, publishTestPattern, type Publisher } from './support/media.ts'
 import { MediaPipeline, masterVariants } from './support/media-pipeline.ts';
 import { streamEvents } from './support/stream-events.ts';
 import { waitFor } from './support/wait.ts';
+import { fuzzMethods, plainGet } from './support/http-fuzz.ts';
 import { presented, webrtcPage, whepPlay, whipPublish } from './support/webrtc.ts';
 
 /**
@@ -247,6 +248,20 @@ describe('WebRTC gateway: WHIP from a browser, WHEP to browsers, RTMP to WHEP', 
     assert.equal(await error(res), 'not_live');
     // Nothing above went live or was disturbed.
     assert.equal(lifecycle.events.filter((e) => e.streamId === streamId).length, 1);
+  });
+
+  it('fuzz: every HTTP method, real and made up: no 5xx, no hang, nothing a route does not take accepted', async () => {
+    const { hostname: host, port } = new URL(pipeline.webrtcUrl);
+    const target = { host, port: Number(port) };
+    const { findings, requests, statuses } = await fuzzMethods(target, [
+      { path: '/whip', allowed: ['POST', 'OPTIONS'] },
+      { path: '/whep/stream_000000000000', allowed: ['POST', 'OPTIONS'] },
+      { path: '/whip/sessions/00000000-0000-4000-8000-000000000000', allowed: ['DELETE', 'OPTIONS'] },
+      { path: '/whep/sessions/00000000-0000-4000-8000-000000000000', allowed: ['DELETE', 'OPTIONS'] },
+      { path: '/nothing/here', allowed: ['OPTIONS'] },
+    ]);
+    assert.deepEqual(findings, [], `${requests} requests, answers ${JSON.stringify(statuses)}`);
+    assert.equal(await plainGet(target, '/whip'), 405);
   });
 
   it('limits offers and sessions per client address: 429 with Retry-After', async () => {

@@ -2,11 +2,14 @@
 -- events arrive, and pull queries read it (see `npm run ksql -- help`).
 
 -- The category each stream is in now (StreamUpdated carries null when the category is unchanged;
--- LATEST_BY_OFFSET skips nulls).
+-- LATEST_BY_OFFSET skips nulls), and whether it is live: StreamWentLive sets it (a reconnect
+-- sets it again), StreamEnded clears it, other events leave it (null, skipped).
 CREATE TABLE IF NOT EXISTS stream_category AS
   SELECT streamId,
          LATEST_BY_OFFSET(COALESCE(payload->StreamUpdated->category, payload->StreamCreated->category)) AS category,
-         LATEST_BY_OFFSET(payload->StreamCreated->streamerName) AS streamer_name
+         LATEST_BY_OFFSET(payload->StreamCreated->streamerName) AS streamer_name,
+         LATEST_BY_OFFSET(CASE WHEN payload->StreamWentLive IS NOT NULL THEN true
+                               WHEN payload->StreamEnded IS NOT NULL THEN false END) AS live
   FROM stream_lifecycle
   GROUP BY streamId
   EMIT CHANGES;
@@ -20,11 +23,12 @@ CREATE TABLE IF NOT EXISTS stream_viewers AS
   GROUP BY streamId
   EMIT CHANGES;
 
--- Concurrent viewers per category.
+-- Concurrent viewers and live streams per category: an ended stream counts in neither (its
+-- final zero count would otherwise leave it among the category's streams for ever).
 CREATE TABLE IF NOT EXISTS viewers_by_category AS
   SELECT c.category AS category,
-         SUM(v.viewers) AS viewers,
-         COUNT(*) AS streams
+         SUM(CASE WHEN c.live THEN v.viewers ELSE 0 END) AS viewers,
+         SUM(CASE WHEN c.live THEN 1 ELSE 0 END) AS streams
   FROM stream_viewers v
   JOIN stream_category c ON v.streamId = c.streamId
   GROUP BY c.category

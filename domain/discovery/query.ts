@@ -21,7 +21,12 @@ export interface StreamSearch {
   statuses: StreamStatus[];
   limit: number;
   after?: SortValues;
+  /** A point in time to search (DiscoverySearch opens one for a first page). */
+  pit?: string;
 }
+
+/** How long a reader may take between pages before the snapshot is let go. */
+export const PIT_KEEP_ALIVE = '2m';
 
 export const SEARCH_SORT: estypes.SortCombinations[] = [
   { status_rank: 'asc' },
@@ -54,6 +59,7 @@ export function searchBody(s: StreamSearch): estypes.SearchRequest {
     query: { bool: { must, filter } },
     sort: SEARCH_SORT,
     ...(s.after && { search_after: s.after }),
+    ...(s.pit && { pit: { id: s.pit, keep_alive: PIT_KEEP_ALIVE } }),
   };
 }
 

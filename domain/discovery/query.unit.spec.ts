@@ -66,13 +66,13 @@ describe('search cursor', () => {
   const fp = fingerprintOf(['dark', 'gaming']);
 
   it('round-trips the sort values as opaque base64url', () => {
-    const cursor = encodeCursor([0, 1523, 1795600000000, 'stream_abc'], fp);
+    const cursor = encodeCursor({ after: [0, 1523, 1795600000000, 'stream_abc'], pit: 'gcSHBA==' }, fp);
     assert.match(cursor, /^[A-Za-z0-9_-]+$/);
-    assert.deepEqual(decodeCursor(cursor, fp), [0, 1523, 1795600000000, 'stream_abc']);
+    assert.deepEqual(decodeCursor(cursor, fp), { after: [0, 1523, 1795600000000, 'stream_abc'], pit: 'gcSHBA==' });
   });
 
   it('refuses a cursor from other filters, garbage, and values of the wrong shape', () => {
-    const cursor = encodeCursor([0, 1, 2, 's'], fp);
+    const cursor = encodeCursor({ after: [0, 1, 2, 's'] }, fp);
     const bad = (c: string, f = fp) =>
       assert.throws(
         () => decodeCursor(c, f),

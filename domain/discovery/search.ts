@@ -2,8 +2,8 @@ import type { estypes } from '@elastic/elasticsearch';
 import { classifyElasticsearchError, errorType, type Elasticsearch } from '../../platform/elasticsearch/client.ts';
 import { isRetriable } from '../../platform/errors.ts';
 import type { StreamDocument } from './document.ts';
-import { categoriesBody, searchBody, type StreamSearch } from './query.ts';
-import type { SortValues } from './search-cursor.ts';
+import { PIT_KEEP_ALIVE, categoriesBody, searchBody, type StreamSearch } from './query.ts';
+import type { Cursor } from './search-cursor.ts';
 
 /**
  * The read side of the discovery index, for the API. When the cluster cannot answer, callers get
@@ -20,8 +20,8 @@ export class DiscoveryUnavailable extends Error {
 export interface SearchPage {
   streams: StreamDocument[];
   total: number;
-  /** Present when another page exists. */
-  next: SortValues | null;
+  /** Present when another page exists: where it starts, and the snapshot it comes from. */
+  next: Cursor | null;
 }
 
 export interface CategoryRank {
@@ -36,15 +36,29 @@ export class DiscoverySearch {
     private readonly alias: string,
   ) {}
 
+  /**
+   * One page from one snapshot: a first page opens a point in time and every later page reads it,
+   * so a stream whose viewer count changes meanwhile is neither shown twice nor skipped. A
+   * snapshot that expired (a reader idle past PIT_KEEP_ALIVE) or an id Elasticsearch refuses
+   * is replaced by a fresh one, resuming after the same sort values: the reader gets its page.
+   */
   async search(s: StreamSearch): Promise<SearchPage> {
-    const res = await this.call(() => this.es.search<StreamDocument>({ index: this.alias, ...searchBody(s) }));
+    let res: estypes.SearchResponse<StreamDocument> | undefined;
+    if (s.pit) res = await this.call(() => this.es.search<StreamDocument>(searchBody(s)), { snapshotGone: true });
+    if (!res) {
+      const { id } = await this.call(() => this.es.openPointInTime({ index: this.alias, keep_alive: PIT_KEEP_ALIVE }));
+      res = await this.call(() => this.es.search<StreamDocument>(searchBody({ ...s, pit: id })));
+    }
     const hits = res.hits.hits;
     const page = hits.slice(0, s.limit);
     const total = typeof res.hits.total === 'number' ? res.hits.total : (res.hits.total?.value ?? 0);
+    const more = hits.length > s.limit;
+    // Nobody reads a last page's snapshot again: let it go now rather than at its expiry.
+    if (!more && res.pit_id) void this.es.closePointInTime({ id: res.pit_id }).catch(() => undefined);
     return {
       streams: page.map((h) => h._source!),
       total,
-      next: hits.length > s.limit ? (page[page.length - 1]!.sort as SortValues) : null,
+      next: more ? { after: page[page.length - 1]!.sort as Cursor['after'], pit: res.pit_id! } : null,
     };
   }
 
@@ -64,13 +78,17 @@ export class DiscoverySearch {
     }));
   }
 
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
+  private async call<T>(fn: () => Promise<T>): Promise<T>;
+  private async call<T>(fn: () => Promise<T>, o: { snapshotGone: true }): Promise<T | undefined>;
+  /** With `snapshotGone`, a refusal that is not the cluster being away answers undefined. */
+  private async call<T>(fn: () => Promise<T>, o?: { snapshotGone: true }): Promise<T | undefined> {
     try {
       return await fn();
     } catch (err) {
       const classified = classifyElasticsearchError(err, 'search');
       // A missing alias is the index being (re)built, not a bad request.
       if (isRetriable(classified) || isIndexMissing(err)) throw new DiscoveryUnavailable(err);
+      if (o?.snapshotGone) return undefined;
       throw classified;
     }
   }

@@ -168,7 +168,7 @@ const searchQuery = z.strictObject({
     )
     .default(['live', 'ready']),
   limit: count('limit', 1, 100).default(20),
-  cursor: z.string().max(1000, 'cursor is too long').optional(),
+  cursor: z.string().max(4000, 'cursor is too long').optional(),
 });
 
 /** A search request: the query for the index (resumed after the cursor, if any) and how to make the next cursor. */
@@ -190,7 +190,7 @@ export function parseSearchQuery(query: URLSearchParams): {
     ...(filters.minViewers !== undefined && { minViewers: filters.minViewers }),
     statuses: filters.statuses,
     limit: q.limit,
-    ...(q.cursor !== undefined && { after: decodeCursor(q.cursor, fingerprint) }),
+    ...(q.cursor !== undefined && decodeCursor(q.cursor, fingerprint)),
   };
   return { search, nextCursor: (page) => (page.next ? encodeCursor(page.next, fingerprint) : null) };
 }

@@ -24,9 +24,14 @@ describe('search query parsing', () => {
   });
 
   it('the same filters in another order make cursors that fit each other', () => {
-    const page = { streams: [], total: 9, next: [1, 2, 3, 's'] as [number, number, number, string] };
+    const page = {
+      streams: [],
+      total: 9,
+      next: { after: [1, 2, 3, 's'] as [number, number, number, string], pit: 'p1' },
+    };
     const cursor = parse('status=ready,live&q=x').nextCursor(page)!;
-    assert.deepEqual(parse(`q=x&status=live,ready&cursor=${cursor}`).search.after, [1, 2, 3, 's']);
+    const { search } = parse(`q=x&status=live,ready&cursor=${cursor}`);
+    assert.deepEqual([search.after, search.pit], [[1, 2, 3, 's'], 'p1']);
   });
 
   it('reports each bad or repeated parameter', () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { startOrigin } from '../../tests/support/origin.ts';
+import { fuzzMethods, plainGet } from '../../tests/support/http-fuzz.ts';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -130,6 +131,23 @@ describe('HLS origin', () => {
     assert.equal(head.status, 200);
     assert.equal(head.headers['content-length'], String(segment.length));
     assert.equal((await raw(origin.port, '/hls/s1/720p.m3u8', { method: 'DELETE' })).status, 405);
+  });
+
+  it('fuzz: every HTTP method, real and made up: no 5xx, no hang, only GET, HEAD and OPTIONS accepted', async () => {
+    const read = ['GET', 'HEAD', 'OPTIONS'];
+    const target = { host: '127.0.0.1', port: origin.port };
+    const { findings, requests, statuses } = await fuzzMethods(
+      target,
+      [
+        '/hls/s1/master.m3u8',
+        '/hls/s1/720p.m3u8?_HLS_msn=x',
+        '/hls/s1/720p/000000.ts',
+        '/hls/s1/thumbs/000001.jpg',
+        '/hls/../secret.ts',
+      ].map((path) => ({ path, allowed: read })),
+    );
+    assert.deepEqual(findings, [], `${requests} requests, answers ${JSON.stringify(statuses)}`);
+    assert.equal(await plainGet(target, '/hls/s1/master.m3u8'), 200);
   });
 
   it('no path leaves the stream folders: traversal is 400, anything unknown 404, never cached', async () => {
