@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import type { Reporter } from './launcher/types.ts';
@@ -138,7 +138,13 @@ export async function buildServices(entries: Record<string, string>): Promise<Bu
     plugins: [sourceLocationPlugin],
     metafile: true,
     logLevel: 'warning',
+    write: false,
   });
+  // Each file swapped in whole: a service starting beside a rebuild never reads half a bundle.
+  for (const f of result.outputFiles) {
+    writeFileSync(`${f.path}.tmp`, f.contents);
+    renameSync(`${f.path}.tmp`, f.path);
+  }
   const inputs = [...new Set([...Object.keys(result.metafile.inputs), ...BUILD_INPUTS])].sort();
   const manifest: BuildManifest = { startedAt, entries, inputs };
   writeFileSync(MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`);

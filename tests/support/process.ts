@@ -25,8 +25,10 @@ export class ServiceProcess {
     entry: string,
     env: Record<string, string>,
     runtime: Runtime = 'platform',
+    /** What Node runs: the entry through tsx, or a built bundle (compose/service-build.ts's builtCommand). */
+    argv: string[] = ['--import', 'tsx', entry],
   ) {
-    this.child = spawn(nodeBinary(runtime), ['--import', 'tsx', entry], {
+    this.child = spawn(nodeBinary(runtime), argv, {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
