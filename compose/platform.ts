@@ -1,7 +1,8 @@
 /**
  * `./live up|down|status|logs`: the whole platform on one machine. `up` starts the real servers
  * (compose/launcher; Prometheus among them, scraping every service below), creates the topics and registers the schemas, then starts every service as
- * a detached process with its own log and pid file, and waits for each one's /healthz.
+ * a detached process with its own log and pid file, and waits for each one's /healthz. The services
+ * run from the production build (dist/, rebuilt first when a source changed), not through tsx.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { runningPid, startDetached, stopProcess, tail } from './launcher/proc.ts
 import { allServers } from './launcher/servers/index.ts';
 import { nodeBinary } from '../platform/runtime.ts';
 import { platformServices, type ServiceDef } from './services.ts';
+import { builtCommand, ensureServiceBuild } from './service-build.ts';
 import { ensureWebBuild } from './web-build.ts';
 import { EventBus } from '../platform/kafka/bus.ts';
 import { createLogger } from '../platform/logger.ts';
@@ -75,8 +77,9 @@ async function up(): Promise<void> {
 
   // The API serves the web page from web/dist.
   ensureWebBuild(report);
-  mkdirSync(servicesDir, { recursive: true });
   const services = platformServices(endpoints);
+  await ensureServiceBuild(services, report);
+  mkdirSync(servicesDir, { recursive: true });
   for (const s of services) {
     if (runningPid(pidFile(s)) !== undefined && (await healthy(s))) {
       say(`${s.name}: already running`);
@@ -84,7 +87,7 @@ async function up(): Promise<void> {
     }
     await stopProcess(pidFile(s), 5000);
     const pid = startDetached(
-      { cmd: nodeBinary(s.runtime), args: ['--import', 'tsx', s.entry], env: s.env, cwd: root },
+      { cmd: nodeBinary(s.runtime), args: builtCommand(s.name), env: s.env, cwd: root },
       logFile(s),
       pidFile(s),
     );

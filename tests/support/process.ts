@@ -4,8 +4,10 @@ import { REPO_ROOT } from '../../platform/paths.ts';
 import { nodeBinary, type Runtime } from '../../platform/runtime.ts';
 
 /**
- * A platform service run as a real child process (`node --import tsx <entry>`), as it runs in
- * production, so a spec can SIGKILL or SIGTERM it. Its JSON log lines are kept for the spec to
+ * A platform service run as a real child process, so a spec can SIGKILL or SIGTERM it. It runs
+ * its sources through tsx (`node --import tsx <entry>`): a spec tests the code as it stands, with
+ * no build to go stale; `./live up` and production run the same entry bundled
+ * (compose/service-build.ts). Its JSON log lines are kept for the spec to
  * wait on (e.g. "listening" with the port it picked).
  */
 const root = REPO_ROOT;
@@ -23,8 +25,10 @@ export class ServiceProcess {
     entry: string,
     env: Record<string, string>,
     runtime: Runtime = 'platform',
+    /** What Node runs: the entry through tsx, or a built bundle (compose/service-build.ts's builtCommand). */
+    argv: string[] = ['--import', 'tsx', entry],
   ) {
-    this.child = spawn(nodeBinary(runtime), ['--import', 'tsx', entry], {
+    this.child = spawn(nodeBinary(runtime), argv, {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

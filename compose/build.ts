@@ -1,0 +1,25 @@
+/**
+ * `npm run build`: everything production runs, built from the sources: every service into
+ * `dist/<service>.mjs` (compose/service-build.ts), and the web page into web/dist when it is stale.
+ * `./live up` does the same by itself, and only when the sources changed.
+ */
+import { cliArgs, type Tool } from '../platform/cli.ts';
+import { buildEntries, buildServices, DIST } from './service-build.ts';
+import { platformServices } from './services.ts';
+import { ensureWebBuild } from './web-build.ts';
+
+const TOOL: Tool = {
+  name: 'build',
+  usage: `usage: npm run build
+
+  builds every service of compose/services.ts into dist/<service>.mjs (run one with
+  node --enable-source-maps dist/<service>.mjs) and the web page into web/dist
+  -h, --help   this text`,
+};
+cliArgs(TOOL, {});
+
+const report = { info: (m: string) => console.log(`[build] ${m}`), warn: (m: string) => console.error(`[build] ${m}`) };
+const started = Date.now();
+const { entries } = await buildServices(buildEntries(platformServices({})));
+report.info(`${Object.keys(entries).length} services in ${DIST} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+ensureWebBuild(report);
