@@ -27,6 +27,11 @@ export const DEBIAN_TOOLS = {
   chromium: { bin: 'chromium', pkg: 'chromium', why: 'browser tests of the web page' },
   prometheus: { bin: 'prometheus', pkg: 'prometheus', why: "collecting every service's metrics and evaluating alerts" },
   promtool: { bin: 'promtool', pkg: 'prometheus', why: 'checking the Prometheus config and alert rules' },
+  elasticsearchExporter: {
+    bin: 'prometheus-elasticsearch-exporter',
+    pkg: 'prometheus-elasticsearch-exporter',
+    why: "Elasticsearch's cluster, index and JVM metrics for Prometheus",
+  },
 } satisfies Record<string, DebianTool>;
 
 export function which(bin: string): string | undefined {

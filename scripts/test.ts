@@ -114,7 +114,8 @@ async function serverEnv(): Promise<NodeJS.ProcessEnv> {
   };
   // Prometheus only watches: no spec needs it (its own spec starts one on a free port).
   await new Launcher(config, dataServers, report).up();
-  return { ...process.env, ...endpointsOf(config) };
+  // The launcher's Kafka, Cassandra and registry serve Prometheus text: its spec may scrape them.
+  return { ...process.env, ...endpointsOf(config), LIVE_TEST_SERVER_METRICS: '1' };
 }
 
 /**

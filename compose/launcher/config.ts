@@ -21,6 +21,10 @@ const schema = z.object({
   LIVE_ELASTICSEARCH_PORT: env.port(9200),
   LIVE_ELASTICSEARCH_TRANSPORT_PORT: env.port(9300),
   LIVE_PROMETHEUS_PORT: env.port(9090),
+  LIVE_KAFKA_METRICS_PORT: env.port(9404),
+  LIVE_CASSANDRA_METRICS_PORT: env.port(9405),
+  LIVE_REGISTRY_MANAGEMENT_PORT: env.port(9406),
+  LIVE_ELASTICSEARCH_EXPORTER_PORT: env.port(9114),
   /** Below this much free disk the launcher refuses to start servers. */
   LIVE_MIN_FREE_DISK_MB: env.int(2048),
 });
@@ -49,6 +53,10 @@ export function launcherConfig(source: NodeJS.ProcessEnv = process.env): Launche
       elasticsearch: c.LIVE_ELASTICSEARCH_PORT,
       elasticsearchTransport: c.LIVE_ELASTICSEARCH_TRANSPORT_PORT,
       prometheus: c.LIVE_PROMETHEUS_PORT,
+      kafkaMetrics: c.LIVE_KAFKA_METRICS_PORT,
+      cassandraMetrics: c.LIVE_CASSANDRA_METRICS_PORT,
+      registryManagement: c.LIVE_REGISTRY_MANAGEMENT_PORT,
+      elasticsearchExporter: c.LIVE_ELASTICSEARCH_EXPORTER_PORT,
     },
   };
 }

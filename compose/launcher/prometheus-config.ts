@@ -1,3 +1,4 @@
+import type { Ports } from './types.ts';
 /**
  * prometheus.yml as text, from what to scrape and how often. Pure: the launcher writes the
  * result before every start, the unit spec compares it as text and runs `promtool check config`.
@@ -21,17 +22,29 @@ export interface PrometheusSettings {
   targets: ScrapeTarget[];
 }
 
-/** Every platform service's /metrics (compose/services.ts) and Prometheus's own. */
+/** Every platform service's /metrics (compose/services.ts), the servers' and Prometheus's own. */
 export function platformScrapeTargets(
   services: ReadonlyArray<{ name: string; metricsPort: number }>,
-  at: { host: string; prometheusPort: number },
+  at: { host: string; ports: Ports },
 ): ScrapeTarget[] {
   return [
-    // Kafka, Cassandra, Elasticsearch and the registry export no Prometheus text without an
-    // exporter or agent (the registry's Quarkus metrics sit on a management port it picks at
-    // random); docs/operations.md says what covers them instead.
-    { job: 'prometheus', address: `${at.host}:${at.prometheusPort}` },
+    { job: 'prometheus', address: `${at.host}:${at.ports.prometheus}` },
+    ...serverScrapeTargets(at),
     ...services.map((s) => ({ job: s.name, address: `${at.host}:${s.metricsPort}` })),
+  ];
+}
+
+/**
+ * The data servers: Kafka and Cassandra through the JMX exporter agent inside their JVMs, the
+ * registry through Quarkus's management port, Elasticsearch through its exporter process.
+ */
+export function serverScrapeTargets(at: { host: string; ports: Ports }): ScrapeTarget[] {
+  const { host, ports } = at;
+  return [
+    { job: 'kafka', address: `${host}:${ports.kafkaMetrics}` },
+    { job: 'cassandra', address: `${host}:${ports.cassandraMetrics}` },
+    { job: 'registry', address: `${host}:${ports.registryManagement}` },
+    { job: 'elasticsearch', address: `${host}:${ports.elasticsearchExporter}` },
   ];
 }
 

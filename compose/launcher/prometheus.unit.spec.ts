@@ -1,3 +1,4 @@
+import { launcherConfig } from './config.ts';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -60,12 +61,20 @@ scrape_configs:
     );
   });
 
-  it('scrapes every service of ./live up on its metrics port, and Prometheus itself', () => {
+  it('scrapes every service of ./live up on its metrics port, every data server, and Prometheus itself', () => {
     const services = platformServices({});
-    const targets = platformScrapeTargets(services, { host: '127.0.0.1', prometheusPort: 9090 });
+    const { ports } = launcherConfig({});
+    const targets = platformScrapeTargets(services, { host: '127.0.0.1', ports });
     assert.deepEqual(
       targets.map((t) => t.job),
-      ['prometheus', ...services.map((s) => s.name)],
+      ['prometheus', 'kafka', 'cassandra', 'registry', 'elasticsearch', ...services.map((s) => s.name)],
+    );
+    assert.deepEqual(
+      targets.find((t) => t.job === 'registry'),
+      {
+        job: 'registry',
+        address: '127.0.0.1:9406',
+      },
     );
     for (const s of services) {
       assert.deepEqual(
@@ -99,7 +108,7 @@ scrape_configs:
         scrapeIntervalSeconds: 5,
         evaluationIntervalSeconds: 5,
         ruleFiles: [ALERT_RULES],
-        targets: platformScrapeTargets(platformServices({}), { host: '127.0.0.1', prometheusPort: 9090 }),
+        targets: platformScrapeTargets(platformServices({}), { host: '127.0.0.1', ports: launcherConfig({}).ports }),
       }),
     );
     const r = promtool(['check', 'config', file]);
@@ -112,7 +121,7 @@ describe('alert rules', () => {
   it('pass `promtool check rules`', () => {
     const r = promtool(['check', 'rules', ALERT_RULES]);
     assert.equal(r.code, 0, r.output);
-    assert.match(r.output, /SUCCESS: 9 rules found/);
+    assert.match(r.output, /SUCCESS: 13 rules found/);
   });
 
   it('fire on synthetic series and stay quiet otherwise (`promtool test rules`)', () => {
@@ -139,6 +148,10 @@ describe('alert rules', () => {
         'HttpErrorsHigh',
         'WebRtcIceFailing',
         'WebRtcPublisherLosingPackets',
+        'KafkaOfflinePartitions',
+        'KafkaUnderReplicatedPartitions',
+        'CassandraRequestsFailing',
+        'ElasticsearchClusterRed',
       ],
     );
     for (const r of rules) {

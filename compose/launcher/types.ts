@@ -6,7 +6,7 @@
 import type { Reporter } from '../../platform/debian.ts';
 
 export type { Reporter };
-export type ServerName = 'kafka' | 'registry' | 'cassandra' | 'elasticsearch' | 'prometheus';
+export type ServerName = 'kafka' | 'registry' | 'cassandra' | 'elasticsearch' | 'elasticsearch-exporter' | 'prometheus';
 
 export interface Ports {
   kafka: number;
@@ -17,6 +17,11 @@ export interface Ports {
   elasticsearch: number;
   elasticsearchTransport: number;
   prometheus: number;
+  /** Where each server's Prometheus text is served (JMX agents, Quarkus management, an exporter). */
+  kafkaMetrics: number;
+  cassandraMetrics: number;
+  registryManagement: number;
+  elasticsearchExporter: number;
 }
 
 export interface LaunchContext {

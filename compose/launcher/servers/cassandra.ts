@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import cassandraDriver from 'cassandra-driver';
 import { javaBin } from '../java.ts';
 import { fetchClasspath } from '../maven.ts';
+import { CASSANDRA_MBEANS, installJmxExporter, jmxExporterAgent } from '../jmx-exporter.ts';
 import type { LaunchContext, ServerDef } from '../types.ts';
 
 const VERSION = '5.0.9';
@@ -125,9 +126,10 @@ export const cassandra: ServerDef = {
   name: 'cassandra',
   describe: `Apache Cassandra ${VERSION} (single node)`,
 
-  ports: (p) => [p.cassandra, p.cassandraStorage],
+  ports: (p) => [p.cassandra, p.cassandraStorage, p.cassandraMetrics],
 
   async install(ctx) {
+    await installJmxExporter(ctx);
     if (existsSync(join(libDir(ctx), '.complete'))) return;
     ctx.report.info(`cassandra: fetching cassandra-all ${VERSION} and its dependencies from Maven Central`);
     await fetchClasspath(libDir(ctx), [
@@ -151,6 +153,7 @@ export const cassandra: ServerDef = {
         // Cassandra mlockall()s the JVM at start and, as root, that succeeds: everything committed
         // by then stays resident for good and faulting it in costs seconds. A small initial heap
         // keeps start fast and RSS near 650 MB; the heap may still grow to 1 GiB under load.
+        jmxExporterAgent(ctx, ctx.ports.cassandraMetrics, CASSANDRA_MBEANS),
         '-Xms256m',
         '-Xmx1g',
         '-XX:+UseG1GC',

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { probeBroker } from '../../../platform/kafka/health.ts';
 import { javaBin } from '../java.ts';
 import { fetchClasspath } from '../maven.ts';
+import { KAFKA_MBEANS, installJmxExporter, jmxExporterAgent } from '../jmx-exporter.ts';
 import type { LaunchContext, ServerDef } from '../types.ts';
 
 /**
@@ -42,7 +43,7 @@ export const kafka: ServerDef = {
   name: 'kafka',
   describe: `Apache Kafka ${KAFKA_VERSION} (KRaft, combined broker+controller)`,
   startTimeoutMs: 60_000,
-  ports: (p) => [p.kafka, p.kafkaController],
+  ports: (p) => [p.kafka, p.kafkaController, p.kafkaMetrics],
 
   async install(ctx) {
     await fetchClasspath(libDir(ctx), [
@@ -51,6 +52,7 @@ export const kafka: ServerDef = {
       { groupId: 'org.apache.kafka', artifactId: 'kafka-tools', version: KAFKA_VERSION },
       { groupId: 'org.apache.logging.log4j', artifactId: 'log4j-slf4j-impl', version: LOG4J_VERSION },
     ]);
+    await installJmxExporter(ctx);
   },
 
   async prepare(ctx) {
@@ -114,7 +116,15 @@ export const kafka: ServerDef = {
   },
 
   spawn(ctx) {
-    return { cmd: javaBin(17), args: [...jvmArgs(ctx), 'kafka.Kafka', join(confDir(ctx), 'server.properties')] };
+    return {
+      cmd: javaBin(17),
+      args: [
+        jmxExporterAgent(ctx, ctx.ports.kafkaMetrics, KAFKA_MBEANS),
+        ...jvmArgs(ctx),
+        'kafka.Kafka',
+        join(confDir(ctx), 'server.properties'),
+      ],
+    };
   },
 
   probe: (ctx) => probeBroker([`${ctx.host}:${ctx.ports.kafka}`]),

@@ -33,7 +33,7 @@ export function prometheusServer(opts: PrometheusOptions = {}): ServerDef {
     opts.targets ??
     ((ctx: LaunchContext) =>
       // The endpoints only shape the services' environment; their metrics ports are fixed.
-      platformScrapeTargets(platformServices({}), { host: ctx.host, prometheusPort: ctx.ports.prometheus }));
+      platformScrapeTargets(platformServices({}), { host: ctx.host, ports: ctx.ports }));
   return {
     name: 'prometheus',
     describe: `Prometheus (Debian package), scraping every service, alerts from compose/prometheus/alerts.yml`,

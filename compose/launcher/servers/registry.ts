@@ -29,7 +29,7 @@ async function call(url: string, init: RequestInit = {}): Promise<unknown> {
 export const registry: ServerDef = {
   name: 'registry',
   describe: `Apicurio Registry ${VERSION} (Confluent API at /apis/ccompat/v7, H2 file storage)`,
-  ports: (p) => [p.registry],
+  ports: (p) => [p.registry, p.registryManagement],
   // First successful probe came 3.5-9.5 s after spawn on the 2-core machine; the margin is for
   // starting alongside Kafka, Cassandra and Elasticsearch.
   startTimeoutMs: 60_000,
@@ -66,10 +66,9 @@ export const registry: ServerDef = {
     const props: Record<string, string | number> = {
       'quarkus.http.host': ctx.host,
       'quarkus.http.port': ctx.ports.registry,
-      // Health and metrics live on a separate management port (9000 by default) that nobody here
-      // uses; it cannot be switched off at runtime, so keep it local and let the OS pick a free port.
+      // Health and metrics (/q/metrics, Prometheus text) live on a separate management port.
       'quarkus.management.host': ctx.host,
-      'quarkus.management.port': 0,
+      'quarkus.management.port': ctx.ports.registryManagement,
       'quarkus.http.access-log.enabled': 'false',
       'apicurio.storage.kind': 'sql',
       'apicurio.storage.sql.kind': 'h2',
