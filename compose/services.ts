@@ -137,6 +137,8 @@ export function platformServices(endpoints: Record<string, string>): ServiceDef[
         METRICS_PORT: '9400',
         API_PORT: '8080',
         API_DEV_SIGN_IN: 'true',
+        // The operator dashboard reads the Prometheus `./live up` starts beside the servers.
+        ...(endpoints.PROMETHEUS_URL && { API_PROMETHEUS_URL: endpoints.PROMETHEUS_URL }),
         INGEST_WEBRTC_URL: 'http://127.0.0.1:8095/whip',
         WEBRTC_PLAYBACK_URL: 'http://127.0.0.1:8095/whep',
         ...(rtmpsUrl && { INGEST_RTMPS_URL: rtmpsUrl }),

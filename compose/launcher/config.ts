@@ -68,5 +68,6 @@ export function endpointsOf(c: LauncherConfig): Record<string, string> {
     SCHEMA_REGISTRY_URL: `http://${c.host}:${c.ports.registry}/apis/ccompat/v7`,
     CASSANDRA_CONTACT_POINTS: `${c.host}:${c.ports.cassandra}`,
     ELASTICSEARCH_URL: `http://${c.host}:${c.ports.elasticsearch}`,
+    PROMETHEUS_URL: `http://${c.host}:${c.ports.prometheus}`,
   };
 }

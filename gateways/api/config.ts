@@ -83,6 +83,8 @@ const schema = z.object({
   NOTIFY_BASE_URL: z.url().default('http://127.0.0.1:8092'),
   /** The web page's build (web/dist), served at /. */
   WEB_DIST_DIR: env.str('web/dist'),
+  /** Prometheus the operator dashboard reads (GET /api/v1/admin/dashboard); unset: that route answers 503. */
+  API_PROMETHEUS_URL: optionalUrl,
   /** Development identities: POST /api/v1/dev/token mints a token for any name (dev-token.ts). Local use only. */
   API_DEV_SIGN_IN: env.bool(false),
   METRICS_PORT: env.port(9400),

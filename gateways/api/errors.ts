@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'unauthorized'
   | 'forbidden_origin'
   | 'search_unavailable'
+  | 'not_admin'
+  | 'metrics_unavailable'
   | 'unavailable'
   | 'internal';
 
@@ -31,6 +33,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   unauthorized: 401,
   not_stream_owner: 403,
   forbidden_origin: 403,
+  not_admin: 403,
   stream_not_found: 404,
   route_not_found: 404,
   user_not_found: 404,
@@ -44,6 +47,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   rate_limited: 429,
   internal: 500,
   search_unavailable: 503,
+  metrics_unavailable: 503,
   unavailable: 503,
 };
 

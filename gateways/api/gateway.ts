@@ -11,6 +11,8 @@ import { StreamRegistryProjection } from '../../domain/stream/projection.ts';
 import { StreamRegistry } from '../../domain/stream/registry.ts';
 import { DiscoverySearch } from '../../domain/discovery/search.ts';
 import { Authenticator, type TokenSettings } from '../../platform/auth/tokens.ts';
+import type { PrometheusClient } from '../../platform/prometheus.ts';
+import { dashboardRoutes } from './dashboard.ts';
 import { errorReply } from './errors.ts';
 import type { Links } from './protocol.ts';
 import { apiRoutes } from './routes.ts';
@@ -65,6 +67,8 @@ export function apiGateway(deps: {
   web?: WebSettings;
   /** Development sign-in (dev-token.ts); only for local use. */
   devSignIn?: DevTokenSettings;
+  /** The operator dashboard's source (dashboard.ts); without it the dashboard answers 503. */
+  prometheus?: PrometheusClient;
   onFatal?: (err: Error) => void;
 }): ApiGateway {
   const { bus, settings: s, log } = deps;
@@ -112,6 +116,7 @@ export function apiGateway(deps: {
           links: s.links,
         }),
         ...(users?.routes ?? []),
+        ...dashboardRoutes({ auth, ...(deps.prometheus && { prometheus: deps.prometheus }) }),
         ...(deps.devSignIn ? devTokenRoutes(deps.devSignIn) : []),
         // Last: its catch-all serves the page.
         ...(deps.web ? webRoutes(deps.web) : []),

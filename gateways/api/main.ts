@@ -15,6 +15,7 @@ import { apiGateway } from './gateway.ts';
 import { FollowGraph } from '../../domain/follows/graph.ts';
 import { Inbox } from '../../domain/notifications/inbox.ts';
 import { loadSigningKey, tokenSettings } from '../../platform/auth/signing-key.ts';
+import { PrometheusClient } from '../../platform/prometheus.ts';
 
 const cfg = loadApiConfig();
 const log = createLogger('api', cfg.LOG_LEVEL);
@@ -27,6 +28,7 @@ const signingKey = loadSigningKey(cfg, cfg.API_HOST);
 let stopAll: (reason: string) => Promise<void> = async () => undefined;
 
 const api = apiGateway({
+  ...(cfg.API_PROMETHEUS_URL && { prometheus: new PrometheusClient(cfg.API_PROMETHEUS_URL) }),
   bus,
   es,
   signingKey,

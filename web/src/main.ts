@@ -4,12 +4,13 @@ import { startBell } from './bell.ts';
 import { navigate } from './dom.ts';
 import { browseView } from './views/browse.ts';
 import { goLiveView } from './views/golive.ts';
+import { opsView } from './views/ops.ts';
 import { signInView } from './views/signin.ts';
 import { watchView } from './views/watch.ts';
 
 /**
  * The page's shell: header (search, go live, bell, who is signed in) and a router over
- * /, /streams/:id, /go-live and /sign-in. The API serves index.html for every such path.
+ * /, /streams/:id, /go-live, /ops (operators) and /sign-in. The API serves index.html for every such path.
  */
 const view = document.getElementById('view')!;
 const search = document.getElementById('search') as HTMLInputElement;
@@ -33,6 +34,7 @@ function route(): void {
   search.value = path === '/' ? (query.get('q') ?? '') : search.value;
   if (watch) leave = watchView(view, decodeURIComponent(watch[1]!));
   else if (path === '/go-live') leave = goLiveView(view);
+  else if (path === '/ops') leave = opsView(view);
   else if (path === '/sign-in') leave = signInView(view, query, renderSession);
   else leave = browseView(view, query);
   window.scrollTo(0, 0);
