@@ -92,6 +92,22 @@ describe('RTMP ingest against real Kafka and a real ffmpeg publisher', () => {
     assert.equal(live.payload.sourceUrl, `rtmp://127.0.0.1:${port}/live/${streamId}`);
     assert.ok(!JSON.stringify(live).includes(key), 'the stream key must never reach an event');
 
+    // Stream health, as the encoder sends it: 15 fps, a keyframe a second (gop = fps), some bits.
+    const metricsPort = (await ingest.waitForLog('metrics', (l) => l.msg === 'metrics listening')).port as number;
+    const gauge = async (name: string): Promise<number | undefined> => {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(`stream="${streamId}"`));
+      return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+    };
+    await waitFor(
+      'a keyframe distance',
+      async () => (await gauge('live_ingest_source_keyframe_interval_seconds')) !== undefined,
+    );
+    assert.equal(await gauge('live_ingest_source_keyframe_interval_seconds'), 1);
+    const fps = (await gauge('live_ingest_source_frames_per_second'))!;
+    assert.ok(fps > 10 && fps < 20, `about 15 frames a second: ${fps}`);
+    assert.ok((await gauge('live_ingest_source_bits_per_second'))! > 64_000, 'video and 64 kb/s audio');
+
     // The publisher disappears without a goodbye (no FCUnpublish, no EOS), as on a network blip.
     pub.proc.kill('SIGKILL');
     await ingest.waitForLog(

@@ -7,7 +7,8 @@ import type { Logger } from '../../platform/logger.ts';
 import type { Metrics } from '../../platform/metrics.ts';
 import type { StreamRecord } from '../../domain/stream/evolve.ts';
 import { checkStreamKey } from '../../domain/stream/key-check.ts';
-import type { PublishDecision } from './rtmp-server.ts';
+import type { MediaPacket, PublishDecision } from './rtmp-server.ts';
+import { SourceMeter } from './source-meter.ts';
 
 /**
  * RTMP ingest's domain: which publisher may publish, and the lifecycle events its connection
@@ -58,7 +59,13 @@ interface Session {
   resumes: number | null;
   /** Set once StreamEnded is decided, so a later close does not end it twice. */
   ending: EndReason | null;
+  /** What the encoder sends, read into the stream-health gauges every SOURCE_READING_MS. */
+  meter: SourceMeter;
 }
+
+/** How often each publisher's bitrate, frame rate and keyframe distance are read into the gauges. */
+const SOURCE_READING_MS = 2000;
+const SOURCE_GAUGES = ['bits', 'fps', 'keyframe'] as const;
 
 export class Ingest {
   private readonly sessions = new Map<string, Session>();
@@ -78,7 +85,9 @@ export class Ingest {
     resumed: Counter;
     orphaned: Gauge;
     ended: Counter<'reason'>;
+    source: Record<(typeof SOURCE_GAUGES)[number], Gauge<'stream'>>;
   };
+  private lastSourceReading = 0;
 
   constructor(private readonly deps: IngestDeps) {
     this.now = deps.clock ?? Date.now;
@@ -108,6 +117,27 @@ export class Ingest {
         labelNames: ['reason'],
         registers,
       }),
+      // Per live stream, for the streamer's stream-health view; a stream's series go with its publisher.
+      source: {
+        bits: new Gauge({
+          name: 'live_ingest_source_bits_per_second',
+          help: "What a publisher's encoder sends (audio and video payloads), over the last reading",
+          labelNames: ['stream'],
+          registers,
+        }),
+        fps: new Gauge({
+          name: 'live_ingest_source_frames_per_second',
+          help: 'Video frames a publisher sends per second, over the last reading',
+          labelNames: ['stream'],
+          registers,
+        }),
+        keyframe: new Gauge({
+          name: 'live_ingest_source_keyframe_interval_seconds',
+          help: "The latest distance between two of a publisher's keyframes, by its timestamps",
+          labelNames: ['stream'],
+          registers,
+        }),
+      },
     };
   }
 
@@ -132,6 +162,7 @@ export class Ingest {
       firstMediaAt: null,
       lastMediaAt: now,
       declaredFrameRate: null,
+      meter: new SourceMeter(now),
       wentLive: false,
       closed: false,
       unpublished: false,
@@ -157,9 +188,11 @@ export class Ingest {
     if (s && Number.isFinite(fps) && fps > 0 && fps <= 240) s.declaredFrameRate = Math.round(fps * 1000) / 1000;
   }
 
-  onMedia(sessionId: string): void {
+  onMedia(sessionId: string, packet: MediaPacket): void {
     const s = this.sessions.get(sessionId);
     if (!s) return;
+    if (packet.kind === 'video') s.meter.video(packet.dtsMs, packet.data);
+    else s.meter.audio(packet.bytes);
     s.lastMediaAt = this.now();
     if (s.firstMediaAt !== null) return;
     s.firstMediaAt = s.lastMediaAt;
@@ -187,6 +220,7 @@ export class Ingest {
     if (!s) return;
     s.closed = true;
     this.sessions.delete(sessionId);
+    for (const g of SOURCE_GAUGES) this.m.source[g].remove({ stream: s.streamId });
     if (this.byStream.get(s.streamId) === sessionId) this.byStream.delete(s.streamId);
     this.m.publishers.set(this.byStream.size);
     this.deps.streamGone(s.streamId);
@@ -257,6 +291,7 @@ export class Ingest {
         firstMediaAt: null,
         lastMediaAt: 0,
         declaredFrameRate: null,
+        meter: new SourceMeter(0),
         wentLive: true,
         closed: true,
         unpublished: false,
@@ -278,6 +313,17 @@ export class Ingest {
   /** Periodic: cut stalled publishers and those whose stream was ended elsewhere. */
   sweep(): void {
     const now = this.now();
+    if (now - this.lastSourceReading >= SOURCE_READING_MS) {
+      this.lastSourceReading = now;
+      for (const s of this.sessions.values()) {
+        const r = s.wentLive ? s.meter.read(now) : null;
+        if (!r) continue;
+        const stream = { stream: s.streamId };
+        this.m.source.bits.set(stream, r.bitsPerSecond);
+        this.m.source.fps.set(stream, r.framesPerSecond);
+        if (r.keyframeIntervalS !== null) this.m.source.keyframe.set(stream, r.keyframeIntervalS);
+      }
+    }
     for (const [streamId, { session, until }] of this.orphaned) {
       if (now < until) continue;
       this.orphaned.delete(streamId);

@@ -42,7 +42,7 @@ function rig(o: { graceMs?: number } = {}) {
   });
   const publishLive = async (sessionId: string) => {
     assert.deepEqual(ingest.authorizePublish(sessionId, KEY, '127.0.0.1'), { accept: true, streamId: 'stream_a' });
-    ingest.onMedia(sessionId);
+    ingest.onMedia(sessionId, { kind: 'audio', bytes: 100 });
     await ingest.drain();
   };
   const types = () => events.map((e) => e.payload.type);
@@ -83,7 +83,7 @@ describe('Ingest: a publisher that vanishes', () => {
     assert.equal(again.startedAt, first.startedAt, 'the broadcast goes on: same startedAt');
 
     r.advance(GRACE * 2);
-    r.ingest.onMedia('s2');
+    r.ingest.onMedia('s2', { kind: 'audio', bytes: 100 });
     await r.settle();
     assert.deepEqual(r.types(), ['StreamWentLive', 'StreamWentLive'], 'the old session ends nothing');
     assert.equal(r.ingest.isPublishing('stream_a'), true);
@@ -214,7 +214,7 @@ describe('Ingest: a publisher that vanishes', () => {
     back.ingest.adoptOrphans();
     await back.publishLive('s9');
     back.advance(GRACE * 2);
-    back.ingest.onMedia('s9');
+    back.ingest.onMedia('s9', { kind: 'audio', bytes: 100 });
     await back.settle();
     assert.deepEqual(back.types(), ['StreamWentLive']);
     assert.equal((back.events[0]!.payload as { startedAt: number }).startedAt, 900_000);

@@ -58,7 +58,7 @@ const server = new RtmpIngestServer(
     authorizePlay: (name, remote) =>
       pullAllowed.has(remote) && name.startsWith(`${APP}/`) && ingest.isPublishing(name.slice(APP.length + 1)),
     onMetadata: (id, meta) => ingest.onMetadata(id, meta),
-    onMedia: (id) => ingest.onMedia(id),
+    onMedia: (id, packet) => ingest.onMedia(id, packet),
     onUnpublish: (id) => ingest.onUnpublish(id),
     onClose: (id) => ingest.onClose(id),
     log,
@@ -111,7 +111,7 @@ const { stop } = await runService(log, [
       await ingest.drain();
     },
   },
-  metricsComponent(metrics, { port: cfg.METRICS_PORT, host: cfg.METRICS_HOST }, () => ({
+  metricsComponent(metrics, { port: cfg.METRICS_PORT, host: cfg.METRICS_HOST, log }, () => ({
     ok: projection.healthy,
   })),
 ]);

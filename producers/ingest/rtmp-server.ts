@@ -59,6 +59,9 @@ interface LibStream {
   emit(event: string): void;
 }
 
+/** A relayed packet: video as an Annex B access unit with its decode time, audio as its size. */
+export type MediaPacket = { kind: 'video'; dtsMs: number; data: Uint8Array } | { kind: 'audio'; bytes: number };
+
 export type PublishDecision = { accept: true; streamId: string } | { accept: false; reason: string };
 
 export interface RtmpHooks {
@@ -69,7 +72,7 @@ export interface RtmpHooks {
   /** The publisher's onMetaData (frame rate, size, codec ids as its encoder declares them). */
   onMetadata(sessionId: string, metadata: Record<string, unknown>): void;
   /** Audio or video arrived for an accepted publisher (called for every packet: keep it cheap). */
-  onMedia(sessionId: string): void;
+  onMedia(sessionId: string, packet: MediaPacket): void;
   /** The publisher announced it is stopping (FCUnpublish, deleteStream or closeStream). */
   onUnpublish(sessionId: string): void;
   /** The session's socket closed, for whatever reason. */
@@ -313,9 +316,13 @@ export class RtmpIngestServer {
           cmd.objects[1]!.value = decision.streamId;
           this.authenticated(conn);
           conn.published = true;
-          const onMedia = () => this.hooks.onMedia(id);
-          session.on('video_data', onMedia);
-          session.on('audio_data', onMedia);
+          // The library's times are 90 kHz; its payloads Buffers (video: start-code prefixed NAL units).
+          session.on('video_data', (...a: unknown[]) =>
+            this.hooks.onMedia(id, { kind: 'video', dtsMs: (a[2] as number) / 90, data: a[3] as Buffer }),
+          );
+          session.on('audio_data', (...a: unknown[]) =>
+            this.hooks.onMedia(id, { kind: 'audio', bytes: (a[3] as Buffer).length }),
+          );
           break;
         }
         case 'unpublish':
