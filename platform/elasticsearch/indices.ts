@@ -23,6 +23,20 @@ export async function indicesOf(es: Elasticsearch, alias: string): Promise<strin
   return Object.keys(res).sort();
 }
 
+/**
+ * The one concrete index `target` (an alias or an index) names now, and whether an alias points at
+ * it; undefined when it names none or several.
+ */
+export async function resolveIndex(
+  es: Elasticsearch,
+  target: string,
+): Promise<{ index: string; aliased: boolean } | undefined> {
+  const res = await esCall('get alias', () => es.indices.getAlias({ index: target }));
+  const [index, ...more] = Object.keys(res);
+  if (!index || more.length) return undefined;
+  return { index, aliased: Object.keys(res[index]?.aliases ?? {}).length > 0 };
+}
+
 /** Creates the first generation with the alias on it, unless the alias exists. Safe to race. */
 export async function ensureAliasedIndex(es: Elasticsearch, alias: string, def: IndexDefinition): Promise<string> {
   const current = await indicesOf(es, alias);
