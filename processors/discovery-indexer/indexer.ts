@@ -2,11 +2,10 @@ import { errorType, esCall, type Elasticsearch } from '../../platform/elasticsea
 import { isRetriable, TransientError } from '../../platform/errors.ts';
 import type { EventBus } from '../../platform/kafka/bus.ts';
 import type { EventConsumer } from '../../platform/kafka/consumer.ts';
-import { mapLimit } from '../../platform/concurrency.ts';
 import { Rounds } from '../../platform/rounds.ts';
 import type { Component } from '../../platform/service.ts';
 import { writeVersioned, type VersionedWrite } from '../../platform/elasticsearch/bulk-writer.ts';
-import { resolveIndex } from '../../platform/elasticsearch/indices.ts';
+import { neverWritten, resolveIndex } from '../../platform/elasticsearch/indices.ts';
 import { covers, versionOf, type StreamDocument } from '../../domain/discovery/document.ts';
 import { fold, type IndexedChange } from './project.ts';
 import { WrittenDocuments } from './written.ts';
@@ -15,11 +14,12 @@ import { WrittenDocuments } from './written.ts';
  * The discovery indexer: live.stream.lifecycle and live.viewer.counts in, one document per
  * stream out. The consumer runner hands it every assigned partition's chunk at once (both topics);
  * the chunks handed over together make a round (platform/rounds.ts). Per round it takes each
- * affected stream's stored document (from the documents it wrote itself where nothing else can
- * have written them since, else one _mget), folds the round's changes in with `fold`, and writes
- * each changed document once, whole, with its external version (_bulk). A 409 is accepted only
- * when the stored document already covers what we wrote; otherwise another writer moved it
- * meanwhile and the round is retried from a fresh read.
+ * affected stream's stored document (the one a round still being written is writing, else the
+ * last one it wrote itself where nothing else can have written it since, else one _mget; on an
+ * index that was empty when it began, a stream it has not written has none), folds the round's
+ * changes in with `fold`, and writes each changed document once, whole, with its external version
+ * (_bulk). A 409 is accepted only when the stored document already covers what we wrote;
+ * otherwise another writer moved it meanwhile and the round is retried from a fresh read.
  *
  * Failures follow the consumer runner: Elasticsearch unreachable or overloaded -> retried with
  * backoff, nothing committed; a document Elasticsearch refuses -> that record is dead-lettered.
@@ -41,25 +41,22 @@ export interface IndexerOptions {
 }
 
 /**
- * Records per partition chunk, and about the size of a round: a round takes chunks until it holds
- * this many records (a stream's changes within a round fold into one write). Each _bulk and _mget
- * carries at most this many documents, about 3 MB (~600 bytes per item, action line included),
- * within Elasticsearch's advice of a few MB to tens of MB per request. In steady state rounds are
- * as small as what arrived.
+ * Records per partition chunk, and the size at which a round is cut: a round takes chunks until it
+ * holds this many records. Each _bulk and _mget carries at most this many documents, about 3 MB
+ * (~600 bytes per item, action line included), within Elasticsearch's advice of a few MB to tens
+ * of MB per request. In steady state rounds are as small as what arrived, and hold every
+ * partition's chunk.
  */
 export const MAX_CHUNK = 5000;
 
-/** Records a round gathers before it is cut (from up to PARTITIONS_AT_ONCE chunks). */
-export const MAX_ROUND = 4 * MAX_CHUNK;
-
-/** _bulk (and _mget) requests of one round in flight at once; each carries at most MAX_CHUNK documents. */
-export const REQUESTS_IN_FLIGHT = 1;
-
 /**
- * Rounds being written at once: the next round is read and folded while Elasticsearch indexes
- * the one before, so neither side waits for the other.
+ * Rounds being written at once: the next rounds are folded while Elasticsearch indexes the one
+ * before, and partitions whose round has landed decode their next chunk meanwhile. With 100,000
+ * streams (bench/discovery.ts, 2 shared cores) rounds of one chunk, 2 or 3 in flight, indexed
+ * faster than rounds of 4 chunks, one after another or 2 at once; the runs were noisy (the machine
+ * is shared), so this is the better of the settings tried, not a measured optimum.
  */
-export const ROUNDS_IN_FLIGHT = 2;
+export const ROUNDS_IN_FLIGHT = 3;
 
 /**
  * Partitions whose chunks the runner hands over together: every partition of both topics as the
@@ -79,7 +76,7 @@ export const INDEXED_TOPICS = ['streamLifecycle', 'viewerCounts'] as const;
 export class DiscoveryIndexer implements Component {
   readonly name = 'discovery-indexer';
   private consumer: EventConsumer | undefined;
-  private readonly rounds = new Rounds<IndexedChange>((changes) => this.write(changes), MAX_ROUND, ROUNDS_IN_FLIGHT);
+  private readonly rounds = new Rounds<IndexedChange>((changes) => this.write(changes), MAX_CHUNK, ROUNDS_IN_FLIGHT);
   private readonly written: WrittenDocuments;
   /** The documents of the rounds being written, by stream: the newest planned one. */
   private readonly writing = new Map<string, { doc: StreamDocument; done: Promise<void> }>();
@@ -93,8 +90,12 @@ export class DiscoveryIndexer implements Component {
    */
   private coPartitioned = false;
   private assignments = 0;
+  /** Both topics' partition counts, taken just before the consumer starts. */
+  private startCounts: number[] | undefined;
   /** The concrete index `written` describes; another one means the alias moved. */
   private writtenInto: string | undefined;
+  /** `writtenInto` changed and nothing was written there by this indexer yet: it may be new and empty. */
+  private freshIndex = false;
 
   constructor(
     private readonly bus: EventBus,
@@ -114,6 +115,7 @@ export class DiscoveryIndexer implements Component {
 
   async start(): Promise<void> {
     await this.bus.init([...INDEXED_TOPICS]);
+    this.startCounts = await this.countPartitions();
     this.consumer = this.bus
       .consumer({
         groupId: this.opts.groupId,
@@ -164,16 +166,17 @@ export class DiscoveryIndexer implements Component {
       landed(false);
       throw err;
     }
-    const { next, trusted, generation, builtOn } = plan;
+    const { next, trusted, generation, into, builtOn } = plan;
     try {
       const conflicts = await this.bulk([...next].map(([id, doc]) => ({ id, version: versionOf(doc), doc })));
       landed(true);
-      // A rebalance meanwhile emptied `written`; what this round wrote is not added back.
-      const remember = trusted && generation === this.assignments;
+      // A rebalance or another index meanwhile emptied `written`; what this round wrote is not added back.
+      const remember = trusted && generation === this.assignments && into === this.writtenInto;
       if (remember) for (const [id, doc] of next) if (!conflicts.has(id)) this.written.set(id, doc);
       if (conflicts.size) await this.settleConflicts(conflicts, next, remember);
     } catch (err) {
       landed(false);
+      this.written.incomplete();
       throw err;
     } finally {
       for (const id of next.keys()) if (this.writing.get(id)?.done === done) this.writing.delete(id);
@@ -186,9 +189,17 @@ export class DiscoveryIndexer implements Component {
   /** The round's documents: each stream's stored one (see `trustWritten`) with the round folded in. */
   private async plan(changes: IndexedChange[], done: Promise<void>) {
     const generation = this.assignments;
-    const trusted = await this.trustWritten();
-    // Read back, a stream must show what the rounds still writing put there.
-    if (!trusted) await Promise.allSettled([...this.writing.values()].map((w) => w.done));
+    let trusted = await this.trustWritten();
+    if (!trusted) {
+      // Read back, a stream must show what the rounds still writing put there.
+      await Promise.allSettled([...this.writing.values()].map((w) => w.done));
+      // A new index that nothing was ever written to: every document of it will be written here.
+      if (this.freshIndex && this.writtenInto && (await neverWritten(this.es, this.writtenInto).catch(() => false))) {
+        this.written.markComplete();
+        trusted = this.written.complete;
+      }
+      this.freshIndex = false;
+    }
     const base = new Map<string, StreamDocument>();
     const builtOn = new Set<Promise<void>>();
     const unknown: string[] = [];
@@ -197,12 +208,12 @@ export class DiscoveryIndexer implements Component {
       const doc = inFlight?.doc ?? (trusted ? this.written.get(id) : undefined);
       if (inFlight) builtOn.add(inFlight.done);
       if (doc) base.set(id, doc);
-      else unknown.push(id);
+      else if (!trusted || !this.written.complete) unknown.push(id);
     }
     for (const [id, doc] of await this.read(unknown)) base.set(id, doc);
     const next = fold(base, changes);
     for (const [id, doc] of next) this.writing.set(id, { doc, done });
-    return { next, trusted, generation, builtOn: [...builtOn] };
+    return { next, trusted, generation, into: this.writtenInto, builtOn: [...builtOn] };
   }
 
   /** 409s: accepted where the stored document covers ours, else the round is retried from a fresh read. */
@@ -246,6 +257,7 @@ export class DiscoveryIndexer implements Component {
     // A new index (or none): this round reads back, after the rounds still writing have landed.
     this.written.clear();
     this.writtenInto = sole;
+    this.freshIndex = true;
     return false;
   }
 
@@ -253,17 +265,29 @@ export class DiscoveryIndexer implements Component {
     this.written.clear();
     this.coPartitioned = false;
     const generation = ++this.assignments;
-    const topics = INDEXED_TOPICS.map((k) => this.bus.topicName(k));
-    const [a, b] = topics.map((t) => [...(assignment[t] ?? [])].sort((x, y) => x - y).join());
+    const [a, b] = this.topics().map((t) => [...(assignment[t] ?? [])].sort((x, y) => x - y).join());
     if (a !== b) return;
-    void this.bus
-      .withAdmin((admin) => Promise.all(topics.map(async (t) => (await admin.topicOffsets(t)).length)))
-      .then(
-        ([x, y]) => {
-          if (generation === this.assignments && x === y) this.coPartitioned = true;
-        },
-        (err: unknown) => this.bus.log.warn({ err }, 'partition counts unknown: reading every document back'),
+    const decide = ([x, y]: number[]): void => {
+      if (generation === this.assignments) this.coPartitioned = x === y;
+    };
+    // The counts taken at start serve the first assignment; a later one may follow added partitions.
+    const counts = this.startCounts;
+    this.startCounts = undefined;
+    if (counts) decide(counts);
+    else
+      void this.countPartitions().then(decide, (err: unknown) =>
+        this.bus.log.warn({ err }, 'partition counts unknown: reading every document back'),
       );
+  }
+
+  private topics(): string[] {
+    return INDEXED_TOPICS.map((k) => this.bus.topicName(k));
+  }
+
+  private countPartitions(): Promise<number[]> {
+    return this.bus.withAdmin((admin) =>
+      Promise.all(this.topics().map(async (t) => (await admin.topicOffsets(t)).length)),
+    );
   }
 
   /** Writes in requests of at most MAX_CHUNK documents; returns the ids refused with 409. */
@@ -300,18 +324,20 @@ const slices = <T>(items: T[]): T[][] =>
   );
 
 /**
- * Runs `fn` over every item, REQUESTS_IN_FLIGHT at once, and waits for all of them even when one
- * fails (none is left writing behind the retry); then a retriable failure wins over any other,
- * so the round is retried whole before anything is blamed on a record.
+ * Runs `fn` over every item, one after another, to the end even when one fails (a round's
+ * requests all end before it is retried); then a retriable failure wins over any other, so the
+ * round is retried whole before anything is blamed on a record.
  */
 async function settleAll<T, R>(items: T[], fn: (item: T) => Promise<R>): Promise<R[]> {
   const failures: unknown[] = [];
-  const out = await mapLimit(items, REQUESTS_IN_FLIGHT, (item) =>
-    fn(item).catch((err: unknown) => {
+  const out: R[] = [];
+  for (const item of items) {
+    try {
+      out.push(await fn(item));
+    } catch (err) {
       failures.push(err);
-      return undefined;
-    }),
-  );
+    }
+  }
   if (failures.length) throw failures.find(isRetriable) ?? failures[0];
-  return out as R[];
+  return out;
 }

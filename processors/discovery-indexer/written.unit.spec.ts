@@ -30,4 +30,22 @@ describe('documents remembered as written', () => {
     written.set('a', older);
     assert.equal(written.get('a'), newer);
   });
+
+  it('knows every document only from empty, and until it forgets one', () => {
+    const written = new WrittenDocuments(2);
+    written.set('a', emptyDocument('a'));
+    written.markComplete();
+    assert.equal(written.complete, false, 'not empty when marked');
+    written.clear();
+    written.markComplete();
+    written.set('a', emptyDocument('a'));
+    written.set('b', emptyDocument('b'));
+    assert.equal(written.complete, true);
+    written.set('c', emptyDocument('c'));
+    assert.equal(written.complete, false, 'one was evicted');
+    written.clear();
+    written.markComplete();
+    written.incomplete();
+    assert.equal(written.complete, false, 'a write may have landed unrecorded');
+  });
 });
