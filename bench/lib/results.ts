@@ -130,10 +130,14 @@ const num = (v: number): string =>
   Number.isInteger(v) ? v.toLocaleString('en-US') : v.toLocaleString('en-US', { maximumFractionDigits: 2 });
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-function row(m: Metric): string {
+/** A report-only row has no "met" value at all, not a "not applicable" one that reads like a verdict. */
+const met = (meets: boolean | null): string => (meets === null ? '—' : meets ? 'yes' : '**no**');
+
+/** One metric as a row of docs/benchmarks.md. */
+export function row(m: Metric): string {
   const peer = m.peer ? `${num(m.peer.value)} (${m.peer.name})` : '—';
   const r = m.ratio === null ? '—' : `${m.ratio.toFixed(2)}×`;
-  return `| ${cell(m.metric)} | ${num(m.value)} ${m.unit} | ${cell(peer)} | ${r} | ${cell(m.target)} | ${m.meetsTarget === null ? 'n/a' : m.meetsTarget ? 'yes' : '**no**'} |`;
+  return `| ${cell(m.metric)} | ${num(m.value)} ${m.unit} | ${cell(peer)} | ${r} | ${cell(m.target)} | ${met(m.meetsTarget)} |`;
 }
 
 /** Regenerates docs/benchmarks.md from every bench/results/*.json. */
@@ -151,7 +155,7 @@ export function renderBenchmarksDoc(): string {
   ];
   for (const r of results) {
     out.push(`## ${r.name}`, '', '| metric | ours | peer | ratio | target | met? |', '|---|---|---|---|---|---|');
-    for (const m of [r, ...(r.extra ?? [])]) out.push(row(m));
+    for (const m of [r, ...(r.extra ?? [])]) out.push(row(settled(m)));
     const notes = (r.extra ?? []).filter((m) => m.notes).map((m) => `- *${m.metric}*: ${m.notes}`);
     out.push(
       '',

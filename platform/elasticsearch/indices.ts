@@ -23,6 +23,31 @@ export async function indicesOf(es: Elasticsearch, alias: string): Promise<strin
   return Object.keys(res).sort();
 }
 
+/**
+ * The one concrete index `target` (an alias or an index) names now, and whether an alias points at
+ * it; undefined when it names none or several.
+ */
+export async function resolveIndex(
+  es: Elasticsearch,
+  target: string,
+): Promise<{ index: string; aliased: boolean } | undefined> {
+  const res = await esCall('get alias', () => es.indices.getAlias({ index: target }));
+  const [index, ...more] = Object.keys(res);
+  if (!index || more.length) return undefined;
+  return { index, aliased: Object.keys(res[index]?.aliases ?? {}).length > 0 };
+}
+
+/**
+ * Whether no document was ever written to `index`: no documents, and no index or delete operation
+ * since its primary started (a restarted node counts from zero again, but then its documents,
+ * recovered and refreshed, are counted).
+ */
+export async function neverWritten(es: Elasticsearch, index: string): Promise<boolean> {
+  const res = await esCall('index stats', () => es.indices.stats({ index, metric: ['docs', 'indexing'] }));
+  const p = res.indices?.[index]?.primaries;
+  return p?.docs?.count === 0 && p.indexing?.index_total === 0 && p.indexing.delete_total === 0;
+}
+
 /** Creates the first generation with the alias on it, unless the alias exists. Safe to race. */
 export async function ensureAliasedIndex(es: Elasticsearch, alias: string, def: IndexDefinition): Promise<string> {
   const current = await indicesOf(es, alias);

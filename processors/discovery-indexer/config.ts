@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { env, loadConfig } from '../../platform/config.ts';
 import { elasticsearchEnv, kafkaEnv } from '../../platform/infra-config.ts';
 import { discoveryEnv } from '../../domain/discovery/index-definition.ts';
+import { WRITTEN_DOCUMENTS } from './indexer.ts';
 
 /** The discovery indexer's (and its rebuild CLI's) configuration; the only reader of process.env for them. */
 const schema = z.object({
@@ -10,6 +11,8 @@ const schema = z.object({
   ...discoveryEnv,
   /** The live indexer's consumer group (shared by all its instances: they split the partitions). */
   DISCOVERY_GROUP_ID: env.str('discovery-indexer'),
+  /** Documents the indexer remembers as written, to skip reading them back (~1 KB each; 0: always read). */
+  DISCOVERY_WRITTEN_DOCUMENTS: env.int(WRITTEN_DOCUMENTS, 0),
   /** How long a rebuild may take to reach the end of the topics before it gives up. */
   DISCOVERY_REBUILD_DEADLINE_MS: env.int(30 * 60_000, 1000),
   METRICS_PORT: env.port(9410),

@@ -48,7 +48,13 @@ export function discoveryStore(
       log.info({ alias, index }, 'discovery index ready');
     },
     // Live, the target is the alias: a missing alias then waits instead of auto-creating an index.
-    writer: (target, { live, ...opts }) => new DiscoveryIndexer(bus, es, { ...opts, target, requireAlias: live }),
+    writer: (target, { live, ...opts }) =>
+      new DiscoveryIndexer(bus, es, {
+        ...opts,
+        target,
+        requireAlias: live,
+        writtenDocuments: cfg.DISCOVERY_WRITTEN_DOCUMENTS,
+      }),
     async createTarget(req) {
       if (req.into) throw new Error('discovery picks its own index name; --into is not used');
       return createFreshIndex(es, alias, definition);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { isDeepStrictEqual } from 'node:util';
 import { dlqName } from '../../schemas/topics.ts';
 import { testBus } from '../../tests/support/bus.ts';
 import { endpoints } from '../../tests/support/endpoints.ts';
@@ -15,7 +16,9 @@ import type { EventProducer } from '../../platform/kafka/producer.ts';
 import { discoveryIndex } from '../../domain/discovery/index-definition.ts';
 import { deleteIndices, ensureAliasedIndex } from '../../platform/elasticsearch/indices.ts';
 import { versionOf, type StreamDocument } from '../../domain/discovery/document.ts';
+import type { StreamLifecycleEvent, ViewerCountChanged } from '../../schemas/generated/events.ts';
 import { DiscoveryIndexer } from './indexer.ts';
+import { fold, type IndexedChange } from './project.ts';
 
 const definition = discoveryIndex({ shards: 1, replicas: 0 });
 
@@ -158,6 +161,68 @@ describe('discovery indexer against real Kafka and Elasticsearch', () => {
       await p.disconnect();
       await through.close();
       await proxy.close();
+    }
+  });
+
+  it('two members of one group end with the documents one would write, lifecycle and counts interleaved', async () => {
+    const b = testBus('indexer-pair');
+    await b.init(['streamLifecycle', 'viewerCounts']);
+    const pairAlias = uniqueName('pair');
+    const pairIndex = await ensureAliasedIndex(es, pairAlias, definition);
+    const groupId = uniqueName('pair');
+    const member = () =>
+      new DiscoveryIndexer(b, es, {
+        groupId,
+        target: pairAlias,
+        requireAlias: true,
+        retry: { initialMs: 50, maxMs: 500 },
+      });
+    const [one, two] = [member(), member()];
+    const p = b.producer();
+    await p.connect();
+    const ids = Array.from({ length: 60 }, () => uniqueName('p'));
+    const changes: IndexedChange[] = [];
+    let lifecycleAt = 0;
+    let countsAt = 0;
+    const lifecycle = async (events: StreamLifecycleEvent[]) => {
+      await p.publish(b.topic('streamLifecycle'), events);
+      for (const event of events) changes.push({ source: 'lifecycle', offset: lifecycleAt++, event });
+    };
+    const counts = async (events: ViewerCountChanged[]) => {
+      await p.publish(b.topic('viewerCounts'), events);
+      for (const event of events) changes.push({ source: 'viewers', offset: countsAt++, event });
+    };
+    try {
+      // Counts before some streams exist, members joining between waves (a rebalance), both topics
+      // in every wave: rounds mix topics and streams, and each member remembers what it wrote.
+      await counts(ids.slice(0, 20).map((id) => streamEvents.viewers(id, 5)));
+      await one.start();
+      await lifecycle(ids.map((id) => streamEvents.created(id, { title: `t ${id}` })));
+      await counts(ids.map((id, i) => streamEvents.viewers(id, i, i + 1)));
+      await two.start();
+      await lifecycle(ids.map((id) => streamEvents.wentLive(id)));
+      await counts(ids.slice(10).map((id, i) => streamEvents.viewers(id, 100 + i, 200)));
+      await lifecycle(ids.slice(0, 30).map((id) => streamEvents.updated(id, { title: `u ${id}` })));
+      await lifecycle(ids.slice(0, 15).map((id) => streamEvents.ended(id)));
+      await counts(ids.slice(0, 40).map((id, i) => streamEvents.viewers(id, 300 + i, 400)));
+
+      // Offsets aside: the spec numbers each topic's records in publish order, which orders one
+      // stream's events as the partition does.
+      const strip = (d: StreamDocument | undefined) => d && { ...d, lifecycle_offset: 0, viewers_offset: 0 };
+      const want = fold(new Map(), changes);
+      await waitFor('every document as one indexer folds it', async () => {
+        for (const id of ids) {
+          const got = await doc(id, es, pairAlias);
+          if (!got) return false;
+          assert.equal(got.version, versionOf(got.source));
+          if (!isDeepStrictEqual(strip(got.source), strip(want.get(id)))) return false;
+        }
+        return true;
+      });
+    } finally {
+      await Promise.all([one.stop(), two.stop()]);
+      await p.disconnect();
+      await deleteIndices(es, [pairIndex]);
     }
   });
 });

@@ -33,6 +33,26 @@ export function project(doc: StreamDocument | undefined, change: IndexedChange):
 }
 
 /**
+ * Pure: a round's changes folded, in order, onto the documents they start from (`base`: what is
+ * stored, or nothing for a stream not written yet); returns only the documents that changed. A
+ * stream gets one document however many changes of either source, topic or chunk the round
+ * holds, and the result is the same in any interleaving of the two sources (each guards its own
+ * fields), so a round may mix partitions and topics freely.
+ */
+export function fold(
+  base: ReadonlyMap<string, StreamDocument>,
+  changes: readonly IndexedChange[],
+): Map<string, StreamDocument> {
+  const next = new Map<string, StreamDocument>();
+  for (const c of changes) {
+    const id = c.event.streamId;
+    next.set(id, project(next.get(id) ?? base.get(id), c));
+  }
+  for (const [id, doc] of next) if (doc === base.get(id)) next.delete(id);
+  return next;
+}
+
+/**
  * The registry's own fold (domain/stream/evolve.ts) on the document's fields, so search never
  * disagrees with the registry about a stream. The document keeps only what search needs: read
  * back as a record, the rest are placeholders, which evolve carries along and never reads.

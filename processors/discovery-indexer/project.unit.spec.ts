@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { StreamLifecycleEventPayload } from '../../schemas/generated/events.ts';
 import { covers, versionOf, type StreamDocument } from '../../domain/discovery/document.ts';
 import { evolve, type StreamRecord } from '../../domain/stream/evolve.ts';
-import { project, type IndexedChange } from './project.ts';
+import { fold, project, type IndexedChange } from './project.ts';
 
 const lifecycle = (offset: number, occurredAt: number, payload: StreamLifecycleEventPayload): IndexedChange => ({
   source: 'lifecycle',
@@ -146,5 +146,45 @@ describe('discovery project', () => {
     const doc = given([created, viewers(5, 1, 1)])!;
     assert.ok(covers(doc, given([created])!));
     assert.ok(!covers(given([created])!, doc));
+  });
+
+  describe('fold (one round)', () => {
+    const other = (change: IndexedChange, streamId: string): IndexedChange =>
+      ({ ...change, event: { ...change.event, streamId } }) as IndexedChange;
+
+    it('writes each stream once, whatever the mix of topics and chunks in the round', () => {
+      const round = [viewers(5, 1523, 1610), created, other(created, 'stream_2'), live, viewers(6, 1600, 1610)];
+      const out = fold(new Map(), round);
+      assert.deepEqual([...out.keys()].sort(), ['stream_1', 'stream_2']);
+      assert.deepEqual(out.get('stream_1'), given([created, live, viewers(5, 1523, 1610), viewers(6, 1600, 1610)]));
+    });
+
+    it('equals the changes applied one by one, in any interleaving of the two sources and any cut into rounds', () => {
+      const lifecycleEvents = [created, live, ended];
+      const counts = [viewers(0, 10, 10), viewers(1, 30, 30), viewers(2, 20, 30)];
+      const want = given([...lifecycleEvents, ...counts]);
+      // Every interleaving that keeps each source in its own order, folded in rounds cut at every place.
+      const interleavings = (a: IndexedChange[], b: IndexedChange[]): IndexedChange[][] =>
+        !a.length || !b.length
+          ? [[...a, ...b]]
+          : [
+              ...interleavings(a.slice(1), b).map((r) => [a[0]!, ...r]),
+              ...interleavings(a, b.slice(1)).map((r) => [b[0]!, ...r]),
+            ];
+      for (const order of interleavings(lifecycleEvents, counts)) {
+        for (let cut = 0; cut <= order.length; cut++) {
+          const first = fold(new Map(), order.slice(0, cut));
+          const second = fold(first, order.slice(cut));
+          assert.deepEqual(second.get('stream_1') ?? first.get('stream_1'), want);
+        }
+      }
+    });
+
+    it('leaves out what the stored document already holds (a redelivered round writes nothing)', () => {
+      const stored = fold(new Map(), [created, live, viewers(5, 1, 1)]);
+      assert.equal(fold(stored, [live, viewers(5, 1, 1), created]).size, 0);
+      const next = fold(stored, [live, ended]);
+      assert.deepEqual([...next.values()], [given([created, live, viewers(5, 1, 1), ended])]);
+    });
   });
 });
