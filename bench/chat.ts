@@ -17,7 +17,7 @@ import { TimeUuidGenerator, timeOfTimeUuid } from '../platform/timeuuid.ts';
 import { chatArchive } from '../sinks/chat-archiver/definition.ts';
 import type { StoreWriter } from '../platform/store/definition.ts';
 import { BUCKET_MS, bucketOf } from '../domain/chat/schema.ts';
-import { dayOf } from '../sinks/chat-archiver/plan.ts';
+import { dayOf } from '../domain/chat/schema.ts';
 import { ensureChatSchema } from '../domain/chat/schema.ts';
 import { endpoints } from '../tests/support/endpoints.ts';
 import { ServiceProcess } from '../tests/support/process.ts';

@@ -1,7 +1,7 @@
 import type { Cassandra, Row } from '../../platform/cassandra.ts';
 import { timeOfTimeUuid } from '../../platform/timeuuid.ts';
 import type { ModerationColumn, ModerationEffect } from './moderation.ts';
-import { bucketOf } from './schema.ts';
+import { bucketOf, dayOf } from './schema.ts';
 
 /**
  * Reads of the chat archive, for gateways: pages of history through the hour buckets a stream
@@ -158,4 +158,38 @@ function queries(ks: string) {
     moderation: `${moderationCells} WHERE stream_id = ? LIMIT ?`,
     moderationAfter: `${moderationCells} WHERE stream_id = ? AND user_id > ? LIMIT ?`,
   };
+}
+
+/** A minute of a stream's chat, from the archiver's per-minute stats (chat_stats_by_minute). */
+export interface ChatMinute {
+  minute: number;
+  messages: number;
+  chatters: number;
+}
+
+/** A stream's chat per minute since `sinceMs` (at most two days back), oldest first. */
+export async function chatMinutes(
+  db: Cassandra,
+  keyspace: string,
+  streamId: string,
+  sinceMs: number,
+): Promise<ChatMinute[]> {
+  const now = Date.now();
+  const days = [...new Set([dayOf(Math.max(sinceMs, now - 2 * 86_400_000)), dayOf(now)])];
+  const out: ChatMinute[] = [];
+  for (const day of days) {
+    const rows = await db.execute(
+      'read chat minutes',
+      `SELECT minute, messages, chatters FROM ${keyspace}.chat_stats_by_minute WHERE stream_id = ? AND day = ? AND minute >= ?`,
+      [streamId, day, new Date(sinceMs)],
+      { idempotent: true },
+    );
+    for (const r of rows)
+      out.push({
+        minute: new Date(r.minute as string | number | Date).getTime(),
+        messages: Number(r.messages),
+        chatters: Number(r.chatters),
+      });
+  }
+  return out.sort((a, b) => a.minute - b.minute);
 }

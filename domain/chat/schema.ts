@@ -66,6 +66,9 @@ export const chatStoreEnv = {
   CHAT_RETENTION_DAYS: env.int(30, 1),
 };
 
+/** Per-minute stats are partitioned by stream and day: a day since the epoch (UTC). */
+export const dayOf = (ms: number): number => Math.floor(ms / 86_400_000);
+
 /** Messages are partitioned by stream and hour: a bucket is an hour since the epoch. */
 export const BUCKET_MS = 3_600_000;
 export const bucketOf = (ms: number): number => Math.floor(ms / BUCKET_MS);

@@ -19,6 +19,8 @@ const UNITS: Record<Panel['unit'], string> = {
   seconds: 's',
   ratio: 'percentunit',
   'requests/s': 'reqps',
+  'bits/s': 'bps',
+  'frames/s': 'short',
 };
 
 export function grafanaDashboard(panels: readonly Panel[]): Record<string, unknown> {

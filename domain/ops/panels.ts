@@ -13,7 +13,7 @@ export interface PanelQuery {
 export interface Panel {
   id: string;
   title: string;
-  unit: 'events/s' | 'records' | 'count' | 'messages/s' | 'seconds' | 'ratio' | 'requests/s';
+  unit: 'events/s' | 'records' | 'count' | 'messages/s' | 'seconds' | 'ratio' | 'requests/s' | 'bits/s' | 'frames/s';
   queries: PanelQuery[];
 }
 
@@ -103,4 +103,45 @@ export function legendOf(template: string, labels: Record<string, string>): stri
 /** A step that gives about 240 points over the window, never under the 5 s scrape interval. */
 export function stepSeconds(minutes: number): number {
   return Math.max(5, Math.ceil((minutes * 60) / 240));
+}
+
+/** Stream ids the API issues; anything else never reaches a query. */
+const STREAM_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** A streamer's own stream, as the go-live page charts it (its ingest, viewers and transcode). */
+export function streamHealthPanels(streamId: string): Panel[] {
+  if (!STREAM_ID.test(streamId)) throw new Error(`not a stream id: ${streamId.slice(0, 80)}`);
+  const of = (metric: string) => `max(${metric}{stream="${streamId}"})`;
+  return [
+    {
+      id: 'bitrate',
+      title: 'Incoming bitrate',
+      unit: 'bits/s',
+      queries: [{ expr: of('live_ingest_source_bits_per_second'), legend: 'from your encoder' }],
+    },
+    {
+      id: 'frame-rate',
+      title: 'Incoming frame rate',
+      unit: 'frames/s',
+      queries: [{ expr: of('live_ingest_source_frames_per_second'), legend: 'from your encoder' }],
+    },
+    {
+      id: 'keyframe-interval',
+      title: 'Keyframe interval',
+      unit: 'seconds',
+      queries: [{ expr: of('live_ingest_source_keyframe_interval_seconds'), legend: 'between keyframes' }],
+    },
+    {
+      id: 'viewers',
+      title: 'Viewers',
+      unit: 'count',
+      queries: [{ expr: of('live_viewer_count'), legend: 'viewers' }],
+    },
+    {
+      id: 'transcode-lag',
+      title: 'Transcode lag',
+      unit: 'seconds',
+      queries: [{ expr: of('live_media_transcode_lag_seconds'), legend: 'behind your encoder' }],
+    },
+  ];
 }

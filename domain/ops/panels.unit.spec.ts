@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { GRAFANA_DASHBOARD_FILE, grafanaDashboard, grafanaJson } from './grafana.ts';
-import { PANELS, legendOf, stepSeconds } from './panels.ts';
+import { PANELS, legendOf, stepSeconds, streamHealthPanels } from './panels.ts';
 
 describe('operator dashboard panels', () => {
   it('have unique ids and fill legends from labels', () => {
@@ -17,6 +17,11 @@ describe('operator dashboard panels', () => {
     assert.equal(legendOf('{{missing}}x', {}), 'x');
   });
 
+  it("a stream's health panels name only that stream, and only a stream id gets into a query", () => {
+    for (const p of streamHealthPanels('stream_abc')) assert.match(p.queries[0]!.expr, /\{stream="stream_abc"\}/);
+    assert.throws(() => streamHealthPanels('x"} or vector(1) or {a="'), /not a stream id/);
+  });
+
   it('ask for about 240 points, never finer than the 5 s scrape', () => {
     assert.deepEqual([15, 60, 360, 1440].map(stepSeconds), [5, 15, 90, 360]);
   });
@@ -25,7 +30,7 @@ describe('operator dashboard panels', () => {
     const dir = mkdtempSync(join(tmpdir(), 'panels-'));
     try {
       const file = join(dir, 'panels.yml');
-      const rules = PANELS.flatMap((p) =>
+      const rules = [...PANELS, ...streamHealthPanels('stream_0123')].flatMap((p) =>
         p.queries.map(
           (q, i) =>
             `      - record: panel:${p.id.replaceAll('-', '_')}:${i}\n        expr: ${JSON.stringify(q.expr)}\n`,

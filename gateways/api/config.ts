@@ -4,6 +4,7 @@ import { cassandraEnv } from '../../platform/cassandra.ts';
 import { elasticsearchEnv, kafkaEnv } from '../../platform/infra-config.ts';
 import { followsStoreEnv } from '../../domain/follows/schema.ts';
 import { notificationsStoreEnv } from '../../domain/notifications/schema.ts';
+import { chatStoreEnv } from '../../domain/chat/schema.ts';
 import { discoveryEnv } from '../../domain/discovery/index-definition.ts';
 import { signingKeyEnv } from '../../platform/auth/signing-key.ts';
 import { DEFAULT_ENDED_CACHE_SIZE } from '../../domain/stream/registry.ts';
@@ -23,6 +24,7 @@ const schema = z.object({
   ...cassandraEnv,
   ...followsStoreEnv,
   ...notificationsStoreEnv,
+  ...chatStoreEnv,
   /** How long an instance remembers its own follow decisions (refusing a double follow before the graph shows it). */
   API_FOLLOW_PENDING_MS: env.int(30_000, 0),
   API_HOST: env.str('127.0.0.1'),

@@ -1,4 +1,7 @@
-import { PANELS, legendOf, stepSeconds } from '../../domain/ops/panels.ts';
+import { PANELS, legendOf, stepSeconds, streamHealthPanels, type Panel } from '../../domain/ops/panels.ts';
+import type { ChatMinute } from '../../domain/chat/history.ts';
+import type { StreamRegistry } from '../../domain/stream/registry.ts';
+import { StreamError } from '../../domain/stream/errors.ts';
 import type { Authenticator } from '../../platform/auth/tokens.ts';
 import type { HttpReply, Route } from '../../platform/http/server.ts';
 import type { PrometheusClient } from '../../platform/prometheus.ts';
@@ -26,41 +29,95 @@ export class MetricsNotConfigured extends Error {
 
 const MINUTES = [15, 60, 360, 1440];
 
-export function dashboardRoutes(deps: { auth: Authenticator; prometheus?: PrometheusClient }): Route[] {
+function minutesOf(query: URLSearchParams, fallback: number): number {
+  const minutes = Number(query.get('minutes') ?? fallback);
+  if (!MINUTES.includes(minutes))
+    throw new ValidationError({ minutes: `minutes must be one of ${MINUTES.join(', ')}` });
+  return minutes;
+}
+
+function rangeOf(minutes: number): { start: number; end: number; step: number } {
+  const end = Math.floor(Date.now() / 1000);
+  return { start: end - minutes * 60, end, step: stepSeconds(minutes) };
+}
+
+/** Each panel with its series over the range, every query asked at once. */
+function panelSeries(
+  prometheus: PrometheusClient,
+  panels: readonly Panel[],
+  range: { start: number; end: number; step: number },
+) {
+  return Promise.all(
+    panels.map(async (p) => ({
+      id: p.id,
+      title: p.title,
+      unit: p.unit,
+      series: (
+        await Promise.all(
+          p.queries.map(async (q) =>
+            (await prometheus.queryRange(q.expr, range)).map((s) => ({
+              name: legendOf(q.legend, s.metric) || q.legend,
+              points: s.values.map(([t, v]) => [t, Number(v)]),
+            })),
+          ),
+        )
+      ).flat(),
+    })),
+  );
+}
+
+export function dashboardRoutes(deps: {
+  auth: Authenticator;
+  registry: StreamRegistry;
+  prometheus?: PrometheusClient;
+  /** The stream's chat per minute (the archiver's stats); without it, no chat figures. */
+  chatMinutes?: (streamId: string, sinceMs: number) => Promise<ChatMinute[]>;
+}): Route[] {
   return [
+    {
+      // Stream health for its streamer (or an operator): what the encoder sends, viewers, chat.
+      method: 'get',
+      path: '/api/v1/streams/:id/health',
+      handle: async (req): Promise<HttpReply> => {
+        const who = await deps.auth.require(req.headers.authorization);
+        const id = req.params.id!;
+        const stream = deps.registry.get(id);
+        if (!stream) throw new StreamError('stream_not_found', `no stream ${id}`);
+        if (stream.streamerId !== who.userId && !who.admin)
+          throw new StreamError('not_stream_owner', 'only the streamer (or an operator) sees stream health');
+        const range = rangeOf(minutesOf(req.query, 15));
+        if (!deps.prometheus) throw new MetricsNotConfigured();
+        const [panels, chat] = await Promise.all([
+          panelSeries(deps.prometheus, streamHealthPanels(id), range),
+          // Chat figures are a nicety here: an unreadable archive leaves them out, not the page.
+          deps.chatMinutes ? deps.chatMinutes(id, range.start * 1000).catch(() => null) : Promise.resolve(null),
+        ]);
+        return {
+          status: 200,
+          headers: { 'cache-control': 'no-store' },
+          body: {
+            range,
+            panels,
+            chat_per_minute:
+              chat?.map((m) => ({
+                minute: new Date(m.minute).toISOString(),
+                messages: m.messages,
+                chatters: m.chatters,
+              })) ?? null,
+          },
+        };
+      },
+    },
     {
       method: 'get',
       path: '/api/v1/admin/dashboard',
       handle: async (req): Promise<HttpReply> => {
         const who = await deps.auth.require(req.headers.authorization);
         if (!who.admin) throw new NotAdmin();
-        const minutes = Number(req.query.get('minutes') ?? 60);
-        if (!MINUTES.includes(minutes))
-          throw new ValidationError({ minutes: `minutes must be one of ${MINUTES.join(', ')}` });
+        const range = rangeOf(minutesOf(req.query, 60));
         if (!deps.prometheus) throw new MetricsNotConfigured();
         const prometheus = deps.prometheus;
-        const end = Math.floor(Date.now() / 1000);
-        const range = { start: end - minutes * 60, end, step: stepSeconds(minutes) };
-        const [panels, alerts] = await Promise.all([
-          Promise.all(
-            PANELS.map(async (p) => ({
-              id: p.id,
-              title: p.title,
-              unit: p.unit,
-              series: (
-                await Promise.all(
-                  p.queries.map(async (q) =>
-                    (await prometheus.queryRange(q.expr, range)).map((s) => ({
-                      name: legendOf(q.legend, s.metric) || q.legend,
-                      points: s.values.map(([t, v]) => [t, Number(v)]),
-                    })),
-                  ),
-                )
-              ).flat(),
-            })),
-          ),
-          prometheus.alerts(),
-        ]);
+        const [panels, alerts] = await Promise.all([panelSeries(prometheus, PANELS, range), prometheus.alerts()]);
         return {
           status: 200,
           headers: { 'cache-control': 'no-store' },

@@ -13,6 +13,7 @@ import { DiscoverySearch } from '../../domain/discovery/search.ts';
 import { Authenticator, type TokenSettings } from '../../platform/auth/tokens.ts';
 import type { PrometheusClient } from '../../platform/prometheus.ts';
 import { dashboardRoutes } from './dashboard.ts';
+import type { ChatMinute } from '../../domain/chat/history.ts';
 import { errorReply } from './errors.ts';
 import type { Links } from './protocol.ts';
 import { apiRoutes } from './routes.ts';
@@ -67,8 +68,10 @@ export function apiGateway(deps: {
   web?: WebSettings;
   /** Development sign-in (dev-token.ts); only for local use. */
   devSignIn?: DevTokenSettings;
-  /** The operator dashboard's source (dashboard.ts); without it the dashboard answers 503. */
+  /** The operator dashboard's and stream health's source (dashboard.ts); without it they answer 503. */
   prometheus?: PrometheusClient;
+  /** A stream's chat per minute, for stream health; without it, health has no chat figures. */
+  chatMinutes?: (streamId: string, sinceMs: number) => Promise<ChatMinute[]>;
   onFatal?: (err: Error) => void;
 }): ApiGateway {
   const { bus, settings: s, log } = deps;
@@ -116,7 +119,12 @@ export function apiGateway(deps: {
           links: s.links,
         }),
         ...(users?.routes ?? []),
-        ...dashboardRoutes({ auth, ...(deps.prometheus && { prometheus: deps.prometheus }) }),
+        ...dashboardRoutes({
+          auth,
+          registry,
+          ...(deps.prometheus && { prometheus: deps.prometheus }),
+          ...(deps.chatMinutes && { chatMinutes: deps.chatMinutes }),
+        }),
         ...(deps.devSignIn ? devTokenRoutes(deps.devSignIn) : []),
         // Last: its catch-all serves the page.
         ...(deps.web ? webRoutes(deps.web) : []),

@@ -16,6 +16,7 @@ import { FollowGraph } from '../../domain/follows/graph.ts';
 import { Inbox } from '../../domain/notifications/inbox.ts';
 import { loadSigningKey, tokenSettings } from '../../platform/auth/signing-key.ts';
 import { PrometheusClient } from '../../platform/prometheus.ts';
+import { chatMinutes } from '../../domain/chat/history.ts';
 
 const cfg = loadApiConfig();
 const log = createLogger('api', cfg.LOG_LEVEL);
@@ -29,6 +30,8 @@ let stopAll: (reason: string) => Promise<void> = async () => undefined;
 
 const api = apiGateway({
   ...(cfg.API_PROMETHEUS_URL && { prometheus: new PrometheusClient(cfg.API_PROMETHEUS_URL) }),
+  // The chat archiver writes the per-minute stats; until it has, a stream has no chat minutes.
+  chatMinutes: (streamId, sinceMs) => chatMinutes(db, cfg.CHAT_KEYSPACE, streamId, sinceMs),
   bus,
   es,
   signingKey,

@@ -86,6 +86,11 @@ export class ViewerCounter {
     return this.partitions.get(partition)?.phase;
   }
 
+  /** Whether the stream still has a window here (an ended one's goes once its zero is published). */
+  has(streamId: string): boolean {
+    return this.streams.has(streamId);
+  }
+
   get streamCount(): number {
     return this.streams.size;
   }

@@ -5,6 +5,7 @@ import type { Metrics } from '../../platform/metrics.ts';
 export class CounterMetrics {
   readonly heartbeats: Counter<'outcome'>;
   readonly published: Counter;
+  readonly viewers: Gauge<'stream'>;
   readonly streams: Gauge;
   readonly partitions: Gauge<'phase'>;
   readonly rebuildSeconds: Histogram;
@@ -20,6 +21,13 @@ export class CounterMetrics {
     this.published = new Counter({
       name: 'live_viewer_counter_counts_published_total',
       help: 'ViewerCountChanged events acknowledged by Kafka',
+      registers,
+    });
+    // Per live stream, for the streamer's stream-health chart; an ended stream's series goes.
+    this.viewers = new Gauge({
+      name: 'live_viewer_count',
+      help: 'The latest viewer count published for a live stream',
+      labelNames: ['stream'],
       registers,
     });
     this.streams = new Gauge({ name: 'live_viewer_counter_streams', help: 'Streams with a window here', registers });

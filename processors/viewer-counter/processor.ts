@@ -178,6 +178,10 @@ export class ViewerCounterProcessor implements Component {
       await this.producer!.publish(this.bus.topic('viewerCounts'), due);
       this.counter.published(due, now);
       this.metrics.published.inc(due.length);
+      for (const e of due) {
+        if (this.counter.has(e.streamId)) this.metrics.viewers.set({ stream: e.streamId }, e.viewers);
+        else this.metrics.viewers.remove({ stream: e.streamId });
+      }
     } catch (err) {
       this.counter.unsent(due);
       this.log.warn({ err, streams: due.length }, 'could not publish viewer counts; retrying next tick');

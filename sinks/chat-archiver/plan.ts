@@ -16,7 +16,6 @@ import { bucketOf } from '../../domain/chat/schema.ts';
  * (stamped after the message it deletes) wins over the insert even if it lands first.
  */
 export const minuteOf = (ms: number): number => ms - (ms % 60_000);
-export const dayOf = (ms: number): number => Math.floor(ms / 86_400_000);
 
 export interface BatchLimits {
   maxRows: number;

@@ -2,7 +2,8 @@ import type { Cassandra, Statement } from '../../platform/cassandra.ts';
 import type { ModerationColumn } from '../../domain/chat/moderation.ts';
 import { eachLimit, mapLimit } from '../../platform/concurrency.ts';
 import { bucketOf } from '../../domain/chat/schema.ts';
-import { dayOf, type MessageWrite, type MinuteWrite, type WritePlan } from './plan.ts';
+import { dayOf } from '../../domain/chat/schema.ts';
+import type { MessageWrite, MinuteWrite, WritePlan } from './plan.ts';
 import { MinuteTallies } from './tally.ts';
 
 /**

@@ -135,6 +135,15 @@ describe('web page: follow, go live, viewers, recording', () => {
       // (liveSyncOnStallIncrease; hls.js adds at most one target duration).
       .filter({ hasText: /^target [1-3]\.0 s$/ })
       .waitFor(WAIT);
+
+    // Meanwhile the streamer's go-live page charts their stream's health, measured by ingest and
+    // read back from Prometheus: the encoder's 15 fps with a keyframe a second, and the viewers.
+    await streamer
+      .getByTestId('health-summary')
+      .filter({ hasText: /^Now: \d+ kb\/s, 1[0-9](\.\d)? fps, a keyframe every 1\.0 s, 2 viewers\.$/ })
+      .waitFor({ timeout: 90_000 });
+    await streamer.locator('[data-panel="bitrate"] canvas').first().waitFor(WAIT);
+    await streamer.screenshot({ path: join(SHOTS, 'go-live-health.png'), fullPage: true });
   });
 
   it('after the stream ends, its page plays the recording', async () => {

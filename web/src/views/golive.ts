@@ -1,6 +1,7 @@
-import { api, ApiError, loadSession, type Started } from '../api.ts';
+import { api, ApiError, loadSession, request, type Started } from '../api.ts';
 import { broadcaster } from '../broadcast.ts';
 import { h, navigate, toast } from '../dom.ts';
+import { drawPanels, latest, type ChartPanel } from '../charts.ts';
 
 /**
  * The streamer's view: create a stream, see its key and RTMP URL once (the API never shows the
@@ -111,6 +112,7 @@ function showStarted(root: HTMLElement, s: Omit<Started, 'stream_key'>, key: str
     { 'data-testid': 'stream-state' },
     browser ? 'Waiting for your encoder or your browser broadcast…' : 'Waiting for your encoder to connect…',
   );
+  const health = streamHealth(s.stream_id);
   // Why viewers see nothing although the stream is live: the media worker refused the source.
   const mediaError = h('p', { class: 'warning', 'data-testid': 'media-error', role: 'alert', hidden: true });
   end.addEventListener('click', () => {
@@ -153,6 +155,7 @@ function showStarted(root: HTMLElement, s: Omit<Started, 'stream_key'>, key: str
       browser?.element,
       state,
       mediaError,
+      health.element,
       h(
         'div',
         { class: 'row' },
@@ -192,5 +195,81 @@ function showStarted(root: HTMLElement, s: Omit<Started, 'stream_key'>, key: str
       () => undefined,
     );
   }, 3000);
-  return () => browser?.destroy();
+  return () => {
+    browser?.destroy();
+    health.destroy();
+  };
+}
+
+interface Health {
+  panels: ChartPanel[];
+  chat_per_minute: Array<{ minute: string; messages: number; chatters: number }> | null;
+}
+
+const HEALTH_REFRESH_MS = 10_000;
+
+/**
+ * The streamer's view of their own stream over the last 15 minutes: what their encoder sends
+ * (bitrate, frame rate, keyframe interval, measured by ingest), viewers, transcode lag and chat
+ * per minute, refreshed every 10 s while the page is open.
+ */
+function streamHealth(streamId: string): { element: HTMLElement; destroy: () => void } {
+  const summary = h('p', { class: 'muted small', 'data-testid': 'health-summary' }, 'Waiting for the first figures…');
+  const grid = h('div', { class: 'chart-grid' });
+  const element = h(
+    'section',
+    { class: 'health', 'data-testid': 'stream-health' },
+    h('h2', {}, 'Stream health'),
+    summary,
+    grid,
+  );
+  let destroyCharts: () => void = () => undefined;
+  let timer: number | undefined;
+  let gone = false;
+  const fmt = (v: number | null, digits = 1) => (v === null ? '–' : v.toFixed(digits));
+  const load = async () => {
+    try {
+      const d = await request<Health>(`/api/v1/streams/${encodeURIComponent(streamId)}/health?minutes=15`, {
+        auth: true,
+      });
+      if (gone) return;
+      const chat = d.chat_per_minute ?? [];
+      const panels: ChartPanel[] = [
+        ...d.panels,
+        {
+          id: 'chat',
+          title: 'Chat',
+          unit: 'messages/min',
+          series: chat.length
+            ? [
+                {
+                  name: 'messages',
+                  points: chat.map((m) => [Date.parse(m.minute) / 1000, m.messages] as [number, number]),
+                },
+              ]
+            : [],
+        },
+      ];
+      const by = (id: string) => panels.find((p) => p.id === id)!;
+      const bits = latest(by('bitrate'));
+      summary.textContent =
+        `Now: ${bits === null ? '–' : `${(bits / 1000).toFixed(0)} kb/s`}, ${fmt(latest(by('frame-rate')))} fps, ` +
+        `a keyframe every ${fmt(latest(by('keyframe-interval')))} s, ${fmt(latest(by('viewers')), 0)} viewers.`;
+      destroyCharts();
+      destroyCharts = await drawPanels(grid, panels, { height: 140 });
+    } catch (err) {
+      if (!gone) summary.textContent = `Stream health is unavailable: ${(err as Error).message}`;
+    } finally {
+      if (!gone) timer = window.setTimeout(() => void load(), HEALTH_REFRESH_MS);
+    }
+  };
+  void load();
+  return {
+    element,
+    destroy: () => {
+      gone = true;
+      clearTimeout(timer);
+      destroyCharts();
+    },
+  };
 }

@@ -1,37 +1,19 @@
-import 'uplot/dist/uPlot.min.css';
 import { ApiError, loadSession, request } from '../api.ts';
+import { drawPanels, type ChartPanel } from '../charts.ts';
 import { h } from '../dom.ts';
 
 /**
  * The operator's view (/ops, admins only): every panel of the platform's dashboard
  * (domain/ops/panels.ts, read from Prometheus through the API) as a uPlot chart, and the alerts
- * pending or firing, refreshed every 15 s. uPlot is loaded with the view, so viewers never fetch it.
+ * pending or firing, refreshed every 15 s.
  */
 interface Dashboard {
   range: { start: number; end: number; step: number };
-  panels: Array<{
-    id: string;
-    title: string;
-    unit: string;
-    series: Array<{ name: string; points: Array<[number, number]> }>;
-  }>;
+  panels: ChartPanel[];
   alerts: Array<{ name: string; state: string; severity: string | null; summary: string; since: string | null }>;
 }
 
-const COLORS = ['#9147ff', '#00a86b', '#e8590c', '#1c7ed6', '#d6336c', '#f59f00', '#495057', '#0ca678'];
 const REFRESH_MS = 15_000;
-
-/** One time axis for a panel: each series' values at the union of its timestamps (gaps as null). */
-function aligned(series: Dashboard['panels'][number]['series']): Array<Array<number | null>> {
-  const times = [...new Set(series.flatMap((s) => s.points.map(([t]) => t)))].sort((a, b) => a - b);
-  const at = new Map(times.map((t, i) => [t, i]));
-  const columns = series.map((s) => {
-    const col: Array<number | null> = times.map(() => null);
-    for (const [t, v] of s.points) col[at.get(t)!] = Number.isFinite(v) ? v : null;
-    return col;
-  });
-  return [times, ...columns];
-}
 
 export function opsView(root: HTMLElement): () => void {
   const session = loadSession();
@@ -45,7 +27,7 @@ export function opsView(root: HTMLElement): () => void {
   );
   const status = h('p', { class: 'muted', role: 'status' }, session ? 'Loading…' : 'Sign in as an operator.');
   const alerts = h('ul', { class: 'alerts' });
-  const grid = h('div', { class: 'ops-grid' });
+  const grid = h('div', { class: 'chart-grid' });
   root.replaceChildren(
     h(
       'section',
@@ -59,20 +41,17 @@ export function opsView(root: HTMLElement): () => void {
   );
   if (!session) return () => undefined;
 
-  let charts: Array<{ destroy: () => void }> = [];
+  let destroyCharts: () => void = () => undefined;
   let timer: number | undefined;
   let gone = false;
   const controller = new AbortController();
 
   const load = async () => {
     try {
-      const [d, { default: UPlot }] = await Promise.all([
-        request<Dashboard>(`/api/v1/admin/dashboard?minutes=${minutes.value}`, {
-          auth: true,
-          signal: controller.signal,
-        }),
-        import('uplot'),
-      ]);
+      const d = await request<Dashboard>(`/api/v1/admin/dashboard?minutes=${minutes.value}`, {
+        auth: true,
+        signal: controller.signal,
+      });
       if (gone) return;
       alerts.replaceChildren(
         ...(d.alerts.length
@@ -86,38 +65,8 @@ export function opsView(root: HTMLElement): () => void {
             )
           : [h('li', { class: 'muted' }, 'Nothing pending or firing.')]),
       );
-      for (const c of charts) c.destroy();
-      charts = [];
-      grid.replaceChildren();
-      const width = Math.max(280, Math.floor((grid.clientWidth || 960) / 2) - 24);
-      for (const p of d.panels) {
-        const box = h(
-          'figure',
-          { class: 'ops-panel', 'data-panel': p.id },
-          h('figcaption', {}, `${p.title} (${p.unit})`),
-        );
-        grid.append(box);
-        if (!p.series.length) {
-          box.append(h('p', { class: 'muted' }, 'No data in this range.'));
-          continue;
-        }
-        charts.push(
-          new UPlot(
-            {
-              width,
-              height: 220,
-              series: [
-                {},
-                ...p.series.map((s, i) => ({ label: s.name, stroke: COLORS[i % COLORS.length]!, width: 1.5 })),
-              ],
-              axes: [{}, { size: 60 }],
-              legend: { live: false },
-            },
-            aligned(p.series) as never,
-            box,
-          ),
-        );
-      }
+      destroyCharts();
+      destroyCharts = await drawPanels(grid, d.panels);
       status.textContent = `Updated ${new Date().toLocaleTimeString()}; every 15 s.`;
     } catch (err) {
       if (gone) return;
@@ -138,6 +87,6 @@ export function opsView(root: HTMLElement): () => void {
     gone = true;
     clearTimeout(timer);
     controller.abort();
-    for (const c of charts) c.destroy();
+    destroyCharts();
   };
 }
