@@ -29,6 +29,9 @@ export class MetricsNotConfigured extends Error {
 
 const MINUTES = [15, 60, 360, 1440];
 
+/** Figures of now: never cached. */
+const fresh = (body: unknown): HttpReply => ({ status: 200, headers: { 'cache-control': 'no-store' }, body });
+
 function minutesOf(query: URLSearchParams, fallback: number): number {
   const minutes = Number(query.get('minutes') ?? fallback);
   if (!MINUTES.includes(minutes))
@@ -92,20 +95,16 @@ export function dashboardRoutes(deps: {
           // Chat figures are a nicety here: an unreadable archive leaves them out, not the page.
           deps.chatMinutes ? deps.chatMinutes(id, range.start * 1000).catch(() => null) : Promise.resolve(null),
         ]);
-        return {
-          status: 200,
-          headers: { 'cache-control': 'no-store' },
-          body: {
-            range,
-            panels,
-            chat_per_minute:
-              chat?.map((m) => ({
-                minute: new Date(m.minute).toISOString(),
-                messages: m.messages,
-                chatters: m.chatters,
-              })) ?? null,
-          },
-        };
+        return fresh({
+          range,
+          panels,
+          chat_per_minute:
+            chat?.map((m) => ({
+              minute: new Date(m.minute).toISOString(),
+              messages: m.messages,
+              chatters: m.chatters,
+            })) ?? null,
+        });
       },
     },
     {
@@ -118,23 +117,19 @@ export function dashboardRoutes(deps: {
         if (!deps.prometheus) throw new MetricsNotConfigured();
         const prometheus = deps.prometheus;
         const [panels, alerts] = await Promise.all([panelSeries(prometheus, PANELS, range), prometheus.alerts()]);
-        return {
-          status: 200,
-          headers: { 'cache-control': 'no-store' },
-          body: {
-            range,
-            panels,
-            alerts: alerts
-              .filter((a) => a.state !== 'inactive')
-              .map((a) => ({
-                name: a.labels.alertname ?? '',
-                state: a.state,
-                severity: a.labels.severity ?? null,
-                summary: a.annotations.summary ?? '',
-                since: a.activeAt ?? null,
-              })),
-          },
-        };
+        return fresh({
+          range,
+          panels,
+          alerts: alerts
+            .filter((a) => a.state !== 'inactive')
+            .map((a) => ({
+              name: a.labels.alertname ?? '',
+              state: a.state,
+              severity: a.labels.severity ?? null,
+              summary: a.annotations.summary ?? '',
+              since: a.activeAt ?? null,
+            })),
+        });
       },
     },
   ];
