@@ -64,7 +64,9 @@ export interface ConsumerOptions {
    * overlaps fetching and decoding with the handler's writes, and one slow partition no longer
    * holds up the fetches of the others. What was read ahead and not handled when the group
    * rebalances, or when the partition is sought, is dropped: it is fetched again from the
-   * committed offset.
+   * committed offset. A rebalance does not wait for the chunk in hand, so for that long the
+   * partition's new owner may write the same records too (idempotent writes; this member
+   * commits nothing for them): rebuilds use it, the live sinks do not.
    */
   readAhead?: number;
   /**
