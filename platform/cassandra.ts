@@ -225,6 +225,15 @@ export class Cassandra {
     for (const cql of tables) await this.ddl(cql);
   }
 
+  async hasKeyspace(keyspace: string): Promise<boolean> {
+    const rows = await this.execute(
+      'find keyspace',
+      'SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = ?',
+      [keyspace],
+    );
+    return rows.length > 0;
+  }
+
   /** A schema change, unprepared; the driver waits for schema agreement so the next statement sees it. */
   async ddl(query: string): Promise<void> {
     try {

@@ -15,3 +15,25 @@ export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) =>
 export const eachLimit = async <T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> => {
   await mapLimit(items, limit, fn);
 };
+
+/** Runs tasks with at most `limit` of them at once; the others wait their turn, first come first served. */
+export class Slots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(limit: number) {
+    this.free = limit;
+  }
+
+  async run<R>(fn: () => Promise<R>): Promise<R> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}

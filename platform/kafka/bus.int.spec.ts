@@ -179,6 +179,52 @@ describe('event bus against real Kafka and the schema registry', () => {
     assert.match(retried, /retriable="true"[^\n]* 3/);
   });
 
+  it('reading ahead, every partition still hands its records over once each and in order', async () => {
+    const b = testBus('ahead');
+    await b.init(['streamLifecycle']);
+    const topic = b.topic('streamLifecycle');
+    const p = b.producer();
+    await p.connect();
+    const n = 600;
+    await p.publish(
+      topic,
+      Array.from({ length: n }, (_, i) => ({
+        ...fixtures[0]!,
+        eventId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+        streamId: `ahead_${i % 12}`,
+      })),
+    );
+    await p.disconnect();
+    const groupId = `${topic.name}.ahead`;
+    const seen = new Map<number, number[]>();
+    let inHandlers = 0;
+    let mostAtOnce = 0;
+    const consumer = b.consumer({ groupId, from: 'earliest', maxBatch: 10, readAhead: 50, partitionsConcurrently: 3 });
+    consumer.on(topic, async (records) => {
+      mostAtOnce = Math.max(mostAtOnce, ++inHandlers);
+      // A slow store: batches pile up behind it while the next ones are fetched.
+      await new Promise((r) => setTimeout(r, 5));
+      for (const r of records) seen.set(r.partition, [...(seen.get(r.partition) ?? []), Number(r.offset)]);
+      inHandlers--;
+    });
+    await consumer.start();
+    await waitForGroupToReachEnd(b, groupId, [topic.name], { deadlineMs: 60_000 });
+    await consumer.stop();
+    const offsets = [...seen.values()];
+    assert.equal(
+      offsets.reduce((k, o) => k + o.length, 0),
+      n,
+      'every record once',
+    );
+    for (const o of offsets)
+      assert.deepEqual(
+        o,
+        [...o].sort((x, y) => x - y),
+        'in offset order',
+      );
+    assert.ok(mostAtOnce <= 3, `at most 3 partitions handled at once, saw ${mostAtOnce}`);
+  });
+
   it('a consumer restarted in the same group resumes after what the last one committed', async () => {
     const b = testBus('resume');
     await b.init(['streamLifecycle']);

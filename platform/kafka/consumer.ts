@@ -2,6 +2,7 @@ import type { Consumer, ConsumerConfig, EachBatchPayload, IHeaders, Kafka, Kafka
 import { PoisonRecordError, isRetriable, type DeadLetterReason } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
+import { Slots } from '../concurrency.ts';
 import { BusAdmin } from './admin.ts';
 import { NEEDS_WRITER_SCHEMA } from './codec.ts';
 import { deadLetterHeaders, versionOf } from './dead-letter.ts';
@@ -21,6 +22,9 @@ import { dlqName } from '../../schemas/topics.ts';
  *   partition moves on;
  * - retriable failures back off with capped, jittered delays and no commit, heartbeating all the
  *   while so a slow store does not cost the partition;
+ * - with `readAhead`, a partition's next batches are fetched and decoded while its handler still
+ *   writes the ones before (kafkajs fetches only once every batch of the last fetch is handed on),
+ *   and partitions are handled side by side, `partitionsConcurrently` at once;
  * - when kafkajs gives up restarting, `onFatal` is called and `healthy` turns false.
  * Handlers must be idempotent: a record can be delivered again after a crash or a rebalance.
  */
@@ -54,6 +58,24 @@ export interface ConsumerOptions {
   commitIntervalMs?: number;
   /** Partitions whose batches are handled at once (default 1); each partition's records stay in order. */
   partitionsConcurrently?: number;
+  /**
+   * Records a partition may hold fetched and decoded, waiting behind the chunk its handler is on
+   * (default 0: the next fetch waits until every batch of this one is handled). Reading ahead
+   * overlaps fetching and decoding with the handler's writes, and one slow partition no longer
+   * holds up the fetches of the others. What was read ahead and not handled when the group
+   * rebalances, or when the partition is sought, is dropped: it is fetched again from the
+   * committed offset. A rebalance does not wait for the chunk in hand, so for that long the
+   * partition's new owner may write the same records too (idempotent writes; this member
+   * commits nothing for them): rebuilds use it, the live sinks do not.
+   */
+  readAhead?: number;
+  /**
+   * Bytes one fetch brings, from each partition and all together (CONSUMER_SETTINGS and kafkajs's
+   * 10 MiB when absent). The broker fills a fetch partition by partition in the order asked, so
+   * with every partition behind, a per-partition share much above total / partitions leaves the
+   * last partitions nothing until the first ones catch up.
+   */
+  fetchBytes?: { perPartition: number; total: number };
   onFatal?: (err: Error) => void;
   /**
    * Point-in-time rebuilds: records appended after this time (broker timestamp, ms) are passed
@@ -71,6 +93,45 @@ export interface ConsumerOptions {
 interface Subscription {
   topic: TopicHandle<unknown>;
   handler: BatchHandler<unknown>;
+}
+
+/** What a partition does with one decoded batch, in order. */
+type Step =
+  | { kind: 'chunk'; records: ConsumedEvent<unknown>[] }
+  | { kind: 'poison'; msg: KafkaMessage; error: PoisonRecordError }
+  | { kind: 'pass'; offset: string };
+
+/**
+ * One partition's handling: each batch's work starts when the one before it ends, so records
+ * stay in order however many batches are read ahead.
+ */
+interface Lane {
+  tail: Promise<void>;
+  /** Records fetched and not yet handled (or dropped). */
+  queued: number;
+  /** Bumped by `seek` and by a failed batch: work read before is dropped. */
+  epoch: number;
+  /** Woken whenever `queued` drops. */
+  changed: Array<() => void>;
+  failure?: Error;
+}
+
+/** Whether a batch in hand may still be handled (`alive`) and committed (`ours`). */
+interface Hold {
+  alive(): boolean;
+  /** The group has not been reassigned, nor the partition sought, since the batch was fetched. */
+  ours(): boolean;
+}
+
+/**
+ * Throws a lane's failure from its partition's next batch: kafkajs then crashes and restarts the
+ * consumer, which reads again from the committed offsets (a handler's throw did the same before
+ * batches were read ahead).
+ */
+function throwIfFailed(lane: Lane): void {
+  const failure = lane.failure;
+  lane.failure = undefined;
+  if (failure) throw failure;
 }
 
 const HEARTBEAT_EVERY_MS = 3000;
@@ -96,6 +157,10 @@ export class EventConsumer {
   private commitTimer: NodeJS.Timeout | undefined;
   private batchesInHand = 0;
   private readonly whenNoBatchInHand: Array<() => void> = [];
+  /** Bumped at every (re)assignment: work read under an older one is dropped, never committed. */
+  private generation = 0;
+  private readonly lanes = new Map<string, Lane>();
+  private readonly slots: Slots;
 
   constructor(
     private readonly kafka: Kafka,
@@ -104,8 +169,14 @@ export class EventConsumer {
     private readonly log: Logger,
     private readonly opts: ConsumerOptions,
   ) {
-    this.consumer = kafka.consumer({ groupId: opts.groupId, ...CONSUMER_SETTINGS });
+    this.consumer = kafka.consumer({
+      groupId: opts.groupId,
+      ...CONSUMER_SETTINGS,
+      ...(opts.fetchBytes && { maxBytesPerPartition: opts.fetchBytes.perPartition, maxBytes: opts.fetchBytes.total }),
+    });
+    this.slots = new Slots(opts.partitionsConcurrently ?? 1);
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.generation++;
       // A partition that moved to another member is theirs to commit from now on.
       const owned = payload.memberAssignment;
       for (const [key, c] of this.toCommit) if (!owned[c.topic]?.includes(c.partition)) this.toCommit.delete(key);
@@ -139,7 +210,9 @@ export class EventConsumer {
     await this.consumer.run({
       eachBatchAutoResolve: false,
       autoCommit: false,
-      partitionsConsumedConcurrently: this.opts.partitionsConcurrently ?? 1,
+      // Reading ahead, a batch is only decoded and queued here (Slots bound the handling), so
+      // every partition of a fetch can be taken in at once.
+      partitionsConsumedConcurrently: this.opts.readAhead ? 1000 : (this.opts.partitionsConcurrently ?? 1),
       eachBatch: (payload) => this.inHand(() => this.onBatch(payload)),
     });
     this.commitTimer = setInterval(() => void this.commitHandled(), this.opts.commitIntervalMs ?? 1000);
@@ -208,6 +281,8 @@ export class EventConsumer {
    * from there.
    */
   seek(topic: string, partition: number, offset: string): void {
+    const lane = this.lanes.get(`${topic}|${partition}`);
+    if (lane) lane.epoch++;
     this.consumer.seek({ topic, partition, offset });
   }
 
@@ -230,34 +305,85 @@ export class EventConsumer {
     });
   }
 
+  /**
+   * One fetched batch: decoded here, then handled in its partition's lane after the batches
+   * before it. Returns once the partition holds no more than `readAhead` records unhandled (with
+   * none, once this batch is handled); kafkajs fetches again when every batch of a fetch returned.
+   */
   private async onBatch(p: EachBatchPayload): Promise<void> {
     const { batch } = p;
     const sub = this.subs.get(batch.topic);
-    if (!sub) return;
-    const group = this.opts.groupId;
+    const last = batch.messages[batch.messages.length - 1];
+    if (!sub || !last) return;
+    const key = `${batch.topic}|${batch.partition}`;
+    const lane = this.lanes.get(key) ?? { tail: Promise.resolve(), queued: 0, epoch: 0, changed: [] };
+    this.lanes.set(key, lane);
+    throwIfFailed(lane);
+    const { generation } = this;
+    const { epoch } = lane;
+    // Checked per chunk rather than per record (isStale is not free): nothing is handed to the
+    // handler, dead-lettered or committed once the consumer stops, the group is reassigned or the
+    // partition sought, or a batch before this one failed.
+    const ours = (): boolean => !p.isStale() && generation === this.generation && epoch === lane.epoch;
+    const hold: Hold = { ours, alive: () => !this.stopping && p.isRunning() && ours() };
+    if (!hold.alive()) return;
     const started = process.hrtime.bigint();
-    this.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition), group }, Number(batch.offsetLag()));
-    const alive = (): boolean => !this.stopping && p.isRunning() && !p.isStale();
+    this.metrics.lag.set(
+      { topic: batch.topic, partition: String(batch.partition), group: this.opts.groupId },
+      Number(batch.offsetLag()),
+    );
+    const steps = await this.decode(p, sub, hold);
+    if (steps === 'stopped') return;
+    // kafkajs fetches from here on; what is committed is the runner's own (markDone).
+    p.resolveOffset(last.offset);
+    const records = batch.messages.length;
+    lane.queued += records;
+    this.batchesInHand++;
+    lane.tail = lane.tail
+      .then(async () => {
+        if (!hold.alive()) return;
+        await this.slots.run(() => this.handle(p, sub, steps, hold));
+        this.metrics.batchSeconds.observe(
+          { topic: batch.topic, group: this.opts.groupId },
+          Number(process.hrtime.bigint() - started) / 1e9,
+        );
+      })
+      .catch((err: unknown) => {
+        // What this partition read after the failed batch must not be handled past it.
+        lane.epoch++;
+        lane.failure = err instanceof Error ? err : new Error(String(err));
+        this.log.error({ err, topic: batch.topic, partition: batch.partition }, 'handling a batch failed');
+      })
+      .finally(() => {
+        lane.queued -= records;
+        for (const wake of lane.changed.splice(0)) wake();
+        if (--this.batchesInHand === 0) for (const resolve of this.whenNoBatchInHand.splice(0)) resolve();
+      });
+    const room = this.opts.readAhead ?? 0;
+    while (lane.queued > room && !lane.failure) await new Promise<void>((r) => lane.changed.push(r));
+    throwIfFailed(lane);
+  }
+
+  /**
+   * A batch's records decoded, in order, as what the lane does with them: chunks for the
+   * handler, records to dead-letter, records passed over (`until`). 'stopped' when the consumer
+   * stopped while the registry was out of reach.
+   */
+  private async decode(p: EachBatchPayload, sub: Subscription, hold: Hold): Promise<Step[] | 'stopped'> {
+    const { batch } = p;
     const max = this.opts.maxBatch ?? 500;
-    let chunk: ConsumedEvent<unknown>[] = [];
-
-    const flush = async (): Promise<boolean> => {
-      if (!chunk.length) return true;
-      // Checked per chunk rather than per record (isStale is not free): nothing is handed to the
-      // handler, dead-lettered or committed once the consumer stops or loses the partition.
-      if (!alive()) return false;
-      const ok = await this.deliver(sub, chunk, p, alive);
-      chunk = [];
-      return ok;
-    };
-
-    if (!alive()) return;
     const codec = sub.topic.codec;
     const until = this.opts.until;
+    const steps: Step[] = [];
+    let chunk: ConsumedEvent<unknown>[] = [];
+    const flush = (): void => {
+      if (chunk.length) steps.push({ kind: 'chunk', records: chunk });
+      chunk = [];
+    };
     for (const msg of batch.messages) {
       if (until !== undefined && Number(msg.timestamp) > until) {
-        if (!(await flush())) return;
-        this.markDone(p, msg.offset, 0);
+        flush();
+        steps.push({ kind: 'pass', offset: msg.offset });
         continue;
       }
       let event: unknown;
@@ -271,7 +397,7 @@ export class EventConsumer {
       }
       if (event === NEEDS_WRITER_SCHEMA) {
         // The first record of a writer schema: fetch it, retrying while the registry is unreachable.
-        const decoded = await this.retrying(p, alive, async () => {
+        const decoded = await this.retrying(p, hold, async () => {
           try {
             event = await codec.decode(msg.value);
             return 'ok' as const;
@@ -280,12 +406,12 @@ export class EventConsumer {
             throw err;
           }
         });
-        if (decoded === 'stopped') return;
+        if (decoded === 'stopped') return 'stopped';
         if (decoded instanceof PoisonRecordError) poison = decoded;
       }
       if (poison) {
-        if (!(await flush())) return;
-        if (!alive() || !(await this.deadLetter(p, msg, poison.reason, poison.message, alive))) return;
+        flush();
+        steps.push({ kind: 'poison', msg, error: poison });
         continue;
       }
       chunk.push({
@@ -298,10 +424,32 @@ export class EventConsumer {
         timestamp: Number(msg.timestamp),
         headers: msg.headers ?? {},
       });
-      if (chunk.length >= max && !(await flush())) return;
+      if (chunk.length >= max) flush();
     }
-    await flush();
-    this.metrics.batchSeconds.observe({ topic: batch.topic, group }, Number(process.hrtime.bigint() - started) / 1e9);
+    flush();
+    return steps;
+  }
+
+  /** Does a decoded batch's steps in order; stops at the first that could not finish. */
+  private async handle(p: EachBatchPayload, sub: Subscription, steps: Step[], hold: Hold): Promise<void> {
+    for (const step of steps) {
+      if (!hold.alive()) return;
+      switch (step.kind) {
+        case 'chunk':
+          if (!(await this.deliver(sub, step.records, p, hold))) return;
+          break;
+        case 'poison':
+          if (!(await this.deadLetter(p, step.msg, step.error.reason, step.error.message, hold))) return;
+          break;
+        case 'pass':
+          this.markDone(p, step.offset, 0, hold);
+          break;
+        default: {
+          const _exhaustive: never = step;
+          return _exhaustive;
+        }
+      }
+    }
   }
 
   /** Hands a chunk to the handler; on a non-retriable failure isolates the bad record(s) one by one. */
@@ -309,11 +457,11 @@ export class EventConsumer {
     sub: Subscription,
     chunk: ConsumedEvent<unknown>[],
     p: EachBatchPayload,
-    alive: () => boolean,
+    hold: Hold,
   ): Promise<boolean> {
     const topic = p.batch.topic;
     const group = this.opts.groupId;
-    const result = await this.retrying(p, alive, async () => {
+    const result = await this.retrying(p, hold, async () => {
       try {
         await sub.handler(chunk);
         return 'ok' as const;
@@ -324,12 +472,12 @@ export class EventConsumer {
     });
     if (result === 'stopped') return false;
     if (result === 'ok') {
-      this.markDone(p, chunk[chunk.length - 1]!.offset, chunk.length);
+      this.markDone(p, chunk[chunk.length - 1]!.offset, chunk.length, hold);
       return true;
     }
     if (chunk.length > 1) {
       for (const one of chunk) {
-        if (!(await this.deliver(sub, [one], p, alive))) return false;
+        if (!(await this.deliver(sub, [one], p, hold))) return false;
       }
       return true;
     }
@@ -337,7 +485,7 @@ export class EventConsumer {
     this.metrics.handlerErrors.inc({ topic, group, retriable: 'false' });
     const msg = p.batch.messages.find((m) => m.offset === only.offset)!;
     const reason: DeadLetterReason = result instanceof PoisonRecordError ? result.reason : 'handler-failed';
-    return this.deadLetter(p, msg, reason, result.message, alive);
+    return this.deadLetter(p, msg, reason, result.message, hold);
   }
 
   private async deadLetter(
@@ -345,14 +493,14 @@ export class EventConsumer {
     msg: KafkaMessage,
     reason: DeadLetterReason,
     error: string,
-    alive: () => boolean,
+    hold: Hold,
   ): Promise<boolean> {
     const { topic, partition } = p.batch;
     const group = this.opts.groupId;
     this.log.warn({ topic, partition, offset: msg.offset, reason, error }, 'dead-lettering record');
     const sent = await this.retrying(
       p,
-      alive,
+      hold,
       async () => {
         await this.producer.sendRaw(dlqName(topic), [
           {
@@ -367,16 +515,20 @@ export class EventConsumer {
     );
     if (sent !== 'ok') return false;
     this.metrics.deadLettered.inc({ topic, group, reason });
-    this.markDone(p, msg.offset, 0);
+    this.markDone(p, msg.offset, 0, hold);
     return true;
   }
 
-  /** The record at `offset` and all before it in the partition are done: resolved, committed soon. */
-  private markDone(p: EachBatchPayload, offset: string, handled: number): void {
+  /**
+   * The record at `offset` and all before it in the partition are done: committed soon. Unless
+   * the group was reassigned or the partition sought meanwhile: then the partition is read again
+   * from its committed offset, by whoever holds it now, and this member commits nothing for it.
+   */
+  private markDone(p: EachBatchPayload, offset: string, handled: number, hold: Hold): void {
     const { topic, partition } = p.batch;
-    p.resolveOffset(offset);
-    this.toCommit.set(`${topic}|${partition}`, { topic, partition, offset: String(BigInt(offset) + 1n) });
     if (handled) this.metrics.consumed.inc({ topic, group: this.opts.groupId }, handled);
+    if (!hold.ours()) return;
+    this.toCommit.set(`${topic}|${partition}`, { topic, partition, offset: String(BigInt(offset) + 1n) });
   }
 
   /**
@@ -386,7 +538,7 @@ export class EventConsumer {
    */
   private async retrying<R>(
     p: EachBatchPayload,
-    alive: () => boolean,
+    hold: Hold,
     fn: () => Promise<R>,
     everythingRetriable = false,
   ): Promise<R | 'stopped'> {
@@ -408,11 +560,11 @@ export class EventConsumer {
       }
       const until = Date.now() + delay * (0.5 + Math.random() / 2);
       while (Date.now() < until) {
-        if (!alive()) return 'stopped';
+        if (!hold.alive()) return 'stopped';
         await p.heartbeat().catch(() => undefined);
         await new Promise((r) => setTimeout(r, Math.min(500, Math.max(0, until - Date.now()))));
       }
-      if (!alive()) return 'stopped';
+      if (!hold.alive()) return 'stopped';
       delay = Math.min(maxMs, delay * 2);
     }
   }

@@ -48,6 +48,12 @@ export interface WriterOptions {
   live: boolean;
   /** Point-in-time rebuilds: records appended after this broker time (ms) are passed over. */
   until?: number;
+  /**
+   * The target was made empty for this writer, and nothing else writes it meanwhile (a rebuild's
+   * new target): what it holds, this writer wrote, so a writer need not read back what it knows.
+   * The store sets it; absent means false.
+   */
+  fresh?: boolean;
   onFatal?: (err: Error) => void;
 }
 

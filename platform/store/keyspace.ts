@@ -29,6 +29,8 @@ export interface KeyspaceStoreSpec {
 
 export function keyspaceStore(spec: KeyspaceStoreSpec): DerivedStore {
   const { bus, db, live } = spec;
+  /** Targets this process created (they did not exist before `createTarget`). */
+  const made = new Set<string>();
   return {
     name: spec.name,
     topics: [spec.topic],
@@ -36,14 +38,16 @@ export function keyspaceStore(spec: KeyspaceStoreSpec): DerivedStore {
     live: live.keyspace,
     connect: () => db.connect(),
     prepareLive: () => spec.ensureSchema(live.keyspace),
-    writer: (keyspace, opts) => spec.writer(keyspace, opts),
+    writer: (keyspace, opts) => spec.writer(keyspace, { ...opts, fresh: !opts.live && made.has(keyspace) }),
     async createTarget(req) {
       const target =
         req.into ??
         (req.mode === 'swap' ? spec.defaultInto : undefined) ??
         `${live.keyspace}_r${Date.now().toString(36)}`;
       if (target === live.keyspace) throw new Error(`give --into a keyspace other than the live one (${target})`);
+      const existed = await db.hasKeyspace(target);
       await spec.ensureSchema(target);
+      if (!existed) made.add(target);
       return target;
     },
     async swapIn(target) {

@@ -34,6 +34,15 @@ const schema = z.object({
    * Cassandra idle while a round read and wrote its stats: 33k msg/s with 1, 37-40k with 4.
    */
   CHAT_ARCHIVER_PARTITIONS_AT_ONCE: env.int(4, 1),
+  /**
+   * The same for a rebuild (`replay`), which reads a backlog (platform/store/topic-sink.ts REBUILD)
+   * into a keyspace nothing else writes: bigger rounds and batches (fewer requests for Cassandra,
+   * which spent more CPU than the replay itself) and every partition at once.
+   */
+  CHAT_REPLAY_MAX_RECORDS: env.int(5000, 1),
+  CHAT_REPLAY_BATCH_ROWS: env.int(500, 1),
+  CHAT_REPLAY_CONCURRENCY: env.int(8, 1),
+  CHAT_REPLAY_PARTITIONS_AT_ONCE: env.int(12, 1),
   /** Replay only: the keyspace to rebuild into (it must not be CHAT_KEYSPACE). */
   CHAT_REPLAY_KEYSPACE: env.optionalKeyspace(),
   CHAT_REPLAY_DEADLINE_MS: env.int(30 * 60_000, 1000),

@@ -20,11 +20,7 @@ import { ChatArchiveWriter } from './store.ts';
  */
 export function chatArchive(cfg: ArchiverConfig, deps: { bus: EventBus; db: Cassandra }): DerivedStore {
   const { bus, db } = deps;
-  const limits = {
-    maxRows: cfg.CHAT_ARCHIVER_BATCH_ROWS,
-    maxBytes: cfg.CHAT_ARCHIVER_BATCH_BYTES,
-    ttlSeconds: cfg.CHAT_RETENTION_DAYS * 86_400,
-  };
+  const ttlSeconds = cfg.CHAT_RETENTION_DAYS * 86_400;
   return keyspaceStore({
     name: 'chat',
     bus,
@@ -37,18 +33,33 @@ export function chatArchive(cfg: ArchiverConfig, deps: { bus: EventBus; db: Cass
       ensureChatSchema(db, keyspace, {
         replicationFactor: cfg.CASSANDRA_REPLICATION_FACTOR,
         localDc: cfg.CASSANDRA_LOCAL_DC,
-        ttlSeconds: limits.ttlSeconds,
+        ttlSeconds,
       }),
     writer(keyspace, opts) {
-      const writer = new ChatArchiveWriter(db, keyspace, cfg.CHAT_ARCHIVER_CONCURRENCY);
+      // The same writer live and in a rebuild; only how much it takes at once differs (config.ts).
+      const pace = opts.live
+        ? {
+            maxBatch: cfg.CHAT_ARCHIVER_MAX_RECORDS,
+            maxRows: cfg.CHAT_ARCHIVER_BATCH_ROWS,
+            concurrency: cfg.CHAT_ARCHIVER_CONCURRENCY,
+            partitionsConcurrently: cfg.CHAT_ARCHIVER_PARTITIONS_AT_ONCE,
+          }
+        : {
+            maxBatch: cfg.CHAT_REPLAY_MAX_RECORDS,
+            maxRows: cfg.CHAT_REPLAY_BATCH_ROWS,
+            concurrency: cfg.CHAT_REPLAY_CONCURRENCY,
+            partitionsConcurrently: cfg.CHAT_REPLAY_PARTITIONS_AT_ONCE,
+          };
+      const limits = { maxRows: pace.maxRows, maxBytes: cfg.CHAT_ARCHIVER_BATCH_BYTES, ttlSeconds };
+      const writer = new ChatArchiveWriter(db, keyspace, pace.concurrency, { fresh: opts.fresh ?? false });
       return new TopicSink(
         'chat-archiver',
         bus,
         'chatMessages',
         {
           ...opts,
-          maxBatch: cfg.CHAT_ARCHIVER_MAX_RECORDS,
-          partitionsConcurrently: cfg.CHAT_ARCHIVER_PARTITIONS_AT_ONCE,
+          maxBatch: pace.maxBatch,
+          partitionsConcurrently: pace.partitionsConcurrently,
           // The per-minute tallies only know what this process wrote while it held the partitions.
           onAssigned: () => writer.forgetTallies(),
         },

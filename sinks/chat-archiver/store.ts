@@ -16,14 +16,17 @@ import { MinuteTallies } from './tally.ts';
  */
 export class ChatArchiveWriter {
   private readonly q: ReturnType<typeof queries>;
-  private readonly tallies = new MinuteTallies();
+  private readonly tallies: MinuteTallies;
 
+  /** `fresh`: the keyspace was made empty for this writer, its only writer (WriterOptions). */
   constructor(
     private readonly db: Cassandra,
     keyspace: string,
     private readonly concurrency: number,
+    opts: { fresh: boolean } = { fresh: false },
   ) {
     this.q = queries(keyspace);
+    this.tallies = new MinuteTallies(undefined, { complete: opts.fresh });
   }
 
   async apply(plan: WritePlan): Promise<void> {
@@ -73,7 +76,9 @@ export class ChatArchiveWriter {
   private async writeStats(minutes: MinuteWrite[]): Promise<void> {
     const now = Date.now();
     const rows = await mapLimit(minutes, this.concurrency, async (m) => {
-      const t = this.tallies.add(m, now) ?? this.tallies.seed(m, await this.minuteRows(m), now);
+      const t =
+        this.tallies.add(m, now) ??
+        this.tallies.seed(m, this.tallies.unseen(m) ? m.sent : await this.minuteRows(m), now);
       return { streamId: m.streamId, minute: m.minute, ttl: m.ttl, messages: t.ids.size, chatters: t.users.size };
     });
     this.tallies.evict(now);

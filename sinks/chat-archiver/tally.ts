@@ -15,6 +15,12 @@ import type { MinuteWrite } from './plan.ts';
  * partition. So they are forgotten at every rebalance (`clear`), and a process starts with none.
  * Minutes a stream has moved past, and streams gone quiet, are dropped to bound memory; a late
  * message for a dropped minute reads that minute back again.
+ *
+ * Except in a target this writer made empty and writes alone (a rebuild's fresh keyspace): there
+ * every row went through these tallies, so a minute never tallied holds only the round's own rows
+ * and needs no read (`unseen`). Read back, such minutes were nine rows read for every ten written.
+ * That holds until the tallies lose something: a dropped minute (each stream remembers the newest
+ * it dropped) or a rebalance.
  */
 export interface Tally {
   ids: Set<string>;
@@ -34,8 +40,17 @@ const key = (streamId: string, minute: number): string => `${streamId}\u0000${mi
 export class MinuteTallies {
   private readonly tallies = new Map<string, Tally & { streamId: string; minute: number }>();
   private readonly newest = new Map<string, number>();
+  /** Per stream, the newest minute whose tally was dropped: what is older may hold untallied rows. */
+  private readonly dropped = new Map<string, number>();
+  private complete: boolean;
 
-  constructor(private readonly limits: TallyLimits = { keepMinutes: 2, idleMs: 120_000 }) {}
+  /** `complete`: the target holds nothing these tallies did not count (see above). */
+  constructor(
+    private readonly limits: TallyLimits = { keepMinutes: 2, idleMs: 120_000 },
+    opts: { complete: boolean } = { complete: false },
+  ) {
+    this.complete = opts.complete;
+  }
 
   get size(): number {
     return this.tallies.size;
@@ -52,6 +67,11 @@ export class MinuteTallies {
     }
     t.usedAt = now;
     return t;
+  }
+
+  /** True when chat_messages can hold no row of this minute but the round's own: no need to read it back. */
+  unseen(m: MinuteWrite): boolean {
+    return this.complete && m.minute > (this.dropped.get(m.streamId) ?? -Infinity);
   }
 
   /** Starts a minute's tally from every row chat_messages holds for it, the round's own included. */
@@ -72,7 +92,10 @@ export class MinuteTallies {
     const behind = this.limits.keepMinutes * 60_000;
     for (const [k, t] of this.tallies) {
       const newest = this.newest.get(t.streamId) ?? t.minute;
-      if (t.minute < newest - behind || now - t.usedAt > this.limits.idleMs) this.tallies.delete(k);
+      if (t.minute < newest - behind || now - t.usedAt > this.limits.idleMs) {
+        this.tallies.delete(k);
+        this.dropped.set(t.streamId, Math.max(t.minute, this.dropped.get(t.streamId) ?? t.minute));
+      }
     }
     for (const [streamId, minute] of this.newest) {
       if (!this.tallies.has(key(streamId, minute))) this.newest.delete(streamId);
@@ -81,6 +104,7 @@ export class MinuteTallies {
 
   /** Forgets every tally: after a rebalance, another archiver may have written to any of these minutes. */
   clear(): void {
+    if (this.tallies.size || this.dropped.size) this.complete = false;
     this.tallies.clear();
     this.newest.clear();
   }

@@ -73,4 +73,22 @@ describe('per-minute tallies', () => {
     tallies.clear();
     assert.equal(tallies.add(round(M, [['m2', 'a']]), 0), undefined);
   });
+
+  it('in a target they count alone, a minute never tallied needs no read, until something is dropped or forgotten', () => {
+    const tallies = new MinuteTallies({ keepMinutes: 2, idleMs: 1000 }, { complete: true });
+    tallies.clear(); // the first assignment: nothing counted yet, nothing lost
+    assert.equal(tallies.unseen(round(M, [['m1', 'a']])), true);
+    tallies.seed(round(M, [['m1', 'a']]), [{ messageId: 'm1', userId: 'a' }], 0);
+    tallies.add(round(M + 180_000, []), 0);
+    tallies.evict(0);
+    assert.equal(tallies.unseen(round(M, [['m9', 'a']])), false, 'a dropped minute may hold rows: read it');
+    assert.equal(tallies.unseen(round(M + 240_000, [])), true, 'a newer minute cannot');
+    assert.equal(tallies.unseen(round(M, [], 's2')), true, 'nor another stream');
+    tallies.clear();
+    assert.equal(tallies.unseen(round(M + 300_000, [])), false, 'after a rebalance, every minute is read back');
+  });
+
+  it('elsewhere, every minute met for the first time is read back', () => {
+    assert.equal(new MinuteTallies().unseen(round(M, [['m1', 'a']])), false);
+  });
 });

@@ -39,7 +39,7 @@ export function followGraph(cfg: FollowsSinkConfig, deps: { bus: EventBus; db: C
         'follows-sink',
         bus,
         'userFollows',
-        { ...opts, maxBatch: cfg.FOLLOWS_SINK_MAX_RECORDS },
+        { ...opts, maxBatch: opts.live ? cfg.FOLLOWS_SINK_MAX_RECORDS : cfg.FOLLOWS_REPLAY_MAX_RECORDS },
         async (records) => {
           const { edges, users } = planEdges(records);
           await writer.apply(edges, users);
