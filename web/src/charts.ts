@@ -37,12 +37,11 @@ export function latest(p: ChartPanel): number | null {
 export async function drawPanels(
   grid: HTMLElement,
   panels: ChartPanel[],
-  o: { height?: number; caption?: (p: ChartPanel) => string } = {},
+  o: { height?: number; caption?: (p: ChartPanel) => string; range?: { start: number; end: number } } = {},
 ): Promise<() => void> {
   const { default: UPlot } = await import('uplot');
   const charts: Array<{ destroy: () => void }> = [];
   grid.replaceChildren();
-  const width = Math.max(260, Math.floor((grid.clientWidth || 960) / 2) - 24);
   for (const p of panels) {
     const caption = o.caption?.(p) ?? `${p.title} (${p.unit})`;
     const box = h('figure', { class: 'chart-panel', 'data-panel': p.id }, h('figcaption', {}, caption));
@@ -51,11 +50,16 @@ export async function drawPanels(
       box.append(h('p', { class: 'muted' }, 'No data in this range.'));
       continue;
     }
+    // The figure's own width, now that the grid has laid it out.
+    const width = Math.max(240, box.clientWidth - 16);
+    const { range } = o;
     charts.push(
       new UPlot(
         {
           width,
           height: o.height ?? 220,
+          // The whole window asked for, even while the data covers only its end (a fresh platform).
+          ...(range && { scales: { x: { time: true, range: (): [number, number] => [range.start, range.end] } } }),
           series: [{}, ...p.series.map((s, i) => ({ label: s.name, stroke: COLORS[i % COLORS.length]!, width: 1.5 }))],
           axes: [{}, { size: 60 }],
           legend: { live: false },

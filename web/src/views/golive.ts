@@ -202,6 +202,7 @@ function showStarted(root: HTMLElement, s: Omit<Started, 'stream_key'>, key: str
 }
 
 interface Health {
+  range: { start: number; end: number };
   panels: ChartPanel[];
   chat_per_minute: Array<{ minute: string; messages: number; chatters: number }> | null;
 }
@@ -256,7 +257,7 @@ function streamHealth(streamId: string): { element: HTMLElement; destroy: () => 
         `Now: ${bits === null ? '–' : `${(bits / 1000).toFixed(0)} kb/s`}, ${fmt(latest(by('frame-rate')))} fps, ` +
         `a keyframe every ${fmt(latest(by('keyframe-interval')))} s, ${fmt(latest(by('viewers')), 0)} viewers.`;
       destroyCharts();
-      destroyCharts = await drawPanels(grid, panels, { height: 140 });
+      destroyCharts = await drawPanels(grid, panels, { height: 140, range: d.range });
     } catch (err) {
       if (!gone) summary.textContent = `Stream health is unavailable: ${(err as Error).message}`;
     } finally {

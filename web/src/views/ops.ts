@@ -66,7 +66,7 @@ export function opsView(root: HTMLElement): () => void {
           : [h('li', { class: 'muted' }, 'Nothing pending or firing.')]),
       );
       destroyCharts();
-      destroyCharts = await drawPanels(grid, d.panels);
+      destroyCharts = await drawPanels(grid, d.panels, { range: d.range });
       status.textContent = `Updated ${new Date().toLocaleTimeString()}; every 15 s.`;
     } catch (err) {
       if (gone) return;
