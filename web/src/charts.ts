@@ -61,7 +61,7 @@ export async function drawPanels(
           // The whole window asked for, even while the data covers only its end (a fresh platform).
           ...(range && { scales: { x: { time: true, range: (): [number, number] => [range.start, range.end] } } }),
           series: [{}, ...p.series.map((s, i) => ({ label: s.name, stroke: COLORS[i % COLORS.length]!, width: 1.5 }))],
-          axes: [{}, { size: 60 }],
+          axes: [{}, { size: 72 }],
           legend: { live: false },
         },
         aligned(p.series) as never,
