@@ -143,6 +143,10 @@ describe('web page: follow, go live, viewers, recording', () => {
       .filter({ hasText: /^Now: \d+ kb\/s, 1[0-9](\.\d)? fps, a keyframe every 1\.0 s, 2 viewers\.$/ })
       .waitFor({ timeout: 90_000 });
     await streamer.locator('[data-panel="bitrate"] canvas').first().waitFor(WAIT);
+    await streamer
+      .getByTestId('ladder')
+      .filter({ hasText: /^Ladder: \w+ \(\d+x\d+\)/ })
+      .waitFor(WAIT);
     await streamer.screenshot({ path: join(SHOTS, 'go-live-health.png'), fullPage: true });
   });
 

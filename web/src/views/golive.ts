@@ -113,6 +113,8 @@ function showStarted(root: HTMLElement, s: Omit<Started, 'stream_key'>, key: str
     browser ? 'Waiting for your encoder or your browser broadcast…' : 'Waiting for your encoder to connect…',
   );
   const health = streamHealth(s.stream_id);
+  // The renditions the media worker makes of the source, as players get them.
+  const ladder = h('p', { class: 'muted small', 'data-testid': 'ladder', hidden: true });
   // Why viewers see nothing although the stream is live: the media worker refused the source.
   const mediaError = h('p', { class: 'warning', 'data-testid': 'media-error', role: 'alert', hidden: true });
   end.addEventListener('click', () => {
@@ -155,6 +157,7 @@ function showStarted(root: HTMLElement, s: Omit<Started, 'stream_key'>, key: str
       browser?.element,
       state,
       mediaError,
+      ladder,
       health.element,
       h(
         'div',
@@ -183,6 +186,11 @@ function showStarted(root: HTMLElement, s: Omit<Started, 'stream_key'>, key: str
     api.playback(s.stream_id).then(
       (p) => {
         if (p.status === 'live') state.textContent = `You're live! ${p.viewer_count} watching.`;
+        const rungs = (p.qualities as Array<{ name: string; resolution: string }>).map(
+          (q) => `${q.name} (${q.resolution})`,
+        );
+        ladder.hidden = rungs.length === 0;
+        ladder.textContent = `Ladder: ${rungs.join(', ')}`;
         mediaError.hidden = p.media_error === null;
         mediaError.textContent = p.media_error ? `Viewers cannot watch: ${p.media_error.reason}.` : '';
         if (p.status === 'ended') {
