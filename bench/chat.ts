@@ -3,7 +3,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, loadavg } from 'node:os';
-import { cliArgs, type Tool } from '../platform/cli.ts';
+import { Option } from '@commander-js/extra-typings';
+import { integer, list, parse, tool, usageError } from '../platform/cli.ts';
 import { loadArchiverConfig } from '../sinks/chat-archiver/config.ts';
 import type { ChatEvent } from '../schemas/generated/events.ts';
 import { subjectOf } from '../schemas/topics.ts';
@@ -53,31 +54,39 @@ import { cpuSecondsOf } from './lib/profile.ts';
  *     settings) into a fresh keyspace, start to every offset committed (rows are written before the
  *     commit; counted afterwards); baseline: the same rows, one prepared INSERT each, P in flight.
  *
- *   The command line: TOOL.usage, below.
+ *   The command line: `program`, below (npm run bench -- chat --help).
  *
  *   --only-archive runs the archiver phase alone and replaces only its metric in
  *   bench/results/chat.json (the socket phases' results stay as they were); --no-archive keeps
  *   the archiver metric already recorded there.
  */
-const TOOL: Tool = {
+const program = tool({
   name: 'bench chat',
-  usage: `usage: npm run bench -- chat [--connections C] [--streams S] [--hot H] [--loadgens L] [--rates R1,R2]
-         [--seconds T] [--burst B] [--archive N] [--no-peer] [--no-archive] [--only-archive] [--no-write]
-
-  --connections C   WebSocket readers (default 10000)
-  --streams S       streams they read, at least 2 (default 20)
-  --hot H           readers of the one hot stream (default 5000)
-  --loadgens L      load-generator processes (default 2)
-  --rates R1,R2     messages/s in, each in turn, the first the headline (default 1000,100)
-  --seconds T       seconds at each rate (default 10)
-  --burst B         messages in the delivered-rate burst (default 6000)
-  --archive N       events for the archiver phase (default 100000)
-  --no-peer         skip the Socket.IO peer
-  --no-archive      skip the archiver phase (keeps its recorded metric)
-  --only-archive    only the archiver phase (replaces only its metric in bench/results/chat.json)
-  --no-write        do not record the result in bench/results
-  -h, --help        this text`,
-};
+  command: 'npm run bench -- chat',
+  description:
+    'The chat gateway against a Socket.IO peer: fan-out latency at each rate, the delivered rate of a ' +
+    'burst, memory per connection; then the chat archiver into Cassandra against plain INSERTs.',
+  examples: [
+    'npm run bench -- chat --connections 10000 --streams 20 --hot 5000 --loadgens 2 --rates 1000,100 --seconds 10 --burst 6000 --no-archive',
+    'npm run bench -- chat --only-archive --streams 20 --archive 500000',
+  ],
+})
+  .option('--connections <C>', 'WebSocket readers', integer(1), 10000)
+  .option('--streams <S>', 'streams they read, at least 2', integer(2), 20)
+  .option('--hot <H>', 'readers of the one hot stream, at most --connections', integer(1), 5000)
+  .option('--loadgens <L>', 'load-generator processes', integer(1), 2)
+  .addOption(
+    new Option('--rates <R1,R2>', 'messages/s in, each in turn, the first the headline')
+      .argParser(list(integer(1)))
+      .default<number[]>([1000, 100], '1000,100'),
+  )
+  .option('--seconds <T>', 'seconds at each rate', integer(1), 10)
+  .option('--burst <B>', 'messages in the delivered-rate burst', integer(1), 6000)
+  .option('--archive <N>', 'events for the archiver phase', integer(1), 100000)
+  .option('--no-peer', 'skip the Socket.IO peer')
+  .option('--no-archive', 'skip the archiver phase (keeps its recorded metric)')
+  .option('--only-archive', 'only the archiver phase (replaces only its metric in bench/results/chat.json)')
+  .option('--no-write', 'do not record the result in bench/results');
 const ROLE = process.env.BENCH_CHAT_ROLE;
 const ORIGIN = 'http://bench.example';
 const ARCHIVER_METRIC = 'archiver into Cassandra';
@@ -112,38 +121,22 @@ else await main();
 // The orchestrating process.
 
 async function main(): Promise<void> {
-  const { values: args } = cliArgs(TOOL, {
-    options: {
-      connections: { type: 'string', default: '10000' },
-      streams: { type: 'string', default: '20' },
-      hot: { type: 'string', default: '5000' },
-      loadgens: { type: 'string', default: '2' },
-      rates: { type: 'string', default: '1000,100' },
-      seconds: { type: 'string', default: '10' },
-      burst: { type: 'string', default: '6000' },
-      archive: { type: 'string', default: '100000' },
-      'no-peer': { type: 'boolean', default: false },
-      'no-archive': { type: 'boolean', default: false },
-      'no-write': { type: 'boolean', default: false },
-      'only-archive': { type: 'boolean', default: false },
-    },
-  });
-  const C = Number(args.connections);
-  const S = Number(args.streams);
-  const H = Number(args.hot);
-  const L = Number(args.loadgens);
-  const RATES = args.rates.split(',').map(Number);
+  const { options: args } = parse(program);
+  const C = args.connections;
+  const S = args.streams;
+  const H = args.hot;
+  const L = args.loadgens;
+  const RATES = args.rates;
   const RATE = RATES[0]!;
-  const SECONDS = Number(args.seconds);
-  const BURST = Number(args.burst);
-  const ARCHIVE_N = Number(args.archive);
-  if (![C, S, H, L, ...RATES, SECONDS, BURST, ARCHIVE_N].every((n) => Number.isInteger(n) && n > 0) || H > C || S < 2) {
-    throw new Error('every option is a positive integer, --hot ≤ --connections, --streams ≥ 2');
-  }
-  const PEER = !args['no-peer'];
-  const ARCHIVE = !args['no-archive'];
-  const ONLY_ARCHIVE = args['only-archive'];
-  if (ONLY_ARCHIVE && !ARCHIVE) throw new Error('--only-archive and --no-archive exclude each other');
+  const SECONDS = args.seconds;
+  const BURST = args.burst;
+  // --archive N and --no-archive are one option to commander: a count, or false.
+  const ARCHIVE_N = args.archive === false ? 0 : args.archive;
+  if (H > C) usageError(program, '--hot must be at most --connections');
+  const PEER = args.peer;
+  const ARCHIVE = args.archive !== false;
+  const ONLY_ARCHIVE = args.onlyArchive ?? false;
+  if (ONLY_ARCHIVE && !ARCHIVE) usageError(program, '--only-archive and --no-archive exclude each other');
   const e = endpoints();
   const runId = randomBytes(4).toString('hex');
   const prefix = `bench_chat_${runId}.`;
@@ -662,7 +655,7 @@ async function main(): Promise<void> {
     if (ONLY_ARCHIVE) {
       await runArchive();
       const command = `npm run bench -- chat --only-archive --streams ${S} --archive ${ARCHIVE_N}`;
-      if (!args['no-write'] && arch && base) say(`wrote ${replaceExtra('chat', archiverMetric(arch, base, command))}`);
+      if (args.write && arch && base) say(`wrote ${replaceExtra('chat', archiverMetric(arch, base, command))}`);
       return;
     }
 
@@ -751,7 +744,7 @@ async function main(): Promise<void> {
     say(`deleted ${topics.length} topics, ${groups.length} groups, 3 keyspaces`);
   }
 
-  if (args['no-write'] || !ours) return;
+  if (!args.write || !ours) return;
   const perConn = (r: SideResult): number => (r.rssAfter - r.rssBefore) / Math.max(1, r.connected);
   const fanoutNote = (r: SideResult): string =>
     `${fmt(r.connected)}/${fmt(C)} readers open in ${r.connectSeconds.toFixed(1)} s; burst ${fmt(r.burst.received)}/${fmt(r.burst.expected)} frames ` +

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { cliArgs, type Tool } from '../platform/cli.ts';
+import { Option } from '@commander-js/extra-typings';
+import { decimal, integer, parse, tool } from '../platform/cli.ts';
 import { profiled } from './lib/profile.ts';
 import type { StreamLifecycleEvent, ViewerCountChanged } from '../schemas/generated/events.ts';
 import { parseSearchQuery } from '../gateways/api/protocol.ts';
@@ -48,52 +49,41 @@ import { REPO_ROOT } from '../platform/paths.ts';
  *      and as the equivalent body (the API's own parser and query builder) straight to
  *      Elasticsearch through the client, interleaved, after a warm-up.
  *
- *   The command line: TOOL.usage, below.
+ *   The command line: `program`, below (npm run bench -- discovery --help).
  */
-const TOOL: Tool = {
+const program = tool({
   name: 'bench discovery',
-  usage: `usage: npm run bench -- discovery [--streams N] [--rounds R] [--bulk B] [--queries Q] [--warmup W]
-         [--live-share F] [--counts-per-live K] [--no-search] [--no-write]
-
-  --streams N           streams (default 100000, or BENCH_STREAMS)
-  --rounds R            indexing rounds (default 3, or BENCH_ROUNDS)
-  --bulk B              documents per peer _bulk request (default the indexer's chunk, or BENCH_BULK)
-  --queries Q           search queries each way (default 1000, or BENCH_QUERIES)
-  --warmup W            warm-up queries (default 200, or BENCH_WARMUP)
-  --live-share F        share of streams that go live, 0 to 1 (default 0.3)
-  --counts-per-live K   viewer counts per live stream (default 2)
-  --no-search           skip the search phase
-  --no-write            do not record the result in bench/results
-  -h, --help            this text
-
-BENCH_PROFILE=<dir> writes a V8 CPU profile of our indexing (round 1) there.`,
-};
-const { values: args } = cliArgs(TOOL, {
-  options: {
-    streams: { type: 'string', default: process.env.BENCH_STREAMS ?? '100000' },
-    rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '3' },
-    bulk: { type: 'string', default: process.env.BENCH_BULK ?? String(MAX_CHUNK) },
-    queries: { type: 'string', default: process.env.BENCH_QUERIES ?? '1000' },
-    warmup: { type: 'string', default: process.env.BENCH_WARMUP ?? '200' },
-    'live-share': { type: 'string', default: '0.3' },
-    'counts-per-live': { type: 'string', default: '2' },
-    'no-search': { type: 'boolean', default: false },
-    'no-write': { type: 'boolean', default: false },
-  },
-});
-const N = Number(args.streams);
-const ROUNDS = Number(args.rounds);
-const BULK = Number(args.bulk);
-const QUERIES = Number(args.queries);
-const WARMUP = Number(args.warmup);
-const LIVE_SHARE = Number(args['live-share']);
-const COUNTS_PER_LIVE = Number(args['counts-per-live']);
-if (![N, ROUNDS, BULK, QUERIES].every((n) => Number.isInteger(n) && n > 0) || !(WARMUP >= 0)) {
-  throw new Error('--streams, --rounds, --bulk and --queries are positive integers');
-}
-if (!(LIVE_SHARE >= 0 && LIVE_SHARE <= 1) || !Number.isInteger(COUNTS_PER_LIVE) || COUNTS_PER_LIVE < 1) {
-  throw new Error('--live-share is in [0, 1], --counts-per-live a positive integer');
-}
+  command: 'npm run bench -- discovery',
+  description:
+    'Indexing streams through the topics and the discovery indexer against plain _bulk requests of the ' +
+    'same documents; then search through the API against the same queries straight to Elasticsearch.',
+  examples: ['npm run bench -- discovery --streams 100000 --rounds 3 --bulk 5000 --queries 1000 --warmup 200'],
+  notes: 'BENCH_PROFILE=<dir> writes a V8 CPU profile of our indexing (round 1) there.',
+})
+  .addOption(new Option('--streams <N>', 'streams').env('BENCH_STREAMS').argParser(integer(1)).default(100000))
+  .addOption(new Option('--rounds <R>', 'indexing rounds').env('BENCH_ROUNDS').argParser(integer(1)).default(3))
+  .addOption(
+    new Option('--bulk <B>', 'documents per peer _bulk request')
+      .env('BENCH_BULK')
+      .argParser(integer(1))
+      .default(MAX_CHUNK, `${MAX_CHUNK}, the indexer's chunk`),
+  )
+  .addOption(
+    new Option('--queries <Q>', 'search queries each way').env('BENCH_QUERIES').argParser(integer(1)).default(1000),
+  )
+  .addOption(new Option('--warmup <W>', 'warm-up queries').env('BENCH_WARMUP').argParser(integer(0)).default(200))
+  .option('--live-share <F>', 'share of streams that go live, 0 to 1', decimal({ atLeast: 0, atMost: 1 }), 0.3)
+  .option('--counts-per-live <K>', 'viewer counts per live stream', integer(1), 2)
+  .option('--no-search', 'skip the search phase')
+  .option('--no-write', 'do not record the result in bench/results');
+const { options: args } = parse(program);
+const N = args.streams;
+const ROUNDS = args.rounds;
+const BULK = args.bulk;
+const QUERIES = args.queries;
+const WARMUP = args.warmup;
+const LIVE_SHARE = args.liveShare;
+const COUNTS_PER_LIVE = args.countsPerLive;
 
 const TARGET_RATIO = 0.7;
 const TARGET_P99_MS = 20;
@@ -841,7 +831,7 @@ async function main(): Promise<void> {
     loads.push(`after indexing ${loadavg()[0]!.toFixed(2)}`);
 
     let search: SearchResult | undefined;
-    if (!args['no-search']) {
+    if (args.search) {
       api = await startApi(alias);
       say(`API up on ${api.base} in ${api.startSeconds.toFixed(1)} s (registry caught up with the lifecycle topic)`);
       loads.push(`before search ${loadavg()[0]!.toFixed(2)}`);
@@ -874,7 +864,7 @@ async function main(): Promise<void> {
       }
       for (const [qs, hits] of search.hits) say(`  ${qs}: ${fmt(hits)} hits`);
     }
-    if (args['no-write']) return;
+    if (!args.write) return;
 
     const perRound = rounds
       .map(
@@ -959,7 +949,7 @@ async function main(): Promise<void> {
       `npm run bench -- discovery --streams ${N} --rounds ${ROUNDS} --bulk ${BULK} --queries ${QUERIES} --warmup ${WARMUP}` +
       (LIVE_SHARE !== 0.3 ? ` --live-share ${LIVE_SHARE}` : '') +
       (COUNTS_PER_LIVE !== 2 ? ` --counts-per-live ${COUNTS_PER_LIVE}` : '') +
-      (args['no-search'] ? ' --no-search' : '');
+      (args.search ? '' : ' --no-search');
     const file = writeResult('discovery', {
       metric: `index ${fmt(N)} streams through the topics and the indexer`,
       value: Math.round(oursEps),

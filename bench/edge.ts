@@ -3,7 +3,7 @@ import { startOrigin } from '../tests/support/origin.ts';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliArgs, type Tool } from '../platform/cli.ts';
+import { decimal, integer, parse, tool } from '../platform/cli.ts';
 import { Agent } from 'undici';
 import type { MediaEvent } from '../schemas/generated/events.ts';
 import { EdgeServer } from '../gateways/edge/edge.ts';
@@ -38,30 +38,25 @@ import { ratio, writeResult, type Metric } from './lib/results.ts';
  *   - first fetch HIT: share of segments whose first player request found it at the edge;
  *   - segment fetch time p50/p95 as the players saw it.
  *
- *   The command line: TOOL.usage, below.
+ *   The command line: `program`, below (npm run bench -- edge --help).
  */
-const TOOL: Tool = {
+const program = tool({
   name: 'bench edge',
-  usage: `usage: npm run bench -- edge [--players P] [--seconds S] [--segment-seconds D] [--renditions R]
-
-  --players P           simulated players (default 200)
-  --seconds S           length of the run (default 40)
-  --segment-seconds D   segment duration (default 2)
-  --renditions R        renditions, 1 to 4 (default 2)
-  -h, --help            this text`,
-};
-const { values } = cliArgs(TOOL, {
-  options: {
-    players: { type: 'string', default: '200' },
-    seconds: { type: 'string', default: '40' },
-    'segment-seconds': { type: 'string', default: '2' },
-    renditions: { type: 'string', default: '2' },
-  },
-});
-const PLAYERS = Number(values.players);
-const SECONDS = Number(values.seconds);
-const SEGMENT_S = Number(values['segment-seconds']);
-const RENDITIONS = ['720p', '360p', '480p', '160p'].slice(0, Number(values.renditions));
+  command: 'npm run bench -- edge',
+  description:
+    'Simulated players through the edge cache (with its prefetcher) against the origin alone: origin ' +
+    'requests per segment, first-fetch hits and segment fetch times.',
+  examples: ['npm run bench -- edge --players 200 --seconds 40 --segment-seconds 2 --renditions 2'],
+})
+  .option('--players <P>', 'simulated players', integer(1), 200)
+  .option('--seconds <S>', 'length of the run', integer(1), 40)
+  .option('--segment-seconds <D>', 'segment duration', decimal({ above: 0 }), 2)
+  .option('--renditions <R>', 'renditions, 1 to 4', integer(1, 4), 2);
+const { options: values } = parse(program);
+const PLAYERS = values.players;
+const SECONDS = values.seconds;
+const SEGMENT_S = values.segmentSeconds;
+const RENDITIONS = ['720p', '360p', '480p', '160p'].slice(0, values.renditions);
 const now = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const log = createLogger('bench-edge', process.env.LOG_LEVEL ?? 'error');

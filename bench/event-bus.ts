@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { cliArgs, type Tool } from '../platform/cli.ts';
+import { Option } from '@commander-js/extra-typings';
+import { integer, parse, tool } from '../platform/cli.ts';
 import { profiled } from './lib/profile.ts';
 import { launcherConfig } from '../compose/launcher/config.ts';
 import { javaBin } from '../compose/launcher/java.ts';
@@ -34,44 +35,43 @@ import { ratio, writeResult, type Metric } from './lib/results.ts';
  *
  * Figures are medians over the rounds (the machine is shared; see the per-round notes).
  *
- *   The command line: TOOL.usage, below.
+ *   The command line: `program`, below (npm run bench -- event-bus --help).
  */
-const TOOL: Tool = {
+const program = tool({
   name: 'bench event-bus',
-  usage: `usage: npm run bench -- event-bus [--events N] [--rounds R] [--batch B] [--concurrency C] [--no-java] [--no-raw]
-         [--no-write]
-
-  --events N        events per run (default 1000000, or BENCH_EVENTS)
-  --rounds R        rounds, alternating which side goes first (default 5, or BENCH_ROUNDS)
-  --batch B         events per publish call (default 2000, or BENCH_BATCH)
-  --concurrency C   publish calls in flight (default 8, or BENCH_CONCURRENCY)
-  --no-java         skip Kafka's Java perf-test tools
-  --no-raw          skip the kafkajs-alone run
-  --no-write        do not record the result in bench/results
-  -h, --help        this text
-
-BENCH_PROFILE=<dir> also writes V8 CPU profiles of our phases (round 1) there.`,
-};
-const { values: args } = cliArgs(TOOL, {
-  options: {
-    events: { type: 'string', default: process.env.BENCH_EVENTS ?? '1000000' },
-    rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '5' },
-    batch: { type: 'string', default: process.env.BENCH_BATCH ?? '2000' },
-    concurrency: { type: 'string', default: process.env.BENCH_CONCURRENCY ?? '8' },
-    'no-java': { type: 'boolean', default: false },
-    'no-raw': { type: 'boolean', default: false },
-    'no-write': { type: 'boolean', default: false },
-  },
-});
-const N = Number(args.events);
-const ROUNDS = Number(args.rounds);
-const BATCH = Number(args.batch);
-const CONCURRENCY = Number(args.concurrency);
-const JAVA = !args['no-java'];
-const RAW = !args['no-raw'];
-if (![N, ROUNDS, BATCH, CONCURRENCY].every((n) => Number.isInteger(n) && n > 0)) {
-  throw new Error('--events, --rounds, --batch and --concurrency are positive integers');
-}
+  command: 'npm run bench -- event-bus',
+  description:
+    "Publishing and consuming through the platform's event bus against kafkajs alone and Kafka's own " +
+    'Java perf-test tools, on the same broker.',
+  examples: ['npm run bench -- event-bus --events 1000000 --rounds 5 --batch 2000 --concurrency 8'],
+  notes: 'BENCH_PROFILE=<dir> also writes V8 CPU profiles of our phases (round 1) there.',
+})
+  .addOption(new Option('--events <N>', 'events per run').env('BENCH_EVENTS').argParser(integer(1)).default(1000000))
+  .addOption(
+    new Option('--rounds <R>', 'rounds, alternating which side goes first')
+      .env('BENCH_ROUNDS')
+      .argParser(integer(1))
+      .default(5),
+  )
+  .addOption(
+    new Option('--batch <B>', 'events per publish call').env('BENCH_BATCH').argParser(integer(1)).default(2000),
+  )
+  .addOption(
+    new Option('--concurrency <C>', 'publish calls in flight')
+      .env('BENCH_CONCURRENCY')
+      .argParser(integer(1))
+      .default(8),
+  )
+  .option('--no-java', "skip Kafka's Java perf-test tools")
+  .option('--no-raw', 'skip the kafkajs-alone run')
+  .option('--no-write', 'do not record the result in bench/results');
+const { options: args } = parse(program);
+const N = args.events;
+const ROUNDS = args.rounds;
+const BATCH = args.batch;
+const CONCURRENCY = args.concurrency;
+const JAVA = args.java;
+const RAW = args.raw;
 
 const TARGET_EPS = 100_000;
 const TARGET_RATIO = 0.5;
@@ -414,7 +414,7 @@ async function main(): Promise<void> {
     `RSS: ${fmt(baselineRss / MiB)} MiB with the events built, peak ${fmt(oursPeakRss / MiB)} MiB during our phases, ` +
       `${fmt(processPeak)} MiB for the whole process`,
   );
-  if (args['no-write']) return;
+  if (!args.write) return;
 
   const target = `≥ ${fmt(TARGET_EPS)} events/s and ≥ ${TARGET_RATIO}× the Java client`;
   const meets = (eps: number, r: number | null): boolean => eps >= TARGET_EPS && r !== null && r >= TARGET_RATIO;

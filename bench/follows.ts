@@ -1,5 +1,5 @@
 /**
- * Go-live fan-out benchmark (its command line: TOOL.usage, below).
+ * Go-live fan-out benchmark (its command line: `program`, below; npm run bench -- follows --help).
  *
  * Ours: one streamer with N followers goes live; the notifier (processors/notifier/main.ts)
  * and the notifications sink (sinks/notifications/main.ts) run as child processes with their
@@ -14,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { cliArgs, type Tool } from '../platform/cli.ts';
+import { integer, parse, tool } from '../platform/cli.ts';
 import { Cassandra, type Statement } from '../platform/cassandra.ts';
 import { waitForGroupToReachEnd } from '../platform/kafka/groups.ts';
 import { EventBus } from '../platform/kafka/bus.ts';
@@ -34,28 +34,23 @@ import { streamEvents } from '../tests/support/stream-events.ts';
 import { cpuSecondsOf } from './lib/profile.ts';
 import { ratio, writeResult, type Metric } from './lib/results.ts';
 
-const TOOL: Tool = {
+const program = tool({
   name: 'bench follows',
-  usage: `usage: npm run bench -- follows [--followers 1000000] [--small 20] [--small-followers 5] [--peer-rows 300000]
-
-  --followers N         followers of the big streamer (default 1000000)
-  --small N             small streamers going live, one a second (default 20)
-  --small-followers N   followers of each small streamer (default 5)
-  --peer-rows N         rows the peer writes straight into Cassandra (default 300000)
-  -h, --help            this text`,
-};
-const { values: args } = cliArgs(TOOL, {
-  options: {
-    followers: { type: 'string', default: '1000000' },
-    small: { type: 'string', default: '20' },
-    'small-followers': { type: 'string', default: '5' },
-    'peer-rows': { type: 'string', default: '300000' },
-  },
-});
-const N = Number(args.followers);
-const SMALL = Number(args.small);
-const SMALL_FOLLOWERS = Number(args['small-followers']);
-const PEER_ROWS = Number(args['peer-rows']);
+  command: 'npm run bench -- follows',
+  description:
+    "Go-live fan-out: a big streamer's followers notified through the notifier and the follows sink, " +
+    'and small streamers going live, against a peer that writes the same rows straight into Cassandra.',
+  examples: ['npm run bench -- follows --followers 1000000 --small 20 --small-followers 5 --peer-rows 300000'],
+})
+  .option('--followers <N>', 'followers of the big streamer', integer(1), 1000000)
+  .option('--small <N>', 'small streamers going live, one a second', integer(1), 20)
+  .option('--small-followers <N>', 'followers of each small streamer', integer(1), 5)
+  .option('--peer-rows <N>', 'rows the peer writes straight into Cassandra', integer(1), 300000);
+const { options: args } = parse(program);
+const N = args.followers;
+const SMALL = args.small;
+const SMALL_FOLLOWERS = args.smallFollowers;
+const PEER_ROWS = args.peerRows;
 const TTL = 30 * 86_400;
 const e = endpoints();
 const tag = randomBytes(3).toString('hex');

@@ -6,7 +6,8 @@ import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { segmentDurationMs } from '../media/ladder.ts';
 import type { LatencyMode as EventLatencyMode } from '../schemas/generated/events.ts';
-import { cliArgs, type Tool } from '../platform/cli.ts';
+import { InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import { integer, decimal, list, parse, tool, usageError } from '../platform/cli.ts';
 import { launchChromium } from '../tests/support/browser.ts';
 import { mediaTools } from '../tests/support/hls.ts';
 import { parseMediaPlaylist } from '../tests/support/media-pipeline.ts';
@@ -78,56 +79,59 @@ import { cpuMeter } from './lib/cpu.ts';
  * (bench/lib/hops.ts): capture -> part (or segment) on disk, on disk -> listed in the edge's
  * playlist, and what is left between that and the player.
  *
- *   The command line: TOOL.usage, below.
+ *   The command line: `program`, below (npm run bench -- glass --help).
  */
-const TOOL: Tool = {
-  name: 'bench glass',
-  usage: `usage: npm run bench -- glass [--seconds S] [--joins J] [--settle S] [--tiers standard,low,ultra-low,ultra-low-whip] [--hops low|standard|none] [--no-write]
-
-  --seconds S        seconds sampled per tier and player (default 60)
-  --joins J          fresh page loads per player, sampled in turn (default 6)
-  --settle S         seconds after a join's first frame before sampling (default 10)
-  --tiers T          latency tiers to measure, comma-separated (default standard,low): standard and
-                     low over LL-HLS; ultra-low (RTMP publisher) and ultra-low-whip (a browser's
-                     canvas over WHIP) over WebRTC (WHEP)
-  --hops T           the HLS tier whose stream gets the per-hop breakdown, or none (default low)
-  --no-write         print only; leave bench/results/glass.json as it is
-  -h, --help         this text`,
-};
-const { values } = cliArgs(TOOL, {
-  options: {
-    seconds: { type: 'string', default: '60' },
-    joins: { type: 'string', default: '6' },
-    settle: { type: 'string', default: '10' },
-    tiers: { type: 'string', default: 'standard,low' },
-    hops: { type: 'string' },
-    'no-write': { type: 'boolean', default: false },
-  },
-});
-const SECONDS = Number(values.seconds);
-const JOINS = Number(values.joins);
-const SETTLE = Number(values.settle);
 /** The WebRTC tiers: an RTMP publisher through the gateway's bridge, and a browser's WHIP publisher. */
 type WebRtcTier = 'ultra-low' | 'ultra-low-whip';
 type Tier = HlsTier | WebRtcTier;
 const TIER_NAMES = ['standard', 'low', 'ultra-low', 'ultra-low-whip'] as const satisfies readonly Tier[];
 const isHls = (t: Tier): t is HlsTier => t === 'standard' || t === 'low';
-const TIERS = values.tiers.split(',').map((t) => t.trim());
-const HLS_TIERS: string[] = TIERS.filter((t) => t === 'standard' || t === 'low');
+
+function tierName(name: string): Tier {
+  const tier = TIER_NAMES.find((t) => t === name);
+  if (!tier) throw new InvalidArgumentError(`no tier "${name}"; tiers: ${TIER_NAMES.join(', ')}`);
+  return tier;
+}
+
+const program = tool({
+  name: 'bench glass',
+  command: 'npm run bench -- glass',
+  description:
+    'Glass-to-glass latency as a viewer sees it: hls.js in headless Chromium on the web page, per tier, ' +
+    'against node-media-server, with a per-hop breakdown of one HLS tier.',
+  examples: [
+    'npm run bench -- glass --seconds 60 --joins 6 --settle 10 --tiers standard,low,ultra-low,ultra-low-whip --hops low',
+    'npm run bench -- glass --tiers ultra-low --no-write',
+  ],
+})
+  .option('--seconds <S>', 'seconds sampled per tier and player', decimal({ above: 0 }), 60)
+  .option('--joins <J>', 'fresh page loads per player, sampled in turn', integer(1), 6)
+  .option('--settle <S>', "seconds after a join's first frame before sampling", decimal({ atLeast: 0 }), 10)
+  .addOption(
+    new Option(
+      '--tiers <T,...>',
+      "latency tiers to measure: standard and low over LL-HLS; ultra-low (RTMP publisher) and ultra-low-whip (a browser's canvas over WHIP) over WebRTC (WHEP)",
+    )
+      .argParser(list(tierName))
+      .default<Tier[]>(['standard', 'low'], 'standard,low'),
+  )
+  .addOption(
+    new Option('--hops <tier>', 'the HLS tier whose stream gets the per-hop breakdown, or none (default: low)').choices(
+      ['standard', 'low', 'none'] as const,
+    ),
+  )
+  .option('--no-write', 'print only; leave bench/results/glass.json as it is');
+const { options: values } = parse(program);
+const SECONDS = values.seconds;
+const JOINS = values.joins;
+const SETTLE = values.settle;
+const TIERS = values.tiers;
+const HLS_TIERS: string[] = TIERS.filter(isHls);
 /** The tier whose stream the hops are watched on: low when measured (the tier after 1 s), else the first HLS one. */
 const HOPS = values.hops ?? (HLS_TIERS.includes('low') ? 'low' : (HLS_TIERS[0] ?? 'none'));
-const bad = [
-  ...(Number.isFinite(SECONDS) && SECONDS > 0 ? [] : [`--seconds ${values.seconds}: a positive number`]),
-  ...(Number.isInteger(JOINS) && JOINS > 0 ? [] : [`--joins ${values.joins}: a positive whole number`]),
-  ...(Number.isFinite(SETTLE) && SETTLE >= 0 ? [] : [`--settle ${values.settle}: a number of seconds`]),
-  ...TIERS.filter((t) => !(TIER_NAMES as readonly string[]).includes(t)).map((t) => `--tiers: no tier "${t}"`),
-  ...(HOPS === 'none' || HLS_TIERS.includes(HOPS) ? [] : [`--hops ${HOPS}: one of the HLS tiers measured, or none`]),
-];
-if (bad.length) {
-  console.error(`glass: ${bad.join('; ')}`);
-  process.exit(2);
-}
-const tiers = TIERS as Tier[];
+if (HOPS !== 'none' && !HLS_TIERS.includes(HOPS))
+  usageError(program, `--hops ${HOPS}: one of the HLS tiers measured, or none`);
+const tiers = TIERS;
 /** The stream each tier is measured on: its latency mode as the lifecycle event names it. */
 const LATENCY_MODE: Record<HlsTier, EventLatencyMode> = { standard: 'STANDARD', low: 'LOW' };
 const ULTRA_LOW_TARGET =
@@ -681,7 +685,7 @@ for (const tier of tiers) {
 for (const tier of tiers) rows.push(...(isHls(tier) ? hopMetrics(tier) : webrtcHopMetrics(tier)));
 for (const tier of tiers) if (isHls(tier)) rows.push(...cpuMetrics(tier));
 const [head, ...extra] = rows;
-if (values['no-write']) {
+if (!values.write) {
   for (const r of rows) console.log(JSON.stringify(r));
   process.exit(0);
 }

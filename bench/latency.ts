@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliArgs, type Tool } from '../platform/cli.ts';
+import { integer, parse, tool } from '../platform/cli.ts';
 import { mediaTools } from '../tests/support/hls.ts';
 import { parseMediaPlaylist } from '../tests/support/media-pipeline.ts';
 import { readCode } from './lib/bar-code.ts';
@@ -31,17 +31,17 @@ import { ratio, writeResult, type Metric } from './lib/results.ts';
  * this platform transcodes a ladder, packages from events and serves through an nginx edge.
  * What a viewer sees, glass to glass through hls.js in Chromium, is bench/glass.ts.
  *
- *   npm run bench -- latency [--seconds S]
+ *   The command line: `program`, below (npm run bench -- latency --help).
  */
-const TOOL: Tool = {
+const program = tool({
   name: 'bench latency',
-  usage: `usage: npm run bench -- latency [--seconds S]
-
-  --seconds S   length of each side's run (default 60)
-  -h, --help    this text`,
-};
-const { values } = cliArgs(TOOL, { options: { seconds: { type: 'string', default: '60' } } });
-const SECONDS = Number(values.seconds);
+  command: 'npm run bench -- latency',
+  description:
+    'Frame-to-playlist latency: when each segment is first listed, through the edge, against ' +
+    'node-media-server with the same publisher.',
+  examples: ['npm run bench -- latency --seconds 60'],
+}).option('--seconds <S>', "length of each side's run", integer(1), 60);
+const SECONDS = parse(program).options.seconds;
 const SEGMENT_MS = 2000;
 const POLL_MS = 100;
 

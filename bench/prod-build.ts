@@ -13,14 +13,14 @@
  * (it is shared) falls on both; each figure is the mean over its rounds. Every round has its own
  * prefix and keyspaces: each pays the same topic and schema checks and keyspace creation.
  *
- *   The command line: TOOL.usage, below.
+ *   The command line: `program`, below (npm run bench -- prod-build --help).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliArgs, type Tool } from '../platform/cli.ts';
+import { integer, parse, tool } from '../platform/cli.ts';
 import { Cassandra } from '../platform/cassandra.ts';
 import { EventBus } from '../platform/kafka/bus.ts';
 import { createLogger } from '../platform/logger.ts';
@@ -35,19 +35,19 @@ import { endpoints } from '../tests/support/endpoints.ts';
 import { freePort } from '../tests/support/ports.ts';
 import { ratio, writeResult, type Metric } from './lib/results.ts';
 
-const TOOL: Tool = {
+const program = tool({
   name: 'bench prod-build',
-  usage: `usage: npm run bench -- prod-build [--rounds N] [--settle-s S]
-
-  --rounds N     rounds per way of running, alternating tsx and built (default 2)
-  --settle-s S   seconds after the last service is up before reading resident memory (default 20)
-  -h, --help     this text`,
-};
-const { values: args } = cliArgs(TOOL, {
-  options: { rounds: { type: 'string', default: '2' }, 'settle-s': { type: 'string', default: '20' } },
-});
-const ROUNDS = Number(args.rounds);
-const SETTLE_S = Number(args['settle-s']);
+  command: 'npm run bench -- prod-build',
+  description:
+    'Every service ./live up starts, from its TypeScript through tsx against the production build: ' +
+    'time to healthy and resident memory.',
+  examples: ['npm run bench -- prod-build --rounds 2 --settle-s 20'],
+})
+  .option('--rounds <N>', 'rounds per way of running, alternating tsx and built', integer(1), 2)
+  .option('--settle-s <S>', 'seconds after the last service is up before reading resident memory', integer(0), 20);
+const { options: args } = parse(program);
+const ROUNDS = args.rounds;
+const SETTLE_S = args.settleS;
 const HEALTHY_WITHIN_MS = 90_000;
 
 type Mode = 'tsx' | 'built';

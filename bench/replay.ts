@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { cliArgs, type Tool } from '../platform/cli.ts';
+import { integer, parse, tool } from '../platform/cli.ts';
 import type { ChatEvent, FollowEvent } from '../schemas/generated/events.ts';
 import { Cassandra } from '../platform/cassandra.ts';
 import { waitForGroupToReachEnd } from '../platform/kafka/groups.ts';
@@ -23,29 +23,23 @@ import { REPO_ROOT } from '../platform/paths.ts';
  * The same for the follower graph (`replay -- follows`) over F follow events, and the ETA the
  * chat rebuild's progress lines showed a quarter of the way in against the time it then took.
  *
- *   The command line: TOOL.usage, below.
+ *   The command line: `program`, below (npm run bench -- replay --help).
  */
-const TOOL: Tool = {
+const program = tool({
   name: 'bench replay',
-  usage: `usage: npm run bench -- replay [--events N] [--streams S] [--follows F]
-
-  --events N    chat events to rebuild from (default 1000000)
-  --streams S   streams they belong to (default 200)
-  --follows F   follow events to rebuild the follower graph from (default 300000; 0: skip)
-  -h, --help    this text`,
-};
-const { values: args } = cliArgs(TOOL, {
-  options: {
-    events: { type: 'string', default: '1000000' },
-    streams: { type: 'string', default: '200' },
-    follows: { type: 'string', default: '300000' },
-  },
-});
-const N = Number(args.events);
-const STREAMS = Number(args.streams);
-const FOLLOWS = Number(args.follows);
-if (![N, STREAMS].every((n) => Number.isInteger(n) && n > 0)) throw new Error('--events and --streams are positive');
-if (!Number.isInteger(FOLLOWS) || FOLLOWS < 0) throw new Error('--follows is a whole number');
+  command: 'npm run bench -- replay',
+  description:
+    'npm run replay -- chat and -- follows as an operator runs them, against reading and decoding the ' +
+    'same events only; and the ETA its progress shows against the time it took.',
+  examples: ['npm run bench -- replay --events 1000000 --streams 200 --follows 300000'],
+})
+  .option('--events <N>', 'chat events to rebuild from', integer(1), 1000000)
+  .option('--streams <S>', 'streams they belong to', integer(1), 200)
+  .option('--follows <F>', 'follow events to rebuild the follower graph from (0: skip)', integer(0), 300000);
+const { options: args } = parse(program);
+const N = args.events;
+const STREAMS = args.streams;
+const FOLLOWS = args.follows;
 
 const ROOT = REPO_ROOT;
 const e = endpoints();

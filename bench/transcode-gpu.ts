@@ -9,38 +9,42 @@
  * goes; a count keeps up when its slowest session runs at ≥ 1× real time. Machine CPU time over
  * the run gives the cores one live ladder costs.
  *
- *   The command line: TOOL.usage, below.
+ *   The command line: `program`, below (npm run bench -- transcode-gpu --help).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliArgs, type Tool } from '../platform/cli.ts';
+import { Option } from '@commander-js/extra-typings';
+import { integer, list, parse, tool } from '../platform/cli.ts';
 import { DEBIAN_TOOLS, ensureDebianTools } from '../platform/debian.ts';
 import type { Decoder, Encoder } from '../platform/ffmpeg.ts';
 import { detectMediaPath, ffmpegLauncher, systemGpuCheck } from '../platform/ffmpeg.ts';
 import { ratio, writeResult, type Metric } from './lib/results.ts';
 import { generateSource, runWorkerPath } from './lib/transcode-run.ts';
 
-const TOOL: Tool = {
+const program = tool({
   name: 'bench transcode-gpu',
-  usage: `usage: npm run bench -- transcode-gpu [--seconds 12] [--sessions 1,2,4,8,12,16,24] [--preset veryfast]
-
-  --seconds S      length of the generated 1080p30 source (default 12)
-  --sessions N,..  how many transcodes at once, in turn (default 1,2,4,8,12,16,24)
-  --preset P       libx264 preset (default veryfast)
-  -h, --help       this text`,
-};
-const { values } = cliArgs(TOOL, {
-  options: {
-    seconds: { type: 'string', default: '12' },
-    sessions: { type: 'string', default: '1,2,4,8,12,16,24' },
-    preset: { type: 'string', default: 'veryfast' },
-  },
-});
-const seconds = Number(values.seconds);
-const counts = values.sessions!.split(',').map(Number);
-const preset = values.preset!;
+  command: 'npm run bench -- transcode-gpu',
+  description:
+    'How many live 1080p30 streams one worker machine keeps up with, each transcoded to the ' +
+    "1080p/720p/480p ladder through the worker's path, on the CPU and on an NVIDIA GPU.",
+  examples: [
+    'npm run bench -- transcode-gpu',
+    'npm run bench -- transcode-gpu --seconds 12 --sessions 1,4,5,6,7,8 --preset veryfast',
+  ],
+})
+  .option('--seconds <S>', 'length of the generated 1080p30 source', integer(1), 12)
+  .addOption(
+    new Option('--sessions <N,...>', 'how many transcodes at once, in turn')
+      .argParser(list(integer(1)))
+      .default([1, 2, 4, 8, 12, 16, 24], '1,2,4,8,12,16,24'),
+  )
+  .option('--preset <P>', 'libx264 preset', 'veryfast');
+const { options: values } = parse(program);
+const seconds = values.seconds;
+const counts = values.sessions;
+const preset = values.preset;
 const say = (m: string): void => console.log(`[bench:transcode-gpu] ${m}`);
 const tools = ensureDebianTools([DEBIAN_TOOLS.ffmpeg], { info: say, warn: say });
 

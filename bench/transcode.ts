@@ -4,38 +4,34 @@
  * parent-death launcher, playlist polling and an event per segment) against the very same ffmpeg
  * argument list run by hand (child_process, no wrapper, no polling), alternating, in one run.
  *
- *   The command line: TOOL.usage, below.
+ *   The command line: `program`, below (npm run bench -- transcode --help).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliArgs, type Tool } from '../platform/cli.ts';
+import { integer, parse, tool } from '../platform/cli.ts';
 import { DEBIAN_TOOLS, ensureDebianTools } from '../platform/debian.ts';
 import { buildTranscodePlan, planArgs } from '../media/ffmpeg-args.ts';
 import { ffmpegLauncher } from '../platform/ffmpeg.ts';
 import { ratio, writeResult, type Metric } from './lib/results.ts';
 import { generateSource, LADDER, runWorkerPath, THUMBNAIL } from './lib/transcode-run.ts';
 
-const TOOL: Tool = {
+const program = tool({
   name: 'bench transcode',
-  usage: `usage: npm run bench -- transcode [--seconds 20] [--preset veryfast] [--rounds 2]
-
-  --seconds S   length of the generated 1080p30 source (default 20)
-  --preset P    libx264 preset (default veryfast)
-  --rounds R    rounds of each path, alternating (default 2)
-  -h, --help    this text`,
-};
-const { values } = cliArgs(TOOL, {
-  options: {
-    seconds: { type: 'string', default: '20' },
-    preset: { type: 'string', default: 'veryfast' },
-    rounds: { type: 'string', default: '2' },
-  },
-});
-const seconds = Number(values.seconds);
-const preset = values.preset!;
-const rounds = Number(values.rounds);
+  command: 'npm run bench -- transcode',
+  description:
+    "A 1080p30 source to the 1080p/720p/480p ladder with libx264 through the worker's path " +
+    '(StreamTranscoder) against the same ffmpeg command run by hand: real-time factor and overhead.',
+  examples: ['npm run bench -- transcode --seconds 20 --preset veryfast --rounds 2'],
+})
+  .option('--seconds <S>', 'length of the generated 1080p30 source', integer(1), 20)
+  .option('--preset <P>', 'libx264 preset', 'veryfast')
+  .option('--rounds <R>', 'rounds of each path, alternating', integer(1), 2);
+const { options: values } = parse(program);
+const seconds = values.seconds;
+const preset = values.preset;
+const rounds = values.rounds;
 const say = (m: string): void => console.log(`[bench:transcode] ${m}`);
 const tools = ensureDebianTools([DEBIAN_TOOLS.ffmpeg], { info: say, warn: say });
 const work = mkdtempSync(join(tmpdir(), 'bench-transcode-'));

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { cliArgs, type Tool } from '../platform/cli.ts';
+import { integer, parse, tool } from '../platform/cli.ts';
 import WebSocket from 'ws';
 import type { ViewerHeartbeat } from '../schemas/generated/events.ts';
 import { baselineConsumer } from '../platform/kafka/baseline.ts';
@@ -36,30 +36,25 @@ import { ratio, writeResult, type Metric } from './lib/results.ts';
  *     leaves cleanly (close 1000) and the next round waits until its stream is back (read from the
  *     counts topic).
  *
- *   The command line: TOOL.usage, below.
+ *   The command line: `program`, below (npm run bench -- viewers --help).
  */
-const TOOL: Tool = {
+const program = tool({
   name: 'bench viewers',
-  usage: `usage: npm run bench -- viewers [--heartbeats N] [--viewers V] [--streams S] [--rounds R]
-
-  --heartbeats N   heartbeats for the throughput phase (default 600000)
-  --viewers V      viewer sessions (default 20000)
-  --streams S      streams they watch (default 200)
-  --rounds R       join-to-count-seen rounds, one probe per stream each (default 3)
-  -h, --help       this text`,
-};
-const { values: args } = cliArgs(TOOL, {
-  options: {
-    heartbeats: { type: 'string', default: '600000' },
-    viewers: { type: 'string', default: '20000' },
-    streams: { type: 'string', default: '200' },
-    rounds: { type: 'string', default: '3' },
-  },
-});
-const N = Number(args.heartbeats);
-const V = Number(args.viewers);
-const S = Number(args.streams);
-const ROUNDS = Number(args.rounds);
+  command: 'npm run bench -- viewers',
+  description:
+    'The viewer counter: heartbeats per second folded into counts, and how long a join takes to show ' +
+    'in the count a viewer sees.',
+  examples: ['npm run bench -- viewers --heartbeats 600000 --viewers 20000 --streams 200 --rounds 3'],
+})
+  .option('--heartbeats <N>', 'heartbeats for the throughput phase', integer(1), 600000)
+  .option('--viewers <V>', 'viewer sessions', integer(1), 20000)
+  .option('--streams <S>', 'streams they watch', integer(1), 200)
+  .option('--rounds <R>', 'join-to-count-seen rounds, one probe per stream each', integer(1), 3);
+const { options: args } = parse(program);
+const N = args.heartbeats;
+const V = args.viewers;
+const S = args.streams;
+const ROUNDS = args.rounds;
 const say = (msg: string): void => console.log(`[viewers] ${msg}`);
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

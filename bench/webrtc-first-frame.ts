@@ -1,6 +1,6 @@
 import { cpus } from 'node:os';
 import type { Browser, Page } from 'playwright-core';
-import { cliArgs, type Tool } from '../platform/cli.ts';
+import { integer, parse, tool } from '../platform/cli.ts';
 import { FAKE_MEDIA_ARGS, launchChromium } from '../tests/support/browser.ts';
 import { mediaTools } from '../tests/support/hls.ts';
 import { firstFrameAt, webrtcPage, whepPlay, whipPublish, type WhepResult } from '../tests/support/webrtc.ts';
@@ -21,30 +21,22 @@ import { writeResult, type Metric } from './lib/results.ts';
  * "Presented" is requestVideoFrameCallback's expectedDisplayTime, as in the glass benchmark. The
  * pages and this process read the same machine clock (performance.timeOrigin + now()).
  *
- *   The command line: TOOL.usage, below.
+ *   The command line: `program`, below (npm run bench -- webrtc-first-frame --help).
  */
-const TOOL: Tool = {
+const program = tool({
   name: 'bench webrtc-first-frame',
-  usage: `usage: npm run bench -- webrtc-first-frame [--rounds R] [--joins J] [--no-write]
-
-  --rounds R         fresh streams per publisher kind (WHIP, RTMP) (default 5)
-  --joins J          viewers joining each live stream in turn (default 4)
-  --no-write         print only; leave bench/results/webrtc-first-frame.json as it is
-  -h, --help         this text`,
-};
-const { values } = cliArgs(TOOL, {
-  options: {
-    rounds: { type: 'string', default: '5' },
-    joins: { type: 'string', default: '4' },
-    'no-write': { type: 'boolean', default: false },
-  },
-});
-const ROUNDS = Number(values.rounds);
-const JOINS = Number(values.joins);
-if (!(Number.isInteger(ROUNDS) && ROUNDS > 0 && Number.isInteger(JOINS) && JOINS > 0)) {
-  console.error('webrtc-first-frame: --rounds and --joins take positive whole numbers');
-  process.exit(2);
-}
+  command: 'npm run bench -- webrtc-first-frame',
+  description:
+    'Time to the first presented frame of a WebRTC (WHEP) viewer joining an ultra-low stream, for a ' +
+    'WHIP and an RTMP publisher, in headless Chromium.',
+  examples: ['npm run bench -- webrtc-first-frame --rounds 5 --joins 4'],
+})
+  .option('--rounds <R>', 'fresh streams per publisher kind (WHIP, RTMP)', integer(1), 5)
+  .option('--joins <J>', 'viewers joining each live stream in turn', integer(1), 4)
+  .option('--no-write', 'print only; leave bench/results/webrtc-first-frame.json as it is');
+const { options: values } = parse(program);
+const ROUNDS = values.rounds;
+const JOINS = values.joins;
 
 /** A WHEP play that was answered, with its page's first presented frame (waited for). */
 async function played(page: Page, r: WhepResult): Promise<WhepResult & { firstFrameAt: number }> {
@@ -194,7 +186,7 @@ const [head, ...extra] = [
   joinRow('rtmp', 95),
 ];
 for (const m of [head!, ...extra]) console.log(JSON.stringify(m));
-if (values['no-write']) process.exit(0);
+if (!values.write) process.exit(0);
 const file = writeResult('webrtc-first-frame', {
   ...head!,
   command: `npm run bench -- webrtc-first-frame --rounds ${ROUNDS} --joins ${JOINS}`,

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { createInterface } from 'node:readline';
-import { cliArgs, type Tool } from '../platform/cli.ts';
+import { Option } from '@commander-js/extra-typings';
+import { decimal, integer, list, parse, tool } from '../platform/cli.ts';
 import { procStat } from '../platform/proc-stat.ts';
 import { nodeBinary } from '../platform/runtime.ts';
 import { mediaTools } from '../tests/support/hls.ts';
@@ -28,30 +29,26 @@ import { writeResult, type Metric } from './lib/results.ts';
  * on this 2-core machine, where the viewers' own process and the rest of the platform share the
  * cores, it is an estimate, not a measured ceiling.
  *
- *   The command line: TOOL.usage, below.
+ *   The command line: `program`, below (npm run bench -- webrtc-viewers --help).
  */
-const TOOL: Tool = {
+const program = tool({
   name: 'bench webrtc-viewers',
-  usage: `usage: npm run bench -- webrtc-viewers [--viewers 1,10,25,50] [--seconds S] [--no-write]
-
-  --viewers N,...    viewer counts, measured in turn (default 1,10,25,50)
-  --seconds S        seconds measured per count, after every viewer has video (default 20)
-  --no-write         print only; leave bench/results/webrtc-viewers.json as it is
-  -h, --help         this text`,
-};
-const { values } = cliArgs(TOOL, {
-  options: {
-    viewers: { type: 'string', default: '1,10,25,50' },
-    seconds: { type: 'string', default: '20' },
-    'no-write': { type: 'boolean', default: false },
-  },
-});
-const COUNTS = values.viewers.split(',').map(Number);
-const SECONDS = Number(values.seconds);
-if (!COUNTS.every((n) => Number.isInteger(n) && n > 0) || !(SECONDS > 0)) {
-  console.error('webrtc-viewers: --viewers takes positive whole numbers, --seconds a positive number');
-  process.exit(2);
-}
+  command: 'npm run bench -- webrtc-viewers',
+  description:
+    "WHEP viewers of one ultra-low stream per WebRTC gateway process: the gateway's CPU per viewer, " +
+    "apart from its RTMP bridge, and every viewer's packets and bitrate against the source.",
+  examples: ['npm run bench -- webrtc-viewers --viewers 1,10,25,50 --seconds 20'],
+})
+  .addOption(
+    new Option('--viewers <N,...>', 'viewer counts, measured in turn')
+      .argParser(list(integer(1)))
+      .default([1, 10, 25, 50], '1,10,25,50'),
+  )
+  .option('--seconds <S>', 'seconds measured per count, after every viewer has video', decimal({ above: 0 }), 20)
+  .option('--no-write', 'print only; leave bench/results/webrtc-viewers.json as it is');
+const { options: values } = parse(program);
+const COUNTS = values.viewers;
+const SECONDS = values.seconds;
 const BITRATE = '2500k';
 const FPS = 30;
 
@@ -207,7 +204,7 @@ const extra: Metric[] = [
   },
 ];
 for (const m of [head, ...extra]) console.log(JSON.stringify(m));
-if (values['no-write']) process.exit(0);
+if (!values.write) process.exit(0);
 const file = writeResult('webrtc-viewers', {
   ...head,
   command: `npm run bench -- webrtc-viewers --viewers ${COUNTS.join(',')} --seconds ${SECONDS}`,

@@ -1,5 +1,5 @@
 /**
- * `./live up|down|status|logs`: the whole platform on one machine. `up` starts the real servers
+ * `./live up|down|status|logs` (its commands: `program`, and `--help`): the whole platform on one machine. `up` starts the real servers
  * (compose/launcher; Prometheus among them, scraping every service below), creates the topics and registers the schemas, then starts every service as
  * a detached process with its own log and pid file, and waits for each one's /healthz. The services
  * run from the production build (dist/, rebuilt first when a source changed), not through tsx.
@@ -19,32 +19,16 @@ import { EventBus } from '../platform/kafka/bus.ts';
 import { createLogger } from '../platform/logger.ts';
 import { Metrics } from '../platform/metrics.ts';
 import { REPO_ROOT } from '../platform/paths.ts';
-import { cliArgs, usageError, type Tool } from '../platform/cli.ts';
-
-const TOOL: Tool = {
-  name: 'live',
-  usage: `usage: ./live up [--wipe] | down [--wipe] | status | logs <service|server> [-n N] | test [...]
-
-  up [--wipe]           start the servers and every service (--wipe: from empty data first)
-  down [--wipe]         stop every service, then the servers (--wipe: delete their data)
-  status                health of every server and service
-  logs <name> [-n N]    the last N lines (default 100) of a service's or server's log
-  test [...]            every check and test against real servers (./live test --help)
-  -h, --help            this text`,
-};
+import { integer, lazy, run, tool } from '../platform/cli.ts';
 
 const root = REPO_ROOT;
-const { positionals, values } = cliArgs(TOOL, {
-  allowPositionals: true,
-  options: { wipe: { type: 'boolean', default: false }, n: { type: 'string', short: 'n', default: '100' } },
-});
 const say = (m: string): void => console.log(`[live] ${m}`);
 const report = { info: (m: string) => console.log(`[infra] ${m}`), warn: (m: string) => console.error(`[infra] ${m}`) };
 
-const config = launcherConfig();
-const servicesDir = join(config.dataDir, 'services');
-const pidFile = (s: ServiceDef): string => join(servicesDir, `${s.name}.pid`);
-const logFile = (s: ServiceDef): string => join(servicesDir, `${s.name}.log`);
+const config = lazy(() => launcherConfig());
+const servicesDir = (): string => join(config().dataDir, 'services');
+const pidFile = (s: ServiceDef): string => join(servicesDir(), `${s.name}.pid`);
+const logFile = (s: ServiceDef): string => join(servicesDir(), `${s.name}.log`);
 
 async function healthy(s: ServiceDef): Promise<boolean> {
   try {
@@ -55,12 +39,12 @@ async function healthy(s: ServiceDef): Promise<boolean> {
   }
 }
 
-async function up(): Promise<void> {
-  if (values.wipe) await down(true);
-  await new Launcher(config, allServers, report).up();
+async function up(wipe: boolean): Promise<void> {
+  if (wipe) await down(true);
+  await new Launcher(config(), allServers, report).up();
   // Ingest, the media workers, the demo broadcast and the edge cache run Debian's ffmpeg and nginx.
   ensureDebianTools([DEBIAN_TOOLS.ffmpeg, DEBIAN_TOOLS.ffprobe, DEBIAN_TOOLS.nginx], report);
-  const endpoints = endpointsOf(config);
+  const endpoints = endpointsOf(config());
 
   say('creating topics and registering schemas');
   const bus = new EventBus(
@@ -79,7 +63,7 @@ async function up(): Promise<void> {
   ensureWebBuild(report);
   const services = platformServices(endpoints);
   await ensureServiceBuild(services, report);
-  mkdirSync(servicesDir, { recursive: true });
+  mkdirSync(servicesDir(), { recursive: true });
   for (const s of services) {
     if (runningPid(pidFile(s)) !== undefined && (await healthy(s))) {
       say(`${s.name}: already running`);
@@ -105,24 +89,24 @@ async function up(): Promise<void> {
   }
   say('platform is up');
   for (const [k, v] of Object.entries(endpoints)) say(`${k}=${v}`);
-  say(`Prometheus (metrics, firing alerts): http://${config.host}:${config.ports.prometheus}/alerts`);
+  say(`Prometheus (metrics, firing alerts): http://${config().host}:${config().ports.prometheus}/alerts`);
 }
 
 async function down(wipe: boolean): Promise<void> {
   // Services first (they flush and commit), then the servers they depend on.
-  for (const s of [...platformServices(endpointsOf(config))].reverse()) {
+  for (const s of [...platformServices(endpointsOf(config()))].reverse()) {
     say(`${s.name}: ${await stopProcess(pidFile(s), 20_000)}`);
   }
-  await new Launcher(config, allServers, report).down({ wipe });
+  await new Launcher(config(), allServers, report).down({ wipe });
 }
 
 async function status(): Promise<number> {
   let ok = true;
-  for (const r of await new Launcher(config, allServers, report).status()) {
+  for (const r of await new Launcher(config(), allServers, report).status()) {
     ok &&= r.healthy;
     console.log(`${r.name.padEnd(18)} ${r.healthy ? 'healthy' : 'DOWN'.padEnd(7)}  ${r.describe}`);
   }
-  for (const s of platformServices(endpointsOf(config))) {
+  for (const s of platformServices(endpointsOf(config()))) {
     const h = runningPid(pidFile(s)) !== undefined && (await healthy(s));
     ok &&= h;
     console.log(`${s.name.padEnd(18)} ${h ? 'healthy' : 'DOWN'.padEnd(7)}  ${s.url ?? ''}`);
@@ -130,37 +114,57 @@ async function status(): Promise<number> {
   return ok ? 0 : 1;
 }
 
-async function main(): Promise<number> {
-  const [cmd, arg] = positionals;
-  switch (cmd) {
-    case 'up':
-      await up();
-      return 0;
-    case 'down':
-      await down(values.wipe ?? false);
-      return 0;
-    case 'status':
-      return status();
-    case 'logs': {
-      if (!arg) usageError(TOOL, 'logs needs a service or server name');
-      const s = platformServices(endpointsOf(config)).find((x) => x.name === arg);
-      if (s) console.log(tail(logFile(s), Number(values.n)));
-      else console.log(new Launcher(config, allServers, report).logTail(arg, Number(values.n)));
-      return 0;
-    }
-    case 'help':
-    case undefined:
-      console.log(TOOL.usage);
-      return 0;
-    default:
-      usageError(TOOL, `unknown command "${cmd}"`);
-  }
-}
+const program = tool({
+  name: 'live',
+  command: './live',
+  description:
+    'The whole platform on this machine: the real servers (Kafka, the schema registry, Cassandra, ' +
+    'Elasticsearch, Prometheus), then every service from the production build, each with its log. ' +
+    '`./live test` runs every check and test against real servers (scripts/test.ts; ./live test --help).',
+  examples: [
+    './live up',
+    './live up --wipe          # from empty data',
+    './live status',
+    './live logs kafka',
+    './live logs api -n 500',
+    './live down',
+    './live down --wipe        # and delete all data under .data/',
+    './live test --help        # every check and test against real servers',
+  ],
+});
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`[live] ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  },
-);
+program
+  .command('up')
+  .description('start the servers and every service, and wait until each is healthy')
+  .option('--wipe', 'from empty data: stop everything and delete its data first')
+  .action(async (opts) => {
+    await up(opts.wipe ?? false);
+  });
+
+program
+  .command('down')
+  .description('stop every service, then the servers')
+  .option('--wipe', 'delete their data too')
+  .action(async (opts) => {
+    await down(opts.wipe ?? false);
+  });
+
+program
+  .command('status')
+  .description('health of every server and service; exit 1 when one is down')
+  .action(async () => {
+    process.exitCode = await status();
+  });
+
+program
+  .command('logs')
+  .argument('<name>', 'a service or a server (kafka, registry, cassandra, elasticsearch, ...)')
+  .description("the end of a service's or server's log")
+  .option('-n, --lines <N>', 'how many lines', integer(1), 100)
+  .action((name, opts) => {
+    const s = platformServices(endpointsOf(config())).find((x) => x.name === name);
+    if (s) console.log(tail(logFile(s), opts.lines));
+    else console.log(new Launcher(config(), allServers, report).logTail(name, opts.lines));
+  });
+
+await run(program);

@@ -8,7 +8,7 @@
  *   3. otherwise the local launcher (compose/launcher), the same one `./live up` uses.
  * The servers are left running afterwards (a second run reuses them in seconds);
  * `npm run infra -- down` stops them.
- * The options are in TOOL.usage.
+ * The options are in `program` (and `npm test -- --help`).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -20,26 +20,9 @@ import { Launcher } from '../compose/launcher/launcher.ts';
 import { dataServers } from '../compose/launcher/servers/index.ts';
 import { ensureWebBuild } from '../compose/web-build.ts';
 import { REPO_ROOT } from '../platform/paths.ts';
-import { cliArgs, type Tool } from '../platform/cli.ts';
-
-const TOOL: Tool = {
-  name: 'test',
-  usage: `usage: npm test -- [--no-check] [--unit] [--only <text>]      (or ./live test ...)
-
-  --no-check     skip tsc/eslint/prettier/codegen checks
-  --unit         only the unit specs (*.unit.spec.ts): no servers needed
-  --only <text>  run only spec files whose path contains <text>
-  -h, --help     this text`,
-};
+import { run as runTool, tool } from '../platform/cli.ts';
 
 const root = REPO_ROOT;
-const { values } = cliArgs(TOOL, {
-  options: {
-    'no-check': { type: 'boolean', default: false },
-    unit: { type: 'boolean', default: false },
-    only: { type: 'string' },
-  },
-});
 
 function step(title: string): void {
   console.log(`\n=== ${title}`);
@@ -139,8 +122,8 @@ async function dropTestTopics(brokers: string): Promise<void> {
   }
 }
 
-async function main(): Promise<number> {
-  if (!values['no-check']) {
+async function main(options: { check: boolean; unit?: boolean; only?: string }): Promise<number> {
+  if (options.check) {
     step('static checks (codegen, tsc, eslint, prettier)');
     for (const [cmd, args] of [
       ['npx', ['tsx', 'schemas/codegen.ts', '--check']],
@@ -156,8 +139,8 @@ async function main(): Promise<number> {
     }
   }
   const files = specFiles()
-    .filter((f) => !values.unit || f.includes('.unit.'))
-    .filter((f) => !values.only || f.includes(values.only));
+    .filter((f) => !options.unit || f.includes('.unit.'))
+    .filter((f) => !options.only || f.includes(options.only));
   if (!files.length) {
     console.error('no spec files found');
     return 1;
@@ -200,10 +183,24 @@ async function main(): Promise<number> {
   return code;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  },
-);
+const program = tool({
+  name: 'test',
+  command: 'npm test --',
+  description:
+    'Static checks (codegen, tsc, eslint, prettier), then every spec against real servers: those the ' +
+    'environment names, or testcontainers when Docker answers, or the local launcher (left running).',
+  examples: [
+    'npm test',
+    'npm test -- --unit                     # only the unit specs: no servers needed',
+    'npm test -- --no-check --only tools/   # the specs under tools/, without the static checks',
+    './live test --only replay',
+  ],
+})
+  .option('--no-check', 'skip the tsc/eslint/prettier/codegen checks')
+  .option('--unit', 'only the unit specs (*.unit.spec.ts): no servers needed')
+  .option('--only <text>', 'only the spec files whose path contains <text>')
+  .action(async (options) => {
+    process.exitCode = await main(options);
+  });
+
+await runTool(program);

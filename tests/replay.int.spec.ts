@@ -150,7 +150,7 @@ describe('the replay command (real Kafka, registry and Elasticsearch)', () => {
   it('explains bad usage', async () => {
     const r = await replay('nonsense');
     assert.equal(r.code, 2);
-    assert.match(r.out, /unknown store "nonsense"; stores: discovery, chat/);
+    assert.match(r.out, /'nonsense' is invalid for argument 'store'\. Allowed choices are discovery, chat/);
     const future = await replay('discovery', '--as-of', '2999-01-01T00:00:00Z');
     assert.equal(future.code, 2);
     assert.match(future.out, /is in the future/);

@@ -1,82 +1,95 @@
 #!/usr/bin/env node
-/** `npm run infra -- up|down|status|logs|env`: the real servers on one machine, without Docker; its commands are in TOOL.usage. */
-import { cliArgs, usageError, type Tool } from '../../platform/cli.ts';
+/** `npm run infra -- <command>`: the real servers on one machine, without Docker; its commands are in `program`, and `--help`. */
+import { Argument, InvalidArgumentError, type Command, type OptionValues } from '@commander-js/extra-typings';
+import { integer, list, run, tool } from '../../platform/cli.ts';
 import { endpointsOf, launcherConfig } from './config.ts';
 import { Launcher } from './launcher.ts';
 import { allServers } from './servers/index.ts';
 
-const TOOL: Tool = {
-  name: 'infra',
-  usage: `usage: npm run infra -- up [--wipe] [--only a,b] | down [--wipe] | status | logs <server> [-n N] | env
+const names: string[] = allServers.map((s) => s.name);
 
-  up [--wipe] [--only kafka,registry,...]   fetch (cached), configure, start, wait for real health
-  down [--wipe]                            stop cleanly (SIGTERM, then SIGKILL after a deadline)
-  status                                   pid and a live health probe per server
-  logs <server> [-n 100]                   tail a server's log
-  env                                      the endpoints as shell exports
-  -h, --help                               this text`,
-};
+function serverName(name: string): string {
+  if (!names.includes(name)) throw new InvalidArgumentError(`no server "${name}"; servers: ${names.join(', ')}`);
+  return name;
+}
 
-const { positionals, values } = cliArgs(TOOL, {
-  allowPositionals: true,
-  options: {
-    wipe: { type: 'boolean', default: false },
-    only: { type: 'string' },
-    n: { type: 'string', short: 'n', default: '100' },
-  },
-});
+/** `--only kafka,registry`: the servers a command is about (default all). */
+function only<Args extends unknown[], Opts extends OptionValues>(cmd: Command<Args, Opts>) {
+  return cmd.option('--only <names>', `only these servers, comma-separated: ${names.join(', ')}`, list(serverName));
+}
 
 const report = {
   info: (m: string) => console.log(`[infra] ${m}`),
   warn: (m: string) => console.error(`[infra] WARN ${m}`),
 };
 
-async function main(): Promise<number> {
-  const config = launcherConfig();
-  const only = values.only?.split(',').map((s) => s.trim());
-  const unknown = only?.filter((n) => !allServers.some((s) => s.name === n)) ?? [];
-  if (unknown.length)
-    usageError(TOOL, `unknown server(s): ${unknown.join(', ')}; servers: ${allServers.map((s) => s.name).join(', ')}`);
-  const servers = only ? allServers.filter((s) => only.includes(s.name)) : allServers;
-  const launcher = new Launcher(config, servers, report);
-  const [cmd, arg] = positionals;
-  switch (cmd) {
-    case 'up': {
-      if (values.wipe) await launcher.down({ wipe: true });
-      const t0 = Date.now();
-      await launcher.up();
-      report.info(`all healthy in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-      for (const [k, v] of Object.entries(endpointsOf(config))) report.info(`${k}=${v}`);
-      return 0;
-    }
-    case 'down':
-      await launcher.down({ wipe: values.wipe ?? false });
-      return 0;
-    case 'status': {
-      const rows = await launcher.status();
-      for (const r of rows) {
-        console.log(
-          `${r.name.padEnd(14)} ${r.pid ? `pid ${r.pid}`.padEnd(12) : 'stopped'.padEnd(12)} ${r.healthy ? 'healthy' : 'DOWN'}   ${r.describe}`,
-        );
-      }
-      return rows.every((r) => r.healthy) ? 0 : 1;
-    }
-    case 'logs':
-      if (!arg) usageError(TOOL, 'logs needs a server name');
-      console.log(launcher.logTail(arg, Number(values.n)));
-      return 0;
-    case 'env':
-      for (const [k, v] of Object.entries(endpointsOf(config))) console.log(`export ${k}=${v}`);
-      return 0;
-    default:
-      usageError(TOOL, cmd ? `unknown command "${cmd}"` : 'which command?');
-  }
+function launcher(onlyNames?: string[]): Launcher {
+  const servers = onlyNames ? allServers.filter((s) => onlyNames.includes(s.name)) : allServers;
+  return new Launcher(launcherConfig(), servers, report);
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`[infra] ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  },
-);
+const program = tool({
+  name: 'infra',
+  command: 'npm run infra --',
+  description:
+    "The platform's servers (Kafka, the schema registry, Cassandra, Elasticsearch, Prometheus) on this " +
+    'machine, without Docker: fetched once (cached), configured, started and probed for real health.',
+  examples: [
+    'npm run infra -- up',
+    'npm run infra -- up --only prometheus',
+    'npm run infra -- up --wipe --only kafka,registry',
+    'npm run infra -- status',
+    'npm run infra -- logs kafka -n 50',
+    'npm run infra -- down',
+    'eval "$(npm run -s infra -- env)"',
+  ],
+});
+
+only(program.command('up'))
+  .description('fetch (cached), configure, start, wait for real health')
+  .option('--wipe', "delete the servers' data first")
+  .action(async (opts) => {
+    const l = launcher(opts.only);
+    if (opts.wipe) await l.down({ wipe: true });
+    const t0 = Date.now();
+    await l.up();
+    report.info(`all healthy in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    for (const [k, v] of Object.entries(endpointsOf(launcherConfig()))) report.info(`${k}=${v}`);
+  });
+
+only(program.command('down'))
+  .description('stop cleanly (SIGTERM, then SIGKILL after a deadline)')
+  .option('--wipe', 'delete their data too')
+  .action(async (opts) => {
+    await launcher(opts.only).down({ wipe: opts.wipe ?? false });
+  });
+
+only(program.command('status'))
+  .description('pid and a live health probe per server; exit 1 when one is down')
+  .action(async (opts) => {
+    const rows = await launcher(opts.only).status();
+    for (const r of rows) {
+      console.log(
+        `${r.name.padEnd(14)} ${r.pid ? `pid ${r.pid}`.padEnd(12) : 'stopped'.padEnd(12)} ${r.healthy ? 'healthy' : 'DOWN'}   ${r.describe}`,
+      );
+    }
+    if (!rows.every((r) => r.healthy)) process.exitCode = 1;
+  });
+
+program
+  .command('logs')
+  .description("the end of a server's log")
+  .addArgument(new Argument('<server>', 'the server').choices(names))
+  .option('-n, --lines <N>', 'how many lines', integer(1), 100)
+  .action((server, opts) => {
+    console.log(launcher().logTail(server, opts.lines));
+  });
+
+program
+  .command('env')
+  .description('the endpoints as shell exports')
+  .action(() => {
+    for (const [k, v] of Object.entries(endpointsOf(launcherConfig()))) console.log(`export ${k}=${v}`);
+  });
+
+await run(program);

@@ -1,4 +1,5 @@
-import { parseCli, usageErrorText } from '../cli.ts';
+import { InvalidArgumentError, Option, type Command, type OptionValues } from '@commander-js/extra-typings';
+import { integer, parse, parseTime, tool } from '../cli.ts';
 import type { EventBus } from '../kafka/bus.ts';
 import type { Logger } from '../logger.ts';
 import { changedFields, compareDumps, type Difference } from './compare.ts';
@@ -8,7 +9,7 @@ import { rebuild } from './rebuild.ts';
 
 /**
  * `replay` for one store, as its own process runs it (`<process main> replay ...`, which
- * `npm run replay -- <store> ...` starts):
+ * `npm run replay -- <store> ...` starts, its options checked already):
  *
  *   <store> [--into <target>] [--keep-old]      rebuild, then swap it in
  *   <store> --verify [--keep] [--max-diffs N]   rebuild apart, compare with the live store
@@ -16,60 +17,49 @@ import { rebuild } from './rebuild.ts';
  *
  * Exit status: 0 done (and, with --verify, equal), 1 differences found, 2 usage or failure.
  */
-export const REPLAY_USAGE = `usage: npm run replay -- list
-       npm run replay -- <store> [--into <target>] [--keep-old]
-       npm run replay -- <store> --verify [--keep] [--max-diffs N]
-       npm run replay -- <store> --as-of <ISO time | epoch ms> [--into <target>]`;
 
-class UsageError extends Error {}
-
-interface ReplayArgs {
-  verify: boolean;
-  keep: boolean;
-  keepOld: boolean;
-  into?: string;
-  asOf?: number;
-  maxDiffs: number;
+/** `--as-of`: a time (platform/cli.ts's `parseTime`) that has come already. */
+function pastTime(value: string): number {
+  const t = parseTime(value);
+  if (t > Date.now()) throw new InvalidArgumentError(`${new Date(t).toISOString()} is in the future`);
+  return t;
 }
 
-/** The command line after the store's name; a UsageError says what is wrong. */
-export function parseReplayArgs(args: string[], now = Date.now()): ReplayArgs | 'help' {
-  const parsed = parseCli(
-    {
-      options: {
-        'keep-old': { type: 'boolean', default: false },
-        keep: { type: 'boolean', default: false },
-        verify: { type: 'boolean', default: false },
-        into: { type: 'string' },
-        'as-of': { type: 'string' },
-        'max-diffs': { type: 'string', default: '20' },
-      },
-    },
-    args,
-  );
-  if (parsed.kind === 'help') return 'help';
-  if (parsed.kind === 'error') throw new UsageError(parsed.message);
-  const { values } = parsed;
-  if (values.verify && values['as-of'])
-    throw new UsageError('--verify compares with the live store; it does not take --as-of');
-  const maxDiffs = Number(values['max-diffs']);
-  if (!Number.isInteger(maxDiffs) || maxDiffs < 0) throw new UsageError('--max-diffs takes a whole number');
-  let asOf: number | undefined;
-  if (values['as-of'] !== undefined) {
-    const text = values['as-of'];
-    asOf = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
-    if (!Number.isFinite(asOf))
-      throw new UsageError(`--as-of: "${text}" is not an ISO 8601 time or epoch milliseconds`);
-    if (asOf > now) throw new UsageError(`--as-of: ${new Date(asOf).toISOString()} is in the future`);
-  }
-  return {
-    verify: values.verify,
-    keep: values.keep,
-    keepOld: values['keep-old'],
-    ...(values.into !== undefined && { into: values.into }),
-    ...(asOf !== undefined && { asOf }),
-    maxDiffs,
-  };
+/** The options of a store's replay: the same in `npm run replay -- <store>` and in the store's process. */
+export function replayOptions<Args extends unknown[], Opts extends OptionValues>(cmd: Command<Args, Opts>) {
+  return cmd
+    .option('--into <target>', 'the index or keyspace to rebuild into (default: a new name)')
+    .option('--keep-old', 'keep the store that the swap replaces')
+    .option('--verify', 'rebuild apart, compare with the live store, print the differences (exit 1 when any)')
+    .option('--keep', 'with --verify: keep the rebuilt store')
+    .option('--max-diffs <N>', 'with --verify: how many differences to print', integer(0), 20)
+    .addOption(
+      new Option('--as-of <time>', 'the store as it stood at <time> (ISO 8601, epoch ms, or -2h), rebuilt apart')
+        .argParser(pastTime)
+        .conflicts('verify'),
+    );
+}
+
+export interface ReplayOptions {
+  into?: string | undefined;
+  keepOld?: boolean | undefined;
+  verify?: boolean | undefined;
+  keep?: boolean | undefined;
+  maxDiffs: number;
+  asOf?: number | undefined;
+}
+
+/** The options again as arguments, for the store's process. */
+export function replayArgs(o: ReplayOptions): string[] {
+  return [
+    ...(o.into !== undefined ? ['--into', o.into] : []),
+    ...(o.keepOld ? ['--keep-old'] : []),
+    ...(o.verify ? ['--verify'] : []),
+    ...(o.keep ? ['--keep'] : []),
+    '--max-diffs',
+    String(o.maxDiffs),
+    ...(o.asOf !== undefined ? ['--as-of', String(o.asOf)] : []),
+  ];
 }
 
 const LABELS: Record<Difference['kind'], string> = {
@@ -83,26 +73,25 @@ function describe(d: Difference): string {
   return `${LABELS[d.kind].padEnd(15)} ${d.key}${fields}`;
 }
 
-/** Runs `replay` for `store` and returns the exit status; prints for a person, logs only failures. */
+/**
+ * Runs `replay` for `store` and returns the exit status; prints for a person, logs only failures.
+ * A mistake in `args` exits at once (2), with the usage.
+ */
 export async function replayCommand(
   deps: { bus: EventBus; log: Logger },
   store: DerivedStore,
   args: string[],
   opts: { deadlineMs: number },
 ): Promise<number> {
-  let parsed: ReplayArgs | 'help';
-  try {
-    parsed = parseReplayArgs(args);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    console.error(usageErrorText({ name: `replay ${store.name}`, usage: REPLAY_USAGE }, err.message));
-    return 2;
-  }
-  if (parsed === 'help') {
-    console.log(REPLAY_USAGE);
-    return 0;
-  }
-  const a = parsed;
+  const program = replayOptions(
+    tool({
+      name: `replay ${store.name}`,
+      command: `npm run replay -- ${store.name}`,
+      description: `Rebuilds the ${store.name} store from its topics, with its own process's writer.`,
+      examples: [],
+    }),
+  );
+  const { options: a } = parse(program, args);
   let status = 0;
   try {
     await store.connect({ live: false });
@@ -116,7 +105,7 @@ export async function replayCommand(
         mode: a.verify || a.asOf !== undefined ? 'apart' : 'swap',
         ...(a.into !== undefined && { into: a.into }),
         ...(a.asOf !== undefined && { asOf: a.asOf }),
-        keepOld: a.keepOld,
+        keepOld: a.keepOld ?? false,
         onProgress: (p) => view.update(p),
       },
       opts,

@@ -19,9 +19,10 @@
  * `dlq-redrive.<topic>` group's offsets make that rare. Exit status: 0 done, 1 something is stuck, 2 usage or failure.
  */
 import { readFileSync } from 'node:fs';
+import { InvalidArgumentError } from '@commander-js/extra-typings';
 import { z } from 'zod';
 import { TOPICS, dlqName, type TopicKey } from '../../schemas/topics.ts';
-import { cliArgs, usageError, type Tool } from '../../platform/cli.ts';
+import { lazy, run, tool } from '../../platform/cli.ts';
 import { env, loadConfig } from '../../platform/config.ts';
 import { EventBus } from '../../platform/kafka/bus.ts';
 import { DLQ_HEADERS, REDRIVE_HEADERS, headerString } from '../../platform/kafka/dead-letter.ts';
@@ -30,46 +31,80 @@ import { createLogger } from '../../platform/logger.ts';
 import { Metrics } from '../../platform/metrics.ts';
 import { fixKey, planRedrive, type DeadLetter, type Fix } from './plan.ts';
 
-const TOOL: Tool = {
-  name: 'dlq',
-  usage: `usage: npm run dlq -- list <topic> | redrive <topic> [--file fixed.jsonl] [--dry-run]
-
-  list <topic>      every dead letter of <topic> as a JSON line
-  redrive <topic>   send the dead letters not re-driven yet back to <topic>
-    --file F        fixed records: lines of \`list\` with \`value\` edited
-    --dry-run       say what would be sent, send nothing
-  -h, --help        this text
-
-Exit status: 0 done, 1 something is stuck, 2 usage or failure.`,
-};
-const { positionals, values } = cliArgs(TOOL, {
-  allowPositionals: true,
-  options: { file: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } },
-});
-
-const config = loadConfig(
-  z.object({
-    KAFKA_BROKERS: env.list('127.0.0.1:9092'),
-    SCHEMA_REGISTRY_URL: env.str('http://127.0.0.1:8081/apis/ccompat/v7'),
-    LIVE_TOPIC_PREFIX: z.string().default(''),
-  }),
+const config = lazy(() =>
+  loadConfig(
+    z.object({
+      KAFKA_BROKERS: env.list('127.0.0.1:9092'),
+      SCHEMA_REGISTRY_URL: env.str('http://127.0.0.1:8081/apis/ccompat/v7'),
+      LIVE_TOPIC_PREFIX: z.string().default(''),
+    }),
+  ),
 );
 
-function fail(message: string): never {
-  console.error(message);
-  process.exit(2);
+const topicName = (k: TopicKey): string => `${config().LIVE_TOPIC_PREFIX}${TOPICS[k].base}`;
+
+/** A platform topic by its name (under LIVE_TOPIC_PREFIX), read as the command line is parsed. */
+function platformTopic(name: string): TopicKey {
+  const keys = Object.keys(TOPICS) as TopicKey[];
+  const key = keys.find((k) => topicName(k) === name);
+  if (!key)
+    throw new InvalidArgumentError(`"${name}" is not a platform topic; known: ${keys.map(topicName).join(', ')}`);
+  return key;
 }
 
-const bus = new EventBus(
-  {
-    brokers: config.KAFKA_BROKERS,
-    registryUrl: config.SCHEMA_REGISTRY_URL,
-    clientId: 'dlq-cli',
-    topicPrefix: config.LIVE_TOPIC_PREFIX,
-  },
-  new Metrics('dlq-cli', { defaults: false }),
-  createLogger('dlq-cli', 'error'),
-);
+const program = tool({
+  name: 'dlq',
+  command: 'npm run dlq --',
+  description:
+    'The dead letters of a platform topic, and sending them back. Re-driven records keep their key and ' +
+    'headers, plus where they were dead-lettered from and where they first were; one copy per original ' +
+    'record is sent, and the dlq-redrive.<topic> group remembers what was sent.',
+  examples: [
+    'npm run dlq -- list live.chat.messages > dead.jsonl               # one JSON line each, decoded where possible',
+    'npm run dlq -- redrive live.chat.messages --file dead.jsonl --dry-run',
+    'npm run dlq -- redrive live.chat.messages --file dead.jsonl',
+    'npm run dlq -- redrive live.chat.messages                         # after fixing a consumer bug: resend what decodes',
+  ],
+  notes: 'Exit status: 0 done, 1 something is stuck, 2 usage or failure.',
+  failureStatus: 2,
+});
+
+program
+  .command('list')
+  .argument('<topic>', 'a platform topic (under LIVE_TOPIC_PREFIX)', platformTopic)
+  .description('every dead letter of <topic> as a JSON line: where it came from, why it failed, its key and value')
+  .action(async (key) => {
+    const bus = await connect(key);
+    const done = await redriven(bus, key);
+    for (const l of await readDeadLetters(bus, key)) console.log(listLine(l, done));
+  });
+
+program
+  .command('redrive')
+  .argument('<topic>', 'a platform topic (under LIVE_TOPIC_PREFIX)', platformTopic)
+  .description('send the dead letters not re-driven yet back to <topic>')
+  .option('--file <F>', 'fixed records: lines of `list` with `value` edited')
+  .option('--dry-run', 'say what would be sent, send nothing')
+  .action(async (key, opts) => {
+    // Read before connecting: a mistake in the file costs no connection.
+    const fixes = opts.file ? readFixes(opts.file) : [];
+    process.exitCode = await redrive(await connect(key), key, fixes, opts.dryRun ?? false);
+  });
+
+async function connect(key: TopicKey): Promise<EventBus> {
+  const bus = new EventBus(
+    {
+      brokers: config().KAFKA_BROKERS,
+      registryUrl: config().SCHEMA_REGISTRY_URL,
+      clientId: 'dlq-cli',
+      topicPrefix: config().LIVE_TOPIC_PREFIX,
+    },
+    new Metrics('dlq-cli', { defaults: false }),
+    createLogger('dlq-cli', 'error'),
+  );
+  await bus.init([key]);
+  return bus;
+}
 
 interface Letter extends DeadLetter {
   message: RawRecord;
@@ -86,7 +121,7 @@ function originOf(headers: RecordHeaders | undefined): string | null {
 }
 
 /** Every record of the dead-letter topic, decoded with the origin topic's schema where it can be. */
-async function readDeadLetters(key: TopicKey): Promise<Letter[]> {
+async function readDeadLetters(bus: EventBus, key: TopicKey): Promise<Letter[]> {
   const topic = bus.topic(key);
   const dlq = dlqName(topic.name);
   const out: Letter[] = [];
@@ -113,9 +148,9 @@ async function readDeadLetters(key: TopicKey): Promise<Letter[]> {
   return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
 }
 
-const redriveGroup = (key: TopicKey): string => `${config.LIVE_TOPIC_PREFIX}dlq-redrive.${TOPICS[key].base}`;
+const redriveGroup = (key: TopicKey): string => `${config().LIVE_TOPIC_PREFIX}dlq-redrive.${TOPICS[key].base}`;
 
-async function redriven(key: TopicKey): Promise<Map<number, number>> {
+async function redriven(bus: EventBus, key: TopicKey): Promise<Map<number, number>> {
   const committed = await bus.withAdmin((admin) =>
     admin.committedOffsets(redriveGroup(key), [dlqName(bus.topicName(key))]),
   );
@@ -156,11 +191,13 @@ function readFixes(path: string): Fix[] {
       try {
         parsed = JSON.parse(line) as typeof parsed;
       } catch (err) {
-        fail(`${path}:${n}: not JSON (${(err as Error).message})`);
+        throw new Error(`${path}:${n}: not JSON (${(err as Error).message})`, { cause: err });
       }
       const { partition, offset, value } = parsed;
       if (typeof partition !== 'number' || typeof offset !== 'number' || value === undefined || value === null)
-        fail(`${path}:${n}: needs "partition", "offset" and a fixed "value" (lines of \`npm run dlq -- list\`)`);
+        throw new Error(
+          `${path}:${n}: needs "partition", "offset" and a fixed "value" (lines of \`npm run dlq -- list\`)`,
+        );
       return { partition, offset, value };
     });
 }
@@ -181,12 +218,11 @@ function redriveHeaders(l: Letter, dlq: string): RecordHeaders {
   };
 }
 
-async function redrive(key: TopicKey): Promise<number> {
+async function redrive(bus: EventBus, key: TopicKey, fixes: Fix[], dryRun: boolean): Promise<number> {
   const topic = bus.topic(key);
   const dlq = dlqName(topic.name);
-  const fixes = values.file ? readFixes(values.file) : [];
-  const done = await redriven(key);
-  const letters = (await readDeadLetters(key)).filter((l) => l.offset >= (done.get(l.partition) ?? 0));
+  const done = await redriven(bus, key);
+  const letters = (await readDeadLetters(bus, key)).filter((l) => l.offset >= (done.get(l.partition) ?? 0));
   const plan = planRedrive(letters, fixes);
   const byKey = new Map(letters.map((l) => [fixKey(l.partition, l.offset), l]));
 
@@ -197,7 +233,10 @@ async function redrive(key: TopicKey): Promise<number> {
       try {
         value = topic.codec.encode(a.value as never);
       } catch (err) {
-        fail(`fix for ${dlq} ${fixKey(l.partition, l.offset)} does not fit the schema: ${(err as Error).message}`);
+        throw new Error(
+          `fix for ${dlq} ${fixKey(l.partition, l.offset)} does not fit the schema: ${(err as Error).message}`,
+          { cause: err },
+        );
       }
     }
     return {
@@ -207,8 +246,8 @@ async function redrive(key: TopicKey): Promise<number> {
       label: `${a.send === 'fixed' ? 'fixed' : 'as is'}`,
     };
   });
-  const verb = values['dry-run'] ? 'would send' : 'sent';
-  if (!values['dry-run'] && records.length) {
+  const verb = dryRun ? 'would send' : 'sent';
+  if (!dryRun && records.length) {
     const producer = bus.producer();
     await producer.connect();
     await producer.sendRaw(
@@ -243,28 +282,4 @@ async function redrive(key: TopicKey): Promise<number> {
   return plan.stuck.length ? 1 : 0;
 }
 
-const [command, topicName] = positionals;
-if (!command) usageError(TOOL, 'which command?');
-if (!['list', 'redrive'].includes(command)) usageError(TOOL, `unknown command "${command}"`);
-if (!topicName) usageError(TOOL, `${command} needs a topic`);
-const key = (Object.keys(TOPICS) as TopicKey[]).find((k) => bus.topicName(k) === topicName);
-if (!key) {
-  usageError(
-    TOOL,
-    `"${topicName}" is not a platform topic; known: ${(Object.keys(TOPICS) as TopicKey[]).map((k) => bus.topicName(k)).join(', ')}`,
-  );
-}
-let status = 0;
-try {
-  await bus.init([key]);
-  if (command === 'list') {
-    const done = await redriven(key);
-    for (const l of await readDeadLetters(key)) console.log(listLine(l, done));
-  } else {
-    status = await redrive(key);
-  }
-} catch (err) {
-  console.error(`dlq ${command} failed: ${err instanceof Error ? err.message : String(err)}`);
-  status = 2;
-}
-process.exit(status);
+await run(program);

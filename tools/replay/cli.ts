@@ -1,25 +1,25 @@
 /**
- * Rebuilds any derived store from the topics:
+ * Rebuilds any derived store from the topics (the command line: `program`, and `--help`):
  *
  *   npm run replay -- list
  *   npm run replay -- <store> [--into <target>] [--keep-old]   rebuild, then swap it in
  *   npm run replay -- <store> --verify [--keep]                rebuild apart, compare with the live
  *                                                              store, print the differences
- *   npm run replay -- <store> --as-of <time> [--into <target>] the store as it stood at <time>
- *                                                              (ISO 8601 or epoch ms), apart
+ *   npm run replay -- <store> --as-of <time> [--into <target>] the store as it stood at <time>, apart
  *
  * Each store is defined once, in the process that writes it live, and that process runs its own
  * rebuild (`<main.ts> replay ...`, platform/store/replay-command.ts): the same writer, the same
- * configuration. This command only finds the process and hands it the arguments, so it imports
- * none of them. Exit status: 0 done (and, with --verify, equal), 1 differences found, 2 usage
- * or failure. The stream registry needs no command: every process that holds it rebuilds it from
- * the topic at start.
+ * configuration. This command checks the command line, finds the process and hands it the options,
+ * so it imports none of them. Exit status: 0 done (and, with --verify, equal), 1 differences found,
+ * 2 usage or failure. The stream registry needs no command: every process that holds it rebuilds
+ * it from the topic at start.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { usageError, type Tool } from '../../platform/cli.ts';
+import { Argument } from '@commander-js/extra-typings';
+import { run, tool } from '../../platform/cli.ts';
 import { REPO_ROOT } from '../../platform/paths.ts';
-import { REPLAY_USAGE } from '../../platform/store/replay-command.ts';
+import { replayArgs, replayOptions } from '../../platform/store/replay-command.ts';
 
 /** Every store `replay` can rebuild, by the name an operator types, and the process that owns it. */
 export const STORES: Record<string, { entry: string; description: string }> = {
@@ -49,33 +49,43 @@ export const STORES: Record<string, { entry: string; description: string }> = {
   },
 };
 
-const TOOL: Tool = {
+const storeList = Object.entries(STORES)
+  .map(([n, s]) => `${n.padEnd(14)} ${s.description}`)
+  .join('\n');
+
+const program = tool({
   name: 'replay',
-  usage: `${REPLAY_USAGE}
+  command: 'npm run replay --',
+  description:
+    'Rebuilds a derived store from the topics, with the writer of the process that keeps it live: ' +
+    'swapped in, checked against the live store (--verify), or as it stood at a past time (--as-of).',
+  examples: [
+    'npm run replay -- list                                    # the stores it knows',
+    'npm run replay -- discovery                               # fresh index, then an atomic alias swap',
+    'npm run replay -- chat --into live_chat_v2                # chat archive into a new keyspace',
+    'npm run replay -- discovery --verify                      # rebuild apart, print the differences',
+    'npm run replay -- discovery --as-of 2026-11-24T20:00:00Z  # the index as it stood then, apart',
+    'npm run replay -- follows --as-of -2h',
+  ],
+  notes: `Stores:\n${storeList.replace(/^/gm, '  ')}\n\nExit status: 0 done (and, with --verify, equal), 1 differences found, 2 usage or failure.`,
+  failureStatus: 2,
+}).usage('<store> [options] | list');
 
-stores:
-${Object.entries(STORES)
-  .map(([n, s]) => `  ${n.padEnd(14)} ${s.description}`)
-  .join('\n')}
+program
+  .command('list')
+  .description('the stores replay can rebuild')
+  .action(() => console.log(storeList));
 
--h, --help: this text`,
-};
+replayOptions(program.addArgument(new Argument('<store>', 'the store to rebuild').choices(Object.keys(STORES)))).action(
+  (name, options) => {
+    // Plain output for a person: the services' JSON logs only when something goes wrong.
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(REPO_ROOT, STORES[name]!.entry), 'replay', ...replayArgs(options)],
+      { stdio: 'inherit', env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'error' } },
+    );
+    process.exitCode = child.status ?? 2;
+  },
+);
 
-const [name, ...rest] = process.argv.slice(2);
-if (name === 'list') {
-  for (const [n, s] of Object.entries(STORES)) console.log(`${n.padEnd(14)} ${s.description}`);
-  process.exit(0);
-}
-if (name === '--help' || name === '-h') {
-  console.log(TOOL.usage);
-  process.exit(0);
-}
-if (!name) usageError(TOOL, 'which store?');
-if (name.startsWith('-')) usageError(TOOL, `Unknown option '${name}' (the store's name comes first)`);
-const store = STORES[name] ?? usageError(TOOL, `unknown store "${name}"; stores: ${Object.keys(STORES).join(', ')}`);
-// Plain output for a person: the services' JSON logs only when something goes wrong.
-const child = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, store.entry), 'replay', ...rest], {
-  stdio: 'inherit',
-  env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'error' },
-});
-process.exit(child.status ?? 2);
+await run(program);

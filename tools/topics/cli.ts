@@ -1,13 +1,14 @@
 /**
  * `npm run topics -- <command>`: look at the platform's topics without writing code (the commands
- * are in TOOL.usage). Topics of the catalog decode into their typed form (payload tagged by
- * `type`); any other topic in the Confluent wire format (dead-letter topics included) decodes with
- * the writer schema named in each record.
+ * are in `program`, and `--help`). Topics of the catalog decode into their typed form (payload
+ * tagged by `type`); any other topic in the Confluent wire format (dead-letter topics included)
+ * decodes with the writer schema named in each record.
  * Reading never joins a consumer group that commits: it cannot disturb the platform's offsets.
  */
+import { InvalidArgumentError, type Command, type OptionValues } from '@commander-js/extra-typings';
 import { z } from 'zod';
 import { TOPICS, subjectOf, type TopicKey } from '../../schemas/topics.ts';
-import { cliArgs, usageError, type Tool } from '../../platform/cli.ts';
+import { integer, repeatable, run, time, tool } from '../../platform/cli.ts';
 import { env, loadConfig } from '../../platform/config.ts';
 import { EventBus } from '../../platform/kafka/bus.ts';
 import { EventCodec } from '../../platform/kafka/codec.ts';
@@ -16,56 +17,109 @@ import type { RawRecord } from '../../platform/kafka/reader.ts';
 import { unframe } from '../../platform/kafka/wire.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { Metrics } from '../../platform/metrics.ts';
-import { Counter, parseTime, parseWhere } from './query.ts';
+import { Counter, parseWhere } from './query.ts';
 
-const TOOL: Tool = {
+/** A `--where` clause, checked as it is read; the clauses so far. */
+function where(clause: string, previous: string[] | undefined): string[] {
+  try {
+    parseWhere([clause]);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return repeatable(clause, previous);
+}
+
+/** The window and filters of `tail` and `count`. */
+function filters<Args extends unknown[], Opts extends OptionValues>(cmd: Command<Args, Opts>) {
+  return cmd
+    .option('--from <T>', 'records from this time on (default: the beginning)', time)
+    .option('--to <T>', 'records before this time', time)
+    .option('--where <f=v>', 'f=v, f!=v or f~text on a field (payload.type); repeated, all must hold', where);
+}
+
+const program = tool({
   name: 'topics',
-  usage: `usage: npm run topics -- list
-       npm run topics -- tail <topic> [--from T] [--to T] [--where f=v ...] [--limit N] [--follow] [--meta]
-       npm run topics -- count <topic> [--from T] [--to T] [--where f=v ...] [--by field]
-
-  list          topics, partitions, records, value subject and schema versions
-  tail <topic>  decoded values as JSON lines (from the beginning by default; --meta adds partition,
-                offset, timestamp and key; --follow keeps reading; --limit stops after N)
-  count <topic> how many records match, grouped by a field (--by)
-  -h, --help    this text
-
-T is ISO-8601, epoch millis or relative (-15m, -2h, -1d). --where takes f=v, f!=v or f~text on a
-field f (a dotted path: payload.type); repeated, all must hold.`,
-};
-
-const { positionals, values } = cliArgs(TOOL, {
-  allowPositionals: true,
-  options: {
-    from: { type: 'string' },
-    to: { type: 'string' },
-    where: { type: 'string', multiple: true, default: [] },
-    by: { type: 'string' },
-    limit: { type: 'string' },
-    follow: { type: 'boolean', default: false },
-    meta: { type: 'boolean', default: false },
-  },
+  command: 'npm run topics --',
+  description:
+    "The platform's topics, decoded. Catalog topics decode into their typed form (payload tagged by " +
+    '`type`); any other topic in the Confluent wire format (dead letters included) decodes with the ' +
+    'writer schema each record names. Reading never joins a consumer group that commits.',
+  examples: [
+    'npm run topics -- list',
+    'npm run topics -- tail live.stream.lifecycle --where payload.type=StreamCreated --from -1h',
+    'npm run topics -- tail live.stream.lifecycle.dlq --meta            # dead letters, with their reasons',
+    'npm run topics -- tail live.chat.messages --from -15m --follow --limit 100',
+    'npm run topics -- count live.stream.lifecycle --by payload.type --from 2026-11-25T00:00Z',
+  ],
+  notes:
+    'T is ISO-8601, epoch millis or relative to now (-30s, -15m, -2h, -1d). A field is a dotted path\n' +
+    'into the decoded value: payload.type.',
 });
 
-const config = loadConfig(
-  z.object({
-    KAFKA_BROKERS: env.list('127.0.0.1:9092'),
-    SCHEMA_REGISTRY_URL: env.str('http://127.0.0.1:8081/apis/ccompat/v7'),
-    LIVE_TOPIC_PREFIX: z.string().default(''),
-  }),
-);
+program
+  .command('list')
+  .description('topics, partitions, records, value subject and schema versions')
+  .action(async () => {
+    await list(connect());
+  });
 
-const bus = new EventBus(
-  {
-    brokers: config.KAFKA_BROKERS,
-    registryUrl: config.SCHEMA_REGISTRY_URL,
-    clientId: 'topics-cli',
-    topicPrefix: config.LIVE_TOPIC_PREFIX,
-  },
-  new Metrics('topics-cli', { defaults: false }),
-  createLogger('topics-cli', 'error'),
-);
+filters(program.command('tail').argument('<topic>', 'the topic to read'))
+  .description('decoded values as JSON lines, from the beginning by default')
+  .option('--limit <N>', 'stop after N records', integer(1))
+  .option('--follow', 'keep reading as records arrive (Ctrl-C stops)')
+  .option('--meta', 'wrap each value with its partition, offset, timestamp and key')
+  .action(async (topic, opts) => {
+    const match = parseWhere(opts.where ?? []);
+    const limit = opts.limit ?? Infinity;
+    let shown = 0;
+    await scan(connect(), topic, opts, (value, record) => {
+      if (!match(value)) return true;
+      const meta = {
+        partition: record.partition,
+        offset: record.offset,
+        timestamp: new Date(record.timestamp).toISOString(),
+        key: record.key?.toString(),
+      };
+      console.log(json(opts.meta ? { ...meta, value } : value));
+      return ++shown < limit;
+    });
+  });
 
+filters(program.command('count').argument('<topic>', 'the topic to read'))
+  .description('how many records match, grouped by a field')
+  .option('--by <field>', 'group the count by this field (payload.type)')
+  .action(async (topic, opts) => {
+    const match = parseWhere(opts.where ?? []);
+    const counter = new Counter(opts.by);
+    await scan(connect(), topic, opts, (value) => {
+      if (match(value)) counter.add(value);
+      return true;
+    });
+    const { total, groups } = counter.result();
+    console.log(`${total} records${opts.by ? ` by ${opts.by}` : ''}`);
+    for (const g of groups) console.log(`${String(g.count).padStart(10)}  ${g.key}`);
+  });
+
+/** The bus the commands read with; nothing connects before a command runs. */
+function connect(): EventBus {
+  const config = loadConfig(
+    z.object({
+      KAFKA_BROKERS: env.list('127.0.0.1:9092'),
+      SCHEMA_REGISTRY_URL: env.str('http://127.0.0.1:8081/apis/ccompat/v7'),
+      LIVE_TOPIC_PREFIX: z.string().default(''),
+    }),
+  );
+  return new EventBus(
+    {
+      brokers: config.KAFKA_BROKERS,
+      registryUrl: config.SCHEMA_REGISTRY_URL,
+      clientId: 'topics-cli',
+      topicPrefix: config.LIVE_TOPIC_PREFIX,
+    },
+    new Metrics('topics-cli', { defaults: false }),
+    createLogger('topics-cli', 'error'),
+  );
+}
 /** A catalog topic under any prefix (a test's or a tenant's) still decodes into its typed form. */
 function catalogKey(topic: string): TopicKey | undefined {
   return (Object.keys(TOPICS) as TopicKey[]).find(
@@ -78,7 +132,7 @@ const json = (v: unknown): string =>
     Buffer.isBuffer(x) ? x.toString('base64') : typeof x === 'bigint' ? String(x) : x,
   );
 
-async function list(): Promise<void> {
+async function list(bus: EventBus): Promise<void> {
   const rows: string[][] = [['topic', 'partitions', 'records', 'subject', 'versions']];
   await bus.withAdmin(async (admin) => {
     const names = (await admin.listTopics()).filter((t) => !t.startsWith('__')).sort();
@@ -101,7 +155,12 @@ async function list(): Promise<void> {
 }
 
 /** Reads [from, to) of every partition; stops at the end offsets seen at start unless following. */
-async function scan(topic: string, onRecord: (value: unknown, record: RawRecord) => boolean): Promise<void> {
+async function scan(
+  bus: EventBus,
+  topic: string,
+  window: { from?: number; to?: number; follow?: boolean },
+  onRecord: (value: unknown, record: RawRecord) => boolean,
+): Promise<void> {
   const key = catalogKey(topic);
   // Decoding needs only the reader schema, never registration: a read-only tool creates nothing.
   const codec = key ? new EventCodec<unknown>(subjectOf(topic), bus.valueSchema(key), bus.registry) : undefined;
@@ -111,11 +170,10 @@ async function scan(topic: string, onRecord: (value: unknown, record: RawRecord)
         const { schemaId, body } = unframe(buf);
         return (await bus.registry.writerType(schemaId)).fromBuffer(body) as unknown;
       };
-  const from = values.from ? parseTime(values.from) : undefined;
-  const to = values.to ? parseTime(values.to) : undefined;
+  const { from, to } = window;
   const reading = await bus.read(
     topic,
-    { from: from === undefined ? 'earliest' : { timestamp: from }, follow: values.follow },
+    { from: from === undefined ? 'earliest' : { timestamp: from }, follow: window.follow ?? false },
     async (record) => {
       const ts = record.timestamp;
       if ((from !== undefined && ts < from) || (to !== undefined && ts >= to)) return true;
@@ -132,48 +190,4 @@ async function scan(topic: string, onRecord: (value: unknown, record: RawRecord)
   await reading.done;
 }
 
-async function main(): Promise<number> {
-  const [cmd, topic] = positionals;
-  if (cmd === 'list') {
-    await list();
-    return 0;
-  }
-  if ((cmd === 'tail' || cmd === 'count') && topic) {
-    const match = parseWhere(values.where ?? []);
-    if (cmd === 'tail') {
-      const limit = values.limit ? Number(values.limit) : Infinity;
-      let shown = 0;
-      await scan(topic, (value, record) => {
-        if (!match(value)) return true;
-        const meta = {
-          partition: record.partition,
-          offset: record.offset,
-          timestamp: new Date(record.timestamp).toISOString(),
-          key: record.key?.toString(),
-        };
-        console.log(json(values.meta ? { ...meta, value } : value));
-        return ++shown < limit;
-      });
-      return 0;
-    }
-    const counter = new Counter(values.by);
-    await scan(topic, (value) => {
-      if (match(value)) counter.add(value);
-      return true;
-    });
-    const { total, groups } = counter.result();
-    console.log(`${total} records${values.by ? ` by ${values.by}` : ''}`);
-    for (const g of groups) console.log(`${String(g.count).padStart(10)}  ${g.key}`);
-    return 0;
-  }
-  if (cmd === 'tail' || cmd === 'count') usageError(TOOL, `${cmd} needs a topic`);
-  usageError(TOOL, cmd ? `unknown command "${cmd}"` : 'which command?');
-}
-
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.message : String(err));
-    process.exit(1);
-  },
-);
+await run(program);

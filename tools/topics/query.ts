@@ -56,16 +56,3 @@ export class Counter {
     return { total: this.total, groups };
   }
 }
-
-/** Accepts ISO-8601 (`2026-11-25T20:00Z`), epoch millis, or a relative `-15m` / `-2h` / `-1d`. */
-export function parseTime(text: string, now = Date.now()): number {
-  const rel = /^-(\d+)([smhd])$/.exec(text);
-  if (rel) {
-    const unit = { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[rel[2] as 's' | 'm' | 'h' | 'd'];
-    return now - Number(rel[1]) * unit;
-  }
-  if (/^\d{10,}$/.test(text)) return Number(text);
-  const t = Date.parse(text);
-  if (Number.isNaN(t)) throw new Error(`cannot read time "${text}": use ISO-8601, epoch millis or -15m/-2h/-1d`);
-  return t;
-}
