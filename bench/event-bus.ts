@@ -115,6 +115,7 @@ function buildEvents(n: number): ViewerHeartbeat[] {
       kind: i % 40 === 0 ? 'CONNECT' : i % 40 === 1 ? 'DISCONNECT' : 'HEARTBEAT',
       quality: i % 40 === 0 ? null : qualities[i % qualities.length]!,
       bufferingMs: i % 5 === 0 ? (i * 37) % 4000 : 0,
+      latencyMs: i % 40 < 2 ? null : 800 + ((i * 13) % 2000),
       gatewayId: `gw-eu-west-1${'abc'[i % 3]}-${String(i % 12).padStart(2, '0')}`,
     };
   }

@@ -110,6 +110,7 @@ const beat = (s: Session, kind: ViewerHeartbeat['kind'], at: number): ViewerHear
   kind,
   quality: kind === 'HEARTBEAT' ? '720p' : null,
   bufferingMs: kind === 'HEARTBEAT' ? 50 : 0,
+  latencyMs: kind === 'HEARTBEAT' ? 1400 : null,
   gatewayId: 'bench',
 });
 

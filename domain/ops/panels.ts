@@ -17,8 +17,8 @@ export interface Panel {
   queries: PanelQuery[];
 }
 
-const quantile = (q: number, histogram: string) =>
-  `histogram_quantile(${q}, sum by (le) (rate(${histogram}_bucket[1m])))`;
+const quantile = (q: number, histogram: string, by = '') =>
+  `histogram_quantile(${q}, sum by (${by ? `${by}, ` : ''}le) (rate(${histogram}_bucket[1m])))`;
 
 export const PANELS: readonly Panel[] = [
   {
@@ -79,6 +79,15 @@ export const PANELS: readonly Panel[] = [
     queries: [
       { expr: quantile(0.5, 'live_packager_part_listed_delay_seconds'), legend: 'LL-HLS part, p50' },
       { expr: quantile(0.5, 'live_packager_listed_delay_seconds'), legend: 'segment, p50' },
+    ],
+  },
+  {
+    id: 'glass-to-glass',
+    title: 'Glass to glass per latency tier, as players report it',
+    unit: 'seconds',
+    queries: [
+      { expr: quantile(0.5, 'live_viewer_latency_seconds', 'tier'), legend: '{{tier}} p50' },
+      { expr: quantile(0.95, 'live_viewer_latency_seconds', 'tier'), legend: '{{tier}} p95' },
     ],
   },
   {

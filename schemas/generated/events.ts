@@ -395,6 +395,8 @@ export interface ViewerHeartbeat {
   quality: string | null;
   /** Time spent buffering since the previous heartbeat, clamped to [0, 60000]. */
   bufferingMs: number;
+  /** Player-measured glass to glass: how far the frame on screen was behind its program date time (the source's capture clock at ingest), on the gateway's clock; null when the player cannot tell (WebRTC, a recording) or its figure was out of range. */
+  latencyMs: number | null;
   /** The gateway instance holding the socket. */
   gatewayId: string;
 }
