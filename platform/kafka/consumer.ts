@@ -1,10 +1,10 @@
-import type { Consumer, ConsumerConfig, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { PoisonRecordError, isRetriable, type DeadLetterReason } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { BusAdmin } from './admin.ts';
 import { NEEDS_WRITER_SCHEMA } from './codec.ts';
 import { deadLetterHeaders, versionOf } from './dead-letter.ts';
+import type { DriverConsumer, KafkaDriver, PartitionBatch, RawRecord, RecordHeaders } from './driver.ts';
 import type { EventProducer, TopicHandle } from './producer.ts';
 import { startOffsets, type StartPosition } from './start.ts';
 import { dlqName } from '../../schemas/topics.ts';
@@ -16,12 +16,13 @@ import { dlqName } from '../../schemas/topics.ts';
  * - handled offsets are committed every `commitIntervalMs`, and once more on a clean stop. Not
  *   per batch, which is what kafkajs's autoCommit does in eachBatch mode: one OffsetCommit round
  *   trip after every batch held a low-latency reader (the chat fan-out) to a fetch every ~60 ms
- *   and put ~50 ms on every message's p50 on this machine;
+ *   and put ~50 ms on every message's p50 on this machine; the client never commits by itself;
  * - undecodable records, and records a handler rejects for good, go to `<topic>.dlq` and the
  *   partition moves on;
  * - retriable failures back off with capped, jittered delays and no commit, heartbeating all the
  *   while so a slow store does not cost the partition;
- * - when kafkajs gives up restarting, `onFatal` is called and `healthy` turns false.
+ * - when the client gives up restarting, `onFatal` is called and `healthy` turns false.
+ * It runs on whichever client library the bus was given (driver.ts).
  * Handlers must be idempotent: a record can be delivered again after a crash or a rebalance.
  */
 export interface ConsumedEvent<T> {
@@ -38,7 +39,7 @@ export interface ConsumedEvent<T> {
   version: string;
   /** Broker append time (ms). */
   timestamp: number;
-  headers: IHeaders;
+  headers: RecordHeaders;
 }
 
 export type BatchHandler<T> = (records: ConsumedEvent<T>[]) => Promise<void>;
@@ -63,7 +64,8 @@ export interface ConsumerOptions {
   /**
    * Called synchronously with the whole assignment (topic -> partitions) each time the group
    * (re)assigns partitions, before any record of the new assignment is handed to a handler. Every
-   * rebalance revokes everything first (eager protocol), so this is the full set now owned.
+   * rebalance revokes everything first (eager protocol, on either client), so this is the full set
+   * now owned.
    */
   onAssigned?: (assignment: Record<string, number[]>) => void;
 }
@@ -75,17 +77,8 @@ interface Subscription {
 
 const HEARTBEAT_EVERY_MS = 3000;
 
-/** The settings of every EventConsumer, and of the benchmarks' kafkajs-alone peers. */
-export const CONSUMER_SETTINGS = {
-  allowAutoTopicCreation: false,
-  sessionTimeout: 30_000,
-  heartbeatInterval: 3000,
-  maxBytesPerPartition: 4 * 1024 * 1024,
-  maxWaitTimeInMs: 250,
-} satisfies Omit<ConsumerConfig, 'groupId'>;
-
 export class EventConsumer {
-  private readonly consumer: Consumer;
+  private readonly consumer: DriverConsumer;
   private readonly subs = new Map<string, Subscription>();
   private fatal: Error | undefined;
   private running = false;
@@ -98,24 +91,23 @@ export class EventConsumer {
   private readonly whenNoBatchInHand: Array<() => void> = [];
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly driver: KafkaDriver,
     private readonly producer: EventProducer,
     private readonly metrics: Metrics,
     private readonly log: Logger,
     private readonly opts: ConsumerOptions,
   ) {
-    this.consumer = kafka.consumer({ groupId: opts.groupId, ...CONSUMER_SETTINGS });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+    this.consumer = driver.consumer({ groupId: opts.groupId });
+    this.consumer.onAssigned((owned) => {
       // A partition that moved to another member is theirs to commit from now on.
-      const owned = payload.memberAssignment;
       for (const [key, c] of this.toCommit) if (!owned[c.topic]?.includes(c.partition)) this.toCommit.delete(key);
       opts.onAssigned?.(owned);
     });
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      this.log.error({ err: payload.error, restart: payload.restart, group: opts.groupId }, 'consumer crashed');
-      if (!payload.restart) {
-        this.fatal = payload.error;
-        opts.onFatal?.(payload.error);
+    this.consumer.onCrash((err, restart) => {
+      this.log.error({ err, restart, group: opts.groupId }, 'consumer crashed');
+      if (!restart) {
+        this.fatal = err;
+        opts.onFatal?.(err);
       }
     });
   }
@@ -134,13 +126,11 @@ export class EventConsumer {
     const topics = [...this.subs.keys()];
     const from = this.opts.from ?? 'latest';
     if (typeof from === 'object') await this.commitStart(topics, from);
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics, fromBeginning: from === 'earliest' });
-    await this.consumer.run({
-      eachBatchAutoResolve: false,
-      autoCommit: false,
-      partitionsConsumedConcurrently: this.opts.partitionsConcurrently ?? 1,
-      eachBatch: (payload) => this.inHand(() => this.onBatch(payload)),
+    await this.consumer.start({
+      topics,
+      fromBeginning: from === 'earliest',
+      partitionsConcurrently: this.opts.partitionsConcurrently ?? 1,
+      onBatch: (batch) => this.inHand(() => this.onBatch(batch)),
     });
     this.commitTimer = setInterval(() => void this.commitHandled(), this.opts.commitIntervalMs ?? 1000);
     this.running = true;
@@ -152,7 +142,7 @@ export class EventConsumer {
    * start (waitForGroupToReachEnd), and no fetch from an older position can slip in first.
    */
   private async commitStart(topics: string[], from: Exclude<StartPosition, 'earliest' | 'latest'>): Promise<void> {
-    const admin = new BusAdmin(this.kafka);
+    const admin = new BusAdmin(this.driver.admin());
     try {
       const offsets = await startOffsets(admin, topics, from);
       if (offsets.length) await admin.setCommittedOffsets(this.opts.groupId, offsets);
@@ -171,7 +161,7 @@ export class EventConsumer {
     clearInterval(this.commitTimer);
     if (this.batchesInHand > 0) await new Promise<void>((resolve) => this.whenNoBatchInHand.push(resolve));
     await this.commitHandled();
-    await this.consumer.disconnect();
+    await this.consumer.stop();
     await this.producer.disconnect();
   }
 
@@ -190,7 +180,7 @@ export class EventConsumer {
       if (this.toCommit.size === 0) return;
       const offsets = [...this.toCommit.values()];
       try {
-        await this.consumer.commitOffsets(offsets);
+        await this.consumer.commit(offsets);
         for (const c of offsets) {
           const key = `${c.topic}|${c.partition}`;
           if (this.toCommit.get(key) === c) this.toCommit.delete(key);
@@ -208,42 +198,44 @@ export class EventConsumer {
    * from there.
    */
   seek(topic: string, partition: number, offset: string): void {
-    this.consumer.seek({ topic, partition, offset });
+    this.consumer.seek(topic, partition, offset);
   }
 
   /**
-   * The partitions this member holds, after every rebalance (kafkajs GROUP_JOIN), by topic. For
-   * processors whose work is "whatever my partitions own" (media workers), not just records.
+   * The partitions this member holds, after every rebalance, by topic. For processors whose work
+   * is "whatever my partitions own" (media workers), not just records.
    */
   onAssignment(listener: (assignment: Record<string, number[]>) => void): this {
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => listener(e.payload.memberAssignment));
+    this.consumer.onAssigned(listener);
     return this;
   }
 
   /** Test and tooling hook: resolves once the group has been assigned partitions. */
   onceJoined(): Promise<void> {
     return new Promise((resolve) => {
-      const off = this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
-        off();
+      let joined = false;
+      this.consumer.onAssigned(() => {
+        if (joined) return;
+        joined = true;
         resolve();
       });
     });
   }
 
-  private async onBatch(p: EachBatchPayload): Promise<void> {
-    const { batch } = p;
-    const sub = this.subs.get(batch.topic);
+  private async onBatch(p: PartitionBatch): Promise<void> {
+    const sub = this.subs.get(p.topic);
     if (!sub) return;
     const group = this.opts.groupId;
     const started = process.hrtime.bigint();
-    this.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition), group }, Number(batch.offsetLag()));
-    const alive = (): boolean => !this.stopping && p.isRunning() && !p.isStale();
+    const lag = p.lag();
+    if (lag !== undefined) this.metrics.lag.set({ topic: p.topic, partition: String(p.partition), group }, lag);
+    const alive = (): boolean => !this.stopping && p.isLive();
     const max = this.opts.maxBatch ?? 500;
     let chunk: ConsumedEvent<unknown>[] = [];
 
     const flush = async (): Promise<boolean> => {
       if (!chunk.length) return true;
-      // Checked per chunk rather than per record (isStale is not free): nothing is handed to the
+      // Checked per chunk rather than per record (kafkajs's isStale is not free): nothing is handed to the
       // handler, dead-lettered or committed once the consumer stops or loses the partition.
       if (!alive()) return false;
       const ok = await this.deliver(sub, chunk, p, alive);
@@ -254,8 +246,8 @@ export class EventConsumer {
     if (!alive()) return;
     const codec = sub.topic.codec;
     const until = this.opts.until;
-    for (const msg of batch.messages) {
-      if (until !== undefined && Number(msg.timestamp) > until) {
+    for (const msg of p.records) {
+      if (until !== undefined && msg.timestamp > until) {
         if (!(await flush())) return;
         this.markDone(p, msg.offset, 0);
         continue;
@@ -291,27 +283,27 @@ export class EventConsumer {
       chunk.push({
         event,
         key: msg.key ? msg.key.toString() : null,
-        topic: batch.topic,
-        partition: batch.partition,
+        topic: p.topic,
+        partition: p.partition,
         offset: msg.offset,
-        version: versionOf(msg.headers, batch.partition, msg.offset),
-        timestamp: Number(msg.timestamp),
-        headers: msg.headers ?? {},
+        version: versionOf(msg.headers, p.partition, msg.offset),
+        timestamp: msg.timestamp,
+        headers: msg.headers,
       });
       if (chunk.length >= max && !(await flush())) return;
     }
     await flush();
-    this.metrics.batchSeconds.observe({ topic: batch.topic, group }, Number(process.hrtime.bigint() - started) / 1e9);
+    this.metrics.batchSeconds.observe({ topic: p.topic, group }, Number(process.hrtime.bigint() - started) / 1e9);
   }
 
   /** Hands a chunk to the handler; on a non-retriable failure isolates the bad record(s) one by one. */
   private async deliver(
     sub: Subscription,
     chunk: ConsumedEvent<unknown>[],
-    p: EachBatchPayload,
+    p: PartitionBatch,
     alive: () => boolean,
   ): Promise<boolean> {
-    const topic = p.batch.topic;
+    const topic = p.topic;
     const group = this.opts.groupId;
     const result = await this.retrying(p, alive, async () => {
       try {
@@ -335,19 +327,19 @@ export class EventConsumer {
     }
     const only = chunk[0]!;
     this.metrics.handlerErrors.inc({ topic, group, retriable: 'false' });
-    const msg = p.batch.messages.find((m) => m.offset === only.offset)!;
+    const msg = p.records.find((m) => m.offset === only.offset)!;
     const reason: DeadLetterReason = result instanceof PoisonRecordError ? result.reason : 'handler-failed';
     return this.deadLetter(p, msg, reason, result.message, alive);
   }
 
   private async deadLetter(
-    p: EachBatchPayload,
-    msg: KafkaMessage,
+    p: PartitionBatch,
+    msg: RawRecord,
     reason: DeadLetterReason,
     error: string,
     alive: () => boolean,
   ): Promise<boolean> {
-    const { topic, partition } = p.batch;
+    const { topic, partition } = p;
     const group = this.opts.groupId;
     this.log.warn({ topic, partition, offset: msg.offset, reason, error }, 'dead-lettering record');
     const sent = await this.retrying(
@@ -372,8 +364,8 @@ export class EventConsumer {
   }
 
   /** The record at `offset` and all before it in the partition are done: resolved, committed soon. */
-  private markDone(p: EachBatchPayload, offset: string, handled: number): void {
-    const { topic, partition } = p.batch;
+  private markDone(p: PartitionBatch, offset: string, handled: number): void {
+    const { topic, partition } = p;
     p.resolveOffset(offset);
     this.toCommit.set(`${topic}|${partition}`, { topic, partition, offset: String(BigInt(offset) + 1n) });
     if (handled) this.metrics.consumed.inc({ topic, group: this.opts.groupId }, handled);
@@ -385,7 +377,7 @@ export class EventConsumer {
    * the consumer stops or loses the partition first (nothing is committed then).
    */
   private async retrying<R>(
-    p: EachBatchPayload,
+    p: PartitionBatch,
     alive: () => boolean,
     fn: () => Promise<R>,
     everythingRetriable = false,
@@ -398,11 +390,8 @@ export class EventConsumer {
         return await fn();
       } catch (err) {
         if (!everythingRetriable && !isRetriable(err)) throw err;
-        this.metrics.handlerErrors.inc({ topic: p.batch.topic, group: this.opts.groupId, retriable: 'true' });
-        this.log.warn(
-          { err, attempt, retryInMs: delay, topic: p.batch.topic, partition: p.batch.partition },
-          'retriable failure',
-        );
+        this.metrics.handlerErrors.inc({ topic: p.topic, group: this.opts.groupId, retriable: 'true' });
+        this.log.warn({ err, attempt, retryInMs: delay, topic: p.topic, partition: p.partition }, 'retriable failure');
       } finally {
         clearInterval(beat);
       }
