@@ -21,7 +21,7 @@ import { withRetriable } from './platformatic-driver.ts';
  *   latest offset where there is none), then fetches from the partitions' leaders, one request
  *   per leader at a time, for every assigned partition whose queue is not full;
  * - a partition's records are queued and handed on as one batch, the partition's next batch only
- *   after the last one returned, at most `partitionsConcurrently` partitions at once;
+ *   after the last one returned, at most `partitionsConcurrently` partitions at once, taking turns;
  * - every join revokes everything (eager, as kafkajs): batches and fetches of an older
  *   generation are stale and dropped; so are those of a partition sought since;
  * - nothing is committed but what `commit` is given: the runner commits what it handled.
@@ -344,6 +344,12 @@ export class PlatformaticConsumer implements DriverConsumer {
     } finally {
       p.busy = false;
       this.inHand--;
+      // To the back of the line: a partition that always has records must not starve the others.
+      const key = `${p.topic}|${p.partition}`;
+      if (this.partitions.get(key) === p) {
+        this.partitions.delete(key);
+        this.partitions.set(key, p);
+      }
       this.wake?.();
       this.dispatch();
     }

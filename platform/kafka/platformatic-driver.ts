@@ -305,8 +305,9 @@ class PlatformaticAdmin implements DriverAdmin {
   }
 
   async createPartitions(grow: Array<{ topic: string; count: number }>): Promise<void> {
+    // No assignments (null, not an empty list, which the broker refuses): it places the new partitions.
     await this.admin.createPartitions({
-      topics: grow.map((g) => ({ name: g.topic, count: g.count, assignments: [] })),
+      topics: grow.map((g) => ({ name: g.topic, count: g.count, assignments: null as never })),
     });
   }
 
