@@ -10,6 +10,7 @@ import { TOPICS, subjectOf, type TopicKey } from '../../schemas/topics.ts';
 import { cliArgs, usageError, type Tool } from '../../platform/cli.ts';
 import { env, loadConfig } from '../../platform/config.ts';
 import { EventBus } from '../../platform/kafka/bus.ts';
+import { kafkaEnv } from '../../platform/infra-config.ts';
 import { EventCodec } from '../../platform/kafka/codec.ts';
 import { headerString } from '../../platform/kafka/dead-letter.ts';
 import type { RawRecord } from '../../platform/kafka/reader.ts';
@@ -52,6 +53,7 @@ const config = loadConfig(
     KAFKA_BROKERS: env.list('127.0.0.1:9092'),
     SCHEMA_REGISTRY_URL: env.str('http://127.0.0.1:8081/apis/ccompat/v7'),
     LIVE_TOPIC_PREFIX: z.string().default(''),
+    KAFKA_CLIENT: kafkaEnv.KAFKA_CLIENT,
   }),
 );
 
@@ -61,6 +63,7 @@ const bus = new EventBus(
     registryUrl: config.SCHEMA_REGISTRY_URL,
     clientId: 'topics-cli',
     topicPrefix: config.LIVE_TOPIC_PREFIX,
+    client: config.KAFKA_CLIENT,
   },
   new Metrics('topics-cli', { defaults: false }),
   createLogger('topics-cli', 'error'),
