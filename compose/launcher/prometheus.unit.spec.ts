@@ -121,11 +121,11 @@ describe('alert rules', () => {
   it('pass `promtool check rules`', () => {
     const r = promtool(['check', 'rules', ALERT_RULES]);
     assert.equal(r.code, 0, r.output);
-    assert.match(r.output, /SUCCESS: 13 rules found/);
+    assert.match(r.output, /SUCCESS: 14 rules found/);
   });
 
   it('fire on synthetic series and stay quiet otherwise (`promtool test rules`)', () => {
-    // ServiceDown, TranscodeFallingBehind and DeadLettersGrowing: firing and not-firing cases.
+    // ServiceDown, TranscodeFallingBehind, TranscodeDegraded and DeadLettersGrowing: firing and not-firing cases.
     const r = promtool(['test', 'rules', join(REPO_ROOT, 'compose', 'prometheus', 'alerts.test.yml')]);
     assert.equal(r.code, 0, r.output);
     assert.match(r.output, /SUCCESS/);
@@ -141,6 +141,7 @@ describe('alert rules', () => {
       [
         'ServiceDown',
         'TranscodeFallingBehind',
+        'TranscodeDegraded',
         'FFmpegFailing',
         'DeadLettersGrowing',
         'ConsumerLagHigh',

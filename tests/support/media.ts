@@ -17,7 +17,7 @@ export interface Publisher {
 
 export function publishTestPattern(
   url: string,
-  opts: { size?: string; fps?: number; audio?: boolean; seconds?: number } = {},
+  opts: { size?: string; fps?: number; audio?: boolean; seconds?: number; gop?: number } = {},
 ): Publisher {
   const fps = opts.fps ?? 15;
   const args = testSourceArgs(
@@ -27,7 +27,7 @@ export function publishTestPattern(
       tone: opts.audio === false ? null : { sampleRate: 44_100, bitrate: '64k' },
       seconds: opts.seconds,
       live: true,
-      gop: fps,
+      gop: opts.gop ?? fps,
       logLevel: 'warning',
     },
     ['-f', 'flv', url],
