@@ -121,7 +121,7 @@ describe('alert rules', () => {
   it('pass `promtool check rules`', () => {
     const r = promtool(['check', 'rules', ALERT_RULES]);
     assert.equal(r.code, 0, r.output);
-    assert.match(r.output, /SUCCESS: 16 rules found/);
+    assert.match(r.output, /SUCCESS: 17 rules found/);
   });
 
   it('fire on synthetic series and stay quiet otherwise (`promtool test rules`)', () => {
@@ -141,6 +141,7 @@ describe('alert rules', () => {
       [
         'ServiceDown',
         'TranscodeFallingBehind',
+        'TranscodeDegraded',
         'FFmpegFailing',
         'DeadLettersGrowing',
         'ConsumerLagHigh',
