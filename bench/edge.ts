@@ -179,6 +179,8 @@ async function run(mode: 'edge' | 'origin', source: string[], bus: EventBus): Pr
       segmentDurationMs: SEGMENT_S * 1000,
       encoder: 'libx264',
       partTargetMs: 0,
+      reason: 'START',
+      dropped: [],
       renditions: RENDITIONS.map((name) => ({
         name,
         width: 640,

@@ -105,6 +105,7 @@ const beat = (s: Session, kind: ViewerHeartbeat['kind'], at: number): ViewerHear
   kind,
   quality: kind === 'HEARTBEAT' ? '720p' : null,
   bufferingMs: kind === 'HEARTBEAT' ? 50 : 0,
+  latencyMs: kind === 'HEARTBEAT' ? 1400 : null,
   gatewayId: 'bench',
 });
 
@@ -136,9 +137,10 @@ async function throughput(): Promise<{ ours: number; peer: number; note: string 
   let decoded = 0;
   let peerFirst = 0;
   let peerLast = 0;
-  const consumer = await baselineConsumer(bus, {
+  const consumer = await baselineConsumer(bus, bus.driver.name, {
     groupId: peerGroup,
     topics: [topic.name],
+    commitIntervalMs: 1000,
     onBatch: (records) => {
       if (!peerFirst) peerFirst = Date.now();
       for (const m of records) topic.codec.decodeSync(m.value);

@@ -39,12 +39,15 @@ export interface TranscodeJob {
   thumbnail: { everySec: number; width: number; height: number; startNumber: number } | null;
   /** Seconds without data before a live input counts as gone. */
   stallTimeoutS: number;
+  /** Threads per video encoder; absent or 0: the encoder's own choice (about one per core). */
+  threads?: number;
 }
 
 export function buildTranscodePlan(job: TranscodeJob): FfmpegPlan {
   const gpuFrames = job.decoder === 'cuda';
   const gpuEncode = job.encoder === 'h264_nvenc';
   const segS = job.segmentDurationMs / 1000;
+  const remuxOnly = job.ladder.every((r) => r.copy);
   const inputs: FfmpegInput[] = [
     {
       source: job.input,
@@ -55,6 +58,8 @@ export function buildTranscodePlan(job: TranscodeJob): FfmpegPlan {
         ...(job.live
           ? ['-rw_timeout', String(job.stallTimeoutS * 1_000_000), '-fflags', 'nobuffer', '-flags', 'low_delay']
           : []),
+        // Only remuxed: the decoder works for the thumbnails alone, and keyframes are enough for them.
+        ...(remuxOnly && job.thumbnail ? ['-skip_frame', 'nokey'] : []),
       ],
     },
   ];
@@ -63,9 +68,13 @@ export function buildTranscodePlan(job: TranscodeJob): FfmpegPlan {
   }
   const audioMap = job.hasAudio ? '0:a:0' : '1:a:0';
 
-  const branches = job.ladder.length + (job.thumbnail ? 1 : 0);
-  const filters = [`[0:v]split=${branches}${Array.from({ length: branches }, (_, i) => `[s${i}]`).join('')}`];
-  job.ladder.forEach((r, i) => {
+  // A remuxed rung (`copy`) takes the source's packets as they are: no decode, no branch of its own.
+  const encoded = job.ladder.filter((r) => !r.copy);
+  const branches = encoded.length + (job.thumbnail ? 1 : 0);
+  const filters = branches
+    ? [`[0:v]split=${branches}${Array.from({ length: branches }, (_, i) => `[s${i}]`).join('')}`]
+    : [];
+  encoded.forEach((r, i) => {
     const scale = !gpuFrames
       ? `scale=${r.width}:${r.height},format=yuv420p`
       : `scale_cuda=${r.width}:${r.height}${gpuEncode ? '' : ',hwdownload,format=nv12'}`;
@@ -76,32 +85,38 @@ export function buildTranscodePlan(job: TranscodeJob): FfmpegPlan {
     const scale = gpuFrames
       ? `scale_cuda=${t.width}:${t.height},hwdownload,format=nv12`
       : `scale=${t.width}:${t.height}`;
-    filters.push(`[s${job.ladder.length}]fps=1/${t.everySec},${scale}[thumb]`);
+    filters.push(`[s${encoded.length}]fps=1/${t.everySec},${scale}[thumb]`);
   }
 
-  const outputs: FfmpegOutput[] = job.ladder.map((r, i) => {
+  const outputs: FfmpegOutput[] = job.ladder.map((r) => {
     const target = job.outputs[r.name];
     if (!target) throw new Error(`no output for rendition ${r.name}`);
+    const i = encoded.indexOf(r);
     return {
       target,
       options: [
         '-map',
-        `[v${i}]`,
+        r.copy ? '0:v:0' : `[v${i}]`,
         '-map',
         audioMap,
-        ...videoCodec(job, r),
-        '-g',
-        String(r.gop),
-        '-keyint_min',
-        String(r.gop),
-        '-force_key_frames',
-        `expr:gte(t,n_forced*${segS})`,
-        '-b:v',
-        String(r.videoBitrate),
-        '-maxrate',
-        String(r.videoBitrate),
-        '-bufsize',
-        String(2 * r.videoBitrate),
+        ...(r.copy
+          ? ['-c:v', 'copy']
+          : [
+              ...videoCodec(job, r),
+              ...(job.threads ? ['-threads', String(job.threads)] : []),
+              '-g',
+              String(r.gop),
+              '-keyint_min',
+              String(r.gop),
+              '-force_key_frames',
+              `expr:gte(t,n_forced*${segS})`,
+              '-b:v',
+              String(r.videoBitrate),
+              '-maxrate',
+              String(r.videoBitrate),
+              '-bufsize',
+              String(2 * r.videoBitrate),
+            ]),
         '-c:a',
         'aac',
         '-b:a',
@@ -143,7 +158,9 @@ export function buildTranscodePlan(job: TranscodeJob): FfmpegPlan {
   }
   return {
     inputs,
-    global: ['-hide_banner', '-loglevel', 'warning', '-nostdin'],
+    // -progress on stderr: a key=value block every second (out_time_us, speed), from which the
+    // worker measures how fast the transcode runs (capacity.ts); it prints whatever the log level.
+    global: ['-hide_banner', '-loglevel', 'warning', '-nostdin', '-progress', 'pipe:2', '-stats_period', '1'],
     complexFilter: filters.join(';'),
     outputs,
   };
@@ -201,8 +218,7 @@ export function planArgs(plan: FfmpegPlan): string[] {
   return [
     ...plan.inputs.flatMap((i) => [...i.options, '-i', i.source]),
     '-y',
-    '-filter_complex',
-    plan.complexFilter,
+    ...(plan.complexFilter ? ['-filter_complex', plan.complexFilter] : []),
     ...plan.global,
     ...plan.outputs.flatMap((o) => [...o.options, o.target]),
   ];

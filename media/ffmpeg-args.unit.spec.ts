@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildTranscodePlan, planArgs, type TranscodeJob } from './ffmpeg-args.ts';
 import { commandArgs, commandFor, detectMediaPath, type GpuCheck } from '../platform/ffmpeg.ts';
-import { selectLadder } from './ladder.ts';
+import { selectLadder, sourceRendition } from './ladder.ts';
 
 const job = (o: Partial<TranscodeJob> = {}): TranscodeJob => ({
   input: 'rtmp://127.0.0.1:1935/live/stream_1',
@@ -53,7 +53,7 @@ describe('ffmpeg ladder arguments', () => {
       '-rw_timeout', '10000000', '-fflags', 'nobuffer', '-flags', 'low_delay', '-i', 'rtmp://127.0.0.1:1935/live/stream_1',
       '-y', '-filter_complex',
       '[0:v]split=3[s0][s1][s2];[s0]fps=30,scale=1280:720,format=yuv420p[v0];[s1]fps=30,scale=640:360,format=yuv420p[v1];[s2]fps=1/10,scale=320:180[thumb]',
-      '-hide_banner', '-loglevel', 'warning', '-nostdin',
+      '-hide_banner', '-loglevel', 'warning', '-nostdin', '-progress', 'pipe:2', '-stats_period', '1',
       '-map', '[v0]', '-map', '0:a:0',
       '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-profile:v', 'high', '-level:v', '3.1', '-sc_threshold', '0',
       '-g', '60', '-keyint_min', '60', '-force_key_frames', 'expr:gte(t,n_forced*2)',
@@ -81,7 +81,7 @@ describe('ffmpeg ladder arguments', () => {
       '-i', 'rtmp://127.0.0.1:1935/live/stream_1',
       '-y', '-filter_complex',
       '[0:v]split=2[s0][s1];[s0]fps=30,scale_cuda=1280:720[v0];[s1]fps=1/10,scale_cuda=320:180,hwdownload,format=nv12[thumb]',
-      '-hide_banner', '-loglevel', 'warning', '-nostdin',
+      '-hide_banner', '-loglevel', 'warning', '-nostdin', '-progress', 'pipe:2', '-stats_period', '1',
       '-map', '[v0]', '-map', '0:a:0',
       '-c:v', 'h264_nvenc', '-preset', 'p4', '-tune', 'll', '-rc', 'cbr', '-profile:v', 'high', '-level:v', '3.1',
       '-forced-idr', '1', '-no-scenecut', '1',
@@ -147,6 +147,41 @@ describe('ffmpeg ladder arguments', () => {
     assert.ok(args.includes('1:a:0') && args.includes('-shortest'));
     assert.ok(args.includes('expr:gte(t,n_forced*1)'));
     assert.deepEqual(args.slice(-9), cmaf('360p'));
+  });
+
+  it('the source remuxed: its video copied as it came, audio still AAC, only keyframes decoded (for thumbnails)', () => {
+    const source = sourceRendition({ width: 1280, height: 720, frameRate: 30 }, 2000, 'avc1.64001f,mp4a.40.2', 333);
+    // prettier-ignore
+    assert.deepEqual(planArgs(buildTranscodePlan(job({ ladder: [source], outputs: { source: 'unix:/tmp/w/source.sock' } }))), [
+      '-rw_timeout', '10000000', '-fflags', 'nobuffer', '-flags', 'low_delay', '-skip_frame', 'nokey',
+      '-i', 'rtmp://127.0.0.1:1935/live/stream_1',
+      '-y', '-filter_complex', '[0:v]split=1[s0];[s0]fps=1/10,scale=320:180[thumb]',
+      '-hide_banner', '-loglevel', 'warning', '-nostdin', '-progress', 'pipe:2', '-stats_period', '1',
+      '-map', '0:v:0', '-map', '0:a:0', '-c:v', 'copy',
+      '-c:a', 'aac', '-b:a', '128000', '-ar', '48000', '-ac', '2',
+      ...cmaf('source'),
+      ...thumb,
+      '/media/stream_1/thumbs/%06d.jpg',
+    ]);
+    // Without thumbnails nothing is decoded at all, and there is no filter graph to give.
+    const bare = planArgs(
+      buildTranscodePlan(job({ ladder: [source], thumbnail: null, outputs: { source: 'unix:/s' } })),
+    );
+    assert.ok(!bare.includes('-filter_complex') && !bare.includes('-skip_frame'));
+    assert.deepEqual(bare.slice(bare.indexOf('-map'), bare.indexOf('-map') + 6), [
+      '-map',
+      '0:v:0',
+      '-map',
+      '0:a:0',
+      '-c:v',
+      'copy',
+    ]);
+  });
+
+  it('a thread cap reaches every encoder', () => {
+    const args = planArgs(buildTranscodePlan(job({ threads: 1 })));
+    assert.equal(args.filter((a, i) => a === '-threads' && args[i + 1] === '1').length, 2);
+    assert.ok(!planArgs(buildTranscodePlan(job())).includes('-threads'));
   });
 
   it('refuses a ladder rung without an output', () => {

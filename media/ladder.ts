@@ -60,6 +60,8 @@ export interface ChosenRendition extends Rendition {
   gop: number;
   /** Video frames per LL-HLS part (the last part of a segment may have fewer). */
   partFrames: number;
+  /** The source's own video, remuxed (`-c:v copy`): its size, rate, GOP and codec are the publisher's. */
+  copy?: boolean;
 }
 
 /** Frame rates like 29.97 count as 30, 59.94 as 60. */
@@ -92,6 +94,60 @@ export function selectLadder(
     // are one frame longer (25 fps, 2 s: 9 x 5 + 5), never shorter than 85% of the target.
     return { ...r, gop, partFrames: Math.ceil(gop / partsPerSegment) };
   });
+}
+
+/** The copy rendition's name: the source as published, not re-encoded. */
+export const SOURCE_RENDITION = 'source';
+
+/**
+ * The source remuxed without re-encoding, the last step down when even the lowest rung cannot be
+ * encoded in real time (what large platforms give channels without transcoding). Its segments cut
+ * at the source's own keyframes, so their length is the publisher's GOP, not the segment target
+ * (docs/media.md). `codecs` comes from the source (sourceCodecs); the bitrate is the publisher's,
+ * unknown here, so the master advertises the seed's bitrate for a rung of the source's height.
+ */
+export function sourceRendition(
+  source: SourceInfo,
+  segmentDurationMs: number,
+  codecs: string,
+  partTargetMs = segmentDurationMs,
+): ChosenRendition {
+  const rung = LADDER.find((r) => r.height <= source.height) ?? LADDER[LADDER.length - 1]!;
+  const frameRate = roundFps(source.frameRate);
+  const gop = Math.max(1, Math.round((frameRate * segmentDurationMs) / 1000));
+  const partsPerSegment = Math.max(1, Math.round(segmentDurationMs / partTargetMs));
+  return {
+    name: SOURCE_RENDITION,
+    width: source.width,
+    height: source.height,
+    frameRate,
+    videoBitrate: rung.videoBitrate,
+    audioBitrate: rung.audioBitrate,
+    codecs,
+    level: '',
+    gop,
+    partFrames: Math.ceil(gop / partsPerSegment),
+    copy: true,
+  };
+}
+
+const H264_PROFILES: Record<string, string> = {
+  Baseline: '4200',
+  'Constrained Baseline': '42e0',
+  Main: '4d40',
+  Extended: '5800',
+  High: '6400',
+};
+
+/**
+ * RFC 6381 CODECS of a source as ffprobe names its H.264 profile and level (`High`, 31 ->
+ * `avc1.64001f,mp4a.40.2`; the audio is always re-encoded to AAC-LC). A profile or codec it does
+ * not know gets High 5.1, which every player that plays the source also accepts as a label.
+ */
+export function sourceCodecs(videoCodec: string | null, profile: string | null, level: number | null): string {
+  const p = videoCodec === 'h264' && profile ? H264_PROFILES[profile] : undefined;
+  const l = p && level && level > 0 && level < 256 ? level : null;
+  return p && l ? `avc1.${p}${l.toString(16).padStart(2, '0')},mp4a.40.2` : 'avc1.640033,mp4a.40.2';
 }
 
 function fit(rung: Rung, height: number, source: SourceInfo): Omit<ChosenRendition, 'gop' | 'partFrames'> {

@@ -1,13 +1,14 @@
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MediaEventPayload } from '../schemas/generated/events.ts';
+import type { LadderReason, MediaEventPayload } from '../schemas/generated/events.ts';
 import type { Logger } from '../platform/logger.ts';
 import { buildTranscodePlan, type TranscodeJob } from './ffmpeg-args.ts';
 import { commandFor } from '../platform/ffmpeg.ts';
 import { advertisedPartTargetMs, type ChosenRendition } from './ladder.ts';
 import { highestSequence, highestThumbnail, thumbnailFile } from './files.ts';
 import { RenditionOutput } from './cmaf-output.ts';
+import { ProgressReader, type ProgressReport } from './capacity.ts';
 import { recoverRendition } from './cmaf-recover.ts';
 
 /**
@@ -20,6 +21,9 @@ import { recoverRendition } from './cmaf-recover.ts';
  * this stream; numbering continues after the highest segment any file belongs to (a part of an
  * unfinished segment included: its name may be cached at an edge as immutable), with a new init
  * section, and the first segment of every rung (and its parts) is marked as a discontinuity.
+ * Every rendition folder counts, not only this run's rungs: a run with a smaller (or larger)
+ * ladder after a capacity change continues the numbering of the rungs it dropped or brings back,
+ * so a sequence number is one time span in every rendition of the stream.
  */
 export interface TranscoderSpec {
   streamId: string;
@@ -34,6 +38,10 @@ export interface TranscoderSpec {
   mediaRoot: string;
   thumbnail: { everySec: number; width: number; height: number } | null;
   stallTimeoutS: number;
+  /** Threads per video encoder (0: the encoder's choice). */
+  threads?: number;
+  /** Why this run has this ladder, as its RenditionLadder says (a first run: START, nothing dropped). */
+  ladderChange?: { reason: LadderReason; dropped: string[] };
 }
 
 export interface TranscoderDeps {
@@ -41,6 +49,8 @@ export interface TranscoderDeps {
   ffmpegPath: string;
   log: Logger;
   pollMs?: number;
+  /** Each ffmpeg progress report (about one a second), with the wall clock it arrived at. */
+  onProgress?: (report: ProgressReport & { at: number }) => void;
 }
 
 export interface TranscodeExit {
@@ -61,6 +71,7 @@ export class StreamTranscoder {
   private thumbs: Promise<void> = Promise.resolve();
   private stopRequested = false;
   private readonly streamDir: string;
+  private readonly progress = new ProgressReader();
 
   constructor(
     readonly spec: TranscoderSpec,
@@ -74,6 +85,10 @@ export class StreamTranscoder {
     const { spec, deps } = this;
     await mkdir(join(this.streamDir, 'thumbs'), { recursive: true });
     let highest = -1;
+    for (const entry of await readdir(this.streamDir, { withFileTypes: true })) {
+      if (entry.isDirectory() && !entry.name.startsWith('.') && entry.name !== 'thumbs')
+        highest = Math.max(highest, highestSequence(await readdir(join(this.streamDir, entry.name))));
+    }
     const recovered: MediaEventPayload[] = [];
     for (const r of spec.ladder) {
       const dir = join(this.streamDir, r.name);
@@ -92,10 +107,12 @@ export class StreamTranscoder {
     await deps.publish([
       {
         type: 'RenditionLadder',
-        renditions: spec.ladder.map(({ level: _l, gop: _g, partFrames: _p, ...r }) => r),
+        renditions: spec.ladder.map(({ level: _l, gop: _g, partFrames: _p, copy: _c, ...r }) => r),
         segmentDurationMs: spec.segmentDurationMs,
         encoder: spec.encoder,
         partTargetMs: advertisedPartTargetMs(spec.ladder),
+        reason: spec.ladderChange?.reason ?? 'START',
+        dropped: spec.ladderChange?.dropped ?? [],
       },
     ]);
 
@@ -134,6 +151,7 @@ export class StreamTranscoder {
       outputs: Object.fromEntries(spec.ladder.map((r) => [r.name, `unix:${join(this.socketDir!, `${r.name}.sock`)}`])),
       thumbnail: spec.thumbnail && { ...spec.thumbnail, startNumber: this.lastThumb + 1 },
       stallTimeoutS: spec.stallTimeoutS,
+      ...(spec.threads ? { threads: spec.threads } : {}),
     });
     const cmd = commandFor(plan, deps.ffmpegPath);
     this.command = cmd;
@@ -150,6 +168,11 @@ export class StreamTranscoder {
       ),
     );
     cmd.on('stderr', (line: string) => {
+      if (ProgressReader.isProgressLine(line)) {
+        const report = this.progress.push(line);
+        if (report) deps.onProgress?.({ ...report, at: Date.now() });
+        return;
+      }
       const text = line.trim();
       // swscale's note about JPEG's full-range pixel format is noise, not a problem.
       if (text && !text.includes('deprecated pixel format')) log.warn({ ffmpeg: text }, 'ffmpeg');
@@ -165,9 +188,20 @@ export class StreamTranscoder {
         .then(() => this.resolveExit({ code, error, stopped: this.stopRequested }));
     };
     cmd.on('end', () => finish(null, 0));
-    cmd.on('error', (err: Error) => finish(err.message, exitCode(err.message)));
+    // fluent-ffmpeg appends ffmpeg's last stderr lines to the error: the progress blocks are not the cause.
+    const cause = (message: string) =>
+      message
+        .split('\n')
+        .filter((l) => !ProgressReader.isProgressLine(l))
+        .join('\n');
+    cmd.on('error', (err: Error) => finish(cause(err.message), exitCode(err.message)));
     cmd.run();
     if (spec.thumbnail) this.timer = setInterval(() => void this.scanThumbnailsSoon(), deps.pollMs ?? 1000);
+  }
+
+  /** ffmpeg's process id while it runs (its CPU is measured from /proc). */
+  get pid(): number | undefined {
+    return (this.command as unknown as { ffmpegProc?: { pid?: number } } | undefined)?.ffmpegProc?.pid;
   }
 
   /**

@@ -65,7 +65,8 @@ export function commandFor(plan: FfmpegPlan, ffmpegPath: string): ffmpeg.FfmpegC
     if (input.options.length) cmd.inputOptions(...input.options);
   }
   cmd.addOptions(...plan.global);
-  cmd.complexFilter(plan.complexFilter);
+  // A remux-only plan without thumbnails filters nothing.
+  if (plan.complexFilter) cmd.complexFilter(plan.complexFilter);
   for (const output of plan.outputs) cmd.output(output.target).outputOptions(...output.options);
   return cmd;
 }
@@ -83,6 +84,9 @@ export interface ProbedSource {
   audioCodec: string | null;
   /** Whether the video reorders frames (B-frames): WebRTC carries no decode timestamps, so such a source is re-encoded for it. */
   hasBFrames?: boolean | null;
+  /** H.264 profile and level as ffprobe names them ('High', 31): the CODECS of a remuxed source. */
+  videoProfile?: string | null;
+  videoLevel?: number | null;
 }
 
 /** ffprobe through fluent-ffmpeg, bounded so a silent source cannot hang the caller. */
@@ -102,6 +106,8 @@ export function probe(url: string, timeoutS: number): Promise<ProbedSource> {
           videoCodec: v?.codec_name ?? null,
           audioCodec: a?.codec_name ?? null,
           hasBFrames: v ? Number(v.has_b_frames ?? 0) > 0 : null,
+          videoProfile: typeof v?.profile === 'string' ? v.profile : null,
+          videoLevel: typeof v?.level === 'number' ? v.level : null,
         });
       },
     );

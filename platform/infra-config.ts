@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { env } from './config.ts';
 import { EventBus } from './kafka/bus.ts';
+import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, type KafkaClientName } from './kafka/driver.ts';
 import { kafkaSecurityOf, type KafkaSecurityEnv } from './kafka/security.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
@@ -13,6 +14,8 @@ import type { Metrics } from './metrics.ts';
 export const kafkaEnv = {
   /** Comma-separated bootstrap brokers. */
   KAFKA_BROKERS: env.list('127.0.0.1:9092'),
+  /** The Kafka client library the bus runs on (platform/kafka/driver.ts; README: "Which Kafka client"). */
+  KAFKA_CLIENT: z.enum(KAFKA_CLIENTS).default(DEFAULT_KAFKA_CLIENT),
   /** Confluent-compatible schema registry base URL. */
   SCHEMA_REGISTRY_URL: env.str('http://127.0.0.1:8081/apis/ccompat/v7'),
   /** Prepended to every topic (and so every subject); lets tenants or tests share a broker. */
@@ -32,6 +35,7 @@ export const elasticsearchEnv = {
 
 type KafkaConfig = {
   KAFKA_BROKERS: string[];
+  KAFKA_CLIENT: KafkaClientName;
   SCHEMA_REGISTRY_URL: string;
   LIVE_TOPIC_PREFIX: string;
 } & KafkaSecurityEnv;
@@ -44,6 +48,7 @@ export function busFromConfig(cfg: KafkaConfig, clientId: string, metrics: Metri
       clientId,
       topicPrefix: cfg.LIVE_TOPIC_PREFIX,
       security: kafkaSecurityOf(cfg),
+      client: cfg.KAFKA_CLIENT,
     },
     metrics,
     log,

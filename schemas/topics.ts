@@ -7,6 +7,7 @@ import type {
   ViewerCountChanged,
   ViewerHeartbeat,
   VodRecorded,
+  WorkerCapacity,
 } from './generated/events.ts';
 
 /**
@@ -71,6 +72,14 @@ export const TOPICS = {
     valueRecord: 'live.media.MediaEvent',
     partitions: 12,
     retention: 3 * DAY,
+  }),
+  /** Keyed by worker, compacted: the newest value per worker is its load now (media/worker/capacity-report.ts). */
+  mediaCapacity: spec<WorkerCapacity>({
+    base: 'live.media.capacity',
+    key: 'workerId',
+    valueRecord: 'live.media.WorkerCapacity',
+    partitions: 3,
+    retention: 'compact',
   }),
   userFollows: spec<FollowEvent>({
     base: 'live.user.follows',

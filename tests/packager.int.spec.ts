@@ -107,6 +107,8 @@ describe('packager against real Kafka, real segments and ffmpeg', () => {
       segmentDurationMs: 1000,
       encoder: 'libx264',
       partTargetMs: 0,
+      reason: 'START',
+      dropped: [],
       renditions: [
         {
           name: '360p',
@@ -296,6 +298,8 @@ describe('packager against real Kafka, real segments and ffmpeg', () => {
       ...(ladder(id).payload as RenditionLadder & { type: 'RenditionLadder' }),
       segmentDurationMs: 2000,
       partTargetMs: 334,
+      reason: 'START',
+      dropped: [],
     });
     await producer.publish(bus.topic('streamLifecycle'), [streamEvents.created(id), streamEvents.wentLive(id, T0)]);
     const first = renditions.map((r) => cmaf(id, r, 0));

@@ -121,11 +121,11 @@ describe('alert rules', () => {
   it('pass `promtool check rules`', () => {
     const r = promtool(['check', 'rules', ALERT_RULES]);
     assert.equal(r.code, 0, r.output);
-    assert.match(r.output, /SUCCESS: 13 rules found/);
+    assert.match(r.output, /SUCCESS: 17 rules found/);
   });
 
   it('fire on synthetic series and stay quiet otherwise (`promtool test rules`)', () => {
-    // ServiceDown, TranscodeFallingBehind and DeadLettersGrowing: firing and not-firing cases.
+    // Firing and not-firing cases, and the latency tiers' recording rule.
     const r = promtool(['test', 'rules', join(REPO_ROOT, 'compose', 'prometheus', 'alerts.test.yml')]);
     assert.equal(r.code, 0, r.output);
     assert.match(r.output, /SUCCESS/);
@@ -133,14 +133,15 @@ describe('alert rules', () => {
 
   it('name what hurts users, each with a summary and a description', () => {
     const doc = parse(readFileSync(ALERT_RULES, 'utf8')) as {
-      groups: Array<{ rules: Array<{ alert: string; annotations?: Record<string, string> }> }>;
+      groups: Array<{ rules: Array<{ alert?: string; record?: string; annotations?: Record<string, string> }> }>;
     };
-    const rules = doc.groups.flatMap((g) => g.rules);
+    const rules = doc.groups.flatMap((g) => g.rules).filter((r) => r.alert !== undefined);
     assert.deepEqual(
       rules.map((r) => r.alert),
       [
         'ServiceDown',
         'TranscodeFallingBehind',
+        'TranscodeDegraded',
         'FFmpegFailing',
         'DeadLettersGrowing',
         'ConsumerLagHigh',
@@ -152,6 +153,7 @@ describe('alert rules', () => {
         'KafkaUnderReplicatedPartitions',
         'CassandraRequestsFailing',
         'ElasticsearchClusterRed',
+        'GlassToGlassAboveTier',
       ],
     );
     for (const r of rules) {

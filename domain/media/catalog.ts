@@ -60,6 +60,8 @@ export class MediaCatalog {
           segmentDurationMs: p.segmentDurationMs,
           encoder: p.encoder,
           partTargetMs: p.partTargetMs,
+          reason: p.reason,
+          dropped: p.dropped,
         };
         e.refusal = null;
         return;

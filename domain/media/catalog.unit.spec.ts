@@ -17,6 +17,8 @@ const ladder = (names: string[]) =>
     segmentDurationMs: 2000,
     encoder: 'libx264',
     partTargetMs: 0,
+    reason: 'START',
+    dropped: [],
     renditions: names.map((name) => ({
       name,
       width: 1280,
@@ -92,7 +94,14 @@ describe('media catalog and the playback answer built from it', () => {
   it("the ladder and thumbnail of live.media.segments come first; a VOD's own stand in once those expired", () => {
     const fromVod = {
       ...vod,
-      ladder: { renditions: [], segmentDurationMs: 2000, encoder: 'libx264', partTargetMs: 0 },
+      ladder: {
+        renditions: [],
+        segmentDurationMs: 2000,
+        encoder: 'libx264',
+        partTargetMs: 0,
+        reason: 'START' as const,
+        dropped: [],
+      },
       thumbnail: { uri: 'thumbs/000009.jpg', width: 320, height: 180 },
     };
     const expired = new MediaCatalog();

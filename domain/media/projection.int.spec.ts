@@ -39,6 +39,8 @@ describe('media catalog projection against real Kafka', () => {
           segmentDurationMs: 2000,
           encoder: 'libx264',
           partTargetMs: 0,
+          reason: 'START',
+          dropped: [],
           renditions: [
             {
               name: '360p',
@@ -87,6 +89,8 @@ describe('media catalog projection against real Kafka', () => {
       segmentDurationMs: 2000,
       encoder: 'libx264',
       partTargetMs: 0,
+      reason: 'START' as const,
+      dropped: [],
       renditions: [
         {
           name: '720p',

@@ -17,8 +17,8 @@ export interface Panel {
   queries: PanelQuery[];
 }
 
-const quantile = (q: number, histogram: string) =>
-  `histogram_quantile(${q}, sum by (le) (rate(${histogram}_bucket[1m])))`;
+const quantile = (q: number, histogram: string, by = '') =>
+  `histogram_quantile(${q}, sum by (${by ? `${by}, ` : ''}le) (rate(${histogram}_bucket[1m])))`;
 
 export const PANELS: readonly Panel[] = [
   {
@@ -73,12 +73,36 @@ export const PANELS: readonly Panel[] = [
     queries: [{ expr: 'max by (stream) (live_media_transcode_lag_seconds)', legend: '{{stream}}' }],
   },
   {
+    id: 'transcode-speed',
+    title: 'Transcode speed per stream (100% = real time)',
+    unit: 'ratio',
+    queries: [{ expr: 'min by (stream) (live_media_transcode_speed_ratio)', legend: '{{stream}}' }],
+  },
+  {
+    id: 'ladder-dropped',
+    title: 'Rungs dropped for capacity, per worker',
+    unit: 'count',
+    queries: [
+      { expr: 'sum by (instance) (live_media_ladder_dropped_rungs)', legend: '{{instance}}' },
+      { expr: 'sum by (reason) (increase(live_media_ladder_changes_total[5m]))', legend: 'changes (5m): {{reason}}' },
+    ],
+  },
+  {
     id: 'listing-latency',
     title: 'Frame made to listed in the live playlist',
     unit: 'seconds',
     queries: [
       { expr: quantile(0.5, 'live_packager_part_listed_delay_seconds'), legend: 'LL-HLS part, p50' },
       { expr: quantile(0.5, 'live_packager_listed_delay_seconds'), legend: 'segment, p50' },
+    ],
+  },
+  {
+    id: 'glass-to-glass',
+    title: 'Glass to glass per latency tier, as players report it',
+    unit: 'seconds',
+    queries: [
+      { expr: quantile(0.5, 'live_viewer_latency_seconds', 'tier'), legend: '{{tier}} p50' },
+      { expr: quantile(0.95, 'live_viewer_latency_seconds', 'tier'), legend: '{{tier}} p95' },
     ],
   },
   {
@@ -142,6 +166,15 @@ export function streamHealthPanels(streamId: string): Panel[] {
       title: 'Transcode lag',
       unit: 'seconds',
       queries: [{ expr: of('live_media_transcode_lag_seconds'), legend: 'behind your encoder' }],
+    },
+    {
+      id: 'ladder-rungs',
+      title: 'Qualities made of your stream',
+      unit: 'count',
+      queries: [
+        { expr: of('live_media_ladder_rungs'), legend: 'running' },
+        { expr: of('live_media_ladder_dropped_rungs'), legend: 'dropped for capacity' },
+      ],
     },
   ];
 }

@@ -37,7 +37,11 @@ const batcher = new HeartbeatBatcher(
 );
 const service = new ViewerService(
   {
-    streams: { status: (id) => registry.get(id)?.status, counts: (id) => registry.viewerStats(id) },
+    streams: {
+      status: (id) => registry.get(id)?.status,
+      counts: (id) => registry.viewerStats(id),
+      latencyMode: (id) => registry.get(id)?.latencyMode,
+    },
     publish: (hb) => batcher.push(hb),
     // The transport is built next; the service only broadcasts once it listens.
     broadcast: (streamId, frame) => transport.broadcast(streamId, frame),

@@ -1,4 +1,4 @@
-import { Counter, Gauge } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Metrics } from '../../platform/metrics.ts';
 
 /** The viewer gateway's own metrics, beside the event-bus ones every service has. */
@@ -9,6 +9,7 @@ export class ViewerMetrics {
   readonly pushes: Counter;
   readonly queued: Gauge;
   readonly dropped: Counter;
+  readonly latency: Histogram<'tier'>;
 
   constructor(metrics: Metrics) {
     const registers = [metrics.registry];
@@ -34,6 +35,14 @@ export class ViewerMetrics {
     this.dropped = new Counter({
       name: 'live_viewer_heartbeats_dropped_total',
       help: 'Heartbeats dropped because the queue to Kafka was full (Kafka unreachable for long)',
+      registers,
+    });
+    // The seed's tiers are 3 s, 1 s and 0.5 s glass to glass: buckets on each side of each.
+    this.latency = new Histogram({
+      name: 'live_viewer_latency_seconds',
+      help: "Glass to glass as players report it in heartbeats (frame on screen behind its capture time), by the stream's latency tier",
+      labelNames: ['tier'],
+      buckets: [0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 6, 10, 30],
       registers,
     });
   }

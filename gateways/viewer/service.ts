@@ -1,4 +1,9 @@
-import type { HeartbeatKind, ViewerCountChanged, ViewerHeartbeat } from '../../schemas/generated/events.ts';
+import type {
+  HeartbeatKind,
+  LatencyMode,
+  ViewerCountChanged,
+  ViewerHeartbeat,
+} from '../../schemas/generated/events.ts';
 import type { StreamStatus } from '../../domain/stream/evolve.ts';
 import { ViewerError, type ViewerErrorCode } from './errors.ts';
 import type { ViewerMetrics } from './metrics.ts';
@@ -29,6 +34,8 @@ export interface ViewerConnection {
 export interface StreamView {
   status(streamId: string): StreamStatus | undefined;
   counts(streamId: string): ViewerCountChanged | undefined;
+  /** The stream's latency tier, which labels the latency its players report. */
+  latencyMode(streamId: string): LatencyMode | undefined;
 }
 
 export interface ViewerServiceDeps {
@@ -90,12 +97,13 @@ export class ViewerService {
     room.connections++;
     this.rooms.set(conn.streamId, room);
     this.deps.metrics.connections.inc();
-    this.emit(conn, 'CONNECT', null, 0);
+    this.emit(conn, 'CONNECT', null, 0, null);
     conn.send(
       encode.welcome(
         conn.sessionId,
         this.cfg.heartbeatIntervalMs,
         this.deps.streams.counts(conn.streamId)?.viewers ?? 0,
+        now,
       ),
     );
   }
@@ -106,7 +114,7 @@ export class ViewerService {
     const room = this.rooms.get(conn.streamId);
     if (room && --room.connections === 0) this.rooms.delete(conn.streamId);
     this.deps.metrics.connections.dec();
-    if (clean && this.deps.streams.status(conn.streamId) === 'live') this.emit(conn, 'DISCONNECT', null, 0);
+    if (clean && this.deps.streams.status(conn.streamId) === 'live') this.emit(conn, 'DISCONNECT', null, 0, null);
   }
 
   receive(conn: ViewerConnection, text: string): void {
@@ -131,7 +139,9 @@ export class ViewerService {
       return;
     }
     state.lastBeatAt = now;
-    this.emit(conn, 'HEARTBEAT', frame.quality, frame.bufferingMs);
+    this.emit(conn, 'HEARTBEAT', frame.quality, frame.bufferingMs, frame.latencyMs);
+    const tier = this.deps.streams.latencyMode(conn.streamId);
+    if (frame.latencyMs !== null && tier) this.deps.metrics.latency.observe({ tier }, frame.latencyMs / 1000);
   }
 
   /** Pushes counts that changed (or are due again); ends the streams that ended. */
@@ -159,7 +169,13 @@ export class ViewerService {
     conn.send(encode.error(code, message ?? code));
   }
 
-  private emit(conn: ViewerConnection, kind: HeartbeatKind, quality: string | null, bufferingMs: number): void {
+  private emit(
+    conn: ViewerConnection,
+    kind: HeartbeatKind,
+    quality: string | null,
+    bufferingMs: number,
+    latencyMs: number | null,
+  ): void {
     this.deps.metrics.heartbeats.inc({ kind });
     this.deps.publish({
       eventId: this.deps.newId(),
@@ -170,6 +186,7 @@ export class ViewerService {
       kind,
       quality,
       bufferingMs,
+      latencyMs,
       gatewayId: this.deps.gatewayId,
     });
   }

@@ -34,7 +34,11 @@ function setup() {
   const metrics = new ViewerMetrics(new Metrics('viewer-spec', { defaults: false }));
   const service = new ViewerService(
     {
-      streams: { status: (id) => status.get(id), counts: (id) => counts.get(id) },
+      streams: {
+        status: (id) => status.get(id),
+        counts: (id) => counts.get(id),
+        latencyMode: (id) => (status.has(id) ? 'LOW' : undefined),
+      },
       publish: (hb) => published.push(hb),
       broadcast: (id, frame) => pushed.push([id, JSON.parse(frame)]),
       connectionsOf: (id) => conns.filter((c) => c.streamId === id),
@@ -63,6 +67,10 @@ function setup() {
     beat,
     advance: (ms: number) => (now += ms),
     refused: async () => (await metrics.refused.get()).values.map((v) => [v.labels.code, v.value]),
+    latency: async () =>
+      (await metrics.latency.get()).values
+        .filter((v) => v.metricName === 'live_viewer_latency_seconds_count' || v.metricName?.endsWith('_sum'))
+        .map((v) => [v.metricName, v.labels.tier, v.value]),
   };
 }
 
@@ -96,6 +104,33 @@ describe('ViewerService', () => {
         ['session-1', 'DISCONNECT', null, 0, 1_010_000],
       ],
     );
+  });
+
+  it('tells players the server time, and passes on the glass-to-glass latency they measure, by the stream’s tier', async () => {
+    const { published, connect, beat, advance, latency } = setup();
+    const a = connect(1);
+    assert.deepEqual(a.sent[0], {
+      type: 'welcome',
+      session_id: 'session-1',
+      heartbeat_interval_ms: 10_000,
+      viewers: 0,
+      server_time: 1_000_000,
+    });
+    beat(a, { latency_ms: 850.4 });
+    advance(5000);
+    beat(a, { latency_ms: -20 }); // a clock the correction could not fix: dropped, the beat kept
+    advance(5000);
+    beat(a, { latency_ms: 3_600_000 });
+    advance(5000);
+    beat(a);
+    assert.deepEqual(
+      published.filter((h) => h.kind === 'HEARTBEAT').map((h) => h.latencyMs),
+      [850, null, null, null],
+    );
+    assert.deepEqual(await latency(), [
+      ['live_viewer_latency_seconds_sum', 'LOW', 0.85],
+      ['live_viewer_latency_seconds_count', 'LOW', 1],
+    ]);
   });
 
   it('refuses other sessions, bad frames and heartbeats after the end; drops too-frequent ones; closes floods', async () => {

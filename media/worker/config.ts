@@ -17,7 +17,9 @@ const schema = z.object({
   MEDIA_ENCODER: z.enum(['auto', 'libx264', 'h264_nvenc']).default('auto'),
   /** auto: NVDEC decode and scale_cuda when an NVIDIA GPU can (also without NVENC), else the CPU. */
   MEDIA_DECODER: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
-  MEDIA_X264_PRESET: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium']).default('veryfast'),
+  MEDIA_X264_PRESET: z
+    .enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'])
+    .default('veryfast'),
   /** Rungs this deployment may produce (a small box can drop the costly ones). */
   MEDIA_LADDER: env.list(RENDITION_NAMES.join(',')).pipe(z.array(z.enum(RENDITION_NAMES))),
   /**
@@ -33,6 +35,15 @@ const schema = z.object({
   /** A source taller than this (pixels) or faster than MEDIA_MAX_SOURCE_FPS is refused (TranscodeRefused OVER_LIMITS). */
   MEDIA_MAX_SOURCE_HEIGHT: env.int(2160, 1),
   MEDIA_MAX_SOURCE_FPS: env.int(120, 1),
+  /** Threads per video encoder; 0: the encoder's own choice (about one per core). Caps what one stream can take. */
+  MEDIA_FFMPEG_THREADS: env.int(0, 0),
+  /**
+   * After a ladder change, how long before a dropped rung may come back (doubled at every drop, up
+   * to 8x): the hysteresis that keeps a stream from flapping between ladders (media/capacity.ts).
+   */
+  MEDIA_LADDER_HOLD_DOWN_S: env.int(30, 1),
+  /** How often the worker publishes its load on live.media.capacity when nothing changed. */
+  MEDIA_CAPACITY_EVERY_S: env.int(10, 1),
   /** A live source silent for this long ends the ffmpeg run (it is restarted while the stream is live). */
   MEDIA_STALL_TIMEOUT_S: env.int(10, 1),
   /** Workers sharing this group split the streams by lifecycle partition. */

@@ -1,6 +1,6 @@
 /**
  * Media worker process: live streams of its lifecycle partitions -> ffmpeg ladder -> PartReady, SegmentReady,
- * RenditionLadder and ThumbnailReady on live.media.segments.
+ * RenditionLadder and ThumbnailReady on live.media.segments; its load (WorkerCapacity) on live.media.capacity.
  *   npx tsx media/worker/main.ts
  */
 import { mkdirSync } from 'node:fs';
@@ -54,6 +54,9 @@ const { stop } = await runService(
           stallTimeoutS: cfg.MEDIA_STALL_TIMEOUT_S,
           catchUpDeadlineMs: cfg.MEDIA_CATCHUP_MS,
           ffmpegPath: ffmpegLauncher(tools.ffmpeg),
+          threads: cfg.MEDIA_FFMPEG_THREADS,
+          ladderHoldDownMs: cfg.MEDIA_LADDER_HOLD_DOWN_S * 1000,
+          capacityEveryMs: cfg.MEDIA_CAPACITY_EVERY_S * 1000,
           onFatal: (err) => fatal(log, stopAll)(err),
         });
         await worker.start();

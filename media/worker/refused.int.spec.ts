@@ -1,14 +1,19 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { testBus } from '../../tests/support/bus.ts';
 import { serverEnv } from '../../tests/support/endpoints.ts';
-import { collect, publishAudioOnly, type Publisher } from '../../tests/support/media.ts';
+import {
+  collect,
+  createStreamWithKey,
+  publishAudioOnly,
+  startIngest,
+  type Publisher,
+} from '../../tests/support/media.ts';
 import { ServiceProcess } from '../../tests/support/process.ts';
-import { streamEvents } from '../../tests/support/stream-events.ts';
 import { uniqueName } from '../../tests/support/isolation.ts';
 import { waitFor } from '../../tests/support/wait.ts';
 import type { EventBus } from '../../platform/kafka/bus.ts';
@@ -31,19 +36,13 @@ describe('media worker: a source it cannot use is refused once (real ingest, rea
     await bus.init(['streamLifecycle', 'mediaSegments']);
     producer = bus.producer();
     await producer.connect();
-    await producer.publish(bus.topic('streamLifecycle'), [
-      streamEvents.created(streamId, { streamKeyHash: createHash('sha256').update(key).digest('hex') }),
-    ]);
+    await createStreamWithKey(bus, producer, streamId, key);
     media = await collect(bus, 'mediaSegments');
     lifecycle = await collect(bus, 'streamLifecycle');
     const env = { ...serverEnv(bus.config.topicPrefix), METRICS_PORT: '0', LOG_LEVEL: 'info' };
-    ingest = new ServiceProcess('ingest', 'producers/ingest/main.ts', {
-      ...env,
-      INGEST_RTMP_HOST: '127.0.0.1',
-      INGEST_RTMP_PORT: '0',
-      NODE_OPTIONS: '--openssl-legacy-provider',
-    });
-    const port = (await ingest.waitForLog('rtmp', (l) => l.msg === 'rtmp listening', 90_000)).port as number;
+    const started = await startIngest(env);
+    ingest = started.ingest;
+    const port = started.port;
     worker = new ServiceProcess('worker', 'media/worker/main.ts', {
       ...env,
       MEDIA_ROOT: root,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,9 +8,14 @@ import { after, before, describe, it } from 'node:test';
 import type { MediaEvent, PartReady, SegmentReady } from '../../schemas/generated/events.ts';
 import { testBus } from '../../tests/support/bus.ts';
 import { serverEnv } from '../../tests/support/endpoints.ts';
-import { collect, publishTestPattern, type Publisher } from '../../tests/support/media.ts';
+import {
+  collect,
+  createStreamWithKey,
+  publishTestPattern,
+  startIngest,
+  type Publisher,
+} from '../../tests/support/media.ts';
 import { ServiceProcess } from '../../tests/support/process.ts';
-import { streamEvents } from '../../tests/support/stream-events.ts';
 import { uniqueName } from '../../tests/support/isolation.ts';
 import { waitFor } from '../../tests/support/wait.ts';
 import type { EventBus } from '../../platform/kafka/bus.ts';
@@ -66,17 +71,11 @@ describe('media worker: real ingest, real ffmpeg, real Kafka', () => {
     await bus.init(['streamLifecycle', 'mediaSegments']);
     producer = bus.producer();
     await producer.connect();
-    await producer.publish(bus.topic('streamLifecycle'), [
-      streamEvents.created(streamId, { streamKeyHash: createHash('sha256').update(key).digest('hex') }),
-    ]);
+    await createStreamWithKey(bus, producer, streamId, key);
     media = await collect(bus, 'mediaSegments');
-    ingest = new ServiceProcess('ingest', 'producers/ingest/main.ts', {
-      ...env(),
-      INGEST_RTMP_HOST: '127.0.0.1',
-      INGEST_RTMP_PORT: '0',
-      NODE_OPTIONS: '--openssl-legacy-provider',
-    });
-    const port = (await ingest.waitForLog('rtmp', (l) => l.msg === 'rtmp listening', 90_000)).port as number;
+    const started = await startIngest(env());
+    ingest = started.ingest;
+    const port = started.port;
     await startWorker('worker-a');
     publisher = publishTestPattern(`rtmp://127.0.0.1:${port}/live/${key}`, { size: '640x360', fps: 15 });
   });

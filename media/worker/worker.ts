@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import type { MediaEventPayload } from '../../schemas/generated/events.ts';
+import type { LadderReason, MediaEventPayload, StreamLoad } from '../../schemas/generated/events.ts';
 import { deleteConsumerGroup, waitForGroupToReachEnd } from '../../platform/kafka/groups.ts';
 import type { EventBus } from '../../platform/kafka/bus.ts';
 import type { EventConsumer } from '../../platform/kafka/consumer.ts';
@@ -10,7 +10,26 @@ import type { Logger } from '../../platform/logger.ts';
 import type { Component } from '../../platform/service.ts';
 import { probe } from '../../platform/ffmpeg.ts';
 import type { Decoder, Encoder } from '../../platform/ffmpeg.ts';
-import { partTargetMs, segmentDurationMs, selectLadder, type PartTargets, type RenditionName } from '../ladder.ts';
+import {
+  partTargetMs,
+  segmentDurationMs,
+  selectLadder,
+  sourceCodecs,
+  sourceRendition,
+  type ChosenRendition,
+  type PartTargets,
+  type RenditionName,
+} from '../ladder.ts';
+import {
+  decideLadder,
+  initialLadderState,
+  intervalSpeed,
+  ladderStepCosts,
+  ladderSteps,
+  type LadderPolicy,
+  type LadderState,
+} from '../capacity.ts';
+import { CpuSampler } from './load.ts';
 import { checkSource, type SourceLimits } from '../source-policy.ts';
 import { StreamTranscoder } from '../transcoder.ts';
 import { applyLifecycle, type LiveStream } from './live-streams.ts';
@@ -26,6 +45,13 @@ import { applyLifecycle, type LiveStream } from './live-streams.ts';
  * transcode whose ffmpeg died while its stream is still live, with capped backoff. A source it
  * cannot use (media/source-policy.ts) is refused once per StreamWentLive with a TranscodeRefused
  * event and never retried; the next publish is checked afresh.
+ *
+ * Degrade, never fall behind (media/capacity.ts decides): a transcode whose newest part falls more
+ * than a segment behind its wall clock is restarted at once with a cheaper ladder (top rungs
+ * dropped, last the source remuxed), and rungs come back one at a time after a hold-down when the
+ * machine has the CPU idle. Each change is a new RenditionLadder (reason, dropped rungs), and the
+ * restart is a discontinuity like any other. What the worker runs, how fast and at what CPU is
+ * published per worker on live.media.capacity, on every change and every `capacityEveryMs`.
  */
 export interface WorkerOptions {
   groupId: string;
@@ -45,6 +71,34 @@ export interface WorkerOptions {
   drainTimeoutMs?: number;
   ffmpegPath: string;
   onFatal?: (err: Error) => void;
+  /** Threads per video encoder (0 or absent: the encoder's choice). */
+  threads?: number;
+  /** First hold-down before a dropped rung may come back (doubled at every drop, up to 8x). */
+  ladderHoldDownMs?: number;
+  /** How often the worker's load is measured and published even when nothing changed. */
+  capacityEveryMs?: number;
+}
+
+/** A stream's ladder steps and where it stands on them; kept across its runs while it is live here. */
+interface Adaptive {
+  /** The StreamWentLive these steps are for: a new source gets steps of its own, from the top. */
+  source: LiveStream['source'];
+  steps: ChosenRendition[][];
+  costs: number[];
+  state: LadderState;
+  policy: LadderPolicy;
+  /** Why the next run has its step (said once, in its RenditionLadder). */
+  reason: LadderReason;
+  /** The remux's CODECS, probed from the source the first time it is needed. */
+  sourceCodecs: string | null;
+}
+
+/** What the worker measures of a run while it transcodes. */
+interface RunLoad {
+  lagMs: number | null;
+  speed: number | null;
+  cores: number | null;
+  progress: { frames: number; at: number } | null;
 }
 
 interface Run {
@@ -58,9 +112,19 @@ interface Run {
   refused?: boolean;
   retryTimer?: NodeJS.Timeout;
   stopping?: Promise<void>;
+  /** Rungs this run transcodes (names, highest first) and those of the full ladder it lacks. */
+  renditions: string[];
+  dropped: string[];
+  /** Of its first rung: ffmpeg's progress counts that rung's frames. */
+  frameRate: number;
+  load: RunLoad;
 }
 
 const MAX_BACKOFF_MS = 30_000;
+const DEFAULT_HOLD_DOWN_MS = 30_000;
+const DEFAULT_CAPACITY_EVERY_MS = 10_000;
+/** A choice may use this share of a measured capacity: the rest absorbs the measuring's noise. */
+const HEADROOM = 0.8;
 
 export class MediaWorker implements Component {
   readonly name = 'media-worker';
@@ -75,6 +139,11 @@ export class MediaWorker implements Component {
   private readonly stateGroup: string;
   /** Streams whose transcode was reported as falling behind (reported again once it recovers). */
   private readonly behind = new Set<string>();
+  private readonly adaptive = new Map<string, Adaptive>();
+  private readonly cpu = new CpuSampler();
+  private loadTimer: NodeJS.Timeout | undefined;
+  private reportSoon: NodeJS.Timeout | undefined;
+  private lastReport = 0;
   private readonly m: {
     transcodes: Gauge;
     segments: Counter<'rendition'>;
@@ -84,6 +153,11 @@ export class MediaWorker implements Component {
     restarts: Counter;
     failures: Counter;
     refused: Counter<'code'>;
+    speed: Gauge<'stream'>;
+    cpu: Gauge<'stream'>;
+    rungs: Gauge<'stream'>;
+    dropped: Gauge<'stream'>;
+    ladderChanges: Counter<'reason'>;
   };
 
   constructor(
@@ -135,6 +209,36 @@ export class MediaWorker implements Component {
         labelNames: ['code'],
         registers,
       }),
+      speed: new Gauge({
+        name: 'live_media_transcode_speed_ratio',
+        help: 'Per stream: media seconds its ffmpeg encoded per wall second over the last progress interval (about 1 s); below 1 is slower than real time',
+        labelNames: ['stream'],
+        registers,
+      }),
+      cpu: new Gauge({
+        name: 'live_media_transcode_cpu_cores',
+        help: 'Per stream: CPU its ffmpeg used over the last measuring interval, in cores',
+        labelNames: ['stream'],
+        registers,
+      }),
+      rungs: new Gauge({
+        name: 'live_media_ladder_rungs',
+        help: 'Per stream: rungs its transcode runs now (a remuxed source counts as one); fewer than its full ladder while degraded',
+        labelNames: ['stream'],
+        registers,
+      }),
+      dropped: new Gauge({
+        name: 'live_media_ladder_dropped_rungs',
+        help: 'Per stream: rungs of its full ladder dropped because the worker could not encode them in real time',
+        labelNames: ['stream'],
+        registers,
+      }),
+      ladderChanges: new Counter({
+        name: 'live_media_ladder_changes_total',
+        help: 'Ladder changes for capacity: BELOW_REAL_TIME (rungs dropped), CAPACITY_FREED (a rung back)',
+        labelNames: ['reason'],
+        registers,
+      }),
     };
   }
 
@@ -148,7 +252,7 @@ export class MediaWorker implements Component {
   }
 
   async start(): Promise<void> {
-    await this.bus.init(['streamLifecycle', 'mediaSegments']);
+    await this.bus.init(['streamLifecycle', 'mediaSegments', 'mediaCapacity']);
     this.producer = this.bus.producer();
     await this.producer.connect();
     const lifecycle = this.bus.topic('streamLifecycle');
@@ -173,12 +277,21 @@ export class MediaWorker implements Component {
         this.reconcile();
       });
     await this.ownership.start();
+    this.loadTimer = setInterval(() => void this.measure(), Math.min(2000, this.capacityEveryMs));
+    this.loadTimer.unref();
+  }
+
+  private get capacityEveryMs(): number {
+    return this.opts.capacityEveryMs ?? DEFAULT_CAPACITY_EVERY_MS;
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.loadTimer);
+    clearTimeout(this.reportSoon);
     await this.ownership?.stop();
     await Promise.all([...this.runs.keys()].map((id) => this.stopRun(id)));
+    await this.reportCapacity(true).catch((err: unknown) => this.log.warn({ err }, 'could not publish capacity'));
     await this.state?.stop();
     await deleteConsumerGroup(this.bus, this.stateGroup, this.log);
     await this.producer?.disconnect();
@@ -226,6 +339,10 @@ export class MediaWorker implements Component {
       sourceUrl: s.source!.sourceUrl,
       startedAt: Date.now(),
       failures,
+      renditions: [],
+      dropped: [],
+      frameRate: 0,
+      load: { lagMs: null, speed: null, cores: null, progress: null },
     };
     this.runs.set(s.streamId, run);
     void this.runOnce(s, run).catch((err: unknown) => {
@@ -254,9 +371,24 @@ export class MediaWorker implements Component {
     }
     const segMs = segmentDurationMs(s.latencyMode);
     const source = { width: info.width!, height: info.height!, frameRate: info.frameRate ?? 30 };
-    const ladder = selectLadder(source, segMs, this.opts.ladder, partTargetMs(s.latencyMode, this.opts.partTargets));
-    if (!ladder.length) throw new Error(`no rung of MEDIA_LADDER (${this.opts.ladder.join(',')}) fits the source`);
-    const thumbHeight = Math.min(180, ladder[0]!.height);
+    const partMs = partTargetMs(s.latencyMode, this.opts.partTargets);
+    const full = selectLadder(source, segMs, this.opts.ladder, partMs);
+    if (!full.length) throw new Error(`no rung of MEDIA_LADDER (${this.opts.ladder.join(',')}) fits the source`);
+    const adaptive = this.adaptiveFor(s, full, info.videoCodec, segMs, partMs);
+    const reason = adaptive.reason;
+    adaptive.reason = 'START';
+    let ladder = adaptive.steps[adaptive.state.step]!;
+    if (ladder[0]!.copy) {
+      adaptive.sourceCodecs ??= await this.probeCodecs(src.sourceUrl, info.videoCodec);
+      ladder = [{ ...ladder[0]!, codecs: adaptive.sourceCodecs }];
+      if (run.stopping) return;
+    }
+    run.renditions = ladder.map((r) => r.name);
+    run.frameRate = ladder[0]!.frameRate;
+    run.dropped = full.map((r) => r.name).filter((n) => !run.renditions.includes(n));
+    this.m.rungs.set({ stream: s.streamId }, ladder.length);
+    this.m.dropped.set({ stream: s.streamId }, run.dropped.length);
+    const thumbHeight = Math.min(180, full[0]!.height);
     const transcoder = new StreamTranscoder(
       {
         streamId: s.streamId,
@@ -275,11 +407,19 @@ export class MediaWorker implements Component {
           height: thumbHeight,
         },
         stallTimeoutS: this.opts.stallTimeoutS,
+        ...(this.opts.threads ? { threads: this.opts.threads } : {}),
+        ladderChange: { reason, dropped: run.dropped },
       },
-      { publish: (payloads) => this.publish(s.streamId, payloads), ffmpegPath: this.opts.ffmpegPath, log: this.log },
+      {
+        publish: (payloads) => this.publish(s.streamId, payloads, run),
+        ffmpegPath: this.opts.ffmpegPath,
+        log: this.log,
+        onProgress: (p) => this.onProgress(s.streamId, run, p),
+      },
     );
     run.transcoder = transcoder;
     await transcoder.start();
+    this.reportCapacitySoon();
     const exit = await transcoder.exited;
     if (exit.error && !exit.stopped) {
       this.m.failures.inc();
@@ -296,6 +436,7 @@ export class MediaWorker implements Component {
     const s = this.streams.get(streamId);
     if (!s || !this.wanted(s) || this.stopping) {
       this.runs.delete(streamId);
+      this.forget(streamId);
       this.countTranscodes();
       return;
     }
@@ -315,19 +456,175 @@ export class MediaWorker implements Component {
     }, delay);
   }
 
-  private stopRun(streamId: string, drain = false): Promise<void> {
+  /** `keepLadder`: the stream goes on here (a ladder change), so where it stands on its steps stays. */
+  private stopRun(streamId: string, drain = false, keepLadder = false): Promise<void> {
     const run = this.runs.get(streamId);
     if (!run) return Promise.resolve();
     run.stopping ??= (async () => {
       clearTimeout(run.retryTimer);
+      const pid = run.transcoder?.pid;
       if (drain && run.transcoder && !this.stopping) await run.transcoder.finish(this.opts.drainTimeoutMs ?? 60_000);
       else await run.transcoder?.stop();
+      if (pid !== undefined) this.cpu.forget(pid);
       if (this.runs.get(streamId) === run) this.runs.delete(streamId);
       this.countTranscodes();
       this.m.lag.remove({ stream: streamId });
+      this.m.speed.remove({ stream: streamId });
+      this.m.cpu.remove({ stream: streamId });
       this.behind.delete(streamId);
+      if (!keepLadder) this.forget(streamId);
+      this.reportCapacitySoon();
     })();
     return run.stopping;
+  }
+
+  private forget(streamId: string): void {
+    this.adaptive.delete(streamId);
+    this.m.rungs.remove({ stream: streamId });
+    this.m.dropped.remove({ stream: streamId });
+  }
+
+  /** The stream's steps, made afresh for a new source (a new publish starts from the full ladder). */
+  private adaptiveFor(
+    s: LiveStream,
+    full: ChosenRendition[],
+    videoCodec: string | null,
+    segMs: number,
+    partMs: number,
+  ): Adaptive {
+    const known = this.adaptive.get(s.streamId);
+    if (known && known.source === s.source) return known;
+    const top = full[0]!;
+    const info = { width: s.source?.width ?? top.width, height: s.source?.height ?? top.height };
+    const source = { ...info, frameRate: s.source?.frameRate ?? top.frameRate };
+    // The remux is for H.264 only: an HEVC source's own video would not play in most browsers.
+    const remux = videoCodec === 'h264' ? sourceRendition(source, segMs, '', partMs) : null;
+    const steps = remux ? ladderSteps(full, remux) : ladderSteps(full, null);
+    const policy: LadderPolicy = {
+      segmentMs: segMs,
+      holdDownMs: this.opts.ladderHoldDownMs ?? DEFAULT_HOLD_DOWN_MS,
+      maxHoldDownMs: 8 * (this.opts.ladderHoldDownMs ?? DEFAULT_HOLD_DOWN_MS),
+      headroom: HEADROOM,
+    };
+    const adaptive: Adaptive = {
+      source: s.source,
+      steps,
+      costs: ladderStepCosts(steps, source),
+      state: initialLadderState(Date.now(), policy),
+      policy,
+      reason: 'START',
+      sourceCodecs: null,
+    };
+    this.adaptive.set(s.streamId, adaptive);
+    return adaptive;
+  }
+
+  private async probeCodecs(url: string, videoCodec: string | null): Promise<string> {
+    const p = await probe(url, this.opts.stallTimeoutS).catch((err: unknown) => {
+      this.log.warn({ err, url }, 'could not probe the source for its H.264 profile; the remux is labelled High 5.1');
+      return null;
+    });
+    return sourceCodecs(videoCodec, p?.videoProfile ?? null, p?.videoLevel ?? null);
+  }
+
+  /** A progress report of the stream's current run: its speed over the interval. */
+  private onProgress(streamId: string, run: Run, p: { frames: number; at: number }): void {
+    if (this.runs.get(streamId) !== run || run.stopping) return;
+    const before = run.load.progress;
+    run.load.progress = { frames: p.frames, at: p.at };
+    const speed = before ? intervalSpeed(before, run.load.progress, run.frameRate) : null;
+    if (speed === null) return;
+    run.load.speed = speed;
+    this.m.speed.set({ stream: streamId }, speed);
+  }
+
+  /**
+   * After each part of the current run: keep the ladder, or restart the run on another step. A
+   * drop happens at the first part more than a segment late, so within the segment after the one
+   * that fell behind.
+   */
+  private adapt(streamId: string, run: Run): void {
+    const adaptive = this.adaptive.get(streamId);
+    if (!adaptive || this.runs.get(streamId) !== run || run.stopping || this.stopping) return;
+    const decision = decideLadder(
+      adaptive.state,
+      {
+        now: Date.now(),
+        lagMs: run.load.lagMs,
+        speed: run.load.speed,
+        streamCores: run.load.cores,
+        idleCores: this.cpu.idleCores,
+      },
+      adaptive.costs,
+      adaptive.policy,
+    );
+    adaptive.state = decision.state;
+    if (!decision.change) return;
+    adaptive.reason = decision.reason;
+    this.m.ladderChanges.inc({ reason: decision.reason });
+    const to = adaptive.steps[decision.state.step]!.map((r) => r.name);
+    this.log.warn(
+      { streamId, reason: decision.reason, from: run.renditions, to, ...run.load, idleCores: this.cpu.idleCores },
+      decision.reason === 'BELOW_REAL_TIME'
+        ? 'transcode below real time; restarting with a smaller ladder'
+        : 'capacity freed; restarting with one rung more',
+    );
+    void this.stopRun(streamId, false, true).then(() => this.reconcile());
+  }
+
+  /** CPU of the machine and of every ffmpeg; published on the capacity topic when due. */
+  private async measure(): Promise<void> {
+    await this.cpu.sampleMachine();
+    for (const [streamId, run] of this.runs) {
+      const pid = run.transcoder?.pid;
+      if (pid === undefined || run.stopping) continue;
+      const cores = await this.cpu.processCores(pid);
+      if (cores === null) continue;
+      run.load.cores = cores;
+      this.m.cpu.set({ stream: streamId }, cores);
+    }
+    if (Date.now() - this.lastReport >= this.capacityEveryMs) {
+      await this.reportCapacity(false).catch((err: unknown) => this.log.warn({ err }, 'could not publish capacity'));
+    }
+  }
+
+  /** Starts, stops and ladder changes are told at once (debounced: a rebalance moves many). */
+  private reportCapacitySoon(): void {
+    if (this.reportSoon || this.stopping) return;
+    this.reportSoon = setTimeout(() => {
+      this.reportSoon = undefined;
+      void this.reportCapacity(false).catch((err: unknown) => this.log.warn({ err }, 'could not publish capacity'));
+    }, 500);
+  }
+
+  private async reportCapacity(stopping: boolean): Promise<void> {
+    if (!this.producer) return;
+    this.lastReport = Date.now();
+    const streams: StreamLoad[] = stopping
+      ? []
+      : [...this.runs.entries()]
+          .filter(([, r]) => !r.refused && r.renditions.length > 0)
+          .map(([streamId, r]) => ({
+            streamId,
+            renditions: r.renditions,
+            dropped: r.dropped,
+            speed: r.load.speed,
+            lagMs: r.load.lagMs === null ? null : Math.round(r.load.lagMs),
+            cpuCores: r.load.cores,
+          }));
+    await this.producer.publish(this.bus.topic('mediaCapacity'), [
+      {
+        eventId: randomUUID(),
+        occurredAt: this.lastReport,
+        workerId: this.opts.workerId,
+        cpuCount: this.cpu.cpuCount,
+        cpuBusy: this.cpu.busyCores,
+        encoder: this.opts.encoder,
+        decoder: this.opts.decoder,
+        streams,
+        stopping,
+      },
+    ]);
   }
 
   /**
@@ -344,7 +641,7 @@ export class MediaWorker implements Component {
     }
   }
 
-  private async publish(streamId: string, payloads: MediaEventPayload[]): Promise<void> {
+  private async publish(streamId: string, payloads: MediaEventPayload[], run?: Run): Promise<void> {
     const now = Date.now();
     await this.producer!.publish(
       this.bus.topic('mediaSegments'),
@@ -364,7 +661,9 @@ export class MediaWorker implements Component {
         this.m.partDelay.observe(lagMs / 1000);
         this.m.lag.set({ stream: streamId }, lagMs / 1000);
         this.reportLag(streamId, lagMs);
+        if (run && this.runs.get(streamId) === run) run.load.lagMs = lagMs;
       }
     }
+    if (run && payloads.some((p) => p.type === 'PartReady')) this.adapt(streamId, run);
   }
 }

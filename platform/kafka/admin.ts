@@ -1,12 +1,12 @@
-import type { Admin, Kafka } from 'kafkajs';
 import type { TopicSpec } from '../../schemas/topics.ts';
-import { createKafka } from './client.ts';
+import { DEFAULT_KAFKA_CLIENT, type DriverAdmin, type KafkaClientName } from './driver.ts';
+import { driverFor } from './drivers.ts';
 import { catalogTopic, ensureTopics, type ResolvedTopic } from './topics.ts';
 
 /**
- * What processes and tools ask the cluster, over one kafkajs admin that connects on first use and
- * is closed with `close()` (EventBus.withAdmin for a one-off question). Offsets are numbers:
- * JavaScript's safe integers outlast any partition's history.
+ * What processes and tools ask the cluster, over one client admin (driver.ts) that connects on
+ * first use and is closed with `close()` (EventBus.withAdmin for a one-off question). Offsets are
+ * numbers: JavaScript's safe integers outlast any partition's history.
  */
 
 /** A position in a partition: the offset of the next record to read there (-1: none). */
@@ -25,27 +25,18 @@ export interface PartitionRange {
 }
 
 export class BusAdmin {
-  private connected: Promise<Admin> | undefined;
   private closed = false;
 
-  constructor(private readonly kafka: Kafka) {}
+  constructor(private readonly admin: DriverAdmin) {}
 
   /** For good: a question asked after it fails, rather than open a connection nobody closes. */
   async close(): Promise<void> {
     this.closed = true;
-    const admin = await this.connected?.catch(() => undefined);
-    this.connected = undefined;
-    await admin?.disconnect();
+    await this.admin.close();
   }
 
   async topicOffsets(topic: string): Promise<PartitionRange[]> {
-    const admin = await this.client();
-    return (await admin.fetchTopicOffsets(topic)).map((p) => ({
-      topic,
-      partition: p.partition,
-      low: Number(p.low),
-      high: Number(p.high),
-    }));
+    return this.ask().topicOffsets(topic);
   }
 
   /**
@@ -53,94 +44,63 @@ export class BusAdmin {
    * is: where a reader that wants everything since then starts.
    */
   async offsetsAt(topic: string, timestamp: number): Promise<PartitionOffset[]> {
-    const admin = await this.client();
-    // kafkajs already answers the end for a partition with nothing that late.
-    return (await admin.fetchTopicOffsetsByTimestamp(topic, timestamp)).map((p) => ({
-      topic,
-      partition: p.partition,
-      offset: Number(p.offset),
-    }));
+    return this.ask().offsetsAt(topic, timestamp);
   }
 
   /** The group's committed offsets in these topics; -1 where it has committed nothing. */
   async committedOffsets(groupId: string, topics: string[]): Promise<PartitionOffset[]> {
-    const admin = await this.client();
-    return (await admin.fetchOffsets({ groupId, topics })).flatMap((t) =>
-      t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset) })),
-    );
+    return this.ask().committedOffsets(groupId, topics);
   }
 
   /**
-   * Commits offsets for a group none of whose members is running (kafkajs refuses otherwise): where
-   * a new member of it will start, or a ledger of what a tool has done.
+   * Commits offsets for a group none of whose members is running (the broker refuses otherwise):
+   * where a new member of it will start, or a ledger of what a tool has done.
    */
   async setCommittedOffsets(groupId: string, offsets: PartitionOffset[]): Promise<void> {
-    const admin = await this.client();
-    for (const topic of new Set(offsets.map((o) => o.topic))) {
-      const partitions = offsets
-        .filter((o) => o.topic === topic)
-        .map((o) => ({ partition: o.partition, offset: String(o.offset) }));
-      await admin.setOffsets({ groupId, topic, partitions });
-    }
+    return this.ask().setCommittedOffsets(groupId, offsets);
   }
 
   async hasMembers(groupId: string): Promise<boolean> {
-    const admin = await this.client();
-    const { groups } = await admin.describeGroups([groupId]);
-    return groups.some((g) => g.members.length > 0);
+    return this.ask().hasMembers(groupId);
   }
 
   async listGroups(): Promise<string[]> {
-    const admin = await this.client();
-    return (await admin.listGroups()).groups.map((g) => g.groupId);
+    return this.ask().listGroups();
   }
 
   async deleteGroups(groupIds: string[]): Promise<void> {
-    if (!groupIds.length) return;
-    const admin = await this.client();
-    await admin.deleteGroups(groupIds);
+    if (groupIds.length) await this.ask().deleteGroups(groupIds);
   }
 
   async listTopics(): Promise<string[]> {
-    const admin = await this.client();
-    return admin.listTopics();
+    return this.ask().listTopics();
   }
 
   async deleteTopics(topics: string[]): Promise<void> {
-    if (!topics.length) return;
-    const admin = await this.client();
-    await admin.deleteTopics({ topics, timeout: 30_000 });
+    if (topics.length) await this.ask().deleteTopics(topics);
   }
 
   /** The catalog's topics and their dead-letter topics, as catalogued (topics.ts). */
   async ensureTopics(topics: ResolvedTopic[]): Promise<{ created: string[]; altered: string[] }> {
-    return ensureTopics(await this.client(), topics);
+    return ensureTopics(this.ask(), topics);
   }
 
   /** A topic shaped like a catalog entry (partitions, retention), without a dead-letter topic. */
   async createTopic(name: string, spec: Pick<TopicSpec<unknown>, 'partitions' | 'retention'>): Promise<void> {
-    const admin = await this.client();
-    await admin.createTopics({ waitForLeaders: true, topics: [catalogTopic(name, spec)] });
+    return this.ask().createTopics([catalogTopic(name, spec)]);
   }
 
-  private client(): Promise<Admin> {
-    if (this.closed) return Promise.reject(new Error('the Kafka admin was closed'));
-    if (!this.connected) {
-      const admin = this.kafka.admin();
-      this.connected = admin.connect().then(
-        () => admin,
-        (err: unknown) => {
-          // The next question tries a fresh connection.
-          this.connected = undefined;
-          throw err;
-        },
-      );
-    }
-    return this.connected;
+  private ask(): DriverAdmin {
+    if (this.closed) throw new Error('the Kafka admin was closed');
+    return this.admin;
   }
 }
 
 /** An admin for a process that has brokers but no bus (the test runner), quiet in its logs. */
-export function brokerAdmin(brokers: string[], clientId: string): BusAdmin {
-  return new BusAdmin(createKafka({ brokers, clientId }));
+export function brokerAdmin(
+  brokers: string[],
+  clientId: string,
+  client: KafkaClientName = DEFAULT_KAFKA_CLIENT,
+): BusAdmin {
+  return new BusAdmin(driverFor(client, { brokers, clientId }).admin());
 }

@@ -1,13 +1,12 @@
 import type { EventBus } from './bus.ts';
-import { createKafka } from './client.ts';
-import { CONSUMER_SETTINGS } from './consumer.ts';
-import { PRODUCER_SETTINGS } from './producer.ts';
+import type { KafkaClientName } from './driver.ts';
+import { driverFor } from './drivers.ts';
 
 /**
- * kafkajs alone, what the benchmarks measure the bus against (bench/event-bus.ts,
- * bench/viewers.ts): the bus's client settings and none of its code. It lives here because
- * nothing outside platform/kafka reaches kafkajs, and so a change to the bus's settings reaches
- * the peer as well.
+ * A client library alone, what the benchmarks measure the bus against (bench/event-bus.ts,
+ * bench/viewers.ts): the bus's client settings (the driver, driver.ts) and none of its code: no
+ * codec, no consumer runner. It lives here because nothing outside platform/kafka reaches a
+ * client library, and so a change to the bus's settings reaches the peer as well.
  */
 export interface BaselineProducer {
   /** Pre-encoded records, acks from all in-sync replicas, as EventProducer sends them. */
@@ -15,45 +14,67 @@ export interface BaselineProducer {
   disconnect(): Promise<void>;
 }
 
-const clientOf = (bus: EventBus) =>
-  createKafka({
+const driverOf = (bus: EventBus, client: KafkaClientName) =>
+  driverFor(client, {
     brokers: bus.config.brokers,
     clientId: bus.config.clientId,
     logger: bus.log,
-    ...(bus.config.security && { security: bus.config.security }),
+    security: bus.config.security,
   });
 
-export async function baselineProducer(bus: EventBus): Promise<BaselineProducer> {
-  const producer = clientOf(bus).producer(PRODUCER_SETTINGS);
+export async function baselineProducer(bus: EventBus, client: KafkaClientName): Promise<BaselineProducer> {
+  const producer = driverOf(bus, client).producer();
   await producer.connect();
-  return {
-    send: async (topic, messages) => void (await producer.send({ topic, acks: -1, messages })),
-    disconnect: () => producer.disconnect(),
-  };
+  return { send: (topic, messages) => producer.send(topic, messages), disconnect: () => producer.disconnect() };
 }
 
 export interface BaselineConsumerOptions {
   groupId: string;
   /** Read from their earliest records. */
   topics: string[];
-  /** kafkajs's autoCommitInterval; without it kafkajs commits after every batch. */
-  commitIntervalMs?: number;
+  /** Commits the end of what was handed over this often (the consumer runner's default: 1000 ms). */
+  commitIntervalMs: number;
   onJoin?: () => void;
-  /** Each fetched batch's records, in eachBatch; kafkajs resolves the batch when it returns. */
+  /** Each partition batch's records; the next batch of that partition waits for it. */
   onBatch: (records: ReadonlyArray<{ value: Buffer | null }>) => void;
 }
 
 export async function baselineConsumer(
   bus: EventBus,
+  client: KafkaClientName,
   opts: BaselineConsumerOptions,
 ): Promise<{ stop(): Promise<void> }> {
-  const consumer = clientOf(bus).consumer({ groupId: opts.groupId, ...CONSUMER_SETTINGS });
-  if (opts.onJoin) consumer.on(consumer.events.GROUP_JOIN, opts.onJoin);
-  await consumer.connect();
-  await consumer.subscribe({ topics: opts.topics, fromBeginning: true });
-  await consumer.run({
-    ...(opts.commitIntervalMs !== undefined && { autoCommitInterval: opts.commitIntervalMs }),
-    eachBatch: async ({ batch }) => opts.onBatch(batch.messages),
+  const consumer = driverOf(bus, client).consumer({ groupId: opts.groupId });
+  if (opts.onJoin) consumer.onAssigned(opts.onJoin);
+  const done = new Map<string, { topic: string; partition: number; offset: string }>();
+  const commit = async (): Promise<void> => {
+    if (done.size === 0) return;
+    const offsets = [...done.values()];
+    done.clear();
+    await consumer.commit(offsets).catch(() => undefined);
+  };
+  await consumer.start({
+    topics: opts.topics,
+    fromBeginning: true,
+    partitionsConcurrently: 1,
+    onBatch: async (batch) => {
+      opts.onBatch(batch.records);
+      const last = batch.records[batch.records.length - 1];
+      if (!last) return;
+      batch.resolveOffset(last.offset);
+      done.set(`${batch.topic}|${batch.partition}`, {
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: String(BigInt(last.offset) + 1n),
+      });
+    },
   });
-  return { stop: () => consumer.disconnect() };
+  const timer = setInterval(() => void commit(), opts.commitIntervalMs);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await commit();
+      await consumer.stop();
+    },
+  };
 }

@@ -1,14 +1,14 @@
-import type { Kafka } from 'kafkajs';
 import { expand, loadNamedSchemas } from '../../schemas/load.ts';
 import { TOPICS, subjectOf, type EventOf, type TopicKey } from '../../schemas/topics.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { BusAdmin } from './admin.ts';
-import { createKafka } from './client.ts';
+import { DEFAULT_KAFKA_CLIENT, type KafkaClientName, type KafkaDriver } from './driver.ts';
+import { driverFor } from './drivers.ts';
 import type { KafkaSecurity } from './security.ts';
 import { EventCodec } from './codec.ts';
 import { EventConsumer, type ConsumerOptions } from './consumer.ts';
-import { EventProducer, PRODUCER_SETTINGS, type TopicHandle } from './producer.ts';
+import { EventProducer, type TopicHandle } from './producer.ts';
 import { readTopic, type ReadOptions, type RecordListener, type TopicReading } from './reader.ts';
 import { SchemaRegistryClient } from './registry.ts';
 
@@ -16,7 +16,8 @@ import { SchemaRegistryClient } from './registry.ts';
  * The typed event bus: the catalog's topics, bound to this deployment's topic prefix, with
  * codecs registered in the schema registry. A process builds one bus, calls `init` for the topics
  * it touches, and gets typed producers and consumers from it. The bus owns the Kafka client:
- * nothing outside platform/kafka reaches kafkajs, so the client can be swapped here alone.
+ * nothing outside platform/kafka reaches a client library, and the library is a setting
+ * (`client`, KAFKA_CLIENT; driver.ts).
  */
 export interface BusConfig {
   brokers: string[];
@@ -26,10 +27,12 @@ export interface BusConfig {
   topicPrefix: string;
   /** A secured cluster's credentials and TLS (platform/kafka/security.ts); plaintext when absent. */
   security?: KafkaSecurity;
+  /** The client library (driver.ts); DEFAULT_KAFKA_CLIENT when absent. */
+  client?: KafkaClientName;
 }
 
 export class EventBus {
-  private readonly kafka: Kafka;
+  readonly driver: KafkaDriver;
   readonly registry: SchemaRegistryClient;
   private readonly handles = new Map<TopicKey, TopicHandle<unknown>>();
   private readonly named = loadNamedSchemas();
@@ -39,11 +42,11 @@ export class EventBus {
     readonly metrics: Metrics,
     readonly log: Logger,
   ) {
-    this.kafka = createKafka({
+    this.driver = driverFor(config.client ?? DEFAULT_KAFKA_CLIENT, {
       brokers: config.brokers,
       clientId: config.clientId,
       logger: log,
-      ...(config.security && { security: config.security }),
+      security: config.security,
     });
     this.registry = new SchemaRegistryClient(config.registryUrl);
   }
@@ -79,16 +82,16 @@ export class EventBus {
   }
 
   producer(): EventProducer {
-    return new EventProducer(this.kafka.producer(PRODUCER_SETTINGS), this.metrics);
+    return new EventProducer(this.driver.producer(), this.metrics);
   }
 
   consumer(opts: ConsumerOptions): EventConsumer {
-    return new EventConsumer(this.kafka, this.producer(), this.metrics, this.log.child({ group: opts.groupId }), opts);
+    return new EventConsumer(this.driver, this.producer(), this.metrics, this.log.child({ group: opts.groupId }), opts);
   }
 
   /** For a process that asks the cluster again and again; it connects on first use, `close()` it. */
   admin(): BusAdmin {
-    return new BusAdmin(this.kafka);
+    return new BusAdmin(this.driver.admin());
   }
 
   /** An admin for `fn`'s questions, closed after. */
@@ -104,7 +107,7 @@ export class EventBus {
   /** Reads a topic's raw records, committing nothing (reader.ts); resolves once reading began. */
   async read(topic: string, opts: ReadOptions, onRecord: RecordListener): Promise<TopicReading> {
     return this.withAdmin((admin) =>
-      readTopic(this.kafka, admin, `${this.config.clientId}-reader`, topic, opts, onRecord),
+      readTopic(this.driver, admin, `${this.config.clientId}-reader`, topic, opts, onRecord),
     );
   }
 }

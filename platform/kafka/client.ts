@@ -1,18 +1,11 @@
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
-import type { Logger } from '../logger.ts';
-import type { KafkaSecurity } from './security.ts';
+import type { DriverOptions } from './driver.ts';
 
 /**
- * The one place a kafkajs client is built. Nothing outside platform/kafka imports kafkajs: it
- * uses the bus (bus.ts), so the client can be swapped without touching processors or gateways.
- * Without a logger the client logs nothing (the test runner's clean-up).
+ * The one place a kafkajs client is built (kafkajs-driver.ts and the launcher's probe). Nothing
+ * outside platform/kafka imports kafkajs. Without a logger the client logs nothing.
  */
-export function createKafka(opts: {
-  brokers: string[];
-  clientId: string;
-  logger?: Logger;
-  security?: KafkaSecurity;
-}): Kafka {
+export function createKafka(opts: DriverOptions): Kafka {
   const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
     [logLevel.ERROR]: 'error',
     [logLevel.WARN]: 'warn',

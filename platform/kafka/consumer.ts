@@ -1,4 +1,3 @@
-import type { Consumer, ConsumerConfig, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { PoisonRecordError, isRetriable, type DeadLetterReason } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
@@ -6,6 +5,7 @@ import { Slots } from '../concurrency.ts';
 import { BusAdmin } from './admin.ts';
 import { NEEDS_WRITER_SCHEMA } from './codec.ts';
 import { deadLetterHeaders, versionOf } from './dead-letter.ts';
+import type { DriverConsumer, FetchBytes, KafkaDriver, PartitionBatch, RawRecord, RecordHeaders } from './driver.ts';
 import type { EventProducer, TopicHandle } from './producer.ts';
 import { startOffsets, type StartPosition } from './start.ts';
 import { dlqName } from '../../schemas/topics.ts';
@@ -17,7 +17,7 @@ import { dlqName } from '../../schemas/topics.ts';
  * - handled offsets are committed every `commitIntervalMs`, and once more on a clean stop. Not
  *   per batch, which is what kafkajs's autoCommit does in eachBatch mode: one OffsetCommit round
  *   trip after every batch held a low-latency reader (the chat fan-out) to a fetch every ~60 ms
- *   and put ~50 ms on every message's p50 on this machine;
+ *   and put ~50 ms on every message's p50 on this machine; the client never commits by itself;
  * - undecodable records, and records a handler rejects for good, go to `<topic>.dlq` and the
  *   partition moves on;
  * - retriable failures back off with capped, jittered delays and no commit, heartbeating all the
@@ -25,7 +25,8 @@ import { dlqName } from '../../schemas/topics.ts';
  * - with `readAhead`, a partition's next batches are fetched and decoded while its handler still
  *   writes the ones before (kafkajs fetches only once every batch of the last fetch is handed on),
  *   and partitions are handled side by side, `partitionsConcurrently` at once;
- * - when kafkajs gives up restarting, `onFatal` is called and `healthy` turns false.
+ * - when the client gives up restarting, `onFatal` is called and `healthy` turns false.
+ * It runs on whichever client library the bus was given (driver.ts).
  * Handlers must be idempotent: a record can be delivered again after a crash or a rebalance.
  */
 export interface ConsumedEvent<T> {
@@ -42,7 +43,7 @@ export interface ConsumedEvent<T> {
   version: string;
   /** Broker append time (ms). */
   timestamp: number;
-  headers: IHeaders;
+  headers: RecordHeaders;
 }
 
 export type BatchHandler<T> = (records: ConsumedEvent<T>[]) => Promise<void>;
@@ -70,12 +71,12 @@ export interface ConsumerOptions {
    */
   readAhead?: number;
   /**
-   * Bytes one fetch brings, from each partition and all together (CONSUMER_SETTINGS and kafkajs's
-   * 10 MiB when absent). The broker fills a fetch partition by partition in the order asked, so
-   * with every partition behind, a per-partition share much above total / partitions leaves the
-   * last partitions nothing until the first ones catch up.
+   * Bytes one fetch brings, from each partition and all together (the driver's settings when
+   * absent). The broker fills a fetch partition by partition in the order asked, so with every
+   * partition behind, a per-partition share much above total / partitions leaves the last
+   * partitions nothing until the first ones catch up.
    */
-  fetchBytes?: { perPartition: number; total: number };
+  fetchBytes?: FetchBytes;
   onFatal?: (err: Error) => void;
   /**
    * Point-in-time rebuilds: records appended after this time (broker timestamp, ms) are passed
@@ -85,7 +86,8 @@ export interface ConsumerOptions {
   /**
    * Called synchronously with the whole assignment (topic -> partitions) each time the group
    * (re)assigns partitions, before any record of the new assignment is handed to a handler. Every
-   * rebalance revokes everything first (eager protocol), so this is the full set now owned.
+   * rebalance revokes everything first (eager protocol, on either client), so this is the full set
+   * now owned.
    */
   onAssigned?: (assignment: Record<string, number[]>) => void;
 }
@@ -98,7 +100,7 @@ interface Subscription {
 /** What a partition does with one decoded batch, in order. */
 type Step =
   | { kind: 'chunk'; records: ConsumedEvent<unknown>[] }
-  | { kind: 'poison'; msg: KafkaMessage; error: PoisonRecordError }
+  | { kind: 'poison'; msg: RawRecord; error: PoisonRecordError }
   | { kind: 'pass'; offset: string };
 
 /**
@@ -124,9 +126,9 @@ interface Hold {
 }
 
 /**
- * Throws a lane's failure from its partition's next batch: kafkajs then crashes and restarts the
- * consumer, which reads again from the committed offsets (a handler's throw did the same before
- * batches were read ahead).
+ * Throws a lane's failure from its partition's next batch: the driver then restarts the consumer
+ * (kafkajs crashes and restarts; the platformatic driver drops what it fetched), which reads again
+ * from the committed offsets, as a handler's throw did before batches were read ahead.
  */
 function throwIfFailed(lane: Lane): void {
   const failure = lane.failure;
@@ -136,17 +138,8 @@ function throwIfFailed(lane: Lane): void {
 
 const HEARTBEAT_EVERY_MS = 3000;
 
-/** The settings of every EventConsumer, and of the benchmarks' kafkajs-alone peers. */
-export const CONSUMER_SETTINGS = {
-  allowAutoTopicCreation: false,
-  sessionTimeout: 30_000,
-  heartbeatInterval: 3000,
-  maxBytesPerPartition: 4 * 1024 * 1024,
-  maxWaitTimeInMs: 250,
-} satisfies Omit<ConsumerConfig, 'groupId'>;
-
 export class EventConsumer {
-  private readonly consumer: Consumer;
+  private readonly consumer: DriverConsumer;
   private readonly subs = new Map<string, Subscription>();
   private fatal: Error | undefined;
   private running = false;
@@ -163,30 +156,28 @@ export class EventConsumer {
   private readonly slots: Slots;
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly driver: KafkaDriver,
     private readonly producer: EventProducer,
     private readonly metrics: Metrics,
     private readonly log: Logger,
     private readonly opts: ConsumerOptions,
   ) {
-    this.consumer = kafka.consumer({
+    this.consumer = driver.consumer({
       groupId: opts.groupId,
-      ...CONSUMER_SETTINGS,
-      ...(opts.fetchBytes && { maxBytesPerPartition: opts.fetchBytes.perPartition, maxBytes: opts.fetchBytes.total }),
+      ...(opts.fetchBytes && { fetchBytes: opts.fetchBytes }),
     });
     this.slots = new Slots(opts.partitionsConcurrently ?? 1);
-    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+    this.consumer.onAssigned((owned) => {
       this.generation++;
       // A partition that moved to another member is theirs to commit from now on.
-      const owned = payload.memberAssignment;
       for (const [key, c] of this.toCommit) if (!owned[c.topic]?.includes(c.partition)) this.toCommit.delete(key);
       opts.onAssigned?.(owned);
     });
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      this.log.error({ err: payload.error, restart: payload.restart, group: opts.groupId }, 'consumer crashed');
-      if (!payload.restart) {
-        this.fatal = payload.error;
-        opts.onFatal?.(payload.error);
+    this.consumer.onCrash((err, restart) => {
+      this.log.error({ err, restart, group: opts.groupId }, 'consumer crashed');
+      if (!restart) {
+        this.fatal = err;
+        opts.onFatal?.(err);
       }
     });
   }
@@ -205,15 +196,13 @@ export class EventConsumer {
     const topics = [...this.subs.keys()];
     const from = this.opts.from ?? 'latest';
     if (typeof from === 'object') await this.commitStart(topics, from);
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics, fromBeginning: from === 'earliest' });
-    await this.consumer.run({
-      eachBatchAutoResolve: false,
-      autoCommit: false,
+    await this.consumer.start({
+      topics,
+      fromBeginning: from === 'earliest',
       // Reading ahead, a batch is only decoded and queued here (Slots bound the handling), so
       // every partition of a fetch can be taken in at once.
-      partitionsConsumedConcurrently: this.opts.readAhead ? 1000 : (this.opts.partitionsConcurrently ?? 1),
-      eachBatch: (payload) => this.inHand(() => this.onBatch(payload)),
+      partitionsConcurrently: this.opts.readAhead ? 1000 : (this.opts.partitionsConcurrently ?? 1),
+      onBatch: (batch) => this.inHand(() => this.onBatch(batch)),
     });
     this.commitTimer = setInterval(() => void this.commitHandled(), this.opts.commitIntervalMs ?? 1000);
     this.running = true;
@@ -225,7 +214,7 @@ export class EventConsumer {
    * start (waitForGroupToReachEnd), and no fetch from an older position can slip in first.
    */
   private async commitStart(topics: string[], from: Exclude<StartPosition, 'earliest' | 'latest'>): Promise<void> {
-    const admin = new BusAdmin(this.kafka);
+    const admin = new BusAdmin(this.driver.admin());
     try {
       const offsets = await startOffsets(admin, topics, from);
       if (offsets.length) await admin.setCommittedOffsets(this.opts.groupId, offsets);
@@ -244,7 +233,7 @@ export class EventConsumer {
     clearInterval(this.commitTimer);
     if (this.batchesInHand > 0) await new Promise<void>((resolve) => this.whenNoBatchInHand.push(resolve));
     await this.commitHandled();
-    await this.consumer.disconnect();
+    await this.consumer.stop();
     await this.producer.disconnect();
   }
 
@@ -263,7 +252,7 @@ export class EventConsumer {
       if (this.toCommit.size === 0) return;
       const offsets = [...this.toCommit.values()];
       try {
-        await this.consumer.commitOffsets(offsets);
+        await this.consumer.commit(offsets);
         for (const c of offsets) {
           const key = `${c.topic}|${c.partition}`;
           if (this.toCommit.get(key) === c) this.toCommit.delete(key);
@@ -283,23 +272,25 @@ export class EventConsumer {
   seek(topic: string, partition: number, offset: string): void {
     const lane = this.lanes.get(`${topic}|${partition}`);
     if (lane) lane.epoch++;
-    this.consumer.seek({ topic, partition, offset });
+    this.consumer.seek(topic, partition, offset);
   }
 
   /**
-   * The partitions this member holds, after every rebalance (kafkajs GROUP_JOIN), by topic. For
-   * processors whose work is "whatever my partitions own" (media workers), not just records.
+   * The partitions this member holds, after every rebalance, by topic. For processors whose work
+   * is "whatever my partitions own" (media workers), not just records.
    */
   onAssignment(listener: (assignment: Record<string, number[]>) => void): this {
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => listener(e.payload.memberAssignment));
+    this.consumer.onAssigned(listener);
     return this;
   }
 
   /** Test and tooling hook: resolves once the group has been assigned partitions. */
   onceJoined(): Promise<void> {
     return new Promise((resolve) => {
-      const off = this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
-        off();
+      let joined = false;
+      this.consumer.onAssigned(() => {
+        if (joined) return;
+        joined = true;
         resolve();
       });
     });
@@ -308,35 +299,33 @@ export class EventConsumer {
   /**
    * One fetched batch: decoded here, then handled in its partition's lane after the batches
    * before it. Returns once the partition holds no more than `readAhead` records unhandled (with
-   * none, once this batch is handled); kafkajs fetches again when every batch of a fetch returned.
+   * none, once this batch is handled); the driver hands on the partition's next batch after that.
    */
-  private async onBatch(p: EachBatchPayload): Promise<void> {
-    const { batch } = p;
-    const sub = this.subs.get(batch.topic);
-    const last = batch.messages[batch.messages.length - 1];
+  private async onBatch(p: PartitionBatch): Promise<void> {
+    const sub = this.subs.get(p.topic);
+    const last = p.records[p.records.length - 1];
     if (!sub || !last) return;
-    const key = `${batch.topic}|${batch.partition}`;
+    const key = `${p.topic}|${p.partition}`;
     const lane = this.lanes.get(key) ?? { tail: Promise.resolve(), queued: 0, epoch: 0, changed: [] };
     this.lanes.set(key, lane);
     throwIfFailed(lane);
     const { generation } = this;
     const { epoch } = lane;
-    // Checked per chunk rather than per record (isStale is not free): nothing is handed to the
-    // handler, dead-lettered or committed once the consumer stops, the group is reassigned or the
-    // partition sought, or a batch before this one failed.
-    const ours = (): boolean => !p.isStale() && generation === this.generation && epoch === lane.epoch;
-    const hold: Hold = { ours, alive: () => !this.stopping && p.isRunning() && ours() };
+    // Checked per chunk rather than per record (kafkajs's isStale is not free): nothing is handed
+    // to the handler, dead-lettered or committed once the consumer stops, the group is reassigned
+    // or the partition sought, or a batch before this one failed.
+    const ours = (): boolean => p.isLive() && generation === this.generation && epoch === lane.epoch;
+    const hold: Hold = { ours, alive: () => !this.stopping && ours() };
     if (!hold.alive()) return;
     const started = process.hrtime.bigint();
-    this.metrics.lag.set(
-      { topic: batch.topic, partition: String(batch.partition), group: this.opts.groupId },
-      Number(batch.offsetLag()),
-    );
+    const lag = p.lag();
+    if (lag !== undefined)
+      this.metrics.lag.set({ topic: p.topic, partition: String(p.partition), group: this.opts.groupId }, lag);
     const steps = await this.decode(p, sub, hold);
     if (steps === 'stopped') return;
-    // kafkajs fetches from here on; what is committed is the runner's own (markDone).
+    // The driver fetches from here on; what is committed is the runner's own (markDone).
     p.resolveOffset(last.offset);
-    const records = batch.messages.length;
+    const records = p.records.length;
     lane.queued += records;
     this.batchesInHand++;
     lane.tail = lane.tail
@@ -344,7 +333,7 @@ export class EventConsumer {
         if (!hold.alive()) return;
         await this.slots.run(() => this.handle(p, sub, steps, hold));
         this.metrics.batchSeconds.observe(
-          { topic: batch.topic, group: this.opts.groupId },
+          { topic: p.topic, group: this.opts.groupId },
           Number(process.hrtime.bigint() - started) / 1e9,
         );
       })
@@ -352,7 +341,7 @@ export class EventConsumer {
         // What this partition read after the failed batch must not be handled past it.
         lane.epoch++;
         lane.failure = err instanceof Error ? err : new Error(String(err));
-        this.log.error({ err, topic: batch.topic, partition: batch.partition }, 'handling a batch failed');
+        this.log.error({ err, topic: p.topic, partition: p.partition }, 'handling a batch failed');
       })
       .finally(() => {
         lane.queued -= records;
@@ -369,8 +358,7 @@ export class EventConsumer {
    * handler, records to dead-letter, records passed over (`until`). 'stopped' when the consumer
    * stopped while the registry was out of reach.
    */
-  private async decode(p: EachBatchPayload, sub: Subscription, hold: Hold): Promise<Step[] | 'stopped'> {
-    const { batch } = p;
+  private async decode(p: PartitionBatch, sub: Subscription, hold: Hold): Promise<Step[] | 'stopped'> {
     const max = this.opts.maxBatch ?? 500;
     const codec = sub.topic.codec;
     const until = this.opts.until;
@@ -380,8 +368,8 @@ export class EventConsumer {
       if (chunk.length) steps.push({ kind: 'chunk', records: chunk });
       chunk = [];
     };
-    for (const msg of batch.messages) {
-      if (until !== undefined && Number(msg.timestamp) > until) {
+    for (const msg of p.records) {
+      if (until !== undefined && msg.timestamp > until) {
         flush();
         steps.push({ kind: 'pass', offset: msg.offset });
         continue;
@@ -417,12 +405,12 @@ export class EventConsumer {
       chunk.push({
         event,
         key: msg.key ? msg.key.toString() : null,
-        topic: batch.topic,
-        partition: batch.partition,
+        topic: p.topic,
+        partition: p.partition,
         offset: msg.offset,
-        version: versionOf(msg.headers, batch.partition, msg.offset),
-        timestamp: Number(msg.timestamp),
-        headers: msg.headers ?? {},
+        version: versionOf(msg.headers, p.partition, msg.offset),
+        timestamp: msg.timestamp,
+        headers: msg.headers,
       });
       if (chunk.length >= max) flush();
     }
@@ -431,7 +419,7 @@ export class EventConsumer {
   }
 
   /** Does a decoded batch's steps in order; stops at the first that could not finish. */
-  private async handle(p: EachBatchPayload, sub: Subscription, steps: Step[], hold: Hold): Promise<void> {
+  private async handle(p: PartitionBatch, sub: Subscription, steps: Step[], hold: Hold): Promise<void> {
     for (const step of steps) {
       if (!hold.alive()) return;
       switch (step.kind) {
@@ -456,10 +444,10 @@ export class EventConsumer {
   private async deliver(
     sub: Subscription,
     chunk: ConsumedEvent<unknown>[],
-    p: EachBatchPayload,
+    p: PartitionBatch,
     hold: Hold,
   ): Promise<boolean> {
-    const topic = p.batch.topic;
+    const topic = p.topic;
     const group = this.opts.groupId;
     const result = await this.retrying(p, hold, async () => {
       try {
@@ -483,19 +471,19 @@ export class EventConsumer {
     }
     const only = chunk[0]!;
     this.metrics.handlerErrors.inc({ topic, group, retriable: 'false' });
-    const msg = p.batch.messages.find((m) => m.offset === only.offset)!;
+    const msg = p.records.find((m) => m.offset === only.offset)!;
     const reason: DeadLetterReason = result instanceof PoisonRecordError ? result.reason : 'handler-failed';
     return this.deadLetter(p, msg, reason, result.message, hold);
   }
 
   private async deadLetter(
-    p: EachBatchPayload,
-    msg: KafkaMessage,
+    p: PartitionBatch,
+    msg: RawRecord,
     reason: DeadLetterReason,
     error: string,
     hold: Hold,
   ): Promise<boolean> {
-    const { topic, partition } = p.batch;
+    const { topic, partition } = p;
     const group = this.opts.groupId;
     this.log.warn({ topic, partition, offset: msg.offset, reason, error }, 'dead-lettering record');
     const sent = await this.retrying(
@@ -524,8 +512,8 @@ export class EventConsumer {
    * the group was reassigned or the partition sought meanwhile: then the partition is read again
    * from its committed offset, by whoever holds it now, and this member commits nothing for it.
    */
-  private markDone(p: EachBatchPayload, offset: string, handled: number, hold: Hold): void {
-    const { topic, partition } = p.batch;
+  private markDone(p: PartitionBatch, offset: string, handled: number, hold: Hold): void {
+    const { topic, partition } = p;
     if (handled) this.metrics.consumed.inc({ topic, group: this.opts.groupId }, handled);
     if (!hold.ours()) return;
     this.toCommit.set(`${topic}|${partition}`, { topic, partition, offset: String(BigInt(offset) + 1n) });
@@ -537,7 +525,7 @@ export class EventConsumer {
    * the consumer stops or loses the partition first (nothing is committed then).
    */
   private async retrying<R>(
-    p: EachBatchPayload,
+    p: PartitionBatch,
     hold: Hold,
     fn: () => Promise<R>,
     everythingRetriable = false,
@@ -550,11 +538,8 @@ export class EventConsumer {
         return await fn();
       } catch (err) {
         if (!everythingRetriable && !isRetriable(err)) throw err;
-        this.metrics.handlerErrors.inc({ topic: p.batch.topic, group: this.opts.groupId, retriable: 'true' });
-        this.log.warn(
-          { err, attempt, retryInMs: delay, topic: p.batch.topic, partition: p.batch.partition },
-          'retriable failure',
-        );
+        this.metrics.handlerErrors.inc({ topic: p.topic, group: this.opts.groupId, retriable: 'true' });
+        this.log.warn({ err, attempt, retryInMs: delay, topic: p.topic, partition: p.partition }, 'retriable failure');
       } finally {
         clearInterval(beat);
       }

@@ -1,5 +1,5 @@
-import type { IHeaders, KafkaMessage } from 'kafkajs';
 import type { DeadLetterReason } from '../errors.ts';
+import type { RawRecord, RecordHeaders } from './driver.ts';
 
 /**
  * A dead letter is the original record, byte for byte (key, value, headers), sent to
@@ -17,11 +17,11 @@ export const DLQ_HEADERS = {
 } as const;
 
 export function deadLetterHeaders(
-  msg: KafkaMessage,
+  msg: Pick<RawRecord, 'headers' | 'offset' | 'timestamp'>,
   origin: { topic: string; partition: number; group: string },
   reason: DeadLetterReason,
   error: string,
-): IHeaders {
+): RecordHeaders {
   return {
     ...msg.headers,
     [DLQ_HEADERS.reason]: reason,
@@ -29,13 +29,13 @@ export function deadLetterHeaders(
     [DLQ_HEADERS.topic]: origin.topic,
     [DLQ_HEADERS.partition]: String(origin.partition),
     [DLQ_HEADERS.offset]: msg.offset,
-    [DLQ_HEADERS.timestamp]: msg.timestamp,
+    [DLQ_HEADERS.timestamp]: String(msg.timestamp),
     [DLQ_HEADERS.group]: origin.group,
     [DLQ_HEADERS.failedAt]: new Date().toISOString(),
   };
 }
 
-export function headerString(headers: IHeaders | undefined, name: string): string | undefined {
+export function headerString(headers: RecordHeaders | undefined, name: string): string | undefined {
   const v = headers?.[name];
   if (v === undefined) return undefined;
   const one = Array.isArray(v) ? v[0] : v;
@@ -53,7 +53,7 @@ export const REDRIVE_HEADERS = { from: 'dlq.redriven.from', origin: 'dlq.redrive
  * offset: its offset, or for a re-driven record the offset it first had. Sent back later, an old
  * event must not pass for a newer one (an old Followed undoing a later Unfollowed).
  */
-export function versionOf(headers: IHeaders | undefined, partition: number, offset: string): string {
+export function versionOf(headers: RecordHeaders | undefined, partition: number, offset: string): string {
   const origin = /^(\d+)@(\d+)$/.exec(headerString(headers, REDRIVE_HEADERS.origin) ?? '');
   return origin && Number(origin[1]) === partition ? origin[2]! : offset;
 }

@@ -1,26 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { IHeaders, Kafka } from 'kafkajs';
 import type { BusAdmin, PartitionRange } from './admin.ts';
+import type { KafkaDriver, RawRecord, RecordHeaders } from './driver.ts';
 import { startOffsets, type StartPosition } from './start.ts';
 
 /**
  * A topic's records as they are (bytes, headers, offsets), for tools and tests: no codec, no
- * dead-lettering, no commits, so a reader cannot disturb the platform's offsets. kafkajs reads
- * only as a group member: each reader joins a throwaway group that commits nothing, which the
- * broker forgets once the reader leaves.
+ * dead-lettering, no commits, so a reader cannot disturb the platform's offsets. Both clients
+ * read as a group member here: each reader joins a throwaway group that commits nothing, which
+ * the broker forgets once the reader leaves.
  */
-export type RecordHeaders = IHeaders;
-
-export interface RawRecord {
-  topic: string;
-  partition: number;
-  offset: string;
-  /** Broker timestamp (ms). */
-  timestamp: number;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: RecordHeaders;
-}
+export type { RawRecord, RecordHeaders };
 
 export interface ReadOptions {
   from: StartPosition;
@@ -39,7 +28,7 @@ export interface TopicReading {
 }
 
 export async function readTopic(
-  kafka: Kafka,
+  driver: KafkaDriver,
   admin: BusAdmin,
   groupPrefix: string,
   topic: string,
@@ -63,51 +52,49 @@ export async function readTopic(
     stopped = true;
     finish();
   };
-  const consumer = kafka.consumer({ groupId: `${groupPrefix}-${randomUUID()}`, maxWaitTimeInMs: 200 });
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    if (payload.restart) return;
-    failure = payload.error;
+  const consumer = driver.consumer({ groupId: `${groupPrefix}-${randomUUID()}`, maxWaitMs: 200 });
+  consumer.onCrash((err, restarting) => {
+    if (restarting) return;
+    failure = err;
     stop();
   });
-  await consumer.connect();
+  const onOne = async (record: RawRecord): Promise<void> => {
+    try {
+      const more = await onRecord(record);
+      if (more === false) stop();
+    } catch (err) {
+      failure = err instanceof Error ? err : new Error(String(err));
+      stop();
+    }
+    if (!opts.follow && Number(record.offset) + 1 >= (ends.get(record.partition) ?? 0)) {
+      pending.delete(record.partition);
+      if (pending.size === 0) stop();
+    }
+  };
   try {
-    // Out of range (retention passed the start meanwhile) goes back to the earliest record.
-    await consumer.subscribe({ topic, fromBeginning: from !== 'latest' });
-    await consumer.run({
-      autoCommit: false,
-      eachMessage: async ({ message, partition }) => {
-        if (stopped) return;
-        try {
-          const more = await onRecord({
-            topic,
-            partition,
-            offset: message.offset,
-            timestamp: Number(message.timestamp),
-            key: message.key,
-            value: message.value,
-            headers: message.headers ?? {},
-          });
-          if (more === false) stop();
-        } catch (err) {
-          failure = err instanceof Error ? err : new Error(String(err));
-          stop();
-        }
-        if (!opts.follow && Number(message.offset) + 1 >= (ends.get(partition) ?? 0)) {
-          pending.delete(partition);
-          if (pending.size === 0) stop();
+    await consumer.start({
+      topics: [topic],
+      // Out of range (retention passed the start meanwhile) goes back to the earliest record.
+      fromBeginning: from !== 'latest',
+      partitionsConcurrently: 1,
+      onBatch: async (batch) => {
+        for (const record of batch.records) {
+          if (stopped || !batch.isLive()) return;
+          await onOne(record);
+          batch.resolveOffset(record.offset);
         }
       },
     });
     // The group is this reader's alone, so every partition is assigned to it by now.
     if (typeof from === 'object') {
-      for (const r of ranges) consumer.seek({ topic, partition: r.partition, offset: String(startOf(r)) });
+      for (const r of ranges) consumer.seek(topic, r.partition, String(startOf(r)));
     }
   } catch (err) {
-    await consumer.disconnect();
+    await consumer.stop();
     throw err;
   }
   const done = finished.then(async () => {
-    await consumer.disconnect();
+    await consumer.stop();
     if (failure !== undefined) throw failure;
   });
   return {

@@ -1,17 +1,14 @@
-import type { Admin, ITopicConfig } from 'kafkajs';
 import { DLQ_RETENTION_MS, dlqName, topicConfig, type TopicSpec } from '../../schemas/topics.ts';
+import type { DriverAdmin, NewTopic } from './driver.ts';
 
 export interface ResolvedTopic {
   name: string;
   spec: TopicSpec<unknown>;
 }
 
-const configEntries = (retention: TopicSpec<unknown>['retention']): ITopicConfig['configEntries'] =>
-  Object.entries(topicConfig(retention)).map(([name, value]) => ({ name, value }));
-
 /** A topic as the catalog shapes it: its partitions, and the retention (or compaction) it keeps. */
-export function catalogTopic(name: string, spec: Pick<TopicSpec<unknown>, 'partitions' | 'retention'>): ITopicConfig {
-  return { topic: name, numPartitions: spec.partitions, configEntries: configEntries(spec.retention) };
+export function catalogTopic(name: string, spec: Pick<TopicSpec<unknown>, 'partitions' | 'retention'>): NewTopic {
+  return { name, partitions: spec.partitions, config: topicConfig(spec.retention) };
 }
 
 /**
@@ -20,53 +17,37 @@ export function catalogTopic(name: string, spec: Pick<TopicSpec<unknown>, 'parti
  * shrinking would reorder keys; a topic with more partitions than the catalog is left as it is.
  */
 export async function ensureTopics(
-  admin: Admin,
+  admin: DriverAdmin,
   topics: ResolvedTopic[],
 ): Promise<{ created: string[]; altered: string[] }> {
-  const wanted: ITopicConfig[] = topics.flatMap(({ name, spec }) => [
+  const wanted: NewTopic[] = topics.flatMap(({ name, spec }) => [
     catalogTopic(name, spec),
-    { topic: dlqName(name), numPartitions: 1, configEntries: configEntries(DLQ_RETENTION_MS) },
+    { name: dlqName(name), partitions: 1, config: topicConfig(DLQ_RETENTION_MS) },
   ]);
   const existing = new Set(await admin.listTopics());
-  const missing = wanted.filter((t) => !existing.has(t.topic));
-  if (missing.length) {
-    // Another instance may create them at the same moment: TOPIC_ALREADY_EXISTS is fine.
-    await admin.createTopics({ topics: missing, waitForLeaders: true }).catch((err: { type?: string }) => {
-      if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err;
-    });
-  }
-  const present = wanted.filter((t) => existing.has(t.topic));
+  const missing = wanted.filter((t) => !existing.has(t.name));
+  // Another instance may create them at the same moment: the driver takes "already exists" as done.
+  if (missing.length) await admin.createTopics(missing);
+  const present = wanted.filter((t) => existing.has(t.name));
   const altered: string[] = [];
   if (present.length) {
-    const meta = await admin.fetchTopicMetadata({ topics: present.map((t) => t.topic) });
-    const grow = meta.topics
-      .map((m) => ({
-        topic: m.name,
-        have: m.partitions.length,
-        want: present.find((p) => p.topic === m.name)?.numPartitions ?? 0,
-      }))
+    const counts = await admin.partitionCounts(present.map((t) => t.name));
+    const grow = present
+      .map((t) => ({ topic: t.name, have: counts.get(t.name) ?? 0, want: t.partitions }))
       .filter((x) => x.have < x.want);
     if (grow.length) {
-      await admin.createPartitions({ topicPartitions: grow.map((g) => ({ topic: g.topic, count: g.want })) });
+      await admin.createPartitions(grow.map((g) => ({ topic: g.topic, count: g.want })));
       altered.push(...grow.map((g) => `${g.topic}: partitions ${g.have} -> ${g.want}`));
     }
-    const described = await admin.describeConfigs({
-      includeSynonyms: false,
-      resources: present.map((t) => ({ type: 2 /* TOPIC */, name: t.topic })),
-    });
+    const described = await admin.topicConfigs(present.map((t) => t.name));
     const drift = present.filter((t) => {
-      const entries = described.resources.find((r) => r.resourceName === t.topic)?.configEntries ?? [];
-      return (t.configEntries ?? []).some(
-        (want) => entries.find((e) => e.configName === want.name)?.configValue !== want.value,
-      );
+      const entries = described.get(t.name) ?? {};
+      return Object.entries(t.config).some(([name, value]) => entries[name] !== value);
     });
     if (drift.length) {
-      await admin.alterConfigs({
-        validateOnly: false,
-        resources: drift.map((t) => ({ type: 2, name: t.topic, configEntries: t.configEntries ?? [] })),
-      });
-      altered.push(...drift.map((t) => `${t.topic}: config`));
+      await admin.alterTopicConfigs(drift.map((t) => ({ topic: t.name, config: t.config })));
+      altered.push(...drift.map((t) => `${t.name}: config`));
     }
   }
-  return { created: missing.map((t) => t.topic), altered };
+  return { created: missing.map((t) => t.name), altered };
 }

@@ -146,6 +146,8 @@ function applyMedia(p: StreamPackage, event: MediaEvent, windowSize: number, eff
           segmentDurationMs: e.segmentDurationMs,
           encoder: e.encoder,
           partTargetMs: e.partTargetMs,
+          reason: e.reason,
+          dropped: e.dropped,
         },
       };
     }

@@ -30,6 +30,8 @@ const ladder = media({
   segmentDurationMs: 2000,
   encoder: 'libx264',
   partTargetMs: 0,
+  reason: 'START',
+  dropped: [],
   renditions: ['720p', '360p'].map((name) => ({
     name,
     width: 1280,
@@ -68,6 +70,8 @@ const created = (recordingEnabled: boolean) =>
 const llLadder = media({
   ...(ladder.event.payload as MediaEventPayload & { type: 'RenditionLadder' }),
   partTargetMs: 334,
+  reason: 'START',
+  dropped: [],
 });
 const pad = (n: number) => String(n).padStart(6, '0');
 /** Part `part` of segment `sequence`: six to a 2 s segment, 5 x 334 ms and 330 ms. */

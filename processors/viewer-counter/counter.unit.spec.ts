@@ -15,6 +15,7 @@ const hb = (streamId: string, sessionId: string, at: number, kind: HeartbeatKind
   kind,
   quality: null,
   bufferingMs: 0,
+  latencyMs: null,
   gatewayId: 'gw',
 });
 

@@ -92,6 +92,10 @@ export interface UserUnbanned {
   actorId: string;
 }
 
+/** Why a worker announced this ladder. UNKNOWN is what a reader sees for a reason added after its schema. */
+export type LadderReason = 'UNKNOWN' | 'START' | 'BELOW_REAL_TIME' | 'CAPACITY_FREED';
+export const LadderReasonValues = ['UNKNOWN', 'START', 'BELOW_REAL_TIME', 'CAPACITY_FREED'] as const;
+
 /** Value of live.media.segments, keyed by streamId: what media workers produced. The packager builds playlists from these alone. */
 export interface MediaEvent {
   /** Unique id of this event. */
@@ -169,6 +173,10 @@ export interface RenditionLadder {
   encoder: string;
   /** LL-HLS part target (EXT-X-PART-INF PART-TARGET): no part is longer; 0 when the worker cuts no parts. */
   partTargetMs: number;
+  /** START for a run's own ladder (a new broadcast, a restart after ffmpeg died, a takeover); BELOW_REAL_TIME when rungs were dropped because the transcode fell behind; CAPACITY_FREED when a rung came back. */
+  reason: LadderReason;
+  /** Rungs the source's full ladder has that this one lacks (capacity), highest first; empty at full quality. A ladder of one 'source' rendition is the source remuxed, not re-encoded. */
+  dropped: string[];
 }
 
 /** A media segment of one rendition is complete on origin storage (renamed into place atomically). */
@@ -191,6 +199,22 @@ export interface SegmentReady {
   initUri: string | null;
 }
 
+/** One stream's transcode as its worker measures it. */
+export interface StreamLoad {
+  /** The stream. */
+  streamId: string;
+  /** Rungs its ffmpeg runs now, highest first ('source': remuxed). */
+  renditions: string[];
+  /** Rungs of its full ladder dropped for capacity. */
+  dropped: string[];
+  /** Media seconds encoded per wall second over the last progress interval (ffmpeg's progress); below 1 is slower than real time; null before the first report. */
+  speed: number | null;
+  /** How far its newest part's last frame is behind the run's wall clock; null before the first part. */
+  lagMs: number | null;
+  /** CPU its ffmpeg used over the last interval, in cores (1.0 = one core busy); null before it was measured. */
+  cpuCores: number | null;
+}
+
 /** A fresh preview image of the stream (every 10 s while live). */
 export interface ThumbnailReady {
   /** Path relative to the stream's origin folder. */
@@ -207,6 +231,28 @@ export interface TranscodeRefused {
   code: RefusalCode;
   /** One sentence for the streamer and the operator, e.g. 'the broadcast has no video: ...'. */
   reason: string;
+}
+
+/** Value of live.media.capacity, keyed by workerId (compacted: the newest per worker is what it runs now). A media worker's load, emitted when a transcode starts, stops or changes its ladder, and periodically; a worker that stops says so with stopping=true and no streams. */
+export interface WorkerCapacity {
+  /** Unique id of this event. */
+  eventId: string;
+  /** When it was measured. */
+  occurredAt: number;
+  /** The media worker instance; also the Kafka key. */
+  workerId: string;
+  /** CPU cores of the worker's machine. */
+  cpuCount: number;
+  /** Busy cores of the whole machine over the last interval (anyone's work); null before it was measured. */
+  cpuBusy: number | null;
+  /** 'libx264' or 'h264_nvenc'. */
+  encoder: string;
+  /** 'cpu' or 'cuda'. */
+  decoder: string;
+  /** Every stream it transcodes now. */
+  streams: StreamLoad[];
+  /** The worker is shutting down: its streams move to others. */
+  stopping: boolean;
 }
 
 /** Value of live.notifications, keyed by recipientId. notificationId is derived from (stream, start, recipient), so a redelivered fan-out creates nothing new. */
@@ -395,6 +441,8 @@ export interface ViewerHeartbeat {
   quality: string | null;
   /** Time spent buffering since the previous heartbeat, clamped to [0, 60000]. */
   bufferingMs: number;
+  /** Player-measured glass to glass: how far the frame on screen was behind its program date time (the source's capture clock at ingest), on the gateway's clock; null when the player cannot tell (WebRTC, a recording) or its figure was out of range. */
+  latencyMs: number | null;
   /** The gateway instance holding the socket. */
   gatewayId: string;
 }

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { DEFAULT_KAFKA_CLIENT, parseKafkaClient, type KafkaClientName } from '../../platform/kafka/driver.ts';
 import { dataPath } from '../../platform/paths.ts';
 
 /**
@@ -38,5 +39,11 @@ export function serverEnv(topicPrefix = ''): Record<string, string> {
     CASSANDRA_CONTACT_POINTS: e.cassandraContactPoints.join(','),
     ELASTICSEARCH_URL: e.elasticsearchUrl,
     LIVE_TOPIC_PREFIX: topicPrefix,
+    KAFKA_CLIENT: kafkaClient(),
   };
+}
+
+/** The client library the specs' buses run on: KAFKA_CLIENT, as the services read it. */
+export function kafkaClient(): KafkaClientName {
+  return parseKafkaClient(process.env.KAFKA_CLIENT ?? DEFAULT_KAFKA_CLIENT);
 }

@@ -1,9 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import type { TopicKey } from '../../schemas/topics.ts';
 import type { EventBus } from '../../platform/kafka/bus.ts';
 import type { EventConsumer } from '../../platform/kafka/consumer.ts';
+import type { EventProducer } from '../../platform/kafka/producer.ts';
 import { testSourceArgs } from '../../media/test-source.ts';
 import { uniqueName } from './isolation.ts';
+import { ServiceProcess } from './process.ts';
+import { streamEvents } from './stream-events.ts';
 
 /**
  * Media test helpers: a real ffmpeg publisher (test pattern + tone, small and slow enough for a
@@ -17,7 +21,7 @@ export interface Publisher {
 
 export function publishTestPattern(
   url: string,
-  opts: { size?: string; fps?: number; audio?: boolean; seconds?: number } = {},
+  opts: { size?: string; fps?: number; audio?: boolean; seconds?: number; gop?: number } = {},
 ): Publisher {
   const fps = opts.fps ?? 15;
   const args = testSourceArgs(
@@ -27,7 +31,7 @@ export function publishTestPattern(
       tone: opts.audio === false ? null : { sampleRate: 44_100, bitrate: '64k' },
       seconds: opts.seconds,
       live: true,
-      gop: fps,
+      gop: opts.gop ?? fps,
       logLevel: 'warning',
     },
     ['-f', 'flv', url],
@@ -75,4 +79,23 @@ export async function collect<K extends TopicKey>(
   await consumer.start();
   await joined;
   return { events, stop: () => consumer.stop() };
+}
+
+/** A created stream that the stream key `key` publishes to (ingest checks the key's hash). */
+export async function createStreamWithKey(bus: EventBus, producer: EventProducer, streamId: string, key: string) {
+  await producer.publish(bus.topic('streamLifecycle'), [
+    streamEvents.created(streamId, { streamKeyHash: createHash('sha256').update(key).digest('hex') }),
+  ]);
+}
+
+/** RTMP ingest as a real process on a free loopback port, for a spec's publishers. */
+export async function startIngest(env: Record<string, string>): Promise<{ ingest: ServiceProcess; port: number }> {
+  const ingest = new ServiceProcess('ingest', 'producers/ingest/main.ts', {
+    ...env,
+    INGEST_RTMP_HOST: '127.0.0.1',
+    INGEST_RTMP_PORT: '0',
+    NODE_OPTIONS: '--openssl-legacy-provider',
+  });
+  const port = (await ingest.waitForLog('rtmp', (l) => l.msg === 'rtmp listening', 90_000)).port as number;
+  return { ingest, port };
 }

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { waitFor } from '../support/wait.ts';
 import {
-  api,
+  demoBroadcast,
   assertPlatformUp,
   BASE,
   livePlatformUp,
@@ -30,16 +29,7 @@ describe('web page: the demo broadcast', () => {
 
   it('plays from the browse page: video time advances, with a quality menu from the ladder', async () => {
     assertPlatformUp(platform);
-    const demo = await waitFor(
-      'the demo broadcast to be live',
-      async () =>
-        (
-          await api<{ streams: { stream_id: string; streamer: { username: string } }[] }>(
-            `/api/v1/streams/search?q=${encodeURIComponent('Demo broadcast')}&status=live`,
-          )
-        ).streams.find((s) => s.streamer.username === 'demo'),
-      90_000,
-    );
+    const demo = await demoBroadcast();
     const page = await people.page();
     await page.goto(BASE);
     const card = page.locator(`[data-testid="stream-card"][data-stream-id="${demo.stream_id}"]`);

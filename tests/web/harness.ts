@@ -9,6 +9,7 @@ import { endpointsOf, launcherConfig } from '../../compose/launcher/config.ts';
 import { platformServices } from '../../compose/services.ts';
 import { launchChromium } from '../support/browser.ts';
 import { REPO_ROOT } from '../../platform/paths.ts';
+import { waitFor } from '../support/wait.ts';
 
 /**
  * What the browser specs share: the platform as `./live up` starts it (the README's command; it
@@ -101,6 +102,20 @@ export function word(): string {
   const c = 'bdfgklmnprstvz';
   const v = 'aeiou';
   return Array.from(randomBytes(8), (b, i) => (i % 2 ? v[b % v.length] : c[b % c.length])).join('');
+}
+
+/** The demo broadcast `./live up` starts, once the search index lists it live. */
+export function demoBroadcast(): Promise<{ stream_id: string; streamer: { username: string } }> {
+  return waitFor(
+    'the demo broadcast to be live',
+    async () =>
+      (
+        await api<{ streams: { stream_id: string; streamer: { username: string } }[] }>(
+          `/api/v1/streams/search?q=${encodeURIComponent('Demo broadcast')}&status=live`,
+        )
+      ).streams.find((s) => s.streamer.username === 'demo'),
+    90_000,
+  );
 }
 
 export const watchUrl = (id: string): string => `${BASE}/streams/${encodeURIComponent(id)}`;

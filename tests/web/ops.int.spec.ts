@@ -5,7 +5,19 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '../../platform/paths.ts';
 import { waitFor } from '../support/wait.ts';
-import { assertPlatformUp, BASE, livePlatformUp, People, type Platform, SHOTS, signIn, WAIT } from './harness.ts';
+import {
+  assertPlatformUp,
+  BASE,
+  demoBroadcast,
+  livePlatformUp,
+  People,
+  type Platform,
+  SHOTS,
+  signIn,
+  videoTime,
+  WAIT,
+  watchUrl,
+} from './harness.ts';
 
 /**
  * The operator view of `./live up`: an operator's token (minted with `npm run token -- --admin`,
@@ -37,12 +49,26 @@ describe('web page: the operator dashboard', () => {
       },
     );
     const token = stdout.trim();
-    const answer = await fetch(`${BASE}/api/v1/admin/dashboard?minutes=15`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    assert.equal(answer.status, 200, await answer.clone().text());
-    const body = (await answer.json()) as { panels: Array<{ id: string; series: unknown[] }> };
-    assert.ok(body.panels.find((p) => p.id === 'events-produced')!.series.length > 0, 'Prometheus has the bus traffic');
+    const dashboard = async () => {
+      const answer = await fetch(`${BASE}/api/v1/admin/dashboard?minutes=15`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(answer.status, 200, await answer.clone().text());
+      return ((await answer.json()) as { panels: Array<{ id: string; series: unknown[] }> }).panels;
+    };
+    const seriesOf = async (id: string) => (await dashboard()).find((p) => p.id === id)!.series;
+    assert.ok((await seriesOf('events-produced')).length > 0, 'Prometheus has the bus traffic');
+
+    // A viewer watching the demo reports its glass to glass in heartbeats: the gateway's histogram,
+    // scraped by Prometheus, fills the per-tier latency panel.
+    const viewer = await people.page();
+    await viewer.goto(watchUrl((await demoBroadcast()).stream_id));
+    await videoTime(viewer, 1);
+    await waitFor(
+      'players’ glass to glass in Prometheus',
+      async () => (await seriesOf('glass-to-glass')).length > 0,
+      120_000,
+    );
 
     const page = await people.page();
     await page.addInitScript((t: string) => {
@@ -54,7 +80,7 @@ describe('web page: the operator dashboard', () => {
     await page.goto(`${BASE}/ops`);
     await page.getByRole('heading', { name: 'Operations' }).waitFor(WAIT);
     // Each panel with data draws a uPlot canvas: the bus and the live demo always have some.
-    for (const id of ['events-produced', 'consumer-lag', 'live-streams', 'viewers']) {
+    for (const id of ['events-produced', 'consumer-lag', 'live-streams', 'viewers', 'glass-to-glass']) {
       await page.locator(`[data-panel="${id}"] canvas`).first().waitFor(WAIT);
     }
     await page

@@ -7,6 +7,7 @@ import {
   catchUpRate,
   followLive,
   formatCount,
+  glassToGlassMs,
   hlsConfig,
   hlsSettings,
   latencyLabel,
@@ -202,6 +203,13 @@ describe('page formatting and player settings', () => {
     assert.equal(liveStatus(0.9, 0.6, 1).catchingUp, false);
     assert.equal(liveStatus(6, 1, 1).farBehind, true);
     assert.equal(liveStatus(6, null, 1).target, '');
+  });
+
+  it('measures glass to glass from the capture time of the frame on screen', () => {
+    assert.equal(glassToGlassMs(1_000_000, 1_001_234.6), 1235);
+    assert.equal(glassToGlassMs(null, 1_001_234), null);
+    assert.equal(glassToGlassMs(Number.NaN, 1_001_234), null);
+    assert.equal(glassToGlassMs(1_000_500, 1_000_000), -500, 'left for the gateway to drop, not made plausible');
   });
 
   it("gives the player (and the glass-to-glass benchmark) the mode's settings, ABR from the start, capped to the element", () => {

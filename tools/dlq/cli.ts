@@ -23,23 +23,16 @@ import { InvalidArgumentError } from '@commander-js/extra-typings';
 import { z } from 'zod';
 import { TOPICS, dlqName, type TopicKey } from '../../schemas/topics.ts';
 import { lazy, run, tool } from '../../platform/cli.ts';
-import { env, loadConfig } from '../../platform/config.ts';
-import { EventBus } from '../../platform/kafka/bus.ts';
+import { loadConfig } from '../../platform/config.ts';
+import { busFromConfig, kafkaEnv } from '../../platform/infra-config.ts';
+import type { EventBus } from '../../platform/kafka/bus.ts';
 import { DLQ_HEADERS, REDRIVE_HEADERS, headerString } from '../../platform/kafka/dead-letter.ts';
 import type { RawRecord, RecordHeaders } from '../../platform/kafka/reader.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { Metrics } from '../../platform/metrics.ts';
 import { fixKey, planRedrive, type DeadLetter, type Fix } from './plan.ts';
 
-const config = lazy(() =>
-  loadConfig(
-    z.object({
-      KAFKA_BROKERS: env.list('127.0.0.1:9092'),
-      SCHEMA_REGISTRY_URL: env.str('http://127.0.0.1:8081/apis/ccompat/v7'),
-      LIVE_TOPIC_PREFIX: z.string().default(''),
-    }),
-  ),
-);
+const config = lazy(() => loadConfig(z.object(kafkaEnv)));
 
 const topicName = (k: TopicKey): string => `${config().LIVE_TOPIC_PREFIX}${TOPICS[k].base}`;
 
@@ -92,16 +85,8 @@ program
   });
 
 async function connect(key: TopicKey): Promise<EventBus> {
-  const bus = new EventBus(
-    {
-      brokers: config().KAFKA_BROKERS,
-      registryUrl: config().SCHEMA_REGISTRY_URL,
-      clientId: 'dlq-cli',
-      topicPrefix: config().LIVE_TOPIC_PREFIX,
-    },
-    new Metrics('dlq-cli', { defaults: false }),
-    createLogger('dlq-cli', 'error'),
-  );
+  const metrics = new Metrics('dlq-cli', { defaults: false });
+  const bus = busFromConfig(config(), 'dlq-cli', metrics, createLogger('dlq-cli', 'error'));
   await bus.init([key]);
   return bus;
 }

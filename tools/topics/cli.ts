@@ -9,8 +9,9 @@ import { InvalidArgumentError, type Command, type OptionValues } from '@commande
 import { z } from 'zod';
 import { TOPICS, subjectOf, type TopicKey } from '../../schemas/topics.ts';
 import { integer, repeatable, run, time, tool } from '../../platform/cli.ts';
-import { env, loadConfig } from '../../platform/config.ts';
-import { EventBus } from '../../platform/kafka/bus.ts';
+import { loadConfig } from '../../platform/config.ts';
+import { busFromConfig, kafkaEnv } from '../../platform/infra-config.ts';
+import type { EventBus } from '../../platform/kafka/bus.ts';
 import { EventCodec } from '../../platform/kafka/codec.ts';
 import { headerString } from '../../platform/kafka/dead-letter.ts';
 import type { RawRecord } from '../../platform/kafka/reader.ts';
@@ -102,24 +103,11 @@ filters(program.command('count').argument('<topic>', 'the topic to read'))
 
 /** The bus the commands read with; nothing connects before a command runs. */
 function connect(): EventBus {
-  const config = loadConfig(
-    z.object({
-      KAFKA_BROKERS: env.list('127.0.0.1:9092'),
-      SCHEMA_REGISTRY_URL: env.str('http://127.0.0.1:8081/apis/ccompat/v7'),
-      LIVE_TOPIC_PREFIX: z.string().default(''),
-    }),
-  );
-  return new EventBus(
-    {
-      brokers: config.KAFKA_BROKERS,
-      registryUrl: config.SCHEMA_REGISTRY_URL,
-      clientId: 'topics-cli',
-      topicPrefix: config.LIVE_TOPIC_PREFIX,
-    },
-    new Metrics('topics-cli', { defaults: false }),
-    createLogger('topics-cli', 'error'),
-  );
+  const config = loadConfig(z.object(kafkaEnv));
+  const metrics = new Metrics('topics-cli', { defaults: false });
+  return busFromConfig(config, 'topics-cli', metrics, createLogger('topics-cli', 'error'));
 }
+
 /** A catalog topic under any prefix (a test's or a tenant's) still decodes into its typed form. */
 function catalogKey(topic: string): TopicKey | undefined {
   return (Object.keys(TOPICS) as TopicKey[]).find(

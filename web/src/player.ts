@@ -25,6 +25,11 @@ export interface Player {
   quality(): string | null;
   /** Milliseconds spent stalled since the previous call. */
   takeBufferingMs(): number;
+  /**
+   * The capture time (program date time, ms since the epoch) of the frame on screen, or null when
+   * there is none to tell (WebRTC, paused, a recording, before the first frame).
+   */
+  playingCapturedAt(): number | null;
   destroy(): void;
 }
 
@@ -249,6 +254,10 @@ export function createPlayer(p: Playback): Player {
     element,
     video,
     quality: () => (whepPlaying ? WEBRTC_QUALITY : current >= 0 ? (levels[current] ?? null) : null),
+    playingCapturedAt: () =>
+      live && !whepPlaying && hls && !video.paused && video.readyState >= 2
+        ? (hls.playingDate?.getTime() ?? null)
+        : null,
     takeBufferingMs: () => {
       if (stalledSince !== null) {
         const now = performance.now();

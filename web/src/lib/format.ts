@@ -197,6 +197,17 @@ export function liveStatus(latency: number | null, target: number | null, playba
   };
 }
 
+/**
+ * Glass to glass for a viewer heartbeat: how far the frame on screen is behind its capture time,
+ * `now` being the player's clock corrected to the gateway's. Whole milliseconds, or null when
+ * nothing is playing.
+ */
+export function glassToGlassMs(capturedAt: number | null, now: number): number | null {
+  if (capturedAt === null || !Number.isFinite(capturedAt)) return null;
+  // Unclamped: a negative figure is a clock the correction missed, and the gateway drops it.
+  return Math.round(now - capturedAt);
+}
+
 /** A rendition's name for menus and heartbeats: the playlist's NAME, else "<height>p". */
 export function levelName(level: { name?: string | undefined; height?: number | undefined }, index: number): string {
   const name = level.name?.trim();

@@ -1,7 +1,7 @@
 import { api, ApiError, clientConfig, loadSession, type Playback } from '../api.ts';
 import { chatPanel } from '../chat.ts';
 import { h, toast } from '../dom.ts';
-import { uptime, viewersLabel } from '../lib/format.ts';
+import { glassToGlassMs, uptime, viewersLabel } from '../lib/format.ts';
 import { createPlayer, type Player } from '../player.ts';
 import { LiveSocket } from '../socket.ts';
 
@@ -104,10 +104,13 @@ function viewerPresence(p: Playback, player: Player, onCount: (n: number) => voi
         session_id?: string;
         heartbeat_interval_ms?: number;
         viewers?: number;
+        server_time?: number;
         count?: number;
       };
       if (f.type === 'welcome') {
         sessionId = f.session_id;
+        // Off by at most the welcome's transit time, small beside the tiers' targets.
+        const clockOffset = f.server_time === undefined ? 0 : f.server_time - Date.now();
         onCount(f.viewers ?? 0);
         clearInterval(beat);
         const send = () =>
@@ -116,6 +119,7 @@ function viewerPresence(p: Playback, player: Player, onCount: (n: number) => voi
             session_id: sessionId,
             quality: player.quality(),
             buffering_ms: player.takeBufferingMs(),
+            latency_ms: glassToGlassMs(player.playingCapturedAt(), Date.now() + clockOffset),
           });
         beat = window.setInterval(send, f.heartbeat_interval_ms ?? 10_000);
       } else if (f.type === 'viewers') {
