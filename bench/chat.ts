@@ -3,8 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, loadavg } from 'node:os';
-import { Option } from '@commander-js/extra-typings';
-import { integer, list, parse, tool, usageError } from '../platform/cli.ts';
+import { integer, listOption, parse, tool, usageError } from '../platform/cli.ts';
 import { loadArchiverConfig } from '../sinks/chat-archiver/config.ts';
 import type { ChatEvent } from '../schemas/generated/events.ts';
 import { subjectOf } from '../schemas/topics.ts';
@@ -76,9 +75,7 @@ const program = tool({
   .option('--hot <H>', 'readers of the one hot stream, at most --connections', integer(1), 5000)
   .option('--loadgens <L>', 'load-generator processes', integer(1), 2)
   .addOption(
-    new Option('--rates <R1,R2>', 'messages/s in, each in turn, the first the headline')
-      .argParser(list(integer(1)))
-      .default<number[]>([1000, 100], '1000,100'),
+    listOption('--rates <R1,R2>', 'messages/s in, each in turn, the first the headline', integer(1), [1000, 100]),
   )
   .option('--seconds <T>', 'seconds at each rate', integer(1), 10)
   .option('--burst <B>', 'messages in the delivered-rate burst', integer(1), 6000)

@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { Option } from '@commander-js/extra-typings';
-import { decimal, integer, parse, tool } from '../platform/cli.ts';
+import { decimal, envOption, integer, parse, tool } from '../platform/cli.ts';
 import { profiled } from './lib/profile.ts';
 import type { StreamLifecycleEvent, ViewerCountChanged } from '../schemas/generated/events.ts';
 import { parseSearchQuery } from '../gateways/api/protocol.ts';
@@ -60,18 +59,19 @@ const program = tool({
   examples: ['npm run bench -- discovery --streams 100000 --rounds 3 --bulk 5000 --queries 1000 --warmup 200'],
   notes: 'BENCH_PROFILE=<dir> writes a V8 CPU profile of our indexing (round 1) there.',
 })
-  .addOption(new Option('--streams <N>', 'streams').env('BENCH_STREAMS').argParser(integer(1)).default(100000))
-  .addOption(new Option('--rounds <R>', 'indexing rounds').env('BENCH_ROUNDS').argParser(integer(1)).default(3))
+  .addOption(envOption('--streams <N>', 'streams', 'BENCH_STREAMS', integer(1), 100000))
+  .addOption(envOption('--rounds <R>', 'indexing rounds', 'BENCH_ROUNDS', integer(1), 3))
   .addOption(
-    new Option('--bulk <B>', 'documents per peer _bulk request')
-      .env('BENCH_BULK')
-      .argParser(integer(1))
-      .default(MAX_CHUNK, `${MAX_CHUNK}, the indexer's chunk`),
+    envOption(
+      '--bulk <B>',
+      "documents per peer _bulk request (the indexer's chunk)",
+      'BENCH_BULK',
+      integer(1),
+      MAX_CHUNK,
+    ),
   )
-  .addOption(
-    new Option('--queries <Q>', 'search queries each way').env('BENCH_QUERIES').argParser(integer(1)).default(1000),
-  )
-  .addOption(new Option('--warmup <W>', 'warm-up queries').env('BENCH_WARMUP').argParser(integer(0)).default(200))
+  .addOption(envOption('--queries <Q>', 'search queries each way', 'BENCH_QUERIES', integer(1), 1000))
+  .addOption(envOption('--warmup <W>', 'warm-up queries', 'BENCH_WARMUP', integer(0), 200))
   .option('--live-share <F>', 'share of streams that go live, 0 to 1', decimal({ atLeast: 0, atMost: 1 }), 0.3)
   .option('--counts-per-live <K>', 'viewer counts per live stream', integer(1), 2)
   .option('--no-search', 'skip the search phase')

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { InvalidArgumentError, Option } from '@commander-js/extra-typings';
-import { integer, list, parse, tool } from '../platform/cli.ts';
+import { InvalidArgumentError } from '@commander-js/extra-typings';
+import { envOption, integer, listOption, parse, tool } from '../platform/cli.ts';
 import { profiled } from './lib/profile.ts';
 import { loadRdkafka, rdkafkaConsume, rdkafkaProduce } from './lib/rdkafka-peer.ts';
 import { launcherConfig } from '../compose/launcher/config.ts';
@@ -63,27 +63,11 @@ const program = tool({
   ],
   notes: 'BENCH_PROFILE=<dir> also writes V8 CPU profiles of our phases (round 1) there.',
 })
-  .addOption(new Option('--events <N>', 'events per run').env('BENCH_EVENTS').argParser(integer(1)).default(1000000))
-  .addOption(
-    new Option('--rounds <R>', 'rounds, alternating the order of the sides')
-      .env('BENCH_ROUNDS')
-      .argParser(integer(1))
-      .default(5),
-  )
-  .addOption(
-    new Option('--batch <B>', 'events per publish call').env('BENCH_BATCH').argParser(integer(1)).default(2000),
-  )
-  .addOption(
-    new Option('--concurrency <C>', 'publish calls in flight')
-      .env('BENCH_CONCURRENCY')
-      .argParser(integer(1))
-      .default(8),
-  )
-  .addOption(
-    new Option('--clients <list>', "the bus's clients to run, comma-separated")
-      .argParser(list(kafkaClient))
-      .default<KafkaClientName[]>([...KAFKA_CLIENTS], `all: ${KAFKA_CLIENTS.join(',')}`),
-  )
+  .addOption(envOption('--events <N>', 'events per run', 'BENCH_EVENTS', integer(1), 1000000))
+  .addOption(envOption('--rounds <R>', 'rounds, alternating the order of the sides', 'BENCH_ROUNDS', integer(1), 5))
+  .addOption(envOption('--batch <B>', 'events per publish call', 'BENCH_BATCH', integer(1), 2000))
+  .addOption(envOption('--concurrency <C>', 'publish calls in flight', 'BENCH_CONCURRENCY', integer(1), 8))
+  .addOption(listOption('--clients <list>', "the bus's clients to run", kafkaClient, [...KAFKA_CLIENTS]))
   .option('--no-java', "skip Kafka's Java perf-test tools")
   .option('--no-raw', 'skip the client-alone runs')
   .option('--no-rdkafka', 'skip node-rdkafka (installed into bench/peers/rdkafka on first use)')

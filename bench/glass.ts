@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { segmentDurationMs } from '../media/ladder.ts';
 import type { LatencyMode as EventLatencyMode } from '../schemas/generated/events.ts';
 import { InvalidArgumentError, Option } from '@commander-js/extra-typings';
-import { integer, decimal, list, parse, tool, usageError } from '../platform/cli.ts';
+import { integer, decimal, listOption, parse, tool, usageError } from '../platform/cli.ts';
 import { launchChromium } from '../tests/support/browser.ts';
 import { mediaTools } from '../tests/support/hls.ts';
 import { parseMediaPlaylist } from '../tests/support/media-pipeline.ts';
@@ -108,12 +108,12 @@ const program = tool({
   .option('--joins <J>', 'fresh page loads per player, sampled in turn', integer(1), 6)
   .option('--settle <S>', "seconds after a join's first frame before sampling", decimal({ atLeast: 0 }), 10)
   .addOption(
-    new Option(
+    listOption(
       '--tiers <T,...>',
       "latency tiers to measure: standard and low over LL-HLS; ultra-low (RTMP publisher) and ultra-low-whip (a browser's canvas over WHIP) over WebRTC (WHEP)",
-    )
-      .argParser(list(tierName))
-      .default<Tier[]>(['standard', 'low'], 'standard,low'),
+      tierName,
+      ['standard', 'low'],
+    ),
   )
   .addOption(
     new Option('--hops <tier>', 'the HLS tier whose stream gets the per-hop breakdown, or none (default: low)').choices(

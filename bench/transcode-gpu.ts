@@ -15,8 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Option } from '@commander-js/extra-typings';
-import { integer, list, parse, tool } from '../platform/cli.ts';
+import { integer, listOption, parse, tool } from '../platform/cli.ts';
 import { DEBIAN_TOOLS, ensureDebianTools } from '../platform/debian.ts';
 import type { Decoder, Encoder } from '../platform/ffmpeg.ts';
 import { detectMediaPath, ffmpegLauncher, systemGpuCheck } from '../platform/ffmpeg.ts';
@@ -36,9 +35,7 @@ const program = tool({
 })
   .option('--seconds <S>', 'length of the generated 1080p30 source', integer(1), 12)
   .addOption(
-    new Option('--sessions <N,...>', 'how many transcodes at once, in turn')
-      .argParser(list(integer(1)))
-      .default([1, 2, 4, 8, 12, 16, 24], '1,2,4,8,12,16,24'),
+    listOption('--sessions <N,...>', 'how many transcodes at once, in turn', integer(1), [1, 2, 4, 8, 12, 16, 24]),
   )
   .option('--preset <P>', 'libx264 preset', 'veryfast');
 const { options: values } = parse(program);

@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { createInterface } from 'node:readline';
-import { Option } from '@commander-js/extra-typings';
-import { decimal, integer, list, parse, tool } from '../platform/cli.ts';
+import { decimal, integer, listOption, parse, tool } from '../platform/cli.ts';
 import { procStat } from '../platform/proc-stat.ts';
 import { nodeBinary } from '../platform/runtime.ts';
 import { mediaTools } from '../tests/support/hls.ts';
@@ -39,11 +38,7 @@ const program = tool({
     "apart from its RTMP bridge, and every viewer's packets and bitrate against the source.",
   examples: ['npm run bench -- webrtc-viewers --viewers 1,10,25,50 --seconds 20'],
 })
-  .addOption(
-    new Option('--viewers <N,...>', 'viewer counts, measured in turn')
-      .argParser(list(integer(1)))
-      .default([1, 10, 25, 50], '1,10,25,50'),
-  )
+  .addOption(listOption('--viewers <N,...>', 'viewer counts, measured in turn', integer(1), [1, 10, 25, 50]))
   .option('--seconds <S>', 'seconds measured per count, after every viewer has video', decimal({ above: 0 }), 20)
   .option('--no-write', 'print only; leave bench/results/webrtc-viewers.json as it is');
 const { options: values } = parse(program);

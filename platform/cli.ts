@@ -2,6 +2,7 @@ import {
   Command,
   CommanderError,
   InvalidArgumentError,
+  Option,
   type CommandUnknownOpts,
   type OptionValues,
 } from '@commander-js/extra-typings';
@@ -321,4 +322,28 @@ export function parseTime(text: string, now = Date.now()): number {
 /** `parseTime` as an option's parser: `--from -1h`. */
 export function time(value: string): number {
   return parseTime(value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options that `.option()` does not say in one line.
+
+/** An option that an environment variable may give too, read by `read`: `--events <N>`, or BENCH_EVENTS. */
+export function envOption<Flags extends string, T>(
+  flags: Flags,
+  description: string,
+  envName: string,
+  read: (value: string) => T,
+  fallback: T,
+) {
+  return new Option(flags, description).env(envName).argParser(read).default(fallback);
+}
+
+/** A comma-separated list, its default shown as it is typed: `--rates <R1,R2>` (default: 1000,100). */
+export function listOption<Flags extends string, T>(
+  flags: Flags,
+  description: string,
+  item: (value: string) => T,
+  fallback: NoInfer<T>[],
+) {
+  return new Option(flags, description).argParser(list(item)).default(fallback, fallback.join(','));
 }
