@@ -6,6 +6,7 @@ import type {
   StreamLifecycleEvent,
   ViewerCountChanged,
   ViewerHeartbeat,
+  ViewerPlayback,
   VodRecorded,
 } from './generated/events.ts';
 
@@ -55,6 +56,15 @@ export const TOPICS = {
     base: 'live.viewer.heartbeats',
     key: 'streamId',
     valueRecord: 'live.viewer.ViewerHeartbeat',
+    partitions: 12,
+    retention: 6 * HOUR,
+  }),
+  // The edges' media fetches per player session, joined with heartbeats by the viewer counter:
+  // partitioned and kept as the heartbeats are, so a replay has both for the same hours.
+  viewerPlayback: spec<ViewerPlayback>({
+    base: 'live.viewer.playback',
+    key: 'streamId',
+    valueRecord: 'live.viewer.ViewerPlayback',
     partitions: 12,
     retention: 6 * HOUR,
   }),

@@ -25,7 +25,9 @@ import { waitFor } from './support/wait.ts';
  * Viewers end to end: a viewer gateway and a viewer counter as real processes, real WebSocket
  * players, real Kafka, the discovery indexer into real Elasticsearch and the HTTP API in process.
  * The window is 6 s instead of 30 s (players beat every second) so silent drops age out quickly;
- * every rule is the same.
+ * every rule is the same. These players fetch no media, so the counter counts heartbeats alone
+ * (VIEWER_REQUIRE_PLAYBACK=false); the join with the edge's playback events is
+ * tests/viewers-abuse.int.spec.ts.
  */
 const WINDOW_MS = 6000;
 
@@ -112,6 +114,7 @@ describe('viewers: gateway, counter, API and search against real Kafka and Elast
       ...env(),
       VIEWER_WINDOW_MS: String(WINDOW_MS),
       VIEWER_REBUILD_MARGIN_MS: String(WINDOW_MS),
+      VIEWER_REQUIRE_PLAYBACK: 'false',
     });
     processes.push(proc);
     await proc.waitForLog('windows rebuilt', (l) => l.msg === 'viewer windows rebuilt; publishing counts', 90_000);
@@ -297,6 +300,7 @@ describe('viewers: gateway, counter, API and search against real Kafka and Elast
         VIEWER_COUNTER_GROUP_ID: uniqueName('viewers-replay'),
         VIEWER_WINDOW_MS: String(WINDOW_MS),
         VIEWER_CATCHUP_MS: '60000',
+        VIEWER_REQUIRE_PLAYBACK: 'false',
       }),
       { bus },
     );

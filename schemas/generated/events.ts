@@ -399,6 +399,28 @@ export interface ViewerHeartbeat {
   gatewayId: string;
 }
 
+/** Value of live.viewer.playback, keyed by streamId: the media (segments and parts) one player session fetched through one edge in one interval. One event per session per stream per edge flush, never one per request. */
+export interface ViewerPlayback {
+  /** Unique id of this event. */
+  eventId: string;
+  /** When the edge published the interval (its clock). */
+  occurredAt: number;
+  /** The stream whose media was fetched; also the Kafka key. */
+  streamId: string;
+  /** The player session the requests named (?vsid=), the same id its presence socket holds. */
+  sessionId: string;
+  /** Time of the interval's first media request (the edge's access log). */
+  firstAt: number;
+  /** Time of the interval's last media request. */
+  lastAt: number;
+  /** Media requests answered with 2xx in the interval. */
+  requests: number;
+  /** Body bytes those requests were sent. */
+  bytes: number;
+  /** The edge that served them (EDGE_NAME). */
+  edge: string;
+}
+
 /** Value of live.vod.recordings, keyed by streamId: the packager wrote a complete VOD playlist for an ended, recorded stream. */
 export interface VodRecorded {
   /** Unique id of this event. */
