@@ -4,6 +4,7 @@ import type {
   MediaEvent,
   NotificationCreated,
   StreamLifecycleEvent,
+  UserTokensRevoked,
   ViewerCountChanged,
   ViewerHeartbeat,
   ViewerPlayback,
@@ -88,6 +89,15 @@ export const TOPICS = {
     valueRecord: 'live.user.FollowEvent',
     partitions: 6,
     retention: 'forever',
+  }),
+  // Per-user token revocation (issue #28): the latest "revoked before" per user, read whole by
+  // every process that verifies tokens.
+  userRevocations: spec<UserTokensRevoked>({
+    base: 'live.user.revocations',
+    key: 'userId',
+    valueRecord: 'live.user.UserTokensRevoked',
+    partitions: 3,
+    retention: 'compact',
   }),
   notifications: spec<NotificationCreated>({
     base: 'live.notifications',

@@ -25,6 +25,9 @@ CREATE STREAM IF NOT EXISTS media_segments (stream_key STRING KEY)
 CREATE STREAM IF NOT EXISTS user_follows (streamer_key STRING KEY)
   WITH (KAFKA_TOPIC = '${TOPIC_PREFIX}live.user.follows', KEY_FORMAT = 'KAFKA', VALUE_FORMAT = 'AVRO');
 
+CREATE STREAM IF NOT EXISTS user_revocations (user_key STRING KEY)
+  WITH (KAFKA_TOPIC = '${TOPIC_PREFIX}live.user.revocations', KEY_FORMAT = 'KAFKA', VALUE_FORMAT = 'AVRO');
+
 CREATE STREAM IF NOT EXISTS notifications (recipient_key STRING KEY)
   WITH (KAFKA_TOPIC = '${TOPIC_PREFIX}live.notifications', KEY_FORMAT = 'KAFKA', VALUE_FORMAT = 'AVRO');
 

@@ -355,6 +355,20 @@ export interface Unfollowed {
   followerId: string;
 }
 
+/** Value of live.user.revocations (compacted), keyed by userId: every bearer token and WebSocket ticket of the user issued before revokedBefore is refused by every gateway. */
+export interface UserTokensRevoked {
+  /** Unique id of this event. */
+  eventId: string;
+  /** When the revocation was decided. */
+  occurredAt: number;
+  /** The user whose tokens are revoked; also the Kafka key. */
+  userId: string;
+  /** Epoch seconds: a token or ticket whose iat is before it is refused. Only ever moves forward. */
+  revokedBefore: number;
+  /** Who asked: the user, an admin's id, or null for the operator's command line. */
+  revokedBy: string | null;
+}
+
 /** CONNECT and DISCONNECT come from the gateway's socket lifecycle; HEARTBEAT from the player every 10 s. */
 export type HeartbeatKind = 'CONNECT' | 'HEARTBEAT' | 'DISCONNECT';
 export const HeartbeatKindValues = ['CONNECT', 'HEARTBEAT', 'DISCONNECT'] as const;
