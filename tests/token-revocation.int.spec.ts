@@ -6,6 +6,7 @@ import { mintToken } from '../platform/auth/tokens.ts';
 import { createElasticsearch, type Elasticsearch } from '../platform/elasticsearch/client.ts';
 import type { EventBus } from '../platform/kafka/bus.ts';
 import type { EventProducer } from '../platform/kafka/producer.ts';
+import { testApiSettings } from './support/api.ts';
 import { testBus } from './support/bus.ts';
 import { ChatClient, UpgradeRefused, getTicket } from './support/chat-client.ts';
 import { endpoints, serverEnv } from './support/endpoints.ts';
@@ -75,24 +76,7 @@ describe('token revocation: API and chat gateway against real Kafka', () => {
       bus,
       es,
       signingKey: new TextEncoder().encode(SECRET),
-      settings: {
-        host: '127.0.0.1',
-        port: 0,
-        maxBodyBytes: 16 * 1024,
-        registryGroupId: uniqueName('revocation-api'),
-        registryCatchUpMs: 60_000,
-        readYourWritesMs: 10_000,
-        discoveryAlias: uniqueName('revocation'),
-        retryAfterS: 5,
-        token: TOKEN,
-        links: {
-          publicBaseUrl: 'https://example.test',
-          cdnBaseUrl: 'https://cdn.example.test',
-          wsBaseUrl: 'wss://ws.example.test',
-          ingest: { rtmp: 'rtmp://ingest.example.test/live', rtmps: null, webrtc: null },
-          whepBaseUrl: null,
-        },
-      },
+      settings: testApiSettings('revocation'),
       log: bus.log,
       metrics: bus.metrics,
     });

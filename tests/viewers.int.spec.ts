@@ -14,6 +14,7 @@ import { viewerPeaks } from '../processors/viewer-counter/peaks.ts';
 import { rebuild } from '../platform/store/rebuild.ts';
 import { discoveryIndex } from '../domain/discovery/index-definition.ts';
 import { deleteIndices, ensureAliasedIndex } from '../platform/elasticsearch/indices.ts';
+import { testApiSettings } from './support/api.ts';
 import { testBus } from './support/bus.ts';
 import { endpoints, serverEnv } from './support/endpoints.ts';
 import { uniqueName } from './support/isolation.ts';
@@ -164,24 +165,7 @@ describe('viewers: gateway, counter, API and search against real Kafka and Elast
       bus,
       es,
       signingKey: randomBytes(32),
-      settings: {
-        host: '127.0.0.1',
-        port: 0,
-        maxBodyBytes: 16 * 1024,
-        registryGroupId: uniqueName('viewers-api'),
-        registryCatchUpMs: 60_000,
-        readYourWritesMs: 10_000,
-        discoveryAlias: alias,
-        retryAfterS: 5,
-        token: { issuer: 'live-platform', audience: 'live-api' },
-        links: {
-          publicBaseUrl: 'https://example.test',
-          cdnBaseUrl: 'https://cdn.example.test',
-          wsBaseUrl: 'wss://ws.example.test',
-          ingest: { rtmp: 'rtmp://ingest.example.test/live', rtmps: null, webrtc: null },
-          whepBaseUrl: null,
-        },
-      },
+      settings: testApiSettings('viewers', alias),
       log: bus.log,
       metrics: bus.metrics,
     });

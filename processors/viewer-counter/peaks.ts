@@ -1,4 +1,5 @@
 import type { EventBus } from '../../platform/kafka/bus.ts';
+import type { EventOf } from '../../schemas/topics.ts';
 import type { EventConsumer } from '../../platform/kafka/consumer.ts';
 import { deleteConsumerGroup, waitForGroupToReachEnd } from '../../platform/kafka/groups.ts';
 import type { DerivedStore, StoreWriter, WriterOptions } from '../../platform/store/definition.ts';
@@ -89,21 +90,14 @@ class PeakWriter implements StoreWriter {
   private async readPlayback(): Promise<PlaybackLog> {
     const { bus, opts } = this;
     const log = new PlaybackLog(opts.window.windowMs);
-    const groupId = `${opts.groupId}.playback`;
-    const consumer = bus
-      .consumer({ groupId, from: 'earliest', maxBatch: 5000, ...(opts.until !== undefined && { until: opts.until }) })
-      .on(bus.topic('viewerPlayback'), async (records) => {
-        for (const r of records) log.record(r.event);
-      });
-    await consumer.start();
-    try {
-      await waitForGroupToReachEnd(bus, groupId, [bus.topicName('viewerPlayback')], {
-        deadlineMs: opts.catchUpDeadlineMs,
-      });
-    } finally {
-      await consumer.stop();
-      await deleteConsumerGroup(bus, groupId, bus.log);
-    }
+    await readToEnd(
+      bus,
+      `${opts.groupId}.playback`,
+      'viewerPlayback',
+      (e) => log.record(e),
+      opts.catchUpDeadlineMs,
+      opts.until,
+    );
     return log;
   }
 
@@ -160,19 +154,29 @@ export async function publishedPeaks(
   await bus.init(['viewerCounts']);
   const peaks = new Map<string, number>();
   const groupId = `${groupPrefix}.replay-${Date.now().toString(36)}.counts`;
+  await readToEnd(bus, groupId, 'viewerCounts', (e) => peaks.set(e.streamId, e.peakViewers), cfg.VIEWER_CATCHUP_MS);
+  return new Map([...peaks].filter(([, p]) => p > 0));
+}
+
+/** Reads a topic from its start to its end in a one-off group (deleted after), each event to `apply`. */
+async function readToEnd<K extends 'viewerCounts' | 'viewerPlayback'>(
+  bus: EventBus,
+  groupId: string,
+  topic: K,
+  apply: (event: EventOf<K>) => void,
+  deadlineMs: number,
+  until?: number,
+): Promise<void> {
   const consumer = bus
-    .consumer({ groupId, from: 'earliest', maxBatch: 5000 })
-    .on(bus.topic('viewerCounts'), async (records) => {
-      for (const r of records) peaks.set(r.event.streamId, r.event.peakViewers);
+    .consumer({ groupId, from: 'earliest', maxBatch: 5000, ...(until !== undefined && { until }) })
+    .on(bus.topic(topic), async (records) => {
+      for (const r of records) apply(r.event);
     });
   await consumer.start();
   try {
-    await waitForGroupToReachEnd(bus, groupId, [bus.topicName('viewerCounts')], {
-      deadlineMs: cfg.VIEWER_CATCHUP_MS,
-    });
+    await waitForGroupToReachEnd(bus, groupId, [bus.topicName(topic)], { deadlineMs });
   } finally {
     await consumer.stop();
     await deleteConsumerGroup(bus, groupId, bus.log);
   }
-  return new Map([...peaks].filter(([, p]) => p > 0));
 }
