@@ -69,18 +69,22 @@ export class PlaybackBatcher {
   /** 'ignored': not playback evidence; 'full': evidence, but no room until the next drain. */
   add(f: MediaFetch): 'added' | 'ignored' | 'full' {
     const who = playbackOf(f);
-    if (!who) return 'ignored';
+    return who ? this.record(who, f.at, 1, f.bytes) : 'ignored';
+  }
+
+  /** Media that reached a session: `requests` fetches (or packets) of `bytes` in all, at `at`. */
+  record(who: { streamId: string; sessionId: string }, at: number, requests: number, bytes: number): 'added' | 'full' {
     const key = `${who.streamId}\n${who.sessionId}`;
     const i = this.open.get(key);
     if (i) {
-      i.firstAt = Math.min(i.firstAt, f.at);
-      i.lastAt = Math.max(i.lastAt, f.at);
-      i.requests++;
-      i.bytes += f.bytes;
+      i.firstAt = Math.min(i.firstAt, at);
+      i.lastAt = Math.max(i.lastAt, at);
+      i.requests += requests;
+      i.bytes += bytes;
       return 'added';
     }
     if (this.open.size >= this.opts.maxSessions) return 'full';
-    this.open.set(key, { ...who, firstAt: f.at, lastAt: f.at, requests: 1, bytes: f.bytes });
+    this.open.set(key, { ...who, firstAt: at, lastAt: at, requests, bytes });
     return 'added';
   }
 

@@ -13,7 +13,7 @@ import { fatal, runService } from '../../platform/service.ts';
 import { edgeDir, loadEdgeConfig } from './config.ts';
 import { EdgeServer } from './edge.ts';
 import { nginxBinary } from './nginx-bin.ts';
-import { PlaybackReporter } from './playback.ts';
+import { PlaybackReporter } from '../../domain/viewers/playback-reporter.ts';
 
 const cfg = loadEdgeConfig();
 const log = createLogger('edge', cfg.LOG_LEVEL);
@@ -27,6 +27,7 @@ const playback =
   producer &&
   new PlaybackReporter({
     edge: cfg.EDGE_NAME,
+    metricPrefix: 'live_edge_playback',
     flushMs: cfg.EDGE_PLAYBACK_FLUSH_MS,
     maxSessions: cfg.EDGE_PLAYBACK_MAX_SESSIONS,
     send: (events) => producer.publish(bus.topic('viewerPlayback'), events),
@@ -60,7 +61,7 @@ const edge = new EdgeServer({
   log,
   metrics,
   onExit: (err) => fatal(log, stopAll)(err),
-  ...(playback && { onAccess: (e) => playback.add(e) }),
+  ...(playback && { onAccess: (e) => playback.fetched({ ...e, at: Math.round(e.at * 1000) }) }),
 });
 
 const { stop } = await runService(log, [

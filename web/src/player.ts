@@ -253,7 +253,8 @@ export function createPlayer(p: Playback, session: string): Player {
   };
 
   const path = playbackPath(p);
-  if (path === 'webrtc') playWhep(p.playback_urls.webrtc!);
+  // The offer names the session too: the WebRTC gateway reports what it sends it, as the edge does.
+  if (path === 'webrtc') playWhep(withPlaybackSession(p.playback_urls.webrtc!, session));
   else if (path === 'hls') playHls();
   else if (p.status === 'ready')
     show(`${p.streamer.username} is offline. The stream starts when their encoder connects.`);

@@ -4,18 +4,23 @@ import type { ViewerPlayback } from '../../schemas/generated/events.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Metrics } from '../../platform/metrics.ts';
 import type { Component } from '../../platform/service.ts';
-import { PlaybackBatcher } from '../../domain/viewers/playback.ts';
-import type { AccessEntry } from './access-log.ts';
+import { PlaybackBatcher, type MediaFetch } from './playback.ts';
 
 /**
- * The edge's playback events (issue #28): every access-log line goes to a PlaybackBatcher
- * (domain/viewers/playback.ts), and every `flushMs` what it folded (one ViewerPlayback per player
- * session and stream) goes to live.viewer.playback in one produce request. An interval that
- * cannot be sent is retried with the next one, up to `maxSessions` held; what does not fit is
- * dropped and counted: its session's next interval says the same.
+ * Playback events (issue #28) from whatever delivers media to players: the edge gives every
+ * access-log line (`fetched`), the WebRTC gateway what it sent each WHEP session (`delivered`,
+ * from `beforeFlush`). A PlaybackBatcher folds them, and every `flushMs` what it folded (one
+ * ViewerPlayback per player session and stream) goes to live.viewer.playback in one produce
+ * request. An interval that cannot be sent is retried with the next one, up to `maxSessions` held;
+ * what does not fit is dropped and counted: its session's next interval says the same.
  */
 export interface PlaybackReporterOptions {
+  /** Who delivered the media (the event's `edge` field): an edge's name, or the WebRTC gateway's. */
   edge: string;
+  /** Metric names start with it: `live_edge_playback` or `live_webrtc_playback`. */
+  metricPrefix: string;
+  /** Called at each flush, before the interval is drained (the WebRTC gateway records its sessions). */
+  beforeFlush?: (now: number) => void;
   flushMs: number;
   maxSessions: number;
   send: (events: ViewerPlayback[]) => Promise<void>;
@@ -36,19 +41,19 @@ export class PlaybackReporter implements Component {
     this.batcher = new PlaybackBatcher({ edge: opts.edge, maxSessions: opts.maxSessions });
     const registers = [opts.metrics.registry];
     this.requests = new Counter({
-      name: 'live_edge_playback_requests_total',
+      name: `${opts.metricPrefix}_requests_total`,
       help: "Media requests naming a player session, by outcome: added (to its session's interval), full (dropped: too many sessions this interval)",
       labelNames: ['outcome'],
       registers,
     });
     this.published = new Counter({
-      name: 'live_edge_playback_events_total',
+      name: `${opts.metricPrefix}_events_total`,
       help: 'ViewerPlayback events Kafka acknowledged (one per session, stream and interval)',
       registers,
     });
     const batcher = this.batcher;
     new Gauge({
-      name: 'live_edge_playback_sessions',
+      name: `${opts.metricPrefix}_sessions`,
       help: 'Player sessions with media fetched in the interval being folded',
       registers,
       collect() {
@@ -57,10 +62,15 @@ export class PlaybackReporter implements Component {
     });
   }
 
-  /** An access-log line (the edge's onAccess). */
-  add(e: AccessEntry): void {
-    const outcome = this.batcher.add({ ...e, at: Math.round(e.at * 1000) });
+  /** A media request the edge answered (its access log, `at` in ms). */
+  fetched(f: MediaFetch): void {
+    const outcome = this.batcher.add(f);
     if (outcome !== 'ignored') this.requests.inc({ outcome });
+  }
+
+  /** Media sent to a session over another path (WebRTC): `packets` count as its requests. */
+  delivered(streamId: string, sessionId: string, at: number, packets: number, bytes: number): void {
+    this.requests.inc({ outcome: this.batcher.record({ streamId, sessionId }, at, packets, bytes) });
   }
 
   async start(): Promise<void> {
@@ -77,7 +87,9 @@ export class PlaybackReporter implements Component {
   }
 
   private async flush(): Promise<void> {
-    const events = [...this.unsent, ...this.batcher.drain(Date.now(), randomUUID)];
+    const now = Date.now();
+    this.opts.beforeFlush?.(now);
+    const events = [...this.unsent, ...this.batcher.drain(now, randomUUID)];
     this.unsent = [];
     if (!events.length) return;
     try {
