@@ -11,9 +11,11 @@ import type { ChosenRendition, SourceInfo } from './ladder.ts';
  * step is cheaper than the one before.
  *
  * Down: a run whose newest part is more than one segment behind its own wall clock, while ffmpeg
- * runs below real time (or has not said how fast yet), is short of capacity. It moves at once to the richest step that the measured speed says fits (cost of the step
- * <= cost now x speed x headroom), or one step down when no speed is known yet, and its hold-down
- * doubles (up to a cap), so a stream that keeps failing waits longer before trying again.
+ * has been measured below real time, is short of capacity. It moves at once to the richest step
+ * that the measured speed says fits (cost of the step <= cost now x speed x headroom), and its
+ * hold-down doubles (up to a cap), so a stream that keeps failing waits longer before trying
+ * again. Late with no speed measured yet (a run's first seconds, often late only because the
+ * machine was busy starting it) is not enough to drop a rung.
  *
  * Up: after the hold-down, while the run keeps up (lag under half a segment), the next step up is
  * tried when the machine's idle CPU covers what that step would add: this ffmpeg's own CPU scaled
@@ -68,12 +70,16 @@ export function decideLadder(
   const step = Math.min(state.step, last);
   // ffmpeg at or above real time is catching up (after a source that stalled and then sent its
   // backlog, or a pause of the worker's own): late, but not short of capacity.
-  const slow = sample.speed === null || sample.speed < 1;
-  if (sample.lagMs !== null && sample.lagMs > policy.segmentMs && slow && step < last) {
-    const now = costs[step]!;
-    const budget = sample.speed !== null && sample.speed < 1 ? now * sample.speed * policy.headroom : null;
+  if (
+    sample.lagMs !== null &&
+    sample.lagMs > policy.segmentMs &&
+    sample.speed !== null &&
+    sample.speed < 1 &&
+    step < last
+  ) {
+    const budget = costs[step]! * sample.speed * policy.headroom;
     let next = step + 1;
-    if (budget !== null) while (next < last && costs[next]! > budget) next += 1;
+    while (next < last && costs[next]! > budget) next += 1;
     return {
       change: true,
       reason: 'BELOW_REAL_TIME',

@@ -80,9 +80,9 @@ describe('decideLadder: degrade, never fall behind', () => {
     assert.deepEqual(d.state, { step: 2, changedAt: 100_000, holdDownMs: 60_000 });
   });
 
-  it('with no speed known yet, one step down; when nothing encoded fits, the remux', () => {
-    const one = decideLadder(at(1), sample({ lagMs: 2500, speed: null }), costs, policy);
-    assert.deepEqual(names(one.state.step), ['360p', '160p']);
+  it('late with no speed measured yet: kept; when nothing encoded fits, the remux', () => {
+    const unknown = decideLadder(at(1), sample({ lagMs: 2500, speed: null }), costs, policy);
+    assert.equal(unknown.change, false);
     const none = decideLadder(at(0), sample({ lagMs: 2500, speed: 0.02 }), costs, policy);
     assert.deepEqual(names(none.state.step), ['source']);
   });

@@ -4,8 +4,10 @@ import type {
   MediaEvent,
   NotificationCreated,
   StreamLifecycleEvent,
+  UserTokensRevoked,
   ViewerCountChanged,
   ViewerHeartbeat,
+  ViewerPlayback,
   VodRecorded,
   WorkerCapacity,
 } from './generated/events.ts';
@@ -59,6 +61,15 @@ export const TOPICS = {
     partitions: 12,
     retention: 6 * HOUR,
   }),
+  // The edges' media fetches per player session, joined with heartbeats by the viewer counter:
+  // partitioned and kept as the heartbeats are, so a replay has both for the same hours.
+  viewerPlayback: spec<ViewerPlayback>({
+    base: 'live.viewer.playback',
+    key: 'streamId',
+    valueRecord: 'live.viewer.ViewerPlayback',
+    partitions: 12,
+    retention: 6 * HOUR,
+  }),
   viewerCounts: spec<ViewerCountChanged>({
     base: 'live.viewer.counts',
     key: 'streamId',
@@ -87,6 +98,15 @@ export const TOPICS = {
     valueRecord: 'live.user.FollowEvent',
     partitions: 6,
     retention: 'forever',
+  }),
+  // Per-user token revocation (issue #28): the latest "revoked before" per user, read whole by
+  // every process that verifies tokens.
+  userRevocations: spec<UserTokensRevoked>({
+    base: 'live.user.revocations',
+    key: 'userId',
+    valueRecord: 'live.user.UserTokensRevoked',
+    partitions: 3,
+    retention: 'compact',
   }),
   notifications: spec<NotificationCreated>({
     base: 'live.notifications',

@@ -1,10 +1,20 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import type { EventBus } from '../platform/kafka/bus.ts';
 import type { EventConsumer } from '../platform/kafka/consumer.ts';
 import type { EventProducer } from '../platform/kafka/producer.ts';
+import type { OriginServer } from '../gateways/origin/server.ts';
+import { loadViewerCounterConfig } from '../processors/viewer-counter/config.ts';
+import { viewerPeaks } from '../processors/viewer-counter/peaks.ts';
+import { rebuild } from '../platform/store/rebuild.ts';
+import { mediaTools } from './support/hls.ts';
+import { startOrigin } from './support/origin.ts';
+import { freePort } from './support/ports.ts';
 import { testBus } from './support/bus.ts';
 import { serverEnv } from './support/endpoints.ts';
 import { uniqueName } from './support/isolation.ts';
@@ -16,7 +26,9 @@ import { waitFor } from './support/wait.ts';
  * Issue #28, finding 2: viewer counts inflated at will from one address with a foreign Origin.
  * A real viewer gateway and viewer counter as processes, real Kafka, real sockets from 127.0.0.1.
  * The gateway runs with its default origins (the web app's) and 5 connections per address (the
- * default is 20).
+ * default is 20). The counter runs with its default VIEWER_REQUIRE_PLAYBACK: a session counts only
+ * while it fetches media, which a real edge (nginx and its wrapper, as a process, in front of a
+ * real origin) reports as ViewerPlayback events (issue #28, finding 2, part 3).
  */
 /** The web app's origin, allowed by default; nothing else is unless configured. */
 const ALLOWED = 'http://127.0.0.1:8080';
@@ -27,9 +39,10 @@ const ATTEMPTS = 30;
 type Outcome = { ws: WebSocket; status: number | 'open' };
 
 /** Opens a beating player socket; resolves with 'open' or the HTTP status of the refused upgrade. */
-const attempt = (port: number, streamId: string, origin: string | undefined): Promise<Outcome> =>
+const attempt = (port: number, streamId: string, origin: string | undefined, session?: string): Promise<Outcome> =>
   new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/streams/${streamId}/viewers`, {
+    const query = session ? `?session=${session}` : '';
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/streams/${streamId}/viewers${query}`, {
       headers: origin ? { Origin: origin } : {},
     });
     let beat: NodeJS.Timeout | undefined;
@@ -54,8 +67,12 @@ describe('viewers: origin allow-list and per-address caps against the real gatew
   let port: number;
   const processes: ServiceProcess[] = [];
   const sockets: WebSocket[] = [];
-  const counts: Array<{ streamId: string; viewers: number }> = [];
+  const counts: Array<{ streamId: string; viewers: number; peak: number }> = [];
+  const playback: Array<{ streamId: string; sessionId: string; requests: number }> = [];
   const S = `stream_${randomBytes(4).toString('hex')}`;
+  const media = mkdtempSync(join(tmpdir(), 'viewers-abuse-media-'));
+  let origin: OriginServer | undefined;
+  let edgeUrl: string;
 
   const env = (): Record<string, string> => ({
     ...serverEnv(bus.config.topicPrefix),
@@ -70,7 +87,7 @@ describe('viewers: origin allow-list and per-address caps against the real gatew
 
   before(async () => {
     bus = testBus('viewers-abuse');
-    await bus.init(['streamLifecycle', 'viewerCounts', 'viewerHeartbeats']);
+    await bus.init(['streamLifecycle', 'viewerCounts', 'viewerHeartbeats', 'viewerPlayback']);
     producer = bus.producer();
     await producer.connect();
     await producer.publish(bus.topic('streamLifecycle'), [
@@ -79,9 +96,32 @@ describe('viewers: origin allow-list and per-address caps against the real gatew
     ]);
     recorder = bus.consumer({ groupId: uniqueName('viewers-abuse-recorder'), from: 'earliest' });
     recorder.on(bus.topic('viewerCounts'), async (records) => {
-      for (const r of records) counts.push({ streamId: r.event.streamId, viewers: r.event.viewers });
+      for (const r of records)
+        counts.push({ streamId: r.event.streamId, viewers: r.event.viewers, peak: r.event.peakViewers });
+    });
+    recorder.on(bus.topic('viewerPlayback'), async (records) => {
+      for (const r of records) playback.push(r.event);
     });
     await recorder.start();
+
+    // The stream's media as a worker leaves it; the bytes themselves do not matter here.
+    mkdirSync(join(media, S, '720p'), { recursive: true });
+    for (let i = 0; i < 3; i++) writeFileSync(join(media, S, '720p', `00000${i}.m4s`), randomBytes(64 * 1024));
+    origin = await startOrigin(media);
+    const edgePort = await freePort();
+    const edge = new ServiceProcess('edge', 'gateways/edge/main.ts', {
+      ...env(),
+      METRICS_PORT: String(await freePort()),
+      EDGE_PORT: String(edgePort),
+      EDGE_NAME: 'edge-abuse',
+      EDGE_DIR: join(media, '.edge'),
+      ORIGIN_PORT: String(origin.port),
+      NGINX_BIN: mediaTools().nginx,
+      EDGE_PLAYBACK_FLUSH_MS: '500',
+    });
+    processes.push(edge);
+    await edge.waitForLog('edge listening', (l) => l.msg === 'edge listening', 90_000);
+    edgeUrl = `http://127.0.0.1:${edgePort}`;
 
     const gateway = new ServiceProcess('viewer-gateway', 'gateways/viewer/main.ts', {
       ...env(),
@@ -114,6 +154,8 @@ describe('viewers: origin allow-list and per-address caps against the real gatew
     await Promise.all(processes.map((p) => p.kill('SIGTERM')));
     await recorder?.stop();
     await producer?.disconnect();
+    await origin?.stop();
+    rmSync(media, { recursive: true, force: true });
   });
 
   it('refuses every upgrade from an origin not on the list, before the socket opens (403)', async () => {
@@ -147,8 +189,61 @@ describe('viewers: origin allow-list and per-address caps against the real gatew
     assert.equal(over.status, 429, 'sockets without an Origin count against the address too');
   });
 
-  it('the inflation scenario adds at most the per-address cap to the count', async () => {
-    await waitFor('the count reaches the cap', () => counts.some((c) => c.streamId === S && c.viewers === PER_ADDRESS));
-    assert.equal(Math.max(...counts.filter((c) => c.streamId === S).map((c) => c.viewers)), PER_ADDRESS);
+  it('sockets that fetch no media add nothing; a session that fetches segments through the edge counts 1', async () => {
+    // The cap's sockets from the tests before are open and beating, and have fetched nothing.
+    const session = `p_${randomBytes(12).toString('hex')}`;
+    const open = sockets.filter((ws) => ws.readyState === WebSocket.OPEN);
+    assert.equal(open.length, PER_ADDRESS);
+    const freed = new Promise((r) => open[0]!.once('close', r));
+    open[0]!.close(1000);
+    await freed;
+    const watcher = await attempt(port, S, ALLOWED, session);
+    sockets.push(watcher.ws);
+    assert.equal(watcher.status, 'open');
+    let fetches = 0;
+    const get = async (file: string, vsid: string) => {
+      const res = await fetch(`${edgeUrl}/hls/${S}/720p/${file}?vsid=${vsid}`);
+      await res.arrayBuffer();
+      assert.equal(res.status, 200, file);
+      return res.headers.get('x-cache-status');
+    };
+    // What a player does: the parts and segments in turn, each naming its session.
+    const playing = setInterval(() => {
+      fetches++;
+      void get(`00000${fetches % 3}.m4s`, session).catch(() => undefined);
+    }, 300);
+    try {
+      await waitFor('the watching session is counted', () => counts.some((c) => c.streamId === S && c.viewers === 1));
+      assert.ok(
+        playback.some((p) => p.streamId === S && p.sessionId === session && p.requests > 1),
+        'the edge folds a session’s requests into one event per interval',
+      );
+      // The session is not part of the cache key: another viewer's request for the same segment is a hit.
+      assert.equal(await get('000000.m4s', `p_${randomBytes(12).toString('hex')}`), 'HIT');
+    } finally {
+      clearInterval(playing);
+    }
+    // A clean leave publishes the zero, after every heartbeat of the other sockets before it was counted.
+    watcher.ws.close(1000);
+    await waitFor('the count is back to zero', () => counts.filter((c) => c.streamId === S).at(-1)?.viewers === 0);
+    const ofS = counts.filter((c) => c.streamId === S);
+    assert.equal(Math.max(...ofS.map((c) => c.viewers)), 1, `counts of S: ${ofS.map((c) => c.viewers).join()}`);
+    assert.equal(ofS.at(-1)?.peak, 1);
+  });
+
+  it('replay rebuilds the same peaks from the heartbeat and playback topics', async () => {
+    const store = viewerPeaks(
+      loadViewerCounterConfig({
+        ...serverEnv(bus.config.topicPrefix),
+        VIEWER_COUNTER_GROUP_ID: uniqueName('viewers-abuse-replay'),
+        VIEWER_WINDOW_MS: '6000',
+        VIEWER_CATCHUP_MS: '60000',
+      }),
+      { bus },
+    );
+    const live = await store.dump(await store.settledLive());
+    assert.deepEqual(Object.fromEntries(live), { [S]: 1 });
+    const { target } = await rebuild({ bus, log: bus.log }, store, { mode: 'apart' }, { deadlineMs: 60_000 });
+    assert.deepEqual(Object.fromEntries(await store.dump(target)), Object.fromEntries(live));
   });
 });

@@ -14,6 +14,7 @@ import { viewerPeaks } from '../processors/viewer-counter/peaks.ts';
 import { rebuild } from '../platform/store/rebuild.ts';
 import { discoveryIndex } from '../domain/discovery/index-definition.ts';
 import { deleteIndices, ensureAliasedIndex } from '../platform/elasticsearch/indices.ts';
+import { testApiSettings } from './support/api.ts';
 import { testBus } from './support/bus.ts';
 import { endpoints, serverEnv } from './support/endpoints.ts';
 import { uniqueName } from './support/isolation.ts';
@@ -25,7 +26,9 @@ import { waitFor } from './support/wait.ts';
  * Viewers end to end: a viewer gateway and a viewer counter as real processes, real WebSocket
  * players, real Kafka, the discovery indexer into real Elasticsearch and the HTTP API in process.
  * The window is 6 s instead of 30 s (players beat every second) so silent drops age out quickly;
- * every rule is the same.
+ * every rule is the same. These players fetch no media, so the counter counts heartbeats alone
+ * (VIEWER_REQUIRE_PLAYBACK=false); the join with the edge's playback events is
+ * tests/viewers-abuse.int.spec.ts.
  */
 const WINDOW_MS = 6000;
 
@@ -112,6 +115,7 @@ describe('viewers: gateway, counter, API and search against real Kafka and Elast
       ...env(),
       VIEWER_WINDOW_MS: String(WINDOW_MS),
       VIEWER_REBUILD_MARGIN_MS: String(WINDOW_MS),
+      VIEWER_REQUIRE_PLAYBACK: 'false',
     });
     processes.push(proc);
     await proc.waitForLog('windows rebuilt', (l) => l.msg === 'viewer windows rebuilt; publishing counts', 90_000);
@@ -161,24 +165,7 @@ describe('viewers: gateway, counter, API and search against real Kafka and Elast
       bus,
       es,
       signingKey: randomBytes(32),
-      settings: {
-        host: '127.0.0.1',
-        port: 0,
-        maxBodyBytes: 16 * 1024,
-        registryGroupId: uniqueName('viewers-api'),
-        registryCatchUpMs: 60_000,
-        readYourWritesMs: 10_000,
-        discoveryAlias: alias,
-        retryAfterS: 5,
-        token: { issuer: 'live-platform', audience: 'live-api' },
-        links: {
-          publicBaseUrl: 'https://example.test',
-          cdnBaseUrl: 'https://cdn.example.test',
-          wsBaseUrl: 'wss://ws.example.test',
-          ingest: { rtmp: 'rtmp://ingest.example.test/live', rtmps: null, webrtc: null },
-          whepBaseUrl: null,
-        },
-      },
+      settings: testApiSettings('viewers', alias),
       log: bus.log,
       metrics: bus.metrics,
     });
@@ -297,6 +284,7 @@ describe('viewers: gateway, counter, API and search against real Kafka and Elast
         VIEWER_COUNTER_GROUP_ID: uniqueName('viewers-replay'),
         VIEWER_WINDOW_MS: String(WINDOW_MS),
         VIEWER_CATCHUP_MS: '60000',
+        VIEWER_REQUIRE_PLAYBACK: 'false',
       }),
       { bus },
     );

@@ -13,6 +13,9 @@ CREATE STREAM IF NOT EXISTS chat_events (stream_key STRING KEY)
 CREATE STREAM IF NOT EXISTS viewer_heartbeats (stream_key STRING KEY)
   WITH (KAFKA_TOPIC = '${TOPIC_PREFIX}live.viewer.heartbeats', KEY_FORMAT = 'KAFKA', VALUE_FORMAT = 'AVRO');
 
+CREATE STREAM IF NOT EXISTS viewer_playback (stream_key STRING KEY)
+  WITH (KAFKA_TOPIC = '${TOPIC_PREFIX}live.viewer.playback', KEY_FORMAT = 'KAFKA', VALUE_FORMAT = 'AVRO');
+
 CREATE STREAM IF NOT EXISTS viewer_counts (stream_key STRING KEY)
   WITH (KAFKA_TOPIC = '${TOPIC_PREFIX}live.viewer.counts', KEY_FORMAT = 'KAFKA', VALUE_FORMAT = 'AVRO');
 
@@ -21,6 +24,9 @@ CREATE STREAM IF NOT EXISTS media_segments (stream_key STRING KEY)
 
 CREATE STREAM IF NOT EXISTS user_follows (streamer_key STRING KEY)
   WITH (KAFKA_TOPIC = '${TOPIC_PREFIX}live.user.follows', KEY_FORMAT = 'KAFKA', VALUE_FORMAT = 'AVRO');
+
+CREATE STREAM IF NOT EXISTS user_revocations (user_key STRING KEY)
+  WITH (KAFKA_TOPIC = '${TOPIC_PREFIX}live.user.revocations', KEY_FORMAT = 'KAFKA', VALUE_FORMAT = 'AVRO');
 
 CREATE STREAM IF NOT EXISTS notifications (recipient_key STRING KEY)
   WITH (KAFKA_TOPIC = '${TOPIC_PREFIX}live.notifications', KEY_FORMAT = 'KAFKA', VALUE_FORMAT = 'AVRO');

@@ -22,6 +22,9 @@ import { limitWrites, type WriteLimits } from './rate-limits.ts';
 import { userApi, type UserApiDeps } from './user-routes.ts';
 import { devTokenRoutes, type DevTokenSettings } from './dev-token.ts';
 import { webRoutes, type WebSettings } from './web.ts';
+import { revocationRoutes } from './revoke-routes.ts';
+import { RevocationProjection } from '../../domain/users/revocation-projection.ts';
+import { RevokedTokens } from '../../domain/users/revocation.ts';
 
 /**
  * Wires the API gateway from its clients; main.ts and the integration spec both build it here.
@@ -99,7 +102,14 @@ export function apiGateway(deps: {
     ...(s.maxOpenStreams !== undefined && { maxOpenStreams: s.maxOpenStreams }),
     log,
   });
-  const auth = new Authenticator(deps.signingKey, s.token);
+  // Per-user revocation: the API refuses a revoked user's old tokens, and is where revoking starts.
+  const revoked = new RevokedTokens();
+  const revocations = new RevocationProjection(bus, revoked, {
+    groupId: `${s.registryGroupId}.revocations`,
+    catchUpDeadlineMs: s.registryCatchUpMs,
+    ...(deps.onFatal && { onFatal: deps.onFatal }),
+  });
+  const auth = new Authenticator(deps.signingKey, s.token, (userId, issuedAt) => revoked.isRevoked(userId, issuedAt));
   const users = deps.users && userApi({ bus, auth, registry, ...deps.users });
   const server = new HttpServer({
     name: 'api',
@@ -119,6 +129,12 @@ export function apiGateway(deps: {
           links: s.links,
         }),
         ...(users?.routes ?? []),
+        ...revocationRoutes({
+          auth,
+          revoked,
+          publish: (event) => producer.publish(bus.topic('userRevocations'), [event]),
+          clock: Date.now,
+        }),
         ...dashboardRoutes({
           auth,
           registry,
@@ -144,18 +160,19 @@ export function apiGateway(deps: {
       {
         name: 'lifecycle-producer',
         start: async () => {
-          await bus.init(['streamLifecycle']);
+          await bus.init(['streamLifecycle', 'userRevocations']);
           await producer.connect();
         },
         stop: () => producer.disconnect(),
       },
       ...(users?.components ?? []),
+      revocations,
       projection,
       mediaProjection,
       server,
     ],
     server,
     registry,
-    healthy: () => projection.healthy && mediaProjection.healthy,
+    healthy: () => projection.healthy && mediaProjection.healthy && revocations.healthy,
   };
 }

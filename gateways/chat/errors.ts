@@ -7,7 +7,8 @@ import { CodedError } from '../../platform/errors.ts';
  * and protocol code name what went wrong; only this table knows WebSocket close codes and HTTP
  * statuses. Typed as a Record over every code, so a new code without an entry does not compile.
  */
-export type ChatErrorCode = ChatRejection | SocketErrorCode | 'rate_limited' | 'duplicate_message' | 'unauthorized';
+export type ChatErrorCode =
+  ChatRejection | SocketErrorCode | 'rate_limited' | 'duplicate_message' | 'unauthorized' | 'token_revoked';
 
 export const CHAT_ERRORS: Record<ChatErrorCode, ErrorAction> = {
   ...SOCKET_ERRORS,
@@ -21,6 +22,8 @@ export const CHAT_ERRORS: Record<ChatErrorCode, ErrorAction> = {
   rate_limited: { http: 429 },
   duplicate_message: { http: 409 },
   unauthorized: { http: 401 },
+  // The user's tokens were revoked (live.user.revocations) while this socket was open.
+  token_revoked: { http: 401, close: { code: 1008, reason: 'tokens revoked: sign in again' } },
 };
 
 /** An error whose code the table knows; anything else thrown at the edge is `internal` (or `unavailable` when retriable). */

@@ -2,7 +2,7 @@
  * Chat gateway process: WebSockets at /streams/:id/chat, fan-out from live.chat.messages.
  *   node --import tsx gateways/chat/main.ts
  * Start order: Cassandra (history reads; a missing cluster is tolerated), the producer, the stream
- * registry and the chat topic caught up, metrics, the sweeper, then the socket listener last, so
+ * registry, the token revocations and the chat topic caught up, metrics, the sweeper, then the socket listener last, so
  * no client is served before this instance holds what the others show. Stop runs backwards.
  */
 import { Cassandra } from '../../platform/cassandra.ts';
@@ -17,6 +17,8 @@ import { StreamRegistry } from '../../domain/stream/registry.ts';
 import { ChatHistoryReader } from '../../domain/chat/history.ts';
 import { Authenticator } from '../../platform/auth/tokens.ts';
 import { loadSigningKey, tokenSettings } from '../../platform/auth/signing-key.ts';
+import { RevocationProjection } from '../../domain/users/revocation-projection.ts';
+import { RevokedTokens } from '../../domain/users/revocation.ts';
 import { loadChatGatewayConfig } from './config.ts';
 import { ChatFanout } from './fanout.ts';
 import { ChatMetrics } from './metrics.ts';
@@ -36,6 +38,18 @@ const jwtKey = loadSigningKey(cfg, cfg.CHAT_HOST);
 let stopAll: (reason: string) => Promise<void> = async () => undefined;
 const onFatal = (err: Error): void => fatal(log, stopAll)(err);
 const groupBase = `${cfg.LIVE_TOPIC_PREFIX}chat-gateway.${cfg.CHAT_INSTANCE_ID}`;
+// Per-user revocation (live.user.revocations): old tokens and tickets refused, open sockets closed.
+const revoked = new RevokedTokens();
+const isRevoked = (userId: string, issuedAt: number): boolean => revoked.isRevoked(userId, issuedAt);
+const revocations = new RevocationProjection(bus, revoked, {
+  groupId: `${groupBase}.revocations`,
+  catchUpDeadlineMs: cfg.CHAT_CATCHUP_MS,
+  onFatal,
+  onRevoked: (e) => {
+    const closed = transport.closeUser(e.userId);
+    if (closed) log.info({ userId: e.userId, closed }, "closed a revoked user's sockets");
+  },
+});
 
 const service = new ChatService(
   {
@@ -67,8 +81,8 @@ const service = new ChatService(
 );
 const transport = new ChatTransport(
   service,
-  new Tickets(CHAT_TICKET, jwtKey, cfg.CHAT_TICKET_TTL_S),
-  new Authenticator(jwtKey, tokenSettings(cfg)),
+  new Tickets(CHAT_TICKET, jwtKey, cfg.CHAT_TICKET_TTL_S, { isRevoked }),
+  new Authenticator(jwtKey, tokenSettings(cfg), isRevoked),
   {
     host: cfg.CHAT_HOST,
     port: cfg.CHAT_PORT,
@@ -116,16 +130,18 @@ const { stop } = await runService(log, [
   { name: 'producer', start: () => producer.connect(), stop: () => producer.disconnect() },
   {
     name: 'stream-registry',
-    start: () => projection.start(),
-    // The group is this process's alone: nothing resumes it.
+    // Caught up side by side: both must be complete before a socket is served, neither needs the other.
+    start: async () => void (await Promise.all([projection.start(), revocations.start()])),
+    // The groups are this process's alone: nothing resumes them.
     stop: async () => {
+      await revocations.stop();
       await projection.stop();
       await deleteConsumerGroup(bus, `${groupBase}.registry`, log);
     },
   },
   fanout,
   metricsComponent(metrics, { port: cfg.METRICS_PORT, host: cfg.METRICS_HOST, log }, () => ({
-    ok: projection.healthy && fanout.healthy,
+    ok: projection.healthy && fanout.healthy && revocations.healthy,
   })),
   {
     name: 'sweeper',

@@ -182,6 +182,20 @@ export class ChatTransport implements Component {
     this.log.info({ host: this.opts.host, port: this.port }, 'chat gateway listening');
   }
 
+  /**
+   * The user's tokens were revoked (live.user.revocations): every socket they opened here closes
+   * (1008), as their next upgrade with an old token or ticket would be refused. Returns how many.
+   */
+  closeUser(userId: string): number {
+    let closed = 0;
+    for (const conn of [...this.connections]) {
+      if (conn.user?.userId !== userId) continue;
+      conn.close('token_revoked');
+      closed++;
+    }
+    return closed;
+  }
+
   /** Stops accepting, then closes every socket with 1012 (service restart): clients reconnect elsewhere with `since`. */
   async stop(): Promise<void> {
     this.server.close();

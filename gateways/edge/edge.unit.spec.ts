@@ -52,23 +52,43 @@ describe('edge config and access log', () => {
     for (const path of conf.matchAll(/_path (\S+)/g)) assert.ok(path[1]!.startsWith('/d/'), path[0]);
   });
 
-  it('parses an access line into kind and cache status', () => {
-    assert.equal(ACCESS_LOG_FORMAT.split(' ').length, 7);
-    assert.deepEqual(parseAccessLine('1795600019.512 200 HIT GET /hls/s1/720p/000042.ts 1048576 -'), {
+  it('parses an access line into kind, stream, cache status and the player session', () => {
+    assert.equal(ACCESS_LOG_FORMAT.split(' ').length, 8);
+    assert.deepEqual(parseAccessLine('1795600019.512 200 HIT GET /hls/s1/720p/000042.ts 1048576 - s_4f2a9c01'), {
       at: 1795600019.512,
       status: 200,
       cache: 'HIT',
       method: 'GET',
       kind: 'segment',
+      streamId: 's1',
       path: '/hls/s1/720p/000042.ts',
       bytes: 1048576,
       collapsed: false,
+      session: 's_4f2a9c01',
     });
-    assert.equal(parseAccessLine('1795600019.512 404 - GET /nope 0 -')?.cache, 'NONE');
-    assert.equal(parseAccessLine('1795600019.512 200 UPDATING GET /hls/s1/720p.m3u8 300 -')?.kind, 'playlist');
-    assert.equal(parseAccessLine('1795600019.512 200 MISS GET /hls/s1/720p.m3u8 300 follower')?.collapsed, true);
-    assert.equal(parseAccessLine('1795600019.512 200 MISS GET /hls/s1/720p.m3u8 300 leader')?.collapsed, false);
+    assert.equal(parseAccessLine('1795600019.512 404 - GET /nope 0 - -')?.cache, 'NONE');
+    assert.equal(parseAccessLine('1795600019.512 404 - GET /nope 0 - -')?.streamId, null);
+    assert.equal(parseAccessLine('1795600019.512 200 UPDATING GET /hls/s1/720p.m3u8 300 - -')?.kind, 'playlist');
+    assert.equal(parseAccessLine('1795600019.512 200 MISS GET /hls/s1/720p.m3u8 300 follower -')?.collapsed, true);
+    assert.equal(parseAccessLine('1795600019.512 200 MISS GET /hls/s1/720p.m3u8 300 leader -')?.collapsed, false);
+    assert.equal(parseAccessLine('1795600019.512 200 MISS GET /hls/s1/720p.m3u8 300 leader'), undefined);
     assert.equal(parseAccessLine('garbage'), undefined);
+  });
+
+  it("keys the cache and the collapser on the path and directives alone: a player's session does not split them", () => {
+    const conf = renderNginxConf({
+      dir: '/d',
+      host: '127.0.0.1',
+      port: 8088,
+      upstream: { host: '127.0.0.1', port: 9 },
+      workers: 1,
+      cacheMaxSize: '1g',
+      name: 'edge-1',
+    });
+    assert.match(conf, /proxy_cache_key \$uri\|\$arg__HLS_msn\|\$arg__HLS_part;/);
+    const key = (url: string) => collapseKey('GET', url, {});
+    assert.equal(key('/hls/s1/720p/000042.ts?vsid=s_aaaaaaaa'), key('/hls/s1/720p/000042.ts?vsid=s_bbbbbbbb'));
+    assert.equal(key('/hls/s1/720p.m3u8?_HLS_msn=4&vsid=s_aaaaaaaa'), key('/hls/s1/720p.m3u8?_HLS_msn=4'));
   });
 
   it('tails the access log across a rotation without losing or repeating a line', async () => {

@@ -2,7 +2,8 @@
  * The edge's nginx.conf, rendered from settings (pure; tested as text). One HTTP cache in front
  * of the origin:
  *   - proxy_cache keyed on the path and a blocking reload's `_HLS_msn` and `_HLS_part` alone, so
- *     other query strings a player adds do not split the cache, while the answer for part P of
+ *     other query strings a player adds (its session, `?vsid=`, on every media request: see
+ *     domain/viewers/playback.ts) do not split the cache, while the answer for part P of
  *     segment N (held by the origin until it is listed) is kept apart from the plain playlist and
  *     from the next part;
  *   - no proxy_cache_lock: concurrent misses for one object all go upstream, to the collapser
@@ -23,7 +24,8 @@
  *     them differently (escaped, another case, twice: domain/media/delivery-directives.ts), so
  *     `$arg__HLS_msn` in the key is exactly the `_HLS_msn` the origin answers;
  *   - every response carries X-Cache-Status; the access log (format ACCESS_LOG_FORMAT) is a plain
- *     file, buffered, that the wrapper tails for the hit ratio and rotates: nginx never waits on it.
+ *     file, buffered, that the wrapper tails for the hit ratio and the players' playback events,
+ *     and rotates: nginx never waits on it.
  * Paths are under one folder (`dir`), so it runs as any user.
  */
 import { EDGE_REJECTS } from '../../domain/media/delivery-directives.ts';
@@ -53,7 +55,7 @@ export const UPSTREAM_READ_TIMEOUT_S = HELD_REQUEST_LIMIT_S + 2;
 
 /** Fields of an access-log line, space-separated, in this order (see access-log.ts). */
 export const ACCESS_LOG_FORMAT =
-  '$msec $status $upstream_cache_status $request_method $uri $body_bytes_sent $upstream_http_x_edge_collapsed';
+  '$msec $status $upstream_cache_status $request_method $uri $body_bytes_sent $upstream_http_x_edge_collapsed $arg_vsid';
 
 /** A string as an nginx quoted token (the patterns and reasons hold no quote or backslash of their own). */
 const quoted = (s: string): string => {

@@ -2,7 +2,7 @@
  * Notifications push gateway: WebSockets at /notifications; every instance reads all of
  * live.notifications and pushes each to the recipient's sockets here.
  *   node --import tsx gateways/notifications/main.ts
- * Start order: the feed (pinned at the topic's end), metrics, then the listener. Stop runs back.
+ * Start order: the token revocations caught up, the feed (pinned at the topic's end), metrics, then the listener. Stop runs back.
  */
 import { Counter, Gauge } from 'prom-client';
 import { busFromConfig } from '../../platform/infra-config.ts';
@@ -11,6 +11,8 @@ import { Metrics, metricsComponent } from '../../platform/metrics.ts';
 import { fatal, runService } from '../../platform/service.ts';
 import { Authenticator } from '../../platform/auth/tokens.ts';
 import { loadSigningKey, tokenSettings } from '../../platform/auth/signing-key.ts';
+import { RevocationProjection } from '../../domain/users/revocation-projection.ts';
+import { RevokedTokens } from '../../domain/users/revocation.ts';
 import { loadPushGatewayConfig } from './config.ts';
 import { NotificationFeed } from './feed.ts';
 import { RecentIds, notificationFrame } from './protocol.ts';
@@ -23,10 +25,18 @@ const metrics = new Metrics('push-gateway');
 const bus = busFromConfig(cfg, `push-gateway-${cfg.NOTIFY_INSTANCE_ID}`, metrics, log);
 const jwtKey = loadSigningKey(cfg, cfg.NOTIFY_HOST);
 let stopAll: (reason: string) => Promise<void> = async () => undefined;
+// Per-user revocation (live.user.revocations): a revoked user's old tokens and tickets open nothing.
+const revoked = new RevokedTokens();
+const isRevoked = (userId: string, issuedAt: number): boolean => revoked.isRevoked(userId, issuedAt);
+const revocations = new RevocationProjection(bus, revoked, {
+  groupId: `${cfg.LIVE_TOPIC_PREFIX}push-gateway.${cfg.NOTIFY_INSTANCE_ID}.revocations`,
+  catchUpDeadlineMs: 120_000,
+  onFatal: (err) => fatal(log, stopAll)(err),
+});
 
 const transport = new PushTransport(
-  new Tickets(PUSH_TICKET, jwtKey, cfg.NOTIFY_TICKET_TTL_S),
-  new Authenticator(jwtKey, tokenSettings(cfg)),
+  new Tickets(PUSH_TICKET, jwtKey, cfg.NOTIFY_TICKET_TTL_S, { isRevoked }),
+  new Authenticator(jwtKey, tokenSettings(cfg), isRevoked),
   {
     host: cfg.NOTIFY_HOST,
     port: cfg.NOTIFY_PORT,
@@ -76,8 +86,11 @@ const feed = new NotificationFeed(
 );
 
 const { stop } = await runService(log, [
+  revocations,
   feed,
-  metricsComponent(metrics, { port: cfg.METRICS_PORT, host: cfg.METRICS_HOST }, () => ({ ok: feed.healthy })),
+  metricsComponent(metrics, { port: cfg.METRICS_PORT, host: cfg.METRICS_HOST }, () => ({
+    ok: feed.healthy && revocations.healthy,
+  })),
   transport,
 ]);
 stopAll = stop;

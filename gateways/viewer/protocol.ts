@@ -22,7 +22,8 @@ import type { ViewerErrorCode } from './errors.ts';
  *   {"type":"ended"}                         the stream ended; the socket closes with 1000
  *   {"type":"error", "code", "message"}
  */
-export const SESSION_ID = /^[A-Za-z0-9_-]{8,64}$/;
+// The player names the same session on its media requests (?vsid=), which the edge reports.
+export { SESSION_ID } from '../../domain/viewers/playback.ts';
 export const MAX_BUFFERING_MS = 60_000;
 export const MAX_LATENCY_MS = 600_000;
 

@@ -44,6 +44,8 @@ const schema = z
     WEBRTC_KEYFRAME_INTERVAL_MS: env.int(2_000, 250),
     /** How long an RTMP bridge keeps running after its last WHEP viewer left. */
     WEBRTC_BRIDGE_LINGER_MS: env.int(10_000, 0),
+    /** How often what WHEP viewers received goes to live.viewer.playback (the counter's evidence). */
+    WEBRTC_PLAYBACK_FLUSH_MS: env.int(5000, 100),
     /** Origins that may call WHIP and WHEP from a web page (`*` for any). */
     WEBRTC_CORS_ORIGINS: env.list('*'),
     METRICS_PORT: env.listenPort(9458),

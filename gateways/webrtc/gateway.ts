@@ -127,7 +127,12 @@ export class WebRtcGateway {
   }
 
   /** WHEP: a viewer's offer for a live ultra-low stream; the answer and the session's id come back. */
-  async play(streamId: string, offer: string, address: string): Promise<{ sessionId: string; answer: string }> {
+  async play(
+    streamId: string,
+    offer: string,
+    address: string,
+    playbackSession: string | null = null,
+  ): Promise<{ sessionId: string; answer: string }> {
     if (this.stopping) throw new WebRtcError('unavailable', 'the gateway is shutting down');
     this.checkOffer(offer, 'play');
     const stream = this.d.stream(streamId);
@@ -159,18 +164,24 @@ export class WebRtcGateway {
     }
     const sessionId = randomUUID();
     const pc = newPeer(this.d.ice);
-    const viewer = new WhepViewer(sessionId, streamId, pc, {
-      onGone: (reason) => {
-        if (!this.viewers.delete(sessionId)) return;
-        this.perAddress.release(address);
-        room.remove(sessionId);
-        this.d.metrics.viewers.set(this.viewers.size);
-        this.d.metrics.sessionsEnded.inc({ role: 'play', how: reason });
-        if (reason === 'ice_failed') this.d.metrics.iceFailures.inc({ role: 'play' });
-        this.d.log.info({ sessionId, streamId, reason, sent: viewer.sentPackets }, 'whep viewer left');
+    const viewer = new WhepViewer(
+      sessionId,
+      streamId,
+      pc,
+      {
+        onGone: (reason) => {
+          if (!this.viewers.delete(sessionId)) return;
+          this.perAddress.release(address);
+          room.remove(sessionId);
+          this.d.metrics.viewers.set(this.viewers.size);
+          this.d.metrics.sessionsEnded.inc({ role: 'play', how: reason });
+          if (reason === 'ice_failed') this.d.metrics.iceFailures.inc({ role: 'play' });
+          this.d.log.info({ sessionId, streamId, reason, sent: viewer.sentPackets }, 'whep viewer left');
+        },
+        onKeyframeWanted: () => room.askKeyframe(),
       },
-      onKeyframeWanted: () => room.askKeyframe(),
-    });
+      playbackSession,
+    );
     this.viewers.set(sessionId, viewer);
     this.d.metrics.viewers.set(this.viewers.size);
     try {
@@ -186,6 +197,21 @@ export class WebRtcGateway {
         new WebRtcError('malformed_sdp', `the offer could not be applied: ${(err as Error).message}`),
       );
     }
+  }
+
+  /**
+   * Media each WHEP viewer with a player session received since the last call, for its playback
+   * events: packets sent while the browser still answers with RTCP (a tab gone quiet is not
+   * watching, even before it is dropped as silent).
+   */
+  takeDeliveries(now: number): Array<{ streamId: string; sessionId: string; packets: number; bytes: number }> {
+    const out = [];
+    for (const v of this.viewers.values()) {
+      const d = v.takeDelivered();
+      if (v.playbackSession === null || d.packets === 0 || v.silentFor(now) > VIEWER_SILENCE_MS) continue;
+      out.push({ streamId: v.streamId, sessionId: v.playbackSession, ...d });
+    }
+    return out;
   }
 
   stopViewer(sessionId: string): void {

@@ -7,6 +7,7 @@ import type { Logger } from '../../platform/logger.ts';
 import { HTTP_STATUS, RETRY_AFTER_S, WebRtcError, type WebRtcErrorCode } from './errors.ts';
 import type { WebRtcGateway } from './gateway.ts';
 import { MAX_SDP_BYTES } from './sdp.ts';
+import { PLAYBACK_SESSION_PARAM, SESSION_ID } from '../../domain/viewers/playback.ts';
 
 /**
  * WHIP (RFC 9725) and WHEP over HTTP:
@@ -60,7 +61,8 @@ export class WebRtcHttp {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.cors(req, res);
     try {
-      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      const url = new URL(req.url ?? '/', 'http://x');
+      const path = url.pathname;
       const method = req.method ?? 'GET';
       if (method === 'OPTIONS') return void res.writeHead(204, { 'access-control-max-age': '600' }).end();
       const session = SESSION.exec(path);
@@ -90,7 +92,7 @@ export class WebRtcHttp {
         }
         const offer = await readOffer(req);
         const { sessionId, answer } = whep
-          ? await this.gateway.play(whep[1]!, offer, address)
+          ? await this.gateway.play(whep[1]!, offer, address, playbackSessionOf(url))
           : await this.gateway.publish(bearer(req), offer, address);
         res.writeHead(201, {
           'content-type': 'application/sdp',
@@ -166,4 +168,10 @@ async function readOffer(req: IncomingMessage): Promise<string> {
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The page's player session on a WHEP offer (`?vsid=`); anything but a well-formed id is none. */
+function playbackSessionOf(url: URL): string | null {
+  const v = url.searchParams.get(PLAYBACK_SESSION_PARAM);
+  return v !== null && SESSION_ID.test(v) ? v : null;
 }

@@ -18,6 +18,7 @@ import { loadWebRtcConfig } from './config.ts';
 import { WebRtcGateway } from './gateway.ts';
 import { WebRtcHttp } from './http.ts';
 import { WebRtcMetrics } from './metrics.ts';
+import { PlaybackReporter } from '../../domain/viewers/playback-reporter.ts';
 
 const cfg = loadWebRtcConfig();
 const log = createLogger('webrtc', cfg.LOG_LEVEL);
@@ -46,6 +47,20 @@ const gateway = new WebRtcGateway({
   log,
   metrics: new WebRtcMetrics(metrics),
 });
+// WHEP viewers' playback evidence, as the edge reports HLS players' (docs/viewers.md).
+const producer = bus.producer();
+const playback = new PlaybackReporter({
+  edge: `webrtc-${hostname()}`,
+  metricPrefix: 'live_webrtc_playback',
+  flushMs: cfg.WEBRTC_PLAYBACK_FLUSH_MS,
+  maxSessions: cfg.WEBRTC_MAX_VIEWERS,
+  beforeFlush: (now) => {
+    for (const d of gateway.takeDeliveries(now)) playback.delivered(d.streamId, d.sessionId, now, d.packets, d.bytes);
+  },
+  send: (events) => producer.publish(bus.topic('viewerPlayback'), events),
+  log,
+  metrics,
+});
 const projection = new StreamRegistryProjection(bus, registry, {
   groupId: `${cfg.LIVE_TOPIC_PREFIX}webrtc.stream-registry.${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}`,
   catchUpDeadlineMs: 60_000,
@@ -71,6 +86,15 @@ const { stop } = await runService(log, [
     },
     stop: async () => undefined,
   },
+  {
+    name: 'playback-producer',
+    start: async () => {
+      await bus.init(['viewerPlayback']);
+      await producer.connect();
+    },
+    stop: () => producer.disconnect(),
+  },
+  playback,
   projection,
   {
     name: 'http',

@@ -14,12 +14,16 @@ export class WhepViewer implements RoomViewer {
   private lastReportAt: number;
   private closed = false;
   sentPackets = 0;
+  /** Sent since the last `takeDelivered`: the playback evidence of its player session. */
+  private delivered = { packets: 0, bytes: 0 };
 
   constructor(
     readonly id: string,
     readonly streamId: string,
     readonly pc: RTCPeerConnection,
     private readonly hooks: { onGone: (reason: string) => void; onKeyframeWanted: () => void },
+    /** The page's player session (`?vsid=` on the offer), the one its presence socket names. */
+    readonly playbackSession: string | null = null,
   ) {
     this.lastReportAt = Date.now();
     for (const kind of ['video', 'audio'] as const) {
@@ -37,7 +41,16 @@ export class WhepViewer implements RoomViewer {
   send(kind: MediaKind, rtp: RtpPacket): void {
     if (this.closed || this.pc.connectionState !== 'connected') return;
     this.sentPackets++;
+    this.delivered.packets++;
+    this.delivered.bytes += rtp.payload.length;
     this.tracks[kind].writeRtp(rtp);
+  }
+
+  /** What was sent since the last call, and nothing is counted twice. */
+  takeDelivered(): { packets: number; bytes: number } {
+    const d = this.delivered;
+    this.delivered = { packets: 0, bytes: 0 };
+    return d;
   }
 
   /** Silent for this long (no RTCP from the browser): treated as gone. */

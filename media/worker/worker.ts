@@ -527,10 +527,16 @@ export class MediaWorker implements Component {
     return sourceCodecs(videoCodec, p?.videoProfile ?? null, p?.videoLevel ?? null);
   }
 
-  /** A progress report of the stream's current run: its speed over the interval. */
+  /**
+   * A progress report of the stream's current run: its speed over at least a segment's worth of
+   * wall time ("below real time for more than one segment", not one slow second: ffmpeg's
+   * one-second reports swing around 1x while it keeps up).
+   */
   private onProgress(streamId: string, run: Run, p: { frames: number; at: number }): void {
     if (this.runs.get(streamId) !== run || run.stopping) return;
     const before = run.load.progress;
+    const windowMs = this.adaptive.get(streamId)?.policy.segmentMs ?? 0;
+    if (before && p.at - before.at < windowMs) return;
     run.load.progress = { frames: p.frames, at: p.at };
     const speed = before ? intervalSpeed(before, run.load.progress, run.frameRate) : null;
     if (speed === null) return;

@@ -1,7 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import { TransientError } from '../errors.ts';
-import { Unauthorized, type Principal } from './tokens.ts';
+import { REVOKED_MESSAGE, Unauthorized, type Principal, type RevocationCheck } from './tokens.ts';
 
 /**
  * WebSocket tickets: what a browser puts in the WebSocket URL instead of its bearer token
@@ -43,12 +43,15 @@ export interface TicketOptions {
   remember?: number;
   /** Epoch ms; for tests. */
   clock?: () => number;
+  /** A ticket issued before its user's tokens were revoked is refused too (live.user.revocations). */
+  isRevoked?: RevocationCheck;
 }
 
 export class Tickets {
   private readonly key: Uint8Array;
   private readonly clock: () => number;
   private readonly remember: number;
+  private readonly isRevoked: RevocationCheck;
   /** Used ticket ids -> when the ticket expires (epoch ms), roughly in that order (insertion order). */
   private readonly used = new Map<string, number>();
 
@@ -62,6 +65,7 @@ export class Tickets {
     this.key = createHmac('sha256', jwtKey).update(`${kind.audience}/v1`).digest();
     this.clock = opts.clock ?? Date.now;
     this.remember = opts.remember ?? 100_000;
+    this.isRevoked = opts.isRevoked ?? (() => false);
   }
 
   /** How many used ticket ids are held now. */
@@ -92,11 +96,12 @@ export class Tickets {
     let user: Principal;
     let jti: string;
     let expiresAt: number;
+    let issuedAt: number;
     try {
       const { payload } = await jwtVerify(ticket, this.key, {
         algorithms: [ALG],
         audience: this.kind.audience,
-        requiredClaims: ['sub', 'exp', 'jti'],
+        requiredClaims: ['sub', 'exp', 'jti', 'iat'],
         currentDate: new Date(this.clock()),
       });
       if (scope !== undefined && payload.sid !== scope) throw new Error('ticket is for another stream');
@@ -106,9 +111,11 @@ export class Tickets {
       user = { userId: payload.sub, username: payload.name };
       jti = payload.jti;
       expiresAt = payload.exp! * 1000;
+      issuedAt = payload.iat!;
     } catch {
       throw new Unauthorized(`the ${this.kind.noun} is not valid${what} (it lasts seconds: get a new one)`);
     }
+    if (this.isRevoked(user.userId, issuedAt)) throw new Unauthorized(REVOKED_MESSAGE);
     // From here to the return nothing awaits: of two uses of one ticket at once, one wins.
     this.forgetExpired();
     if (this.used.has(jti)) throw new Unauthorized(`the ${this.kind.noun} was already used: get a new one`);

@@ -14,6 +14,18 @@ describe('chat tickets', () => {
     assert.deepEqual(await t.verify(await t.issue(alice, 's1'), 's1'), alice);
   });
 
+  it("refuses a ticket issued before its user's tokens were revoked, and no one else's", async () => {
+    let cut = -Infinity;
+    const t = new Tickets(CHAT_TICKET, jwtKey, 30, {
+      isRevoked: (userId, iat) => userId === alice.userId && iat < cut,
+    });
+    const bob = { userId: 'user_2', username: 'bob' };
+    const [a, b] = [await t.issue(alice, 's1'), await t.issue(bob, 's1')];
+    cut = Math.floor(Date.now() / 1000) + 1;
+    await assert.rejects(t.verify(a, 's1'), /revoked/);
+    assert.deepEqual(await t.verify(b, 's1'), bob);
+  });
+
   it('refuses a ticket for another stream, an expired one, and one signed with another key', async () => {
     const t = new Tickets(CHAT_TICKET, jwtKey, 30);
     await assert.rejects(t.verify(await t.issue(alice, 's1'), 's2'), { code: 'unauthorized' });

@@ -9,7 +9,8 @@ import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
  * Revocation: every token carries `iat` (required), and a token issued before `notBefore`
  * (API_TOKENS_NOT_BEFORE, epoch seconds) is refused: setting it to now signs everyone out. A new
  * key (signing-key.ts) does the same, and also voids every WebSocket ticket, whose keys derive
- * from it. Tickets issued from a token before it was revoked live out their seconds.
+ * from it. Per user: `isRevoked(userId, iat)` (domain/users/revocation.ts, fed by
+ * live.user.revocations) refuses a user's tokens issued before their cut, on every instance.
  */
 export interface Principal {
   userId: string;
@@ -35,10 +36,16 @@ export interface TokenSettings {
 const ALG = 'HS256';
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
 
+/** Whether a user's token (or ticket) issued at `issuedAt` (epoch seconds) was revoked since. */
+export type RevocationCheck = (userId: string, issuedAt: number) => boolean;
+
+export const REVOKED_MESSAGE = "the user's tokens were revoked after this one was issued: sign in again";
+
 export class Authenticator {
   constructor(
     private readonly key: Uint8Array,
     private readonly settings: TokenSettings,
+    private readonly isRevoked: RevocationCheck = () => false,
   ) {}
 
   /** The caller, or Unauthorized when the header is missing or the token is not valid now. */
@@ -60,6 +67,7 @@ export class Authenticator {
       }
       const name = payload['name'];
       if (typeof name !== 'string' || !name || !payload.sub) throw new Unauthorized('the token names no user');
+      if (this.isRevoked(payload.sub, payload.iat!)) throw new Unauthorized(REVOKED_MESSAGE);
       const roles = payload['roles'];
       const admin = Array.isArray(roles) && roles.includes('admin');
       return { userId: payload.sub, username: name, ...(admin && { admin }) };

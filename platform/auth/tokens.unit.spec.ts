@@ -65,6 +65,17 @@ describe('bearer token authentication', () => {
     assert.deepEqual(await auth.require(`Bearer ${old}`), alice, 'without it the old token is still good');
   });
 
+  it("a user's revocation refuses that user's tokens issued before the cut, and no one else's", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const cut = new Map([[alice.userId, now - 60]]);
+    const revoking = new Authenticator(key, settings, (userId, iat) => iat < (cut.get(userId) ?? -Infinity));
+    const old = await mintToken(key, settings, alice, 3600, now - 600);
+    await assert.rejects(revoking.require(`Bearer ${old}`), /tokens were revoked after this one was issued/);
+    assert.deepEqual(await revoking.require(`Bearer ${await mintToken(key, settings, alice, 3600, now)}`), alice);
+    const bob = { userId: 'user_456', username: 'bob' };
+    assert.deepEqual(await revoking.require(`Bearer ${await mintToken(key, settings, bob, 3600, now - 600)}`), bob);
+  });
+
   it('a new key (rotating the key file) revokes every token signed with the old one', async () => {
     const token = await mintToken(key, settings, alice, 3600);
     await assert.rejects(new Authenticator(randomBytes(32), settings).require(`Bearer ${token}`), Unauthorized);

@@ -9,6 +9,11 @@ export const viewerWindowEnv = {
   VIEWER_WINDOW_MS: env.int(30_000, 1000),
   /** How far a heartbeat's time may run ahead of its broker timestamp before it is pulled back. */
   VIEWER_MAX_SKEW_MS: env.int(5000, 0),
+  /**
+   * Count a session only while its player fetches media through an edge (live.viewer.playback,
+   * issue #28): a socket that only beats adds nothing. Off counts every beating session.
+   */
+  VIEWER_REQUIRE_PLAYBACK: env.bool(true),
 };
 
 const schema = z.object({

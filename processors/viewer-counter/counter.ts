@@ -27,6 +27,12 @@ export interface CounterFacts {
   ended(streamId: string): boolean;
   /** The latest ViewerCountChanged on the counts topic: the baseline after a restart, and the peak so far. */
   lastPublished(streamId: string): ViewerCountChanged | undefined;
+  /**
+   * Whether the session fetched the stream's media in the window ending at `at` (the edges'
+   * ViewerPlayback, domain/viewers/playback.ts). Absent: playback is not required, every beating
+   * session counts.
+   */
+  fetchedMedia?: (streamId: string, sessionId: string, at: number) => boolean;
 }
 
 export type ApplyOutcome = BeatOutcome | 'not_live' | 'not_assigned';
@@ -128,7 +134,8 @@ export class ViewerCounter {
   }
 
   private newState(streamId: string, partition: number): StreamState {
-    const window = new StreamWindow(this.cfg);
+    const fetched = this.facts.fetchedMedia;
+    const window = new StreamWindow(this.cfg, fetched && ((sessionId, at) => fetched(streamId, sessionId, at)));
     const published = this.facts.lastPublished(streamId);
     window.peak = published?.peakViewers ?? 0;
     return {

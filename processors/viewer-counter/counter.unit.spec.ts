@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { HeartbeatKind, ViewerCountChanged, ViewerHeartbeat } from '../../schemas/generated/events.ts';
+import { PlaybackLog } from '../../domain/viewers/playback.ts';
 import { ViewerCounter, type CounterFacts } from './counter.ts';
 
 const W = 30_000;
@@ -123,5 +124,21 @@ describe('ViewerCounter', () => {
     const first = c.due(0);
     c.unsent(first);
     assert.equal(c.due(10).length, 1);
+  });
+
+  it("with playback required, counts only sessions that fetched the stream's media (issue #28)", () => {
+    const playback = new PlaybackLog(W);
+    const facts = Object.assign(new Facts(), {
+      fetchedMedia: (streamId: string, sessionId: string, at: number) => playback.fetched(streamId, sessionId, at),
+    });
+    const { feed, publish } = liveCounter(facts);
+    feed(hb('s1', 'watcher', 0, 'CONNECT'), hb('s1', 'socket-only', 0, 'CONNECT'));
+    assert.deepEqual(publish(0), [], 'neither has fetched anything');
+    playback.record({ streamId: 's1', sessionId: 'watcher', firstAt: 500, lastAt: 9000 });
+    playback.record({ streamId: 's2', sessionId: 'socket-only', firstAt: 500, lastAt: 9000 });
+    feed(hb('s1', 'watcher', 10_000), hb('s1', 'socket-only', 10_000));
+    assert.deepEqual(publish(10_000), [['s1', 1, 1]], "media of another stream is not this one's");
+    feed(hb('s1', 'watcher', 20_000), hb('s1', 'watcher', 40_000));
+    assert.deepEqual(publish(40_000), [['s1', 0, 1]], 'no media for a whole window: no longer counted');
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Viewer counter process: live.viewer.heartbeats -> live.viewer.counts.
+ * Viewer counter process: live.viewer.heartbeats joined with live.viewer.playback -> live.viewer.counts.
  *   npx tsx processors/viewer-counter/main.ts            the live counter
  *   npx tsx processors/viewer-counter/main.ts replay ...  rebuild and verify its peaks (npm run replay -- viewer-peaks)
  * Start order: the stream registry caught up (which streams ended, and the counts published so
@@ -49,6 +49,12 @@ const processor = new ViewerCounterProcessor(
       bufferingEmitIntervalMs: cfg.VIEWER_BUFFERING_EMIT_INTERVAL_MS,
     },
     rebuildMarginMs: cfg.VIEWER_REBUILD_MARGIN_MS,
+    ...(cfg.VIEWER_REQUIRE_PLAYBACK && {
+      playback: {
+        groupId: `${cfg.LIVE_TOPIC_PREFIX}viewer-counter.${cfg.VIEWER_COUNTER_INSTANCE_ID}.playback`,
+        catchUpDeadlineMs: cfg.VIEWER_CATCHUP_MS,
+      },
+    }),
     tickMs: cfg.VIEWER_TICK_MS,
     onFatal,
   },

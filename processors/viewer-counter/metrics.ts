@@ -9,6 +9,8 @@ export class CounterMetrics {
   readonly streams: Gauge;
   readonly partitions: Gauge<'phase'>;
   readonly rebuildSeconds: Histogram;
+  readonly playback: Counter;
+  readonly playbackHeld: Gauge;
 
   constructor(metrics: Metrics) {
     const registers = [metrics.registry];
@@ -41,6 +43,16 @@ export class CounterMetrics {
       name: 'live_viewer_counter_rebuild_seconds',
       help: 'From an assignment to every owned partition being live again',
       buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60],
+      registers,
+    });
+    this.playback = new Counter({
+      name: 'live_viewer_counter_playback_total',
+      help: "ViewerPlayback events read (the edges' media fetches per session), joined with heartbeats",
+      registers,
+    });
+    this.playbackHeld = new Gauge({
+      name: 'live_viewer_counter_playback_intervals',
+      help: 'Playback intervals held for the join (those within a window of now)',
       registers,
     });
   }

@@ -1,9 +1,11 @@
 import type { EventBus } from '../../platform/kafka/bus.ts';
+import type { EventOf } from '../../schemas/topics.ts';
 import type { EventConsumer } from '../../platform/kafka/consumer.ts';
 import { deleteConsumerGroup, waitForGroupToReachEnd } from '../../platform/kafka/groups.ts';
 import type { DerivedStore, StoreWriter, WriterOptions } from '../../platform/store/definition.ts';
 import { StreamRegistryProjection } from '../../domain/stream/projection.ts';
 import { StreamRegistry } from '../../domain/stream/registry.ts';
+import { PlaybackLog } from '../../domain/viewers/playback.ts';
 import type { ViewerCounterConfig } from './config.ts';
 import { StreamWindow, type WindowConfig } from './window.ts';
 
@@ -13,6 +15,9 @@ import { StreamWindow, type WindowConfig } from './window.ts';
  * always apart (in memory), from live.viewer.heartbeats alone (within its retention) with the
  * counter's own window, and `--verify` compares it with the peaks the counter published. Peaks
  * depend only on the ordered heartbeats (see window.ts), which is what makes the two agree.
+ *
+ * With VIEWER_REQUIRE_PLAYBACK (the default) the rebuild first reads live.viewer.playback to its
+ * end and joins each heartbeat with it as the live counter does (domain/viewers/playback.ts).
  *
  * One difference is by design: the live counter refuses a stream's heartbeats once it has seen
  * StreamEnded; the rebuild, which knows every end in advance, refuses those at or after the end.
@@ -24,6 +29,8 @@ export function viewerPeaks(cfg: ViewerCounterConfig, deps: { bus: EventBus }): 
   const rebuilt = new Map<string, Map<string, StreamWindow>>();
   return {
     name: 'viewer-peaks',
+    // The rebuild's group reads the heartbeats; the writer reads live.viewer.playback whole, in a
+    // group of its own, before it starts (PeakWriter.readPlayback).
     topics: ['viewerHeartbeats'],
     liveGroupId: `${cfg.LIVE_TOPIC_PREFIX}${cfg.VIEWER_COUNTER_GROUP_ID}`,
     live,
@@ -32,7 +39,12 @@ export function viewerPeaks(cfg: ViewerCounterConfig, deps: { bus: EventBus }): 
     writer(target, opts) {
       const windows = rebuilt.get(target);
       if (!windows) throw new Error(`no rebuilt peaks named ${target}`);
-      return new PeakWriter(bus, windows, { ...opts, window, catchUpDeadlineMs: cfg.VIEWER_CATCHUP_MS });
+      return new PeakWriter(bus, windows, {
+        ...opts,
+        window,
+        catchUpDeadlineMs: cfg.VIEWER_CATCHUP_MS,
+        requirePlayback: cfg.VIEWER_REQUIRE_PLAYBACK,
+      });
     },
     async createTarget(req) {
       if (req.mode === 'swap') throw new Error('viewer-peaks only rebuilds apart: use --verify or --as-of');
@@ -67,8 +79,27 @@ class PeakWriter implements StoreWriter {
   constructor(
     private readonly bus: EventBus,
     private readonly windows: Map<string, StreamWindow>,
-    private readonly opts: WriterOptions & { window: WindowConfig; catchUpDeadlineMs: number },
+    private readonly opts: WriterOptions & {
+      window: WindowConfig;
+      catchUpDeadlineMs: number;
+      requirePlayback: boolean;
+    },
   ) {}
+
+  /** Every playback interval within retention (and `until`), read to the end before any heartbeat. */
+  private async readPlayback(): Promise<PlaybackLog> {
+    const { bus, opts } = this;
+    const log = new PlaybackLog(opts.window.windowMs);
+    await readToEnd(
+      bus,
+      `${opts.groupId}.playback`,
+      'viewerPlayback',
+      (e) => log.record(e),
+      opts.catchUpDeadlineMs,
+      opts.until,
+    );
+    return log;
+  }
 
   get healthy(): boolean {
     return this.consumer?.healthy ?? false;
@@ -76,7 +107,8 @@ class PeakWriter implements StoreWriter {
 
   async start(): Promise<void> {
     const { bus, opts, windows } = this;
-    await bus.init(['streamLifecycle', 'viewerCounts', 'viewerHeartbeats']);
+    await bus.init(['streamLifecycle', 'viewerCounts', 'viewerHeartbeats', 'viewerPlayback']);
+    const playback = opts.requirePlayback ? await this.readPlayback() : undefined;
     // A rebuild refuses heartbeats after each stream's end, so it holds every end it reads (one pass, then the process exits).
     const registry = new StreamRegistry({ endedCacheSize: Number.MAX_SAFE_INTEGER });
     this.projection = new StreamRegistryProjection(bus, registry, {
@@ -96,7 +128,11 @@ class PeakWriter implements StoreWriter {
           const endedAt = registry.get(r.event.streamId)?.endedAt ?? null;
           if (endedAt !== null && r.event.occurredAt >= endedAt) continue;
           let w = windows.get(r.event.streamId);
-          if (!w) windows.set(r.event.streamId, (w = new StreamWindow(opts.window)));
+          if (!w) {
+            const streamId = r.event.streamId;
+            const watched = playback && ((sessionId: string, at: number) => playback.fetched(streamId, sessionId, at));
+            windows.set(streamId, (w = new StreamWindow(opts.window, watched)));
+          }
           w.apply(r.event, r.timestamp);
         }
       });
@@ -118,19 +154,29 @@ export async function publishedPeaks(
   await bus.init(['viewerCounts']);
   const peaks = new Map<string, number>();
   const groupId = `${groupPrefix}.replay-${Date.now().toString(36)}.counts`;
+  await readToEnd(bus, groupId, 'viewerCounts', (e) => peaks.set(e.streamId, e.peakViewers), cfg.VIEWER_CATCHUP_MS);
+  return new Map([...peaks].filter(([, p]) => p > 0));
+}
+
+/** Reads a topic from its start to its end in a one-off group (deleted after), each event to `apply`. */
+async function readToEnd<K extends 'viewerCounts' | 'viewerPlayback'>(
+  bus: EventBus,
+  groupId: string,
+  topic: K,
+  apply: (event: EventOf<K>) => void,
+  deadlineMs: number,
+  until?: number,
+): Promise<void> {
   const consumer = bus
-    .consumer({ groupId, from: 'earliest', maxBatch: 5000 })
-    .on(bus.topic('viewerCounts'), async (records) => {
-      for (const r of records) peaks.set(r.event.streamId, r.event.peakViewers);
+    .consumer({ groupId, from: 'earliest', maxBatch: 5000, ...(until !== undefined && { until }) })
+    .on(bus.topic(topic), async (records) => {
+      for (const r of records) apply(r.event);
     });
   await consumer.start();
   try {
-    await waitForGroupToReachEnd(bus, groupId, [bus.topicName('viewerCounts')], {
-      deadlineMs: cfg.VIEWER_CATCHUP_MS,
-    });
+    await waitForGroupToReachEnd(bus, groupId, [bus.topicName(topic)], { deadlineMs });
   } finally {
     await consumer.stop();
     await deleteConsumerGroup(bus, groupId, bus.log);
   }
-  return new Map([...peaks].filter(([, p]) => p > 0));
 }

@@ -4,7 +4,9 @@ import type { BusAdmin } from '../../platform/kafka/admin.ts';
 import type { EventBus } from '../../platform/kafka/bus.ts';
 import type { EventConsumer } from '../../platform/kafka/consumer.ts';
 import type { EventProducer } from '../../platform/kafka/producer.ts';
+import { deleteConsumerGroup, waitForGroupToReachEnd } from '../../platform/kafka/groups.ts';
 import type { Logger } from '../../platform/logger.ts';
+import { PlaybackLog } from '../../domain/viewers/playback.ts';
 import type { Component } from '../../platform/service.ts';
 import { ViewerCounter, type CounterConfig, type CounterFacts } from './counter.ts';
 import type { CounterMetrics } from './metrics.ts';
@@ -19,9 +21,19 @@ import type { CounterMetrics } from './metrics.ts';
  * without publishing until it passes the record that was last at assignment. Offsets are still
  * committed as records are folded, but nothing depends on them: the window always comes from the
  * topic.
+ *
+ * With `playback` (VIEWER_REQUIRE_PLAYBACK, on by default) it also reads live.viewer.playback, the
+ * edges' media fetches per session, into a PlaybackLog, and a heartbeat counts only where its
+ * session fetched media of its stream within the window (issue #28). Every instance reads the
+ * whole playback topic in a group of its own (it is small: one event per session per edge flush),
+ * so the join does not depend on how the heartbeat partitions are spread; it starts a window and
+ * the rebuild margin before the heartbeats it re-reads, and the heartbeat group joins only once it
+ * has caught up, so a rebuilt window is joined with everything fetched in it.
  */
 export interface CounterProcessorOptions {
   groupId: string;
+  /** The group of this instance's own playback reader; absent: playback is not required. */
+  playback?: { groupId: string; catchUpDeadlineMs: number };
   counter: CounterConfig;
   rebuildMarginMs: number;
   tickMs: number;
@@ -34,6 +46,8 @@ export class ViewerCounterProcessor implements Component {
   readonly name = 'viewer-counter';
   readonly counter: ViewerCounter;
   private consumer: EventConsumer | undefined;
+  private playbackConsumer: EventConsumer | undefined;
+  private readonly playbackLog: PlaybackLog | undefined;
   private producer: EventProducer | undefined;
   private admin: BusAdmin | undefined;
   private generation = 0;
@@ -50,18 +64,29 @@ export class ViewerCounterProcessor implements Component {
     private readonly log: Logger,
     private readonly metrics: CounterMetrics,
   ) {
+    if (opts.playback) {
+      const log = new PlaybackLog(opts.counter.windowMs);
+      this.playbackLog = log;
+      facts = { ...facts, fetchedMedia: (streamId, sessionId, at) => log.fetched(streamId, sessionId, at) };
+    }
     this.counter = new ViewerCounter(opts.counter, facts, randomUUID);
   }
 
+  /** Heartbeats re-read after an assignment reach back to here; a playback interval ending earlier is no longer needed. */
+  private horizon(now: number): number {
+    return now - 2 * this.opts.counter.windowMs - this.opts.rebuildMarginMs - this.opts.counter.maxSkewMs;
+  }
+
   get healthy(): boolean {
-    return this.consumer?.healthy ?? false;
+    return (this.consumer?.healthy ?? false) && (!this.opts.playback || (this.playbackConsumer?.healthy ?? false));
   }
 
   async start(): Promise<void> {
-    await this.bus.init([HEARTBEATS, 'viewerCounts']);
+    await this.bus.init([HEARTBEATS, 'viewerCounts', ...(this.opts.playback ? (['viewerPlayback'] as const) : [])]);
     this.admin = this.bus.admin();
     this.producer = this.bus.producer();
     await this.producer.connect();
+    await this.startPlayback();
     const topic = this.bus.topic(HEARTBEATS);
     this.consumer = this.bus
       .consumer({
@@ -87,11 +112,39 @@ export class ViewerCounterProcessor implements Component {
     }, this.opts.tickMs);
   }
 
+  /** Reads live.viewer.playback from before the oldest heartbeat a rebuild may re-read, to its end. */
+  private async startPlayback(): Promise<void> {
+    const { playback } = this.opts;
+    const log = this.playbackLog;
+    if (!playback || !log) return;
+    const topic = this.bus.topic('viewerPlayback');
+    this.playbackConsumer = this.bus
+      .consumer({
+        groupId: playback.groupId,
+        // Intervals are published after they end: start a little before the horizon.
+        from: { timestamp: this.horizon(Date.now()) - 60_000 },
+        maxBatch: 5000,
+        ...(this.opts.onFatal && { onFatal: this.opts.onFatal }),
+      })
+      .on(topic, async (records) => {
+        for (const r of records) log.record(r.event);
+        this.metrics.playback.inc(records.length);
+      });
+    await this.playbackConsumer.start();
+    await waitForGroupToReachEnd(this.bus, playback.groupId, [topic.name], {
+      deadlineMs: playback.catchUpDeadlineMs,
+    });
+    this.log.info({ intervals: log.size }, 'playback caught up; joining heartbeats');
+  }
+
   /** Consumer first (it commits what it folded), then a publish in flight, then the producer. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.ticker);
     await this.consumer?.stop();
+    await this.playbackConsumer?.stop();
+    // The playback group is this instance's alone: nothing resumes it.
+    if (this.opts.playback) await deleteConsumerGroup(this.bus, this.opts.playback.groupId, this.log);
     await this.ticking;
     await this.producer?.disconnect();
     await this.admin?.close();
@@ -172,6 +225,10 @@ export class ViewerCounterProcessor implements Component {
     for (const [phase, n] of Object.entries(phases)) this.metrics.partitions.set({ phase }, n);
     this.metrics.streams.set(this.counter.streamCount);
     const now = Date.now();
+    if (this.playbackLog) {
+      this.playbackLog.prune(this.horizon(now));
+      this.metrics.playbackHeld.set(this.playbackLog.size);
+    }
     const due = this.counter.due(now);
     if (!due.length) return;
     try {

@@ -14,6 +14,11 @@ import type { HeartbeatKind } from '../../schemas/generated/events.ts';
  * it at once. The peak is the largest count right after any applied heartbeat, which only a
  * heartbeat can raise, so it depends on the records alone; `countPeaks` false (a rebuild's first,
  * partial window) applies a record without letting it raise the peak.
+ *
+ * Playback (issue #28): with `watched` given, a session counts only while its latest beat found
+ * it fetching media (`watched(sessionId, t)` at the beat's time, domain/viewers/playback.ts), so a
+ * socket that only beats is in the window but adds nothing to a count or a peak. It is decided at
+ * the beat and kept until the next, so counts and peaks still change only when a record is applied.
  */
 export interface WindowConfig {
   windowMs: number;
@@ -32,6 +37,8 @@ export type BeatOutcome = 'applied' | 'clamped_future' | 'clamped_late' | 'stale
 
 interface Session {
   lastSeen: number;
+  /** Fetching media at its latest beat (always true when playback is not required). */
+  watching: boolean;
   quality: string | null;
   /** Buffering reported for the interval ending at `lastSeen`, at most the interval itself. */
   bufferingMs: number;
@@ -50,9 +57,14 @@ export class StreamWindow {
   /** Insertion order is lastSeen order: an update deletes and re-inserts, and times never go back. */
   private readonly sessions = new Map<string, Session>();
   private watermark = Number.NEGATIVE_INFINITY;
+  /** Sessions in the window with `watching` set. */
+  private watchingCount = 0;
   peak = 0;
 
-  constructor(private readonly cfg: WindowConfig) {}
+  constructor(
+    private readonly cfg: WindowConfig,
+    private readonly watched?: (sessionId: string, at: number) => boolean,
+  ) {}
 
   get size(): number {
     return this.sessions.size;
@@ -79,17 +91,20 @@ export class StreamWindow {
     this.watermark = t;
     this.expire(t - this.cfg.windowMs);
     const prev = this.sessions.get(beat.sessionId);
-    this.sessions.delete(beat.sessionId);
+    this.remove(beat.sessionId);
     if (beat.kind !== 'DISCONNECT') {
       const intervalMs = prev ? t - prev.lastSeen : 0;
+      const watching = this.watched?.(beat.sessionId, t) ?? true;
+      if (watching) this.watchingCount++;
       this.sessions.set(beat.sessionId, {
         lastSeen: t,
+        watching,
         quality: beat.quality ?? prev?.quality ?? null,
         bufferingMs: beat.kind === 'HEARTBEAT' ? Math.min(Math.max(0, beat.bufferingMs), intervalMs) : 0,
         intervalMs,
       });
     }
-    if (countPeaks && this.sessions.size > this.peak) this.peak = this.sessions.size;
+    if (countPeaks && this.watchingCount > this.peak) this.peak = this.watchingCount;
     return outcome;
   }
 
@@ -101,7 +116,7 @@ export class StreamWindow {
     let buffering = 0;
     let watched = 0;
     for (const s of this.sessions.values()) {
-      if (s.lastSeen <= cutoff) continue;
+      if (s.lastSeen <= cutoff || !s.watching) continue;
       viewers++;
       const q = s.quality ?? UNKNOWN_QUALITY;
       qualities[q] = (qualities[q] ?? 0) + 1;
@@ -115,7 +130,14 @@ export class StreamWindow {
   private expire(cutoff: number): void {
     for (const [id, s] of this.sessions) {
       if (s.lastSeen > cutoff) return;
-      this.sessions.delete(id);
+      this.remove(id);
     }
+  }
+
+  private remove(sessionId: string): void {
+    const s = this.sessions.get(sessionId);
+    if (!s) return;
+    this.sessions.delete(sessionId);
+    if (s.watching) this.watchingCount--;
   }
 }

@@ -73,3 +73,37 @@ describe('StreamWindow', () => {
     assert.equal(w.peak, 2);
   });
 });
+
+describe('StreamWindow joined with playback (issue #28)', () => {
+  /** Sessions that fetched media, and from when. */
+  const fetching = new Map([['watcher', 5000]]);
+  const watched = (sessionId: string, at: number): boolean => at >= (fetching.get(sessionId) ?? Infinity);
+  const joined = (...beats: Beat[]): StreamWindow => {
+    const w = new StreamWindow({ windowMs: W, maxSkewMs: 5000 }, watched);
+    for (const b of beats) w.apply(b, b.occurredAt);
+    return w;
+  };
+
+  it('a session that only beats adds nothing to the count or the peak', () => {
+    const w = joined(beat('socket-only', 0, 'CONNECT'), beat('socket-only', 10_000), beat('socket-only', 20_000));
+    assert.equal(w.size, 1, 'it is in the window');
+    assert.equal(w.stats(20_000).viewers, 0);
+    assert.equal(w.peak, 0);
+  });
+
+  it('a session counts from its first beat that finds it fetching, and the peak with it', () => {
+    const w = joined(beat('watcher', 0, 'CONNECT'), beat('socket-only', 1000, 'CONNECT'));
+    assert.equal(w.stats(1000).viewers, 0, 'no media fetched by the connect');
+    w.apply(beat('watcher', 10_000), 10_000);
+    assert.deepEqual(w.stats(10_000), { viewers: 1, qualities: { unknown: 1 }, bufferingRatio: 0 });
+    assert.equal(w.peak, 1);
+    w.apply(beat('watcher', 20_000, 'DISCONNECT'), 20_000);
+    assert.equal(w.stats(20_000).viewers, 0);
+    assert.equal(w.peak, 1);
+  });
+
+  it('without the join every beating session counts (VIEWER_REQUIRE_PLAYBACK=false)', () => {
+    const w = windowOf(beat('socket-only', 0, 'CONNECT'), beat('watcher', 10_000));
+    assert.equal(w.stats(10_000).viewers, 2);
+  });
+});

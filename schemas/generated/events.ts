@@ -401,6 +401,20 @@ export interface Unfollowed {
   followerId: string;
 }
 
+/** Value of live.user.revocations (compacted), keyed by userId: every bearer token and WebSocket ticket of the user issued before revokedBefore is refused by every gateway. */
+export interface UserTokensRevoked {
+  /** Unique id of this event. */
+  eventId: string;
+  /** When the revocation was decided. */
+  occurredAt: number;
+  /** The user whose tokens are revoked; also the Kafka key. */
+  userId: string;
+  /** Epoch seconds: a token or ticket whose iat is before it is refused. Only ever moves forward. */
+  revokedBefore: number;
+  /** Who asked: the user, an admin's id, or null for the operator's command line. */
+  revokedBy: string | null;
+}
+
 /** CONNECT and DISCONNECT come from the gateway's socket lifecycle; HEARTBEAT from the player every 10 s. */
 export type HeartbeatKind = 'CONNECT' | 'HEARTBEAT' | 'DISCONNECT';
 export const HeartbeatKindValues = ['CONNECT', 'HEARTBEAT', 'DISCONNECT'] as const;
@@ -445,6 +459,28 @@ export interface ViewerHeartbeat {
   latencyMs: number | null;
   /** The gateway instance holding the socket. */
   gatewayId: string;
+}
+
+/** Value of live.viewer.playback, keyed by streamId: the media (segments and parts) one player session fetched through one edge in one interval. One event per session per stream per edge flush, never one per request. */
+export interface ViewerPlayback {
+  /** Unique id of this event. */
+  eventId: string;
+  /** When the edge published the interval (its clock). */
+  occurredAt: number;
+  /** The stream whose media was fetched; also the Kafka key. */
+  streamId: string;
+  /** The player session the requests named (?vsid=), the same id its presence socket holds. */
+  sessionId: string;
+  /** Time of the interval's first media request (the edge's access log). */
+  firstAt: number;
+  /** Time of the interval's last media request. */
+  lastAt: number;
+  /** Media requests answered with 2xx in the interval. */
+  requests: number;
+  /** Body bytes those requests were sent. */
+  bytes: number;
+  /** The edge that served them (EDGE_NAME). */
+  edge: string;
 }
 
 /** Value of live.vod.recordings, keyed by streamId: the packager wrote a complete VOD playlist for an ended, recorded stream. */

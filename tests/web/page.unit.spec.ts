@@ -17,6 +17,7 @@ import {
   uptime,
   type LatencyMode,
 } from '../../web/src/lib/format.ts';
+import { newPlaybackSession, withPlaybackSession } from '../../web/src/lib/playback-session.ts';
 
 /** The web page's pure parts (web/src/lib): what chat shows and how the player is tuned. */
 const msg = (id: string, user = 'u1', content = `text ${id}`) => ({
@@ -238,5 +239,28 @@ describe('page formatting and player settings', () => {
       backoffMs(10, () => 1),
       15_000,
     );
+  });
+});
+
+describe('player session on media requests (issue #28)', () => {
+  it('adds vsid to any URL and leaves the rest of it as it was', () => {
+    const s = 'p_00ff00ff00ff00ff00ff00ff';
+    assert.equal(
+      withPlaybackSession('https://cdn/hls/s1/720p/000042.m4s', s),
+      `https://cdn/hls/s1/720p/000042.m4s?vsid=${s}`,
+    );
+    assert.equal(
+      withPlaybackSession('https://cdn/hls/s1/720p.m3u8?_HLS_msn=42&_HLS_part=3', s),
+      `https://cdn/hls/s1/720p.m3u8?_HLS_msn=42&_HLS_part=3&vsid=${s}`,
+    );
+    assert.equal(withPlaybackSession('/hls/s1/master.m3u8?', s), `/hls/s1/master.m3u8?vsid=${s}`);
+    assert.equal(withPlaybackSession('/hls/s1/a.m4s#t=1', s), `/hls/s1/a.m4s?vsid=${s}#t=1`);
+  });
+
+  it('makes ids the viewer gateway takes as a session', () => {
+    const id = newPlaybackSession(new Uint8Array([0, 1, 254, 255, 16, 17, 18, 19, 20, 21, 22, 23]));
+    assert.equal(id, 'p_0001feff1011121314151617');
+    assert.match(newPlaybackSession(), /^[A-Za-z0-9_-]{8,64}$/);
+    assert.notEqual(newPlaybackSession(), newPlaybackSession());
   });
 });

@@ -3,6 +3,7 @@ import type HlsType from 'hls.js';
 import type { Playback } from './api.ts';
 import { h } from './dom.ts';
 import { catchUpRate, followLive, hlsConfig, levelName, liveStatus, liveSyncFallback } from './lib/format.ts';
+import { withPlaybackSession } from './lib/playback-session.ts';
 import { fallbackMessage, linkState, playbackPath, WEBRTC_QUALITY, type WhepFailure } from './lib/webrtc.ts';
 import { play, WebRtcRefused, type Session } from './webrtc.ts';
 
@@ -36,7 +37,8 @@ export interface Player {
 /** Once the gateway has answered, a WHEP viewer waits this long for a first frame before it gives up on WebRTC. */
 const WHEP_FIRST_FRAME_MS = 5000;
 
-export function createPlayer(p: Playback): Player {
+/** `session`: the page's player session, named on every HLS request (lib/playback-session.ts). */
+export function createPlayer(p: Playback, session: string): Player {
   const live = p.status === 'live';
   // Null for an ended broadcast its streamer did not record: there is nothing to play.
   const src = p.playback_urls.hls;
@@ -123,14 +125,21 @@ export function createPlayer(p: Playback): Player {
     if (destroyed) return;
     if (!Hls.isSupported()) {
       if (video.canPlayType('application/vnd.apple.mpegurl')) {
-        video.src = src;
+        // Native HLS names the session on the master playlist only: such a player is not counted
+        // where the counter requires playback (docs/viewers.md).
+        video.src = withPlaybackSession(src, session);
         qualitySelect.hidden = true;
       } else {
         show('This browser cannot play HLS video.');
       }
       return;
     }
-    hls = new Hls(hlsConfig(p.latency_mode, live));
+    hls = new Hls({
+      ...hlsConfig(p.latency_mode, live),
+      // Every playlist, segment and part request names the session: the edge reports the media
+      // ones as this page's playback, which is what makes its heartbeats count.
+      xhrSetup: (xhr: XMLHttpRequest, url: string) => xhr.open('GET', withPlaybackSession(url, session), true),
+    });
     if (live) {
       // The live sync settings hls.js takes on the instance (the plain-HLS fallback target now, the
       // seek-back bound from the target each playlist update gives) and the catch-up rate.
@@ -244,7 +253,8 @@ export function createPlayer(p: Playback): Player {
   };
 
   const path = playbackPath(p);
-  if (path === 'webrtc') playWhep(p.playback_urls.webrtc!);
+  // The offer names the session too: the WebRTC gateway reports what it sends it, as the edge does.
+  if (path === 'webrtc') playWhep(withPlaybackSession(p.playback_urls.webrtc!, session));
   else if (path === 'hls') playHls();
   else if (p.status === 'ready')
     show(`${p.streamer.username} is offline. The stream starts when their encoder connects.`);

@@ -2,6 +2,7 @@ import { api, ApiError, clientConfig, loadSession, type Playback } from '../api.
 import { chatPanel } from '../chat.ts';
 import { h, toast } from '../dom.ts';
 import { glassToGlassMs, uptime, viewersLabel } from '../lib/format.ts';
+import { newPlaybackSession } from '../lib/playback-session.ts';
 import { createPlayer, type Player } from '../player.ts';
 import { LiveSocket } from '../socket.ts';
 
@@ -50,7 +51,9 @@ export function watchView(root: HTMLElement, streamId: string): () => void {
 }
 
 function render(root: HTMLElement, p: Playback): (() => void)[] {
-  const player = createPlayer(p);
+  // One session per page view, on the presence socket and the player's media requests alike.
+  const session = newPlaybackSession();
+  const player = createPlayer(p, session);
   const chat = chatPanel(p);
   const viewers = h('span', { class: 'viewers', 'data-testid': 'viewer-count' }, viewersLabel(p.viewer_count));
   const since = h('span', { class: 'muted' });
@@ -78,7 +81,7 @@ function render(root: HTMLElement, p: Playback): (() => void)[] {
   if (p.status === 'live') {
     const tick = window.setInterval(() => (since.textContent = uptime(p.started_at, Date.now())), 1000);
     cleanups.push(() => clearInterval(tick));
-    const presence = viewerPresence(p, player, (n) => (viewers.textContent = viewersLabel(n)));
+    const presence = viewerPresence(p, player, session, (n) => (viewers.textContent = viewersLabel(n)));
     cleanups.push(() => presence.close());
   } else if (p.status === 'ended' && p.ended_at) {
     since.textContent = `Streamed ${new Date(p.ended_at).toLocaleString()}`;
@@ -87,15 +90,21 @@ function render(root: HTMLElement, p: Playback): (() => void)[] {
 }
 
 /** The presence socket (src/gateways/viewer/protocol.ts): heartbeats out, counts in. */
-function viewerPresence(p: Playback, player: Player, onCount: (n: number) => void): { close: () => void } {
-  let sessionId: string | undefined;
+function viewerPresence(
+  p: Playback,
+  player: Player,
+  session: string,
+  onCount: (n: number) => void,
+): { close: () => void } {
+  let sessionId = session;
   let beat: number | undefined;
   const socket = new LiveSocket({
     url: async () => {
       const cfg = await clientConfig();
       const url = new URL(`${cfg.viewers_ws_base_url}/streams/${encodeURIComponent(p.stream_id)}/viewers`);
-      // Reconnecting with the same session keeps this page counted once.
-      if (sessionId) url.searchParams.set('session', sessionId);
+      // The player's session (its media requests name it too); reconnecting with it keeps this
+      // page counted once.
+      url.searchParams.set('session', sessionId);
       return url.toString();
     },
     onFrame: (raw) => {
@@ -108,7 +117,7 @@ function viewerPresence(p: Playback, player: Player, onCount: (n: number) => voi
         count?: number;
       };
       if (f.type === 'welcome') {
-        sessionId = f.session_id;
+        sessionId = f.session_id ?? sessionId;
         // Off by at most the welcome's transit time, small beside the tiers' targets.
         const clockOffset = f.server_time === undefined ? 0 : f.server_time - Date.now();
         onCount(f.viewers ?? 0);
