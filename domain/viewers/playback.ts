@@ -43,14 +43,8 @@ export function playbackOf(f: MediaFetch): { streamId: string; sessionId: string
   return { streamId: f.streamId, sessionId: f.session };
 }
 
-interface Interval {
-  streamId: string;
-  sessionId: string;
-  firstAt: number;
-  lastAt: number;
-  requests: number;
-  bytes: number;
-}
+/** What one session fetched from one stream since the last drain: the event less its envelope. */
+type Interval = Omit<ViewerPlayback, 'eventId' | 'occurredAt' | 'edge'>;
 
 /**
  * The edge side: media requests folded per (stream, session) until `drain`, which the shell calls
