@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { testBus } from './support/bus.ts';
 import { ChatClient, UpgradeRefused, getTicket, type ChatMessageFrame, type Frame } from './support/chat-client.ts';
@@ -174,6 +174,22 @@ describe('chat gateway: two instances, real Kafka and Cassandra', () => {
     await producer.disconnect();
     await db.ddl(`DROP KEYSPACE IF EXISTS ${ks}`);
     await db.shutdown();
+  });
+
+  // A failure shows what the gateways said meanwhile (a slow archive, a dropped broker).
+  afterEach((t) => {
+    // TestContext.passed is in Node 20.12+, not yet in its type definitions here.
+    if ((t as { passed?: boolean }).passed) return;
+    for (const p of processes) {
+      const said = p.logs.filter((l) => l.level !== 'info' && l.level !== 'debug');
+      if (said.length)
+        console.error(
+          `${p.label}:\n${said
+            .slice(-15)
+            .map((l) => JSON.stringify(l))
+            .join('\n')}`,
+        );
+    }
   });
 
   it('anonymous viewers read but cannot send; the upgrade checks origin, ticket and stream', async () => {

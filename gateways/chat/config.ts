@@ -62,6 +62,8 @@ const schema = z.object({
   CHAT_ROOM_IDLE_MS: env.int(600_000, 1000),
   /** How long a join waits on Cassandra before answering from what this instance holds. */
   CHAT_STORE_WAIT_MS: env.int(2000, 100),
+  /** How long a command waits for the stream's bans and moderators before it is refused as unavailable. */
+  CHAT_COMMAND_WAIT_MS: env.int(10_000, 100),
   CHAT_CATCHUP_MS: env.int(120_000, 1000),
   METRICS_PORT: env.listenPort(9420),
   METRICS_HOST: env.str('127.0.0.1'),

@@ -71,6 +71,7 @@ const service = new ChatService(
     retentionMs: cfg.CHAT_RETENTION_DAYS * 86_400_000,
     roomIdleMs: cfg.CHAT_ROOM_IDLE_MS,
     storeWaitMs: cfg.CHAT_STORE_WAIT_MS,
+    commandWaitMs: cfg.CHAT_COMMAND_WAIT_MS,
     limits: {
       maxMessages: cfg.CHAT_RATE_MESSAGES,
       windowMs: cfg.CHAT_RATE_WINDOW_MS,

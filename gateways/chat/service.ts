@@ -11,6 +11,7 @@ import type { ChatMetrics } from './metrics.ts';
 import { encode, lineOf, parseClientFrame } from './protocol.ts';
 import { RecentMessages } from './recent.ts';
 import { KeyedLock } from '../../platform/keyed-lock.ts';
+import { TransientError } from '../../platform/errors.ts';
 
 /**
  * The chat gateway's service: everything between a connection and the topic, with no transport
@@ -66,6 +67,11 @@ export interface ChatServiceConfig {
   roomIdleMs: number;
   /** How long a join waits on the archive before going on with what this instance holds. */
   storeWaitMs: number;
+  /**
+   * How long a signed-in user's command waits for the stream's moderation state before it is
+   * refused as unavailable: it cannot be decided without the bans, and must not hang either.
+   */
+  commandWaitMs: number;
   limits: LimitsConfig;
   flood: { frames: number; windowMs: number };
 }
@@ -168,7 +174,7 @@ export class ChatService {
     if (!user) return this.refuse(conn, 'unauthorized', 'sign in to chat: connect with a ticket', { nonce });
     try {
       const room = this.room(conn.streamId);
-      if (!room.moderationLoaded) await this.loadModeration(conn.streamId, room);
+      if (!room.moderationLoaded) await this.moderationWithin(conn.streamId, room);
       const now = this.deps.clock();
       const decision = decide(command, {
         stream: this.deps.streams.get(conn.streamId),
@@ -337,6 +343,24 @@ export class ChatService {
       })
       .finally(() => (room.loadingModeration = undefined));
     return room.loadingModeration;
+  }
+
+  private async moderationWithin(streamId: string, room: Room): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.deps.log.warn(
+          { streamId, waitMs: this.cfg.commandWaitMs },
+          'moderation state is slow to load from the archive',
+        );
+        reject(new TransientError('the moderation state did not load in time'));
+      }, this.cfg.commandWaitMs);
+    });
+    try {
+      await Promise.race([this.loadModeration(streamId, room), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Joins must not hang on a slow or absent archive: past the wait, go on with what is held here. */

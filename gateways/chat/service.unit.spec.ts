@@ -70,6 +70,7 @@ function setup(archive: Partial<ChatArchive> = {}, opts: { failPublish?: () => b
       retentionMs: 30 * 86_400_000,
       roomIdleMs: 60_000,
       storeWaitMs: 50,
+      commandWaitMs: 100,
       limits: { maxMessages: 2, windowMs: 30_000, duplicateWindowMs: 30_000 },
       flood: { frames: 5, windowMs: 10_000 },
     },
@@ -160,6 +161,20 @@ describe('chat service', () => {
     await service.receive(alice, send('hi'));
     assert.equal(alice.last().code, 'banned');
     assert.equal(published.length, 0);
+  });
+
+  it('a command is refused as unavailable, not left unanswered, while the moderation state will not load', async () => {
+    let answer: (effects: ModerationEffect[]) => void = () => undefined;
+    const { service, connect, published } = setup({
+      moderation: () => new Promise<ModerationEffect[]>((resolve) => (answer = resolve)),
+    });
+    const alice = await connect('alice');
+    await service.receive(alice, send('anyone there?'));
+    assert.equal(alice.last().code, 'unavailable');
+    answer([]);
+    await service.receive(alice, send('anyone there?'));
+    assert.equal(alice.last().type, 'ack', 'the load that was slow is used once it arrives');
+    assert.equal(published.length, 1);
   });
 
   it('a join does not wait long on a slow archive: it answers from what the instance holds', async () => {
