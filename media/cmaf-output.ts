@@ -6,6 +6,7 @@ import type { Logger } from '../platform/logger.ts';
 import { BoxSplitter, parseFragment, parseInit, type TrackInfo } from './cmaf-boxes.ts';
 import { Chunker, type Cut, type PartCut } from './cmaf-chunker.ts';
 import { initFile, partFile, segmentFile } from './files.ts';
+import type { MediaClock } from './media-clock.ts';
 
 /**
  * One rendition of a running transcode: ffmpeg's fMP4 arrives on a local socket, is cut into
@@ -38,8 +39,8 @@ export interface RenditionOutputOptions {
   frameRate: number;
   /** The run's first segment follows an earlier run: it and its parts carry a discontinuity. */
   discontinuity: boolean;
-  /** Wall clock of media time 0, shared by the run's renditions so their dates agree. */
-  clock: { epochMs: number | null };
+  /** The run's wall clock of media time, shared by its renditions so their dates agree. */
+  clock: MediaClock;
   announce: (payload: CmafAnnouncement) => Promise<void>;
   log: Logger;
 }
@@ -123,7 +124,9 @@ export class RenditionOutput {
           if (!this.moof || !this.chunker) throw new Error('media data before its fragment header or init section');
           const runs = parseFragment(this.moof, this.tracks);
           const first = runs.find((r) => r.trackId === this.video!.id);
-          if (first && this.o.clock.epochMs === null) this.o.clock.epochMs = Date.now() - this.ms(first.baseDecodeTime);
+          // A fragment is one frame: its start is as tight a bound as its end, and ffmpeg's first
+          // sample duration is off by the encoder's start delay.
+          if (first) this.o.clock.observe(Date.now(), this.ms(first.baseDecodeTime));
           const cuts = this.chunker.push({ bytes: [this.moof, Buffer.from(box.bytes)], runs });
           this.moof = null;
           for (const cut of cuts) this.enqueue(cut);
@@ -169,7 +172,7 @@ export class RenditionOutput {
       uri: `${this.o.uriPrefix}/${name}`,
       initUri: this.initUri,
       bytes: bytes.length,
-      programDateTime: this.pdt(cut.start),
+      programDateTime: this.pdt(sequence, cut.start),
       discontinuity: this.o.discontinuity && cut.segment === 0,
     });
   }
@@ -188,7 +191,7 @@ export class RenditionOutput {
       durationMs: this.framesMs(frames),
       uri: `${this.o.uriPrefix}/${name}`,
       bytes: bytes.length,
-      programDateTime: this.pdt(start),
+      programDateTime: this.pdt(sequence, start),
       discontinuity: this.o.discontinuity && segment === 0,
       initUri: this.initUri,
     });
@@ -218,7 +221,7 @@ export class RenditionOutput {
     return (ticks * 1000) / this.video!.timescale;
   }
 
-  private pdt(ticks: number): number {
-    return Math.round((this.o.clock.epochMs ?? Date.now()) + this.ms(ticks));
+  private pdt(sequence: number, ticks: number): number {
+    return this.o.clock.dateOf(sequence, this.ms(ticks), Date.now());
   }
 }

@@ -8,6 +8,7 @@ import { commandFor } from '../platform/ffmpeg.ts';
 import { advertisedPartTargetMs, type ChosenRendition } from './ladder.ts';
 import { highestSequence, highestThumbnail, thumbnailFile } from './files.ts';
 import { RenditionOutput } from './cmaf-output.ts';
+import { MediaClock } from './media-clock.ts';
 import { ProgressReader, type ProgressReport } from './capacity.ts';
 import { recoverRendition } from './cmaf-recover.ts';
 
@@ -119,7 +120,7 @@ export class StreamTranscoder {
     const log = deps.log.child({ streamId: spec.streamId });
     // Socket paths are limited to about 100 bytes, so they live in a short folder of their own.
     this.socketDir = await mkdtemp(join(tmpdir(), 'live-media-'));
-    const clock = { epochMs: null };
+    const clock = new MediaClock();
     this.outputs = spec.ladder.map(
       (r) =>
         new RenditionOutput({
