@@ -185,6 +185,7 @@ describe('HTTP API against real Kafka and Elasticsearch', () => {
         ended_at: null,
         playback_urls: {
           hls: `https://cdn.example.test/hls/${created.stream_id}/master.m3u8`,
+          dvr: null,
           dash: null,
           webrtc: null,
         },

@@ -50,6 +50,7 @@ describe('packager against real Kafka, real segments and ffmpeg', () => {
     packager = new Packager(bus, new PackagerStorage(root, root), log, {
       groupId: uniqueName('packager'),
       windowSize: 3,
+      dvrWindowMs: 7_200_000,
       announce: true,
       from: 'earliest',
       retry: { initialMs: 50, maxMs: 500 },
@@ -179,6 +180,16 @@ describe('packager against real Kafka, real segments and ffmpeg', () => {
     );
     assert.match(playlist, new RegExp(`#EXT-X-PROGRAM-DATE-TIME:${new Date(T0 + 3000).toISOString()}\n`));
     assert.doesNotMatch(playlist, /ENDLIST/);
+    // Rewind: the DVR playlists keep what the live window let go.
+    assert.match(read(id, 'dvr.m3u8'), /NAME="360p"\n360p.dvr.m3u8\n/);
+    const dvr = read(id, '360p.dvr.m3u8');
+    assert.match(dvr, /#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-DISCONTINUITY-SEQUENCE:0\n/);
+    assert.equal(dvr.match(/#EXTINF/g)?.length, 4);
+    assert.doesNotMatch(dvr, /ENDLIST|SERVER-CONTROL/);
+    assert.ok(
+      (await probe(url(id, 'dvr.m3u8'))).some((s) => s.codec_type === 'video'),
+      'ffprobe plays the DVR master',
+    );
 
     const streams = await probe(url(id, 'master.m3u8'));
     assert.ok(streams.some((s) => s.codec_type === 'video' && s.codec_name === 'h264'));
@@ -187,6 +198,7 @@ describe('packager against real Kafka, real segments and ffmpeg', () => {
     await producer.publish(bus.topic('streamLifecycle'), [streamEvents.ended(id)]);
     await waitFor('the VOD', () => read(id, 'vod.m3u8').includes('360p.vod.m3u8'));
     assert.match(read(id, '360p.m3u8'), /#EXT-X-ENDLIST\n$/, 'the live playlist ends too');
+    assert.match(read(id, '160p.dvr.m3u8'), /#EXT-X-ENDLIST\n$/, 'and so does the DVR one');
     const vod = read(id, '160p.vod.m3u8');
     assert.match(vod, /#EXT-X-PLAYLIST-TYPE:VOD\n/);
     assert.equal(vod.match(/#EXTINF/g)?.length, 4);

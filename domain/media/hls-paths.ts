@@ -11,7 +11,7 @@ export type Resolved =
 const NAME = '[A-Za-z0-9_-]{1,128}';
 /** Playlists, segments (`000042.ts`, `000042.m4s`), LL-HLS parts (`000042.3.m4s`), init sections (`init-000040.mp4`), thumbnails. */
 const MEDIA_PATH = new RegExp(
-  `^/hls/(${NAME})/((?:${NAME}/)?(?:${NAME}(?:\\.vod)?\\.m3u8|${NAME}\\.(?:ts|m4s|jpg)|init-\\d{6,}\\.mp4|\\d{6,}\\.\\d{1,3}\\.m4s))$`,
+  `^/hls/(${NAME})/((?:${NAME}/)?(?:${NAME}(?:\\.vod|\\.dvr)?\\.m3u8|${NAME}\\.(?:ts|m4s|jpg)|init-\\d{6,}\\.mp4|\\d{6,}\\.\\d{1,3}\\.m4s))$`,
 );
 
 /** `rawPath` is the request target without its query string, exactly as the client sent it. */
@@ -26,7 +26,8 @@ export function resolveMediaPath(rawPath: string): Resolved {
 
 function kindOf(file: string): MediaKind {
   if (file.endsWith('.m3u8')) {
-    if (file === 'master.m3u8') return 'master';
+    // The DVR playlists change as the live ones do, and are cached as they are.
+    if (file === 'master.m3u8' || file === 'dvr.m3u8') return 'master';
     return file === 'vod.m3u8' || file.endsWith('.vod.m3u8') ? 'vod' : 'playlist';
   }
   if (file.endsWith('.jpg')) return 'thumbnail';

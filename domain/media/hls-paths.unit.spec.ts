@@ -9,6 +9,8 @@ describe('origin paths', () => {
       ['/hls/s1/720p.m3u8', 'playlist', '720p.m3u8'],
       ['/hls/s1/vod.m3u8', 'vod', 'vod.m3u8'],
       ['/hls/s1/720p.vod.m3u8', 'vod', '720p.vod.m3u8'],
+      ['/hls/s1/dvr.m3u8', 'master', 'dvr.m3u8'],
+      ['/hls/s1/720p.dvr.m3u8', 'playlist', '720p.dvr.m3u8'],
       ['/hls/s1/720p/000042.ts', 'segment', '720p/000042.ts'],
       ['/hls/s1/thumbs/000003.jpg', 'thumbnail', 'thumbs/000003.jpg'],
     ];

@@ -6,6 +6,8 @@ import { dataPath } from '../../platform/paths.ts';
  *
  *   <streamId>/master.m3u8             live master playlist (renditions with at least one segment)
  *   <streamId>/<rendition>.m3u8        live media playlist (sliding window)
+ *   <streamId>/dvr.m3u8                DVR master playlist (live: rewind up to the DVR window)
+ *   <streamId>/<rendition>.dvr.m3u8    DVR media playlist (whole segments of the window, no parts)
  *   <streamId>/vod.m3u8                VOD master playlist (recorded streams, once ended)
  *   <streamId>/<rendition>.vod.m3u8    VOD media playlist (every segment, ENDLIST)
  *   <streamId>/<rendition>/init-000040.mp4  fMP4 init section of the worker run that began at 40
@@ -24,6 +26,8 @@ export const PACKAGER_DIR = '.packager';
 export const layout = {
   master: 'master.m3u8',
   media: (rendition: string) => `${rendition}.m3u8`,
+  dvrMaster: 'dvr.m3u8',
+  dvrMedia: (rendition: string) => `${rendition}.dvr.m3u8`,
   vodMaster: 'vod.m3u8',
   vodMedia: (rendition: string) => `${rendition}.vod.m3u8`,
   state: `${PACKAGER_DIR}/state.json`,

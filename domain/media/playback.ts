@@ -27,6 +27,8 @@ export function playbackMedia(stream: StreamRef, media: StreamMedia | undefined,
   const live = `${cdn}/hls/${enc(stream.streamId)}/master.m3u8`;
   return {
     hls: vod ? `${cdn}/hls/${vod.playlistUri}` : gone(stream) ? null : live,
+    // Rewind while live: the packager's DVR master (PACKAGER_DVR_WINDOW_S back; none when it is 0).
+    dvr: stream.status === 'live' ? `${cdn}/hls/${enc(stream.streamId)}/dvr.m3u8` : null,
     qualities: (media?.ladder?.renditions ?? []).map((r) => ({
       name: r.name,
       bitrate: r.videoBitrate + r.audioBitrate,

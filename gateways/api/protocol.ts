@@ -85,6 +85,7 @@ export function playbackResponse(
     // WHEP for a live stream in ultra-low mode; its player falls back to `hls` when WebRTC fails.
     playback_urls: {
       hls: m.hls,
+      dvr: m.dvr,
       dash: null,
       webrtc:
         links.whepBaseUrl && s.latencyMode === 'ULTRA_LOW' && s.status === 'live'

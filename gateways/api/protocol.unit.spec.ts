@@ -109,5 +109,11 @@ describe('playback answer', () => {
     assert.equal(playbackResponse(ultra, 0, links).playback_urls.webrtc, null, 'no gateway configured');
     assert.equal(playbackResponse(stream, 0, whep).playback_urls.webrtc, null, 'a standard stream plays over HLS');
     assert.equal(playbackResponse({ ...ultra, status: 'ended' }, 0, whep).playback_urls.webrtc, null, 'not live');
+    assert.equal(
+      playbackResponse(ultra, 0, whep).playback_urls.dvr,
+      `${links.cdnBaseUrl}/hls/s1/dvr.m3u8`,
+      'rewind while live',
+    );
+    assert.equal(playbackResponse({ ...ultra, status: 'ended' }, 0, whep).playback_urls.dvr, null);
   });
 });

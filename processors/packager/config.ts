@@ -15,6 +15,12 @@ const schema = z.object({
    * 2-second segments give players 12 s to join and rejoin without a 404.
    */
   PACKAGER_WINDOW_SEGMENTS: env.int(6, 3),
+  /**
+   * How far back viewers can rewind a live stream (the seed's DVR: 2 hours), through the DVR
+   * playlists beside the live ones; 0 writes none. The media stays on disk for the whole broadcast
+   * anyway (it is the recording), so the window costs playlist size, not storage.
+   */
+  PACKAGER_DVR_WINDOW_S: env.int(7200, 0),
   /** How long the media of an ended stream that was not recorded stays, for players that were behind. */
   PACKAGER_UNRECORDED_KEEP_S: env.int(300, 0),
   /** How often the media root is swept for such streams. */

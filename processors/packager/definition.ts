@@ -40,6 +40,7 @@ export function playlistsStore(cfg: PackagerConfig, deps: { bus: EventBus; log: 
       new Packager(bus, new PackagerStorage(target, live), log, {
         ...opts,
         windowSize: cfg.PACKAGER_WINDOW_SEGMENTS,
+        dvrWindowMs: cfg.PACKAGER_DVR_WINDOW_S * 1000,
         announce,
         from: 'earliest',
       }),

@@ -16,6 +16,9 @@ import {
   renderMaster,
   renderMedia,
   vodSegments,
+  emptyDvr,
+  extendDvr,
+  type DvrTrack,
   type LowLatency,
   type PartEntry,
   type SegmentEntry,
@@ -55,6 +58,8 @@ export interface PackagerOptions {
   groupId: string;
   /** Segments in a live media playlist. */
   windowSize: number;
+  /** How far back a live stream's DVR playlists reach, in ms; 0 writes none. */
+  dvrWindowMs?: number;
   /** Publish VodRecorded (false for a rebuild: the VOD was announced when it happened). */
   announce: boolean;
   /** 'earliest': read the topics from their start when the group has no offsets (a rebuild; a new deployment). */
@@ -84,6 +89,8 @@ export class Packager implements Component {
    * announcing it and never remove a listed one, so a file seen once is not checked again.
    */
   private readonly onDisk = new Map<string, Set<string>>();
+  /** Each live rendition's DVR window ('<streamId>/<rendition>'), read from its journal once after a start. */
+  private readonly dvr = new Map<string, DvrTrack>();
   private readonly segments: Counter<'result'>;
   private readonly writes: Counter<'kind'>;
   private readonly listedDelay: Histogram;
@@ -104,7 +111,7 @@ export class Packager implements Component {
     });
     this.writes = new Counter({
       name: 'live_packager_playlist_writes_total',
-      help: 'Playlists written, by kind (master, media, vod)',
+      help: 'Playlists written, by kind (master, media, dvr, vod)',
       labelNames: ['kind'],
       registers,
     });
@@ -197,7 +204,10 @@ export class Packager implements Component {
   }
 
   private forget(state: StreamPackage): void {
-    for (const rendition of Object.keys(state.tracks)) this.onDisk.delete(`${state.streamId}/${rendition}`);
+    for (const rendition of Object.keys(state.tracks)) {
+      this.onDisk.delete(`${state.streamId}/${rendition}`);
+      this.dvr.delete(`${state.streamId}/${rendition}`);
+    }
   }
 
   private async execute(p: StreamPackage, effects: Effects): Promise<void> {
@@ -211,10 +221,17 @@ export class Packager implements Component {
       const parts = effects.parts.filter((x) => x.rendition === rendition).map((x) => x.part);
       await this.writeMedia(p, rendition, byRendition.get(rendition) ?? [], parts);
     }
+    if (this.opts.dvrWindowMs) {
+      // Ended: the DVR playlists get ENDLIST too, so players behind live stop reloading them.
+      const renditions = p.status === 'ended' ? effects.media : byRendition.keys();
+      for (const rendition of renditions) await this.writeDvr(p, rendition, byRendition.get(rendition) ?? []);
+    }
     const playable = playableRenditions(p);
     if (effects.master && playable.length) {
       const cmaf = Object.values(p.tracks).some((t) => t.pending.length || t.window.some((s) => s.initUri));
       await this.storage.write(p.streamId, layout.master, renderMaster(playable, layout.media, cmaf));
+      if (this.opts.dvrWindowMs)
+        await this.storage.write(p.streamId, layout.dvrMaster, renderMaster(playable, layout.dvrMedia, cmaf));
       this.writes.inc({ kind: 'master' });
     }
     if (effects.vod) await this.writeVod(p);
@@ -279,6 +296,37 @@ export class Packager implements Component {
     for (const x of freshParts) {
       if (ll?.inProgress.includes(x) || ll?.parts.includes(x)) this.partListedDelay.observe(since(x));
     }
+  }
+
+  /**
+   * Rewrites a rendition's DVR playlist with what this chunk recorded: every whole segment of the
+   * window, from the recording's journal (read once per start), so a viewer can rewind up to the
+   * window and the live playlists stay small. A segment whose file went missing 404s when sought;
+   * the live playlists, which players reload every second, are the ones checked against the disk.
+   */
+  private async writeDvr(p: StreamPackage, rendition: string, fresh: SegmentEntry[]): Promise<void> {
+    const track = p.tracks[rendition];
+    if (!track) return;
+    const key = `${p.streamId}/${rendition}`;
+    let dvr = this.dvr.get(key);
+    if (!dvr) {
+      const journal = await this.storage.journal(p.streamId, rendition);
+      dvr = extendDvr(emptyDvr(), vodSegments(journal, () => true).segments, this.opts.dvrWindowMs!);
+    } else dvr = extendDvr(dvr, fresh, this.opts.dvrWindowMs!);
+    this.dvr.set(key, dvr);
+    await this.storage.write(
+      p.streamId,
+      layout.dvrMedia(rendition),
+      renderMedia({
+        targetDurationS: track.targetDurationS,
+        nextSequence: track.lastSequence + 1,
+        discontinuitySequence: dvr.discontinuitySequence,
+        segments: dvr.segments,
+        ended: p.status === 'ended',
+        dvr: true,
+      }),
+    );
+    this.writes.inc({ kind: 'dvr' });
   }
 
   private async writeVod(p: StreamPackage): Promise<void> {

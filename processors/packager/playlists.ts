@@ -86,6 +86,11 @@ export interface MediaPlaylist {
   segments: SegmentEntry[];
   ended: boolean;
   vod?: boolean;
+  /**
+   * A DVR playlist: whole segments only, reloaded at the segment's pace by players that are behind
+   * live, so no blocking reload (which the origin offers on the live playlists alone).
+   */
+  dvr?: boolean;
   /** Live LL-HLS; absent for streams cut without parts (MPEG-TS) and for VODs. */
   ll?: LowLatency;
 }
@@ -133,7 +138,8 @@ export function renderMedia(p: MediaPlaylist): string {
     );
   } else {
     // The origin holds `?_HLS_msn=N` until segment N is listed (gateways/origin/blocking.ts).
-    lines.push(...sequences, p.vod ? '#EXT-X-PLAYLIST-TYPE:VOD' : '#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES');
+    const kind = p.vod ? ['#EXT-X-PLAYLIST-TYPE:VOD'] : p.dvr ? [] : ['#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES'];
+    lines.push(...sequences, ...kind);
   }
 
   const partsOf = new Map<number, PartEntry[]>();
@@ -286,4 +292,36 @@ export function vodSegments(
     hole = false;
   }
   return { segments, missing };
+}
+
+/** A rendition's DVR playlist so far: the segments within the window, and the discontinuities that left it. */
+export interface DvrTrack {
+  segments: SegmentEntry[];
+  discontinuitySequence: number;
+}
+
+export const emptyDvr = (): DvrTrack => ({ segments: [], discontinuitySequence: 0 });
+
+/**
+ * Appends a rendition's newly recorded segments to its DVR window and drops what fell out of it:
+ * segments that began more than `windowMs` before the newest one began (by program date time, so
+ * the window is media time, not the packager's clock). A repeat or older sequence is ignored; a
+ * skipped sequence starts a discontinuity, as in a recording. Pure.
+ */
+export function extendDvr(track: DvrTrack, fresh: readonly SegmentEntry[], windowMs: number): DvrTrack {
+  const segments = [...track.segments];
+  for (const s of fresh) {
+    const last = segments[segments.length - 1];
+    if (last && s.sequence <= last.sequence) continue;
+    segments.push(last && s.sequence !== last.sequence + 1 && !s.discontinuity ? { ...s, discontinuity: true } : s);
+  }
+  const newest = segments[segments.length - 1];
+  if (!newest) return track;
+  const from = newest.programDateTime - windowMs;
+  const keepFrom = segments.findIndex((s) => s.programDateTime >= from);
+  const gone = segments.slice(0, keepFrom);
+  return {
+    segments: segments.slice(keepFrom),
+    discontinuitySequence: track.discontinuitySequence + gone.filter((s) => s.discontinuity).length,
+  };
 }

@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import type { Rendition } from '../../schemas/generated/events.ts';
 import { assertLlHls, validateMediaPlaylist } from '../../tests/support/ll-hls.ts';
 import {
+  emptyDvr,
+  extendDvr,
   listable,
   listableParts,
   partUri,
@@ -315,5 +317,60 @@ describe('HLS playlists', () => {
     const ended = listableParts({ ...base, ended: true, present: all });
     assert.deepEqual(seqs(ended.parts), [39, 40, 41, 42], 'at the end, 39 ends 6 s before it');
     assert.deepEqual(ended.inProgress, []);
+  });
+});
+
+describe('DVR playlists', () => {
+  const WINDOW = 10_000;
+
+  it('keep the segments that began within the window before the newest, and count the discontinuities that left', () => {
+    let dvr = extendDvr(emptyDvr(), [cmaf(0), cmaf(1), cmaf(2, { discontinuity: true })], WINDOW);
+    assert.deepEqual(
+      dvr.segments.map((s) => s.sequence),
+      [0, 1, 2],
+    );
+    dvr = extendDvr(
+      dvr,
+      [3, 4, 5, 6, 7].map((n) => cmaf(n)),
+      WINDOW,
+    );
+    assert.deepEqual(
+      dvr.segments.map((s) => s.sequence),
+      [2, 3, 4, 5, 6, 7],
+      'the newest began 14 s after segment 0: 0 and 1 left',
+    );
+    assert.equal(dvr.discontinuitySequence, 0, 'segment 2 still carries its discontinuity');
+    dvr = extendDvr(dvr, [cmaf(8)], WINDOW);
+    assert.equal(dvr.discontinuitySequence, 1);
+  });
+
+  it('ignore repeats and mark a skipped sequence as a discontinuity', () => {
+    const dvr = extendDvr(extendDvr(emptyDvr(), [cmaf(0), cmaf(1)], WINDOW), [cmaf(1), cmaf(3)], WINDOW);
+    assert.deepEqual(
+      dvr.segments.map((s) => [s.sequence, s.discontinuity]),
+      [
+        [0, false],
+        [1, false],
+        [3, true],
+      ],
+    );
+  });
+
+  it('render without parts or blocking reload, and as a valid media playlist', () => {
+    const dvr = extendDvr(
+      emptyDvr(),
+      [0, 1, 2, 3].map((n) => cmaf(n)),
+      WINDOW,
+    );
+    const text = renderMedia({
+      targetDurationS: 2,
+      discontinuitySequence: 0,
+      segments: dvr.segments,
+      ended: false,
+      dvr: true,
+    });
+    assert.deepEqual(validateMediaPlaylist(text).problems, []);
+    assert.doesNotMatch(text, /SERVER-CONTROL|EXT-X-PART|PLAYLIST-TYPE|ENDLIST/);
+    assert.match(text, /#EXT-X-MEDIA-SEQUENCE:0\n/);
   });
 });

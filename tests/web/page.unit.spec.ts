@@ -18,6 +18,7 @@ import {
   type LatencyMode,
 } from '../../web/src/lib/format.ts';
 import { newPlaybackSession, withPlaybackSession } from '../../web/src/lib/playback-session.ts';
+import { behindLiveLabel, dvrHlsConfig, dvrStartPosition } from '../../web/src/lib/dvr.ts';
 
 /** The web page's pure parts (web/src/lib): what chat shows and how the player is tuned. */
 const msg = (id: string, user = 'u1', content = `text ${id}`) => ({
@@ -262,5 +263,31 @@ describe('player session on media requests (issue #28)', () => {
     assert.equal(id, 'p_0001feff1011121314151617');
     assert.match(newPlaybackSession(), /^[A-Za-z0-9_-]{8,64}$/);
     assert.notEqual(newPlaybackSession(), newPlaybackSession());
+  });
+});
+
+describe('rewinding a live stream (DVR)', () => {
+  const T = Date.UTC(2026, 11, 7, 15, 0, 0);
+  const frags = [0, 1, 2, 3].map((i) => ({ start: 100 + 2 * i, duration: 2, programDateTime: T + 2000 * i }));
+
+  it('starts where the frame captured at the asked time is, within the playlist', () => {
+    assert.equal(dvrStartPosition(frags, T + 3500), 103.5);
+    assert.equal(dvrStartPosition(frags, T - 60_000), 100, 'not that far back: the oldest segment');
+    assert.equal(dvrStartPosition(frags, T + 60_000), 108, 'ahead of the newest: its end');
+    assert.equal(dvrStartPosition([{ start: 7, duration: 2, programDateTime: null }], T), 7, 'undated: the start');
+  });
+
+  it('plays the DVR playlist as a recording that hls.js never pulls back to live', () => {
+    const config = dvrHlsConfig('low');
+    assert.equal(config.lowLatencyMode, false);
+    assert.equal(config.liveMaxLatencyDurationCount, Infinity);
+    // hls.js takes it as it is.
+    new Hls(config).destroy();
+  });
+
+  it('says how far behind live a rewound player is', () => {
+    assert.equal(behindLiveLabel(65_400), '1:05 behind live');
+    assert.equal(behindLiveLabel(2 * 3600_000 + 5_000), '2:00:05 behind live');
+    assert.equal(behindLiveLabel(-10), '0:00 behind live');
   });
 });

@@ -48,7 +48,8 @@ export interface Playback {
    * hls is null once a broadcast that was not recorded has ended; webrtc (WHEP) is there only
    * while an ultra-low stream is live, where the API knows a WebRTC gateway.
    */
-  playback_urls: { hls: string | null; dash: string | null; webrtc: string | null };
+  /** `dvr`: while live, the rewindable master (404 where the packager writes none). */
+  playback_urls: { hls: string | null; dvr: string | null; dash: string | null; webrtc: string | null };
   qualities: unknown[];
   thumbnail: string | null;
   /** Why the stream has no qualities: the media worker refused its source (e.g. NO_VIDEO). */

@@ -2,6 +2,7 @@ import type { Level } from 'hls.js';
 import type HlsType from 'hls.js';
 import type { Playback } from './api.ts';
 import { h } from './dom.ts';
+import { behindLiveLabel, dvrHlsConfig, dvrStartPosition, REWIND_STEP_S } from './lib/dvr.ts';
 import { catchUpRate, followLive, hlsConfig, levelName, liveStatus, liveSyncFallback } from './lib/format.ts';
 import { withPlaybackSession } from './lib/playback-session.ts';
 import { fallbackMessage, linkState, playbackPath, WEBRTC_QUALITY, type WhepFailure } from './lib/webrtc.ts';
@@ -18,6 +19,10 @@ import { play, WebRtcRefused, type Session } from './webrtc.ts';
  * shows how far behind the live edge playback is (hls.js's estimate, once a second) beside the
  * target it holds (the playlist's PART-HOLD-BACK over LL-HLS), "catching up" while hls.js plays
  * faster than real time to get back to it, and a "go to live" control when far behind.
+ *
+ * Rewind (DVR): the rewind button moves the player onto the packager's DVR playlists, 30 s
+ * further back each press, up to their window (two hours by default); "Go to live" moves it back
+ * onto the live ones. A rewound player reports no glass to glass: it is behind by choice.
  */
 export interface Player {
   element: HTMLElement;
@@ -61,6 +66,11 @@ export function createPlayer(p: Playback, session: string): Player {
     'catching up',
   );
   const toLive = h('button', { class: 'btn small', hidden: true }, 'Go to live');
+  const rewind = h(
+    'button',
+    { class: 'btn small', hidden: true, 'data-testid': 'rewind', title: `Back ${REWIND_STEP_S} s` },
+    `⟲ ${REWIND_STEP_S} s`,
+  );
   // Which way the video arrives, where WebRTC is offered: WebRTC, or LL-HLS and why.
   const transport = h('span', { class: 'pill transport', 'data-testid': 'transport', hidden: true });
   const message = h('div', { class: 'player-message', hidden: true });
@@ -75,6 +85,7 @@ export function createPlayer(p: Playback, session: string): Player {
     latency,
     target,
     catchingUp,
+    rewind,
     toLive,
     h('span', { class: 'grow' }),
     qualitySelect,
@@ -87,6 +98,9 @@ export function createPlayer(p: Playback, session: string): Player {
   let destroyed = false;
   let levels: string[] = [];
   let current: number = -1;
+  /** On the DVR playlists, behind live by the viewer's choice. */
+  let rewound = false;
+  let statusFollowed = false;
   let stalledSince: number | null = null;
   let stalledMs = 0;
   const timers: number[] = [];
@@ -120,7 +134,7 @@ export function createPlayer(p: Playback, session: string): Player {
   };
 
   // hls.js is most of the page's weight: fetched only when a video is to be played.
-  const attach = async (src: string) => {
+  const attach = async (src: string, rewindTo?: number) => {
     const { default: Hls } = await import('hls.js');
     if (destroyed) return;
     if (!Hls.isSupported()) {
@@ -134,17 +148,27 @@ export function createPlayer(p: Playback, session: string): Player {
       }
       return;
     }
+    rewound = rewindTo !== undefined;
     hls = new Hls({
-      ...hlsConfig(p.latency_mode, live),
+      ...(rewound ? dvrHlsConfig(p.latency_mode) : hlsConfig(p.latency_mode, live)),
       // Every playlist, segment and part request names the session: the edge reports the media
       // ones as this page's playback, which is what makes its heartbeats count.
       xhrSetup: (xhr: XMLHttpRequest, url: string) => xhr.open('GET', withPlaybackSession(url, session), true),
     });
-    if (live) {
+    if (rewindTo !== undefined) {
+      const instance = hls;
+      hls.once(Hls.Events.LEVEL_LOADED, (_e, data) => {
+        instance.stopLoad();
+        instance.startLoad(dvrStartPosition(data.details.fragments, rewindTo));
+      });
+    } else if (live) {
       // The live sync settings hls.js takes on the instance (the plain-HLS fallback target now, the
       // seek-back bound from the target each playlist update gives) and the catch-up rate.
       const instance = hls;
-      const follow = () => followLive(instance, liveSyncFallback(p.latency_mode), catchUpRate(p.latency_mode));
+      // Only while this instance plays: a rewind replaces it, and "Go to live" makes another.
+      const follow = () => {
+        if (hls === instance) followLive(instance, liveSyncFallback(p.latency_mode), catchUpRate(p.latency_mode));
+      };
       follow();
       hls.on(Hls.Events.LEVEL_UPDATED, follow);
       video.addEventListener('timeupdate', follow);
@@ -166,6 +190,10 @@ export function createPlayer(p: Playback, session: string): Player {
         show(live ? 'Waiting for the stream…' : 'Could not load the video; retrying…');
         // Without a manifest there is nothing to resume: ask for it again.
         const noManifest = !hls?.levels.length;
+        if (rewound && noManifest) {
+          show('Rewind is not available for this stream.');
+          return goLive();
+        }
         timers.push(window.setTimeout(() => (noManifest ? hls?.loadSource(src) : hls?.startLoad()), 2000));
       } else if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
         hls?.recoverMediaError();
@@ -178,28 +206,60 @@ export function createPlayer(p: Playback, session: string): Player {
       if (hls) hls.currentLevel = Number(qualitySelect.value);
       autoLabel();
     });
-    if (live) {
-      toLive.addEventListener('click', () => {
-        const edge = hls?.liveSyncPosition;
-        if (edge !== null && edge !== undefined) video.currentTime = edge;
-      });
-      timers.push(
-        window.setInterval(() => {
-          const status = liveStatus(
-            hls && video.readyState >= 2 ? hls.latency : null,
-            hls?.targetLatency ?? null,
-            video.playbackRate,
-          );
-          latency.textContent = status.latency;
-          target.textContent = status.target;
-          catchingUp.hidden = !status.catchingUp;
-          toLive.hidden = !status.farBehind;
-        }, 1000),
-      );
+  };
+  /** Leaves the DVR playlists for the live ones, at the live edge. */
+  const goLive = () => {
+    hls?.destroy();
+    hls = undefined;
+    rewound = false;
+    playHls();
+  };
+  const rewindBy = (seconds: number) => {
+    const dvrSrc = p.playback_urls.dvr;
+    if (!dvrSrc) return;
+    if (rewound && hls) {
+      video.currentTime = Math.max(video.seekable.length ? video.seekable.start(0) : 0, video.currentTime - seconds);
+      return;
     }
+    const from = hls?.playingDate?.getTime() ?? Date.now();
+    hls?.destroy();
+    hls = undefined;
+    video.playbackRate = 1;
+    attach(dvrSrc, from - seconds * 1000).catch((err: unknown) => show(`Could not rewind: ${(err as Error).message}`));
+  };
+  const followStatus = () => {
+    toLive.addEventListener('click', () => {
+      if (rewound) return goLive();
+      const edge = hls?.liveSyncPosition;
+      if (edge !== null && edge !== undefined) video.currentTime = edge;
+    });
+    rewind.hidden = !p.playback_urls.dvr;
+    rewind.addEventListener('click', () => rewindBy(REWIND_STEP_S));
+    timers.push(
+      window.setInterval(() => {
+        const playing = hls && video.readyState >= 2;
+        if (rewound) {
+          const at = playing ? hls?.playingDate?.getTime() : undefined;
+          latency.textContent = at === undefined ? '' : behindLiveLabel(Date.now() - at);
+          target.textContent = '';
+          catchingUp.hidden = true;
+          toLive.hidden = false;
+          return;
+        }
+        const status = liveStatus(playing ? hls!.latency : null, hls?.targetLatency ?? null, video.playbackRate);
+        latency.textContent = status.latency;
+        target.textContent = status.target;
+        catchingUp.hidden = !status.catchingUp;
+        toLive.hidden = !status.farBehind;
+      }, 1000),
+    );
   };
   const playHls = () => {
     if (src === null) return show('This stream cannot be played over HLS.');
+    if (live && !statusFollowed) {
+      statusFollowed = true;
+      followStatus();
+    }
     attach(src).catch((err: unknown) => show(`Could not start the player: ${(err as Error).message}`));
   };
 
@@ -265,7 +325,7 @@ export function createPlayer(p: Playback, session: string): Player {
     video,
     quality: () => (whepPlaying ? WEBRTC_QUALITY : current >= 0 ? (levels[current] ?? null) : null),
     playingCapturedAt: () =>
-      live && !whepPlaying && hls && !video.paused && video.readyState >= 2
+      live && !whepPlaying && !rewound && hls && !video.paused && video.readyState >= 2
         ? (hls.playingDate?.getTime() ?? null)
         : null,
     takeBufferingMs: () => {
