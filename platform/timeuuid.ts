@@ -33,12 +33,16 @@ export class TimeUuidGenerator {
   next(nowMs: number): string {
     const wanted = BigInt(Math.floor(nowMs)) * TICKS_PER_MS + GREGORIAN_OFFSET;
     this.last = wanted > this.last ? wanted : this.last + 1n;
-    const t = this.last;
-    const low = (t & 0xffff_ffffn).toString(16).padStart(8, '0');
-    const mid = ((t >> 32n) & 0xffffn).toString(16).padStart(4, '0');
-    const hi = (((t >> 48n) & 0x0fffn) | 0x1000n).toString(16).padStart(4, '0');
-    return `${low}-${mid}-${hi}-${this.tail}`;
+    return withTime(this.last, this.tail);
   }
+}
+
+/** `ticks` (100 ns since 1582-10-15) as the time fields of a version-1 UUID, then `tail`. */
+function withTime(ticks: bigint, tail: string): string {
+  const low = (ticks & 0xffff_ffffn).toString(16).padStart(8, '0');
+  const mid = ((ticks >> 32n) & 0xffffn).toString(16).padStart(4, '0');
+  const hi = (((ticks >> 48n) & 0x0fffn) | 0x1000n).toString(16).padStart(4, '0');
+  return `${low}-${mid}-${hi}-${tail}`;
 }
 
 export function isTimeUuid(id: string): boolean {
@@ -50,4 +54,13 @@ export function timeOfTimeUuid(id: string): number {
   if (!isTimeUuid(id)) throw new TypeError(`not a time-based UUID: ${id}`);
   const hex = id.slice(15, 18) + id.slice(9, 13) + id.slice(0, 8);
   return Number((BigInt(`0x${hex}`) - GREGORIAN_OFFSET) / TICKS_PER_MS);
+}
+
+/**
+ * The lowest time-based UUID of millisecond `ms`, as Cassandra's minTimeuuid: every id minted in
+ * that millisecond or later sorts above it, every earlier one below. A time as a paging cursor.
+ */
+export function minTimeUuid(ms: number): string {
+  // Cassandra compares the rest as signed bytes: 0x80 is the lowest.
+  return withTime(BigInt(Math.floor(ms)) * TICKS_PER_MS + GREGORIAN_OFFSET, '8080-808080808080');
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TimeUuidGenerator, isTimeUuid, timeOfTimeUuid } from './timeuuid.ts';
+import { TimeUuidGenerator, isTimeUuid, minTimeUuid, timeOfTimeUuid } from './timeuuid.ts';
 
 describe('time-based UUIDs', () => {
   const seed = Buffer.from('0102020405060708', 'hex');
@@ -34,5 +34,13 @@ describe('time-based UUIDs', () => {
     assert.equal(isTimeUuid('3e6a8c00-f5e1-41f0-8000-0123456789ab'), false, 'version 4');
     assert.equal(isTimeUuid('msg_123'), false);
     assert.throws(() => timeOfTimeUuid('nope'), TypeError);
+  });
+
+  it('names the lowest id of a millisecond, a time to page chat by', () => {
+    const at = Date.UTC(2026, 11, 7, 15, 0, 0, 123);
+    const min = minTimeUuid(at);
+    assert.ok(isTimeUuid(min));
+    assert.equal(timeOfTimeUuid(min), at);
+    assert.equal(timeOfTimeUuid(new TimeUuidGenerator().next(at)), at);
   });
 });

@@ -407,7 +407,7 @@ describe('chat gateway: two instances, real Kafka and Cassandra', () => {
     assert.ok(!late.history().messages.some((m) => m.message_id === bad), 'and from the join history');
   });
 
-  it('history: the last 50 on join, and GET pages further back with before and limit', async () => {
+  it('history: the last 50 on join, GET pages further back with before and limit, and forwards from a time with after', async () => {
     const t0 = Date.now() - 60_000;
     const events = Array.from({ length: 120 }, (_, i) =>
       chatEvents.sent('s-hist', { userId: `h${i % 7}`, content: `history ${i}`, at: t0 + i * 100 }),
@@ -454,6 +454,30 @@ describe('chat gateway: two instances, real Kafka and Cassandra', () => {
       expected.slice(0, 20),
     );
     assert.equal(third.body.next_before, null);
+
+    // A recording's chat, replayed from a moment of its video: forwards from a time, then on.
+    type Forwards = { messages: ChatMessageFrame[]; next_after: string | null };
+    const at = new Date(t0 + 30 * 100).toISOString();
+    const from = (await get(`?after=${at}&limit=50`)).body as unknown as Forwards;
+    assert.deepEqual(
+      from.messages.map((m) => m.content),
+      expected.slice(30, 80),
+      'from the first message sent at that time on',
+    );
+    const rest = (await get(`?after=${from.next_after}&limit=50`)).body as unknown as Forwards;
+    assert.deepEqual(
+      rest.messages.map((m) => m.content),
+      expected.slice(80),
+    );
+    assert.equal(rest.next_after, null);
+    const context = await get(`?before=${at}&limit=5`);
+    assert.deepEqual(
+      context.body.messages.map((m) => m.content),
+      expected.slice(25, 30),
+      'and what came just before it',
+    );
+    assert.equal((await get(`?after=${at}&before=${at}`)).status, 400);
+    assert.equal((await get('?after=yesterday')).status, 400);
     assert.equal((await get('?limit=500')).status, 400);
     assert.equal((await get('?before=nope')).status, 400);
     assert.equal((await fetch(`http://127.0.0.1:${g1.port}/api/v1/streams/nope/chat`)).status, 404);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ChatEvent } from '../../schemas/generated/events.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { isTimeUuid, timeOfTimeUuid, type TimeUuidGenerator } from '../../platform/timeuuid.ts';
+import { isTimeUuid, minTimeUuid, timeOfTimeUuid, type TimeUuidGenerator } from '../../platform/timeuuid.ts';
 import { decide, type ChatStream, type Identity } from '../../domain/chat/decide.ts';
 import { IntakeLimits, type LimitsConfig } from '../../domain/chat/limits.ts';
 import { ModerationState, moderationEffects, type ModerationEffect } from '../../domain/chat/moderation.ts';
@@ -74,6 +74,14 @@ export interface ChatServiceConfig {
   commandWaitMs: number;
   limits: LimitsConfig;
   flood: { frames: number; windowMs: number };
+}
+
+/** A paging cursor: a message id, or an ISO-8601 time (the lowest id of that millisecond). */
+function cursor(name: string, value: string): string {
+  if (isTimeUuid(value)) return value;
+  const at = /^\d{4}-\d{2}-\d{2}T/.test(value) ? Date.parse(value) : NaN;
+  if (Number.isNaN(at)) throw new ChatError('invalid_request', `${name} must be a message id or an ISO-8601 time`);
+  return minTimeUuid(at);
 }
 
 /** What the upgrade learned before the socket exists; `join` turns it into the first frame. */
@@ -251,23 +259,43 @@ export class ChatService {
     if (room.connections > 0) this.deps.broadcast(event.streamId, encode.event(event));
   }
 
-  /** GET history: the newest `limit`, or the `limit` before a message id; oldest first. Throws ChatError. */
+  /**
+   * GET history: the newest `limit`, or the `limit` before a message id or a time; oldest first.
+   * Throws ChatError.
+   */
   async page(
     streamId: string,
-    before: string | undefined,
+    beforeParam: string | undefined,
     limit: number,
   ): Promise<{ messages: ArchivedMessage[]; nextBefore: string | null }> {
-    if (!this.deps.streams.get(streamId)) throw new ChatError('stream_not_found', 'no such stream');
-    if (before !== undefined && !isTimeUuid(before))
-      throw new ChatError('invalid_request', 'before must be a message id');
-    if (!Number.isInteger(limit) || limit < 1 || limit > this.cfg.pageMax) {
-      throw new ChatError('invalid_request', `limit must be 1 to ${this.cfg.pageMax}`);
-    }
+    this.checkPage(streamId, limit);
+    const before = beforeParam === undefined ? undefined : cursor('before', beforeParam);
     const archived = await this.deps.archive.before(streamId, before, limit);
     // The newest page also holds what the archiver has not written yet, if this instance has it.
     const room = before ? undefined : this.rooms.get(streamId);
     const messages = room ? room.recent.withArchived(archived).slice(-limit) : archived;
     return { messages, nextBefore: messages.length === limit ? messages[0]!.messageId : null };
+  }
+
+  /**
+   * GET history forwards: the `limit` after a message id or a time, oldest first, from the archive
+   * (a recording's chat, replayed as its video plays). Throws ChatError.
+   */
+  async pageAfter(
+    streamId: string,
+    afterParam: string,
+    limit: number,
+  ): Promise<{ messages: ArchivedMessage[]; nextAfter: string | null }> {
+    this.checkPage(streamId, limit);
+    const { messages, complete } = await this.deps.archive.after(streamId, cursor('after', afterParam), limit);
+    return { messages, nextAfter: complete ? null : messages[messages.length - 1]!.messageId };
+  }
+
+  private checkPage(streamId: string, limit: number): void {
+    if (!this.deps.streams.get(streamId)) throw new ChatError('stream_not_found', 'no such stream');
+    if (!Number.isInteger(limit) || limit < 1 || limit > this.cfg.pageMax) {
+      throw new ChatError('invalid_request', `limit must be 1 to ${this.cfg.pageMax}`);
+    }
   }
 
   /** Drops idle rooms and forgotten rate-limit logs; call every few seconds. */

@@ -27,7 +27,8 @@ import type { Tickets } from '../../platform/auth/tickets.ts';
  *
  *   WS   /streams/:id/chat[?ticket=...][&since=<message_id>]   read anonymously; send with a ticket
  *        (or `Authorization: Bearer`, for clients that can set headers)
- *   GET  /api/v1/streams/:id/chat?before=<message_id>&limit=<1..100>   older history, oldest first
+ *   GET  /api/v1/streams/:id/chat?before=<message_id|ISO time>&limit=<1..100>   older history, oldest first
+ *   GET  /api/v1/streams/:id/chat?after=<message_id|ISO time>&limit=<1..100>    what followed, oldest first
  *   POST /api/v1/streams/:id/chat/tickets   (Authorization: Bearer)   a short-lived ticket
  *
  * What it owns: the upgrade (origin allowlist, connection limits, authentication and the
@@ -303,8 +304,14 @@ export class ChatTransport implements Component {
 
   private async history(c: HttpCall): Promise<HttpAnswer> {
     const before = c.query.get('before') ?? undefined;
+    const after = c.query.get('after') ?? undefined;
     const limitParam = c.query.get('limit');
     const limit = limitParam === null ? this.opts.pageDefault : Number(limitParam);
+    if (after !== undefined) {
+      if (before !== undefined) throw new ChatError('invalid_request', 'give before or after, not both');
+      const forwards = await this.service.pageAfter(c.params[0]!, after, limit);
+      return { status: 200, body: { messages: forwards.messages.map(messageBody), next_after: forwards.nextAfter } };
+    }
     const page = await this.service.page(c.params[0]!, before, limit);
     return {
       status: 200,

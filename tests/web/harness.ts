@@ -18,8 +18,11 @@ import { waitFor } from '../support/wait.ts';
  */
 const root = REPO_ROOT;
 export const SHOTS = join(root, 'docs', 'screenshots');
-const apiService = platformServices(endpointsOf(launcherConfig())).find((s) => s.name === 'api')!;
+const services = platformServices(endpointsOf(launcherConfig()));
+const apiService = services.find((s) => s.name === 'api')!;
 export const BASE = `http://127.0.0.1:${apiService.env.API_PORT}`;
+/** The chat gateway's HTTP API (history pages), as the page reaches it. */
+export const CHAT_BASE = `http://127.0.0.1:${services.find((s) => s.name === 'chat-gateway')!.env.CHAT_PORT}`;
 /** Playwright waits: generous for a loaded 2-core box; they turn a hang into a failure, nothing more. */
 export const WAIT = { timeout: 60_000 };
 

@@ -8,6 +8,7 @@ import {
   api,
   assertPlatformUp,
   BASE,
+  CHAT_BASE,
   goLive,
   livePlatformUp,
   People,
@@ -150,10 +151,22 @@ describe('web page: follow, go live, viewers, recording', () => {
     await streamer.screenshot({ path: join(SHOTS, 'go-live-health.png'), fullPage: true });
   });
 
-  it('after the stream ends, its page plays the recording', async () => {
+  it('after the stream ends, its page plays the recording, with its chat replayed in step', async () => {
     const id = await live();
-    // Some seconds of broadcast to record.
+    // Some seconds of broadcast to record, a chat message in the middle of it, and more after.
+    await viewer.goto(watchUrl(id));
     await videoTime(viewer, 4);
+    await follower.goto(watchUrl(id));
+    await follower.locator('[data-testid="chat"][data-state="open"]').waitFor(WAIT);
+    const text = `replay me ${word()}`;
+    await follower.getByTestId('chat-input').fill(text);
+    await follower.getByTestId('chat-input').press('Enter');
+    const messageId = await follower
+      .getByTestId('chat-list')
+      .locator('li', { hasText: text })
+      .getAttribute('data-message-id', WAIT);
+    const playing = await videoTime(viewer, 0);
+    await videoTime(viewer, playing + 4);
     await streamer.goto(`${BASE}/go-live`);
     await streamer.getByTestId('end-stream').click();
     await streamer.getByTestId('stream-state').filter({ hasText: 'The stream has ended.' }).waitFor(WAIT);
@@ -161,6 +174,38 @@ describe('web page: follow, go live, viewers, recording', () => {
     await viewer.goto(watchUrl(id));
     await viewer.locator('.pill', { hasText: 'VOD' }).waitFor(WAIT);
     await videoTime(viewer, 1);
+
+    // The message shows when the recording reaches the moment it was sent, not before, also after a seek.
+    const [sent] = await waitFor('the message in the archive', async () => {
+      const res = await fetch(`${CHAT_BASE}/api/v1/streams/${encodeURIComponent(id)}/chat?limit=20`);
+      const page = (await res.json()) as { messages: { message_id: string; timestamp: string }[] };
+      const found = page.messages.filter((m) => m.message_id === messageId).map((m) => Date.parse(m.timestamp));
+      return found.length ? found : undefined;
+    });
+    const shownAt = async (): Promise<number> => {
+      const at = await viewer.waitForFunction(
+        (mid) => {
+          const list = document.querySelector<HTMLElement>('[data-testid="chat-list"]');
+          return list?.querySelector(`[data-message-id="${mid}"]`) ? Number(list.dataset.replayAt) : false;
+        },
+        messageId,
+        { ...WAIT, polling: 'raf' },
+      );
+      return (await at.jsonValue()) as number;
+    };
+    for (const pass of ['first play', 'after seeking back to the start']) {
+      const at = await shownAt();
+      assert.ok(at >= sent! && at - sent! <= 1000, `${pass}: shown at ${at - sent!} ms of the video after it was sent`);
+      if (pass === 'first play') await viewer.screenshot({ path: join(SHOTS, 'vod-chat-replay.png') });
+      await viewer.evaluate(() => {
+        document.querySelector<HTMLVideoElement>('[data-testid="video"]')!.currentTime = 0;
+      });
+      await viewer.waitForFunction(
+        (mid) => !document.querySelector(`[data-testid="chat-list"] [data-message-id="${mid}"]`),
+        messageId,
+        WAIT,
+      );
+    }
   });
 
   it('a low-latency stream plays in Chromium through the edge, at the low tier’s LL-HLS target', async () => {

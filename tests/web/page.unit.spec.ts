@@ -19,6 +19,7 @@ import {
 } from '../../web/src/lib/format.ts';
 import { newPlaybackSession, withPlaybackSession } from '../../web/src/lib/playback-session.ts';
 import { behindLiveLabel, dvrHlsConfig, dvrStartPosition } from '../../web/src/lib/dvr.ts';
+import { ChatReplay, type ReplayStep } from '../../web/src/lib/chat-replay.ts';
 
 /** The web page's pure parts (web/src/lib): what chat shows and how the player is tuned. */
 const msg = (id: string, user = 'u1', content = `text ${id}`) => ({
@@ -289,5 +290,53 @@ describe('rewinding a live stream (DVR)', () => {
     assert.equal(behindLiveLabel(65_400), '1:05 behind live');
     assert.equal(behindLiveLabel(2 * 3600_000 + 5_000), '2:00:05 behind live');
     assert.equal(behindLiveLabel(-10), '0:00 behind live');
+  });
+});
+
+describe('chat replay with a recording', () => {
+  const T = Date.UTC(2026, 11, 7, 15, 0, 0);
+  const msg = (i: number, atMs: number) => ({
+    message_id: `m${i}`,
+    user: { user_id: 'u', username: 'u', badges: [] },
+    content: `at ${atMs}`,
+    color: null,
+    timestamp: new Date(T + atMs).toISOString(),
+  });
+  const shown = (step: ReplayStep) => (step.kind === 'show' ? step.messages.map((m) => m.message_id) : step.kind);
+
+  it('shows each message once the video reaches the moment it was sent, paging ahead', () => {
+    const replay = new ChatReplay();
+    assert.deepEqual(replay.tick(T), { kind: 'seek', at: T });
+    assert.deepEqual(shown(replay.tick(T + 100)), [], 'nothing while the seek is answered');
+    replay.placed([msg(0, -500)], { messages: [msg(1, 400), msg(2, 1200)], next: 'm2' });
+    assert.deepEqual(replay.tick(T + 300), { kind: 'more', after: 'm2' }, 'few left: the next page');
+    replay.extended({ messages: [msg(2, 1200), msg(3, 2500)], next: null });
+    assert.deepEqual(shown(replay.tick(T + 500)), ['m0', 'm1']);
+    assert.deepEqual(shown(replay.tick(T + 1300)), ['m0', 'm1', 'm2'], 'the page repeat is dropped');
+    assert.deepEqual(shown(replay.tick(T + 3000)), ['m0', 'm1', 'm2', 'm3']);
+  });
+
+  it('a seek either way starts afresh from the new moment', () => {
+    const replay = new ChatReplay();
+    replay.tick(T);
+    replay.placed([], { messages: [msg(1, 1000)], next: null });
+    assert.deepEqual(shown(replay.tick(T + 1500)), ['m1']);
+    assert.deepEqual(replay.tick(T - 60_000), { kind: 'seek', at: T - 60_000 });
+    replay.placed([], { messages: [msg(0, -59_000), msg(1, 1000)], next: null });
+    assert.deepEqual(shown(replay.tick(T - 59_500)), [], 'not before its time');
+  });
+
+  it('a failed seek is asked again at the next tick', () => {
+    const replay = new ChatReplay();
+    replay.tick(T);
+    replay.failed();
+    assert.deepEqual(replay.tick(T + 200), { kind: 'seek', at: T + 200 });
+  });
+
+  it('keeps the newest messages only', () => {
+    const replay = new ChatReplay(2);
+    replay.tick(T);
+    replay.placed([msg(0, -3), msg(1, -2), msg(2, -1)], { messages: [], next: null });
+    assert.deepEqual(shown(replay.tick(T + 10)), ['m1', 'm2']);
   });
 });

@@ -1,3 +1,4 @@
+import type { ReplayMessage } from './lib/chat-replay.ts';
 import type { LatencyMode } from './lib/format.ts';
 
 /** The HTTP API as the page uses it (same origin), the session, and the service map from /api/v1/config. */
@@ -175,6 +176,15 @@ export const api = {
       `${cfg.chat_api_base_url}/api/v1/streams/${encodeURIComponent(streamId)}/chat/tickets`,
       { method: 'POST', auth: true },
     );
+  },
+  /** A page of a stream's chat history, oldest first: before or after a message id or an ISO time. */
+  chatPage: async (streamId: string, q: { before?: string; after?: string; limit: number }) => {
+    const cfg = await clientConfig();
+    const url = new URL(`${cfg.chat_api_base_url}/api/v1/streams/${encodeURIComponent(streamId)}/chat`);
+    if (q.before) url.searchParams.set('before', q.before);
+    if (q.after) url.searchParams.set('after', q.after);
+    url.searchParams.set('limit', String(q.limit));
+    return request<{ messages: ReplayMessage[]; next_after?: string | null }>(url.toString());
   },
   pushTicket: async () => {
     const cfg = await clientConfig();

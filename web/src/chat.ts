@@ -1,13 +1,18 @@
 import { api, loadSession, type Playback } from './api.ts';
 import { h } from './dom.ts';
 import { ChatLog, chatErrorText, type ChatEntry, type ServerFrame } from './lib/chat-log.ts';
+import { ChatReplay, type ReplayMessage } from './lib/chat-replay.ts';
 import { LiveSocket } from './socket.ts';
 
 /**
  * The chat panel: the history frame on open, live messages, sending (signed-in users), moderation
  * tools for the streamer and moderators, and reconnects that resume after the last message seen.
  */
-export function chatPanel(p: Playback): { element: HTMLElement; destroy: () => void } {
+export function chatPanel(
+  p: Playback,
+  /** The recording's moment on screen (program date time), for replaying its chat; null until known. */
+  videoDate: () => number | null = () => null,
+): { element: HTMLElement; destroy: () => void } {
   const log = new ChatLog();
   const session = loadSession();
   const list = h('ol', { class: 'chat-list', 'data-testid': 'chat-list', 'aria-live': 'polite' });
@@ -40,6 +45,10 @@ export function chatPanel(p: Playback): { element: HTMLElement; destroy: () => v
     return { element, destroy: () => undefined };
   }
 
+  // A recording plays with its chat replayed in step; the live socket is for live and upcoming streams.
+  if (p.status === 'ended' && p.playback_urls.hls)
+    return replayPanel(p, videoDate, { element, state, list, input, send });
+
   const canModerate = (): boolean =>
     !!session && (session.userId === p.streamer.user_id || log.isModerator(session.userId));
   const pending = new Map<string, string>();
@@ -57,9 +66,8 @@ export function chatPanel(p: Playback): { element: HTMLElement; destroy: () => v
   };
 
   const line = (e: ChatEntry): HTMLElement => {
-    if (e.kind === 'notice') return h('li', { class: 'notice' }, e.text);
     const tools =
-      canModerate() && !e.deleted && e.user.user_id !== session?.userId
+      e.kind === 'message' && canModerate() && !e.deleted && e.user.user_id !== session?.userId
         ? h(
             'span',
             { class: 'mod-tools' },
@@ -79,21 +87,7 @@ export function chatPanel(p: Playback): { element: HTMLElement; destroy: () => v
             h('button', { title: 'Ban', onclick: () => command({ type: 'ban', user_id: e.user.user_id }) }, 'ban'),
           )
         : null;
-    // Through the CSSOM, not a style attribute: the page's Content-Security-Policy allows no
-    // inline style, and a color from the wire can only ever be a color this way.
-    const who = h('span', { class: 'who' }, e.user.username);
-    who.style.color = e.color ?? colorOf(e.user.user_id);
-    return h(
-      'li',
-      { class: `msg${e.deleted ? ' deleted' : ''}`, 'data-message-id': e.message_id },
-      tools,
-      ...e.user.badges.map((b) =>
-        h('span', { class: `chat-badge ${b}`, title: b }, b === 'broadcaster' ? 'HOST' : 'MOD'),
-      ),
-      who,
-      ': ',
-      e.deleted ? h('em', { class: 'muted' }, '<message deleted>') : h('span', { class: 'text' }, e.content),
-    );
+    return messageLine(e, tools);
   };
 
   const socket = new LiveSocket({
@@ -151,6 +145,72 @@ export function chatPanel(p: Playback): { element: HTMLElement; destroy: () => v
   });
 
   return { element, destroy: () => socket.close() };
+}
+
+/** One line of the chat list; `tools`: the moderation buttons, where the viewer may use them. */
+function messageLine(e: ChatEntry, tools: HTMLElement | null): HTMLElement {
+  if (e.kind === 'notice') return h('li', { class: 'notice' }, e.text);
+  // Through the CSSOM, not a style attribute: the page's Content-Security-Policy allows no
+  // inline style, and a color from the wire can only ever be a color this way.
+  const who = h('span', { class: 'who' }, e.user.username);
+  who.style.color = e.color ?? colorOf(e.user.user_id);
+  return h(
+    'li',
+    { class: `msg${e.deleted ? ' deleted' : ''}`, 'data-message-id': e.message_id },
+    tools,
+    ...e.user.badges.map((b) =>
+      h('span', { class: `chat-badge ${b}`, title: b }, b === 'broadcaster' ? 'HOST' : 'MOD'),
+    ),
+    who,
+    ': ',
+    e.deleted ? h('em', { class: 'muted' }, '<message deleted>') : h('span', { class: 'text' }, e.content),
+  );
+}
+
+/** How often the replay looks at the video's moment: a message shows within this of its time. */
+const REPLAY_TICK_MS = 200;
+
+function replayPanel(
+  p: Playback,
+  videoDate: () => number | null,
+  ui: { element: HTMLElement; state: HTMLElement; list: HTMLElement; input: HTMLInputElement; send: HTMLButtonElement },
+): { element: HTMLElement; destroy: () => void } {
+  ui.element.dataset.state = 'replay';
+  ui.state.textContent = 'Replay';
+  ui.input.disabled = true;
+  ui.input.placeholder = 'Chat replay: the broadcast is over';
+  ui.send.disabled = true;
+  const replay = new ChatReplay();
+  let shown: ReplayMessage[] = [];
+  const page = (q: { before?: string; after?: string; limit: number }) => api.chatPage(p.stream_id, q);
+  const render = (messages: ReplayMessage[]) => {
+    if (messages === shown) return;
+    shown = messages;
+    const log = new ChatLog();
+    log.apply({ type: 'history', messages, complete: true });
+    ui.list.replaceChildren(...log.entries.map((e) => messageLine(e, null)));
+    ui.list.scrollTop = ui.list.scrollHeight;
+  };
+  const timer = window.setInterval(() => {
+    const at = videoDate();
+    if (at === null) return;
+    ui.list.dataset.replayAt = String(at);
+    const step = replay.tick(at);
+    if (step.kind === 'show') return render(step.messages);
+    if (step.kind === 'seek') {
+      const when = new Date(step.at).toISOString();
+      Promise.all([page({ before: when, limit: 50 }), page({ after: when, limit: 100 })]).then(
+        ([before, from]) => replay.placed(before.messages, { messages: from.messages, next: from.next_after ?? null }),
+        () => replay.failed(),
+      );
+    } else {
+      page({ after: step.after, limit: 100 }).then(
+        (more) => replay.extended({ messages: more.messages, next: more.next_after ?? null }),
+        () => replay.failed(),
+      );
+    }
+  }, REPLAY_TICK_MS);
+  return { element: ui.element, destroy: () => clearInterval(timer) };
 }
 
 /** A stable color per user, so names are told apart at a glance. */

@@ -36,6 +36,8 @@ export interface Player {
    * there is none to tell (WebRTC, paused, a recording, before the first frame).
    */
   playingCapturedAt(): number | null;
+  /** The program date time of the frame on screen, live or recorded (null where unknown: WebRTC, no frame yet). */
+  playingDate(): number | null;
   destroy(): void;
 }
 
@@ -328,6 +330,7 @@ export function createPlayer(p: Playback, session: string): Player {
       live && !whepPlaying && !rewound && hls && !video.paused && video.readyState >= 2
         ? (hls.playingDate?.getTime() ?? null)
         : null,
+    playingDate: () => (hls && video.readyState >= 2 ? (hls.playingDate?.getTime() ?? null) : null),
     takeBufferingMs: () => {
       if (stalledSince !== null) {
         const now = performance.now();

@@ -54,7 +54,7 @@ function render(root: HTMLElement, p: Playback): (() => void)[] {
   // One session per page view, on the presence socket and the player's media requests alike.
   const session = newPlaybackSession();
   const player = createPlayer(p, session);
-  const chat = chatPanel(p);
+  const chat = chatPanel(p, () => player.playingDate());
   const viewers = h('span', { class: 'viewers', 'data-testid': 'viewer-count' }, viewersLabel(p.viewer_count));
   const since = h('span', { class: 'muted' });
   const follow = followButton(p);
