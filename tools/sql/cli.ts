@@ -32,7 +32,9 @@ program
   .option('-f, --file <path>', 'run the SQL in this file')
   .option('-q, --query <name>', 'run a saved query, analytics/queries/<name>.sql')
   .option('--views', 'list the views and the topics they read')
-  .addOption(new Option('--format <f>', 'how to print rows').choices(['table', 'csv', 'json'] as const).default('table'))
+  .addOption(
+    new Option('--format <f>', 'how to print rows').choices(['table', 'csv', 'json'] as const).default('table'),
+  )
   .addOption(
     new Option('--archive <dir>', 'the archive root').env('ARCHIVE_ROOT').default(dataPath('archive'), '.data/archive'),
   )

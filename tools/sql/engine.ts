@@ -54,10 +54,20 @@ export class ArchiveEngine {
     }
   }
 
-  /** Runs SQL (several statements: the last one's rows). Values are JSON-ready (timestamps as text). */
+  /**
+   * Runs SQL, several statements in order: the last one's rows. Values are JSON-ready: timestamps
+   * as text, 64-bit integers as numbers while exact (as text beyond 2^53).
+   */
   async query(sql: string): Promise<QueryResult> {
-    const reader = await this.conn.runAndReadAll(sql);
-    return { columns: reader.columnNames(), rows: reader.getRowsJson() };
+    const statements = await this.conn.extractStatements(sql);
+    if (statements.count === 0) return { columns: [], rows: [] };
+    let reader;
+    for (let i = 0; i < statements.count; i++) reader = await (await statements.prepare(i)).runAndReadAll();
+    const wide = reader!.columnTypes().map((t) => /^(U?BIGINT|U?HUGEINT)$/.test(String(t)));
+    const rows = reader!.getRowsJson().map((r) =>
+      r.map((v, i) => (wide[i] && typeof v === 'string' && Number.isSafeInteger(Number(v)) ? Number(v) : v)),
+    );
+    return { columns: reader!.columnNames(), rows };
   }
 
   close(): void {

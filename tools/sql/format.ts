@@ -7,7 +7,9 @@ const text = (v: Json): string => (v === null ? '' : typeof v === 'string' ? v :
 
 export function formatTable(columns: string[], rows: Json[][]): string {
   const cells = [columns, ...rows.map((r) => r.map(text))];
-  const numeric = columns.map((_, i) => rows.length > 0 && rows.every((r) => r[i] === null || typeof r[i] === 'number'));
+  const numeric = columns.map(
+    (_, i) => rows.length > 0 && rows.every((r) => r[i] === null || typeof r[i] === 'number'),
+  );
   const widths = columns.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
   const line = (r: string[]): string =>
     r
@@ -15,9 +17,7 @@ export function formatTable(columns: string[], rows: Json[][]): string {
       .join('  ')
       .trimEnd();
   const count = `(${rows.length} row${rows.length === 1 ? '' : 's'})`;
-  return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line), count].join(
-    '\n',
-  );
+  return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line), count].join('\n');
 }
 
 const csvCell = (v: Json): string => {
