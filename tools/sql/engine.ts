@@ -47,7 +47,7 @@ export class ArchiveEngine {
       await this.conn.run(topicViewSql(root, spec.base));
       this.views.push({ view: topicView(spec.base), topic: spec.base, kind: 'topic' });
       const described = await this.query(`DESCRIBE ${topicView(spec.base)}`);
-      const columns = described.rows.map((r) => String(r[0]));
+      const columns = described.rows.map((r) => r[0] as string);
       const types = typesOf(spec.valueRecord, named);
       for (const sql of typeViewsSql({ topic: spec.base, types, columns })) await this.conn.run(sql);
       for (const t of types) this.views.push({ view: typeView(t), topic: spec.base, kind: 'type' });
@@ -64,9 +64,11 @@ export class ArchiveEngine {
     let reader;
     for (let i = 0; i < statements.count; i++) reader = await (await statements.prepare(i)).runAndReadAll();
     const wide = reader!.columnTypes().map((t) => /^(U?BIGINT|U?HUGEINT)$/.test(String(t)));
-    const rows = reader!.getRowsJson().map((r) =>
-      r.map((v, i) => (wide[i] && typeof v === 'string' && Number.isSafeInteger(Number(v)) ? Number(v) : v)),
-    );
+    const rows = reader!
+      .getRowsJson()
+      .map((r) =>
+        r.map((v, i) => (wide[i] && typeof v === 'string' && Number.isSafeInteger(Number(v)) ? Number(v) : v)),
+      );
     return { columns: reader!.columnNames(), rows };
   }
 
