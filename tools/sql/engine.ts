@@ -50,7 +50,9 @@ export class ArchiveEngine {
       const columns = described.rows.map((r) => r[0] as string);
       const types = typesOf(spec.valueRecord, named);
       for (const sql of typeViewsSql({ topic: spec.base, types, columns })) await this.conn.run(sql);
-      for (const t of types) this.views.push({ view: typeView(t), topic: spec.base, kind: 'type' });
+      for (const t of types)
+        if (typeView(t) !== topicView(spec.base))
+          this.views.push({ view: typeView(t), topic: spec.base, kind: 'type' });
     }
   }
 

@@ -47,7 +47,9 @@ export function typeViewsSql(t: TopicColumns): string[] {
   const from = ident(topicView(t.topic));
   if (!t.columns.includes(discriminator)) {
     const [only] = t.types;
-    return only ? [`CREATE OR REPLACE VIEW ${ident(typeView(only))} AS SELECT * FROM ${from}`] : [];
+    // live.viewer.playback holds ViewerPlayback: the topic's view already has the type's name.
+    if (!only || typeView(only) === topicView(t.topic)) return [];
+    return [`CREATE OR REPLACE VIEW ${ident(typeView(only))} AS SELECT * FROM ${from}`];
   }
   const branchColumns = (type: string): string[] => t.columns.filter((c) => c.startsWith(`${type}_`));
   const ofAnyBranch = new Set(t.types.flatMap(branchColumns));

@@ -43,6 +43,13 @@ describe('sql views', () => {
     );
   });
 
+  it('gives no type view of its own to a topic named like its record', () => {
+    assert.deepEqual(
+      typeViewsSql({ topic: 'live.viewer.playback', types: ['ViewerPlayback'], columns: ['eventId'] }),
+      [],
+    );
+  });
+
   it('prints an aligned table (numbers to the right) and CSV', () => {
     assert.equal(
       formatTable(
