@@ -36,6 +36,13 @@ export function platformServices(endpoints: Record<string, string>): ServiceDef[
       metricsPort: 9421,
     },
     {
+      // Every topic to Parquet under .data/archive (#27); `npm run sql` reads it.
+      name: 'archive',
+      entry: 'sinks/archive/main.ts',
+      env: { ...shared, METRICS_PORT: '9460' },
+      metricsPort: 9460,
+    },
+    {
       name: 'chat-gateway',
       entry: 'gateways/chat/main.ts',
       env: { ...shared, METRICS_PORT: '9420', CHAT_PORT: '8090' },

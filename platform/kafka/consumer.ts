@@ -90,6 +90,13 @@ export interface ConsumerOptions {
    * now owned.
    */
   onAssigned?: (assignment: Record<string, number[]>) => void;
+  /**
+   * For a handler that takes records into a buffer of its own and makes them durable later (the
+   * Parquet archive writes a file per offset range): the first offset of the partition it holds
+   * and has not made durable yet, undefined when it holds none. Commits stay below it, so after a
+   * crash the partition is read again from the first record that was only held.
+   */
+  heldFrom?: (topic: string, partition: number) => string | undefined;
 }
 
 interface Subscription {
@@ -250,18 +257,26 @@ export class EventConsumer {
   private commitHandled(): Promise<void> {
     this.committing = this.committing.then(async () => {
       if (this.toCommit.size === 0) return;
-      const offsets = [...this.toCommit.values()];
+      const handled = [...this.toCommit.values()];
+      const offsets = handled.map((c) => ({ ...c, offset: this.belowHeld(c.topic, c.partition, c.offset) }));
       try {
         await this.consumer.commit(offsets);
-        for (const c of offsets) {
+        handled.forEach((c, i) => {
           const key = `${c.topic}|${c.partition}`;
-          if (this.toCommit.get(key) === c) this.toCommit.delete(key);
-        }
+          // A commit held back below a handler's buffer is committed in full once that is durable.
+          if (this.toCommit.get(key) === c && offsets[i]!.offset === c.offset) this.toCommit.delete(key);
+        });
       } catch (err) {
         this.log.warn({ err, group: this.opts.groupId }, 'could not commit offsets; will retry');
       }
     });
     return this.committing;
+  }
+
+  /** `offset`, or the first offset the handler still holds undurably when that is lower (`heldFrom`). */
+  private belowHeld(topic: string, partition: number, offset: string): string {
+    const held = this.opts.heldFrom?.(topic, partition);
+    return held !== undefined && BigInt(held) < BigInt(offset) ? held : offset;
   }
 
   /**

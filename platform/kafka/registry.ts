@@ -126,6 +126,23 @@ export class SchemaRegistryClient {
     return pending;
   }
 
+  /**
+   * The writer schema for an id as the registry holds it (JSON, logical types kept), for readers
+   * that walk the schema themselves (the Parquet archive). Errors as `writerType`.
+   */
+  async schemaById(id: number): Promise<object> {
+    try {
+      const res = (await this.call('GET', `/schemas/ids/${id}`)) as { schema: string };
+      return JSON.parse(res.schema) as object;
+    } catch (err) {
+      if ((err as { status?: number }).status === 404) {
+        throw new PoisonRecordError(`schema id ${id} is unknown to the registry`, 'unknown-schema', { cause: err });
+      }
+      if (err instanceof TransientError) throw err;
+      throw new TransientError(`schema registry unavailable: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
   private async call(method: string, path: string, body?: unknown): Promise<unknown> {
     let res: Response;
     try {
