@@ -19,7 +19,7 @@ import { EventBus } from '../platform/kafka/bus.ts';
 import { createLogger } from '../platform/logger.ts';
 import { Metrics } from '../platform/metrics.ts';
 import { REPO_ROOT } from '../platform/paths.ts';
-import { integer, lazy, run, tool } from '../platform/cli.ts';
+import { integer, lazy, run, tool, usageError } from '../platform/cli.ts';
 
 const root = REPO_ROOT;
 const say = (m: string): void => console.log(`[live] ${m}`);
@@ -92,12 +92,12 @@ async function up(wipe: boolean): Promise<void> {
   say(`Prometheus (metrics, firing alerts): http://${config().host}:${config().ports.prometheus}/alerts`);
 }
 
-async function down(wipe: boolean): Promise<void> {
+async function down(wipe: boolean, servicesOnly = false): Promise<void> {
   // Services first (they flush and commit), then the servers they depend on.
   for (const s of [...platformServices(endpointsOf(config()))].reverse()) {
     say(`${s.name}: ${await stopProcess(pidFile(s), 20_000)}`);
   }
-  await new Launcher(config(), allServers, report).down({ wipe });
+  if (!servicesOnly) await new Launcher(config(), allServers, report).down({ wipe });
 }
 
 async function status(): Promise<number> {
@@ -129,6 +129,7 @@ const program = tool({
     './live logs api -n 500',
     './live down',
     './live down --wipe        # and delete all data under .data/',
+    './live down --services    # stop the services, keep the servers',
     './live test --help        # every check and test against real servers',
   ],
 });
@@ -145,8 +146,10 @@ program
   .command('down')
   .description('stop every service, then the servers')
   .option('--wipe', 'delete their data too')
-  .action(async (opts) => {
-    await down(opts.wipe ?? false);
+  .option('--services', 'stop the services only; the servers keep running (and their data)')
+  .action(async (opts, cmd) => {
+    if (opts.wipe && opts.services) usageError(cmd, '--wipe deletes the servers’ data: it cannot go with --services');
+    await down(opts.wipe ?? false, opts.services ?? false);
   });
 
 program
