@@ -66,12 +66,14 @@ describe('media catalog and the playback answer built from it', () => {
     c.applyMedia(thumb('thumbs/000007.jpg'), 2);
     assert.deepEqual(playbackMedia({ streamId: 's1', status: 'live', recordingEnabled: true }, c.get('s1'), CDN), {
       hls: 'https://cdn.example.com/hls/s1/master.m3u8',
+      dvr: 'https://cdn.example.com/hls/s1/dvr.m3u8',
       qualities: [{ name: '720p', bitrate: 3_128_000, resolution: '1280x720', fps: 30 }],
       thumbnail: 'https://cdn.example.com/hls/s1/thumbs/000007.jpg',
       media_error: null,
     });
     assert.deepEqual(playbackMedia({ streamId: 's1', status: 'ready', recordingEnabled: true }, undefined, CDN), {
       hls: 'https://cdn.example.com/hls/s1/master.m3u8',
+      dvr: null,
       qualities: [],
       thumbnail: null,
       media_error: null,
@@ -130,6 +132,7 @@ describe('media catalog and the playback answer built from it', () => {
     const unrecorded = { streamId: 's1', recordingEnabled: false };
     assert.deepEqual(playbackMedia({ ...unrecorded, status: 'ended' }, c.get('s1'), CDN), {
       hls: null,
+      dvr: null,
       qualities: [{ name: '720p', bitrate: 3_128_000, resolution: '1280x720', fps: 30 }],
       thumbnail: null,
       media_error: null,
@@ -149,6 +152,7 @@ describe('media catalog and the playback answer built from it', () => {
     c.applyMedia(refused('NO_VIDEO', 'the broadcast has no video: the source carries only audio (aac)'), 1);
     assert.deepEqual(playbackMedia(live, c.get('s1'), CDN), {
       hls: 'https://cdn.example.com/hls/s1/master.m3u8',
+      dvr: 'https://cdn.example.com/hls/s1/dvr.m3u8',
       qualities: [],
       thumbnail: null,
       media_error: { code: 'NO_VIDEO', reason: 'the broadcast has no video: the source carries only audio (aac)' },
