@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { StreamLifecycleEvent } from '../../schemas/generated/events.ts';
-import { testBus } from '../../tests/support/bus.ts';
-import { endpoints } from '../../tests/support/endpoints.ts';
-import { newStream, startIngest } from '../../tests/support/ingest.ts';
-import { collect, publishTestPattern, type Publisher } from '../../tests/support/media.ts';
-import { ServiceProcess } from '../../tests/support/process.ts';
-import { waitFor } from '../../tests/support/wait.ts';
-import type { EventBus } from '../../platform/kafka/bus.ts';
-import type { EventProducer } from '../../platform/kafka/producer.ts';
+import type { StreamLifecycleEvent } from '../schemas/generated/events.ts';
+import { testBus } from './support/bus.ts';
+import { endpoints } from './support/endpoints.ts';
+import { newStream, startIngest } from './support/ingest.ts';
+import { collect, publishTestPattern, type Publisher } from './support/media.ts';
+import { ServiceProcess } from './support/process.ts';
+import { waitFor } from './support/wait.ts';
+import type { EventBus } from '../platform/kafka/bus.ts';
+import type { EventProducer } from '../platform/kafka/producer.ts';
 
 /**
  * Ingest node loss (#24 item 4), with real processes: two RTMP ingest nodes holding leases, the
