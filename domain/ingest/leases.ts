@@ -77,6 +77,14 @@ export class IngestLeases {
     else if (p.type === 'StreamEnded') this.live.delete(event.streamId);
   }
 
+  /**
+   * A stream the stream registry says is not live (a StreamWentLive after its stream ended, which
+   * `evolve` ignores; a stream it never saw created): nothing to end, and not live here either.
+   */
+  forget(streamId: string): void {
+    this.live.delete(streamId);
+  }
+
   lease(nodeId: string): NodeLease | undefined {
     return this.leases.get(nodeId);
   }

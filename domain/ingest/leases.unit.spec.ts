@@ -95,6 +95,12 @@ describe('ingest node leases', () => {
     assert.deepEqual(endsAt(TTL + GRACE), []);
   });
 
+  it('forgets a stream the registry says is not live (a StreamWentLive after its end)', () => {
+    const { endsAt, state } = given([lease('a', 0), wentLive('s1', 'a', 1000), wentLive('s2', 'a', 1000)]);
+    state.forget('s1');
+    assert.deepEqual(endsAt(TTL + GRACE), ['s2']);
+  });
+
   it('a node that came back (same id, a new lease) keeps its streams', () => {
     const { endsAt } = given([lease('a', 0), wentLive('s1', 'a', 1000), lease('a', TTL + 10_000)]);
     assert.deepEqual(endsAt(TTL + GRACE), []);

@@ -147,6 +147,8 @@ export class IngestWatchdog implements Component {
     this.m.lostNodes.set(nodes.length);
     this.m.waiting.set(nodes.reduce((n, node) => n + node.waiting.length, 0));
     this.m.unleased.set(this.leases.unleased().length);
+    const expired = new Set(nodes.map((n) => `${n.nodeId}@${n.validUntil}`));
+    for (const key of this.reported) if (!expired.has(key)) this.reported.delete(key);
     for (const node of nodes) {
       const key = `${node.nodeId}@${node.validUntil}`;
       if (this.reported.has(key)) continue;
@@ -166,9 +168,9 @@ export class IngestWatchdog implements Component {
     }
     for (const node of nodes) {
       const due = node.ending.filter((s) => !this.inFlight.has(s.streamId));
-      if (!due.length) continue;
       const ended: string[] = [];
-      for (const s of due) if (await this.end(s, now)) ended.push(s.streamId);
+      for (const s of due) if ((await this.end(s, now)) === 'ended') ended.push(s.streamId);
+      if (!ended.length) continue;
       this.deps.log.warn(
         { nodeId: node.nodeId, validUntil: node.validUntil, ended, waiting: node.waiting.map((s) => s.streamId) },
         'ingest node lost; ended the streams still live on it',
@@ -176,13 +178,17 @@ export class IngestWatchdog implements Component {
     }
   }
 
-  private async end(s: LostStream, now: number): Promise<boolean> {
+  private async end(s: LostStream, now: number): Promise<'ended' | 'not live' | 'failed'> {
     const events = decide(
       this.deps.stream(s.streamId),
       { type: 'EndStreamOnNodeLoss', streamId: s.streamId, ingestNode: s.nodeId },
       { userId: 'ingest-watchdog', username: 'ingest-watchdog', now, eventIds: [nodeLossEventId(s.wentLiveEventId)] },
     );
-    if (!events.length) return false;
+    if (!events.length) {
+      this.leases.forget(s.streamId);
+      this.deps.log.debug({ streamId: s.streamId, nodeId: s.nodeId }, 'not live by the registry; nothing to end');
+      return 'not live';
+    }
     this.inFlight.add(s.streamId);
     try {
       await this.deps.publish(events);
@@ -190,13 +196,13 @@ export class IngestWatchdog implements Component {
       this.inFlight.delete(s.streamId);
       this.m.failed.inc();
       this.deps.log.error({ err, streamId: s.streamId, nodeId: s.nodeId }, 'could not announce StreamEnded');
-      return false;
+      return 'failed';
     }
     this.m.ended.inc();
     this.deps.log.info(
       { streamId: s.streamId, nodeId: s.nodeId, lostAt: s.lostAt, reason: 'INGEST_NODE_LOST' },
       'stream ended',
     );
-    return true;
+    return 'ended';
   }
 }
