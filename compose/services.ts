@@ -96,6 +96,14 @@ export function platformServices(endpoints: Record<string, string>): ServiceDef[
       url: `rtmp://127.0.0.1:1935/live/<stream key>${rtmpsUrl ? `, ${rtmpsUrl}/<stream key>` : ''}`,
     },
     {
+      // Ends the streams of an ingest node that stopped renewing its lease (#24): apart from ingest,
+      // so it works when the lost node was the only one.
+      name: 'ingest-watchdog',
+      entry: 'processors/ingest-watchdog/main.ts',
+      env: { ...shared, METRICS_PORT: '9459' },
+      metricsPort: 9459,
+    },
+    {
       name: 'webrtc',
       entry: 'gateways/webrtc/main.ts',
       runtime: 'node24',

@@ -1,6 +1,7 @@
 import type {
   ChatEvent,
   FollowEvent,
+  IngestLease,
   MediaEvent,
   NotificationCreated,
   StreamLifecycleEvent,
@@ -89,6 +90,15 @@ export const TOPICS = {
     base: 'live.media.capacity',
     key: 'workerId',
     valueRecord: 'live.media.WorkerCapacity',
+    partitions: 3,
+    retention: 'compact',
+  }),
+  // Ingest node leases (issue #24): the newest per node says until when it is alive; the ingest
+  // watchdog ends the streams of a node whose lease ran out (processors/ingest-watchdog/).
+  ingestLeases: spec<IngestLease>({
+    base: 'live.ingest.leases',
+    key: 'nodeId',
+    valueRecord: 'live.ingest.IngestLease',
     partitions: 3,
     retention: 'compact',
   }),

@@ -121,7 +121,7 @@ describe('alert rules', () => {
   it('pass `promtool check rules`', () => {
     const r = promtool(['check', 'rules', ALERT_RULES]);
     assert.equal(r.code, 0, r.output);
-    assert.match(r.output, /SUCCESS: 17 rules found/);
+    assert.match(r.output, /SUCCESS: 19 rules found/);
   });
 
   it('fire on synthetic series and stay quiet otherwise (`promtool test rules`)', () => {
@@ -154,6 +154,8 @@ describe('alert rules', () => {
         'CassandraRequestsFailing',
         'ElasticsearchClusterRed',
         'GlassToGlassAboveTier',
+        'IngestNodeLost',
+        'IngestLeaseRenewalsFailing',
       ],
     );
     for (const r of rules) {

@@ -38,4 +38,15 @@ export interface EndStream {
   streamId: string;
 }
 
-export type StreamCommand = StartStream | UpdateStream | EndStream;
+/**
+ * The ingest watchdog's: the ingest node the stream is live on lost its lease, and the reconnect
+ * grace passed without the encoder reconnecting elsewhere (domain/ingest/leases.ts). Not a
+ * person's command: no ownership check, and a stream no longer live is left as it is.
+ */
+export interface EndStreamOnNodeLoss {
+  type: 'EndStreamOnNodeLoss';
+  streamId: string;
+  ingestNode: string;
+}
+
+export type StreamCommand = StartStream | UpdateStream | EndStream | EndStreamOnNodeLoss;

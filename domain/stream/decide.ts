@@ -52,6 +52,11 @@ export function decide(
       const reason = takedown ? 'ADMIN' : 'STREAMER_ENDED';
       return [{ ...envelope(0), payload: { type: 'StreamEnded', reason, endedBy: ctx.userId } }];
     }
+    case 'EndStreamOnNodeLoss':
+      // Idempotent, not an error: several watchdog instances decide the same end, and the
+      // stream may have ended (or never gone live) by another path meanwhile.
+      if (state?.status !== 'live') return [];
+      return [{ ...envelope(0), payload: { type: 'StreamEnded', reason: 'INGEST_NODE_LOST', endedBy: null } }];
     default: {
       const _exhaustive: never = command;
       return _exhaustive;

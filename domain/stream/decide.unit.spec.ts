@@ -155,6 +155,61 @@ describe('stream decide', () => {
       ]);
   });
 
+  describe('EndStreamOnNodeLoss (the ingest watchdog)', () => {
+    const wentLive: StreamLifecycleEvent = {
+      eventId: 'e-2',
+      occurredAt: 1500,
+      streamId: 'stream_1',
+      payload: {
+        type: 'StreamWentLive',
+        startedAt: 1500,
+        sourceUrl: 'rtmp://127.0.0.1:1935/live/stream_1',
+        ingestNode: 'ingest-a',
+        width: null,
+        height: null,
+        frameRate: null,
+        videoCodec: null,
+        audioCodec: null,
+      },
+    };
+    const lost: StreamCommand = { type: 'EndStreamOnNodeLoss', streamId: 'stream_1', ingestNode: 'ingest-a' };
+    const watchdog: CommandContext = {
+      userId: 'ingest-watchdog',
+      username: 'ingest-watchdog',
+      now: 5000,
+      eventIds: ['e-1'],
+    };
+
+    it('ends a live stream as INGEST_NODE_LOST, by nobody', () => {
+      given([created, wentLive])
+        .when(lost, watchdog)
+        .then([
+          {
+            eventId: 'e-1',
+            occurredAt: 5000,
+            streamId: 'stream_1',
+            payload: { type: 'StreamEnded', reason: 'INGEST_NODE_LOST', endedBy: null },
+          },
+        ]);
+    });
+
+    it('leaves alone a stream already ended (another instance, or the streamer, came first)', () => {
+      given([created, wentLive, ended]).when(lost, watchdog).then([]);
+      given([
+        created,
+        wentLive,
+        { ...ended, eventId: 'e-8', payload: { type: 'StreamEnded', reason: 'INGEST_NODE_LOST', endedBy: null } },
+      ])
+        .when(lost, watchdog)
+        .then([]);
+    });
+
+    it('leaves alone a stream that never went live, or that it does not know', () => {
+      given([created]).when(lost, watchdog).then([]);
+      given([]).when(lost, watchdog).then([]);
+    });
+  });
+
   it('an ended stream can be neither ended again nor changed', () => {
     given([created, ended]).when({ type: 'EndStream', streamId: 'stream_1' }).thenRejects('stream_ended');
     given([created, ended])

@@ -51,6 +51,15 @@ const schema = z
      * 0 ends the stream at once.
      */
     INGEST_RECONNECT_GRACE_MS: env.int(30_000, 0),
+    /**
+     * This node's lease on live.ingest.leases (producers/ingest/lease.ts): renewed every
+     * INGEST_LEASE_INTERVAL_MS, each renewal holding for INGEST_LEASE_TTL_MS. A node that stops
+     * renewing is presumed lost once its lease runs out, and the ingest watchdog ends its live
+     * streams INGEST_RECONNECT_GRACE_MS later unless their encoders reconnected elsewhere. The ttl
+     * must cover at least two renewals, so one slow renewal does not lose the lease.
+     */
+    INGEST_LEASE_INTERVAL_MS: env.int(3000, 100),
+    INGEST_LEASE_TTL_MS: env.int(15_000, 200),
     /** A connection that sends nothing for this long is closed. */
     INGEST_IDLE_SESSION_TIMEOUT_MS: env.int(30_000, 1000),
     /**
@@ -68,6 +77,8 @@ const schema = z
   })
   .superRefine((cfg, ctx) => {
     const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (cfg.INGEST_LEASE_TTL_MS < 2 * cfg.INGEST_LEASE_INTERVAL_MS)
+      problem('INGEST_LEASE_TTL_MS', 'must be at least twice INGEST_LEASE_INTERVAL_MS (a lease covers two renewals)');
     const cert = cfg.INGEST_TLS_CERT_FILE;
     const key = cfg.INGEST_TLS_KEY_FILE;
     if (cfg.INGEST_RTMPS_PORT === undefined) {

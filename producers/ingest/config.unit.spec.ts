@@ -32,4 +32,15 @@ describe('ingest configuration', () => {
     assert.match(problems({ INGEST_RTMPS_PORT: '1935' }), /INGEST_RTMPS_PORT: must differ from INGEST_RTMP_PORT/);
     assert.equal(loadIngestConfig({}).INGEST_AUTH_TIMEOUT_MS, 10_000);
   });
+
+  it('holds a lease of 15 s renewed every 3 s, and refuses a ttl shorter than two renewals', () => {
+    const cfg = loadIngestConfig({});
+    assert.equal(cfg.INGEST_LEASE_INTERVAL_MS, 3000);
+    assert.equal(cfg.INGEST_LEASE_TTL_MS, 15_000);
+    assert.match(
+      problems({ INGEST_LEASE_INTERVAL_MS: '5000', INGEST_LEASE_TTL_MS: '9000' }),
+      /INGEST_LEASE_TTL_MS: must be at least twice INGEST_LEASE_INTERVAL_MS/,
+    );
+    assert.equal(problems({ INGEST_LEASE_INTERVAL_MS: '500', INGEST_LEASE_TTL_MS: '1000' }), '');
+  });
 });

@@ -16,6 +16,7 @@ import { StreamRegistryProjection } from '../../domain/stream/projection.ts';
 import { StreamRegistry } from '../../domain/stream/registry.ts';
 import { loadIngestConfig, rtmpsListener } from './config.ts';
 import { Ingest } from './ingest.ts';
+import { IngestLeaseKeeper } from './lease.ts';
 import { APP, RtmpIngestServer } from './rtmp-server.ts';
 
 const cfg = loadIngestConfig();
@@ -65,6 +66,15 @@ const server = new RtmpIngestServer(
   },
   { idleSessionTimeoutMs: cfg.INGEST_IDLE_SESSION_TIMEOUT_MS, authTimeoutMs: cfg.INGEST_AUTH_TIMEOUT_MS },
 );
+// Started before the listener, stopped after it: a publisher is only ever accepted under a lease.
+const lease = new IngestLeaseKeeper({
+  nodeId: cfg.INGEST_NODE_ID,
+  intervalMs: cfg.INGEST_LEASE_INTERVAL_MS,
+  ttlMs: cfg.INGEST_LEASE_TTL_MS,
+  publish: (leases) => producer!.publish(bus.topic('ingestLeases'), leases),
+  log,
+  metrics,
+});
 let sweeper: NodeJS.Timeout | undefined;
 
 const { stop } = await runService(log, [
@@ -78,7 +88,7 @@ const { stop } = await runService(log, [
   {
     name: 'producer',
     start: async () => {
-      await bus.init(['streamLifecycle']);
+      await bus.init(['streamLifecycle', 'ingestLeases']);
       producer = bus.producer();
       await producer.connect();
     },
@@ -88,6 +98,7 @@ const { stop } = await runService(log, [
     },
   },
   projection,
+  lease,
   {
     name: 'orphans',
     start: async () => void ingest.adoptOrphans(),

@@ -92,6 +92,20 @@ export interface UserUnbanned {
   actorId: string;
 }
 
+/** Value of live.ingest.leases, keyed by nodeId (compacted: the newest per node is its lease now). An ingest node renews its lease every few seconds while it runs and releases it when it shuts down; a node whose lease ran out is presumed lost, and the ingest watchdog ends the streams still live on it once the reconnect grace has passed too. */
+export interface IngestLease {
+  /** Unique id of this event. */
+  eventId: string;
+  /** When the node renewed (or released) the lease, by its clock. */
+  occurredAt: number;
+  /** The ingest node, as StreamWentLive.ingestNode names it; also the Kafka key. */
+  nodeId: string;
+  /** The lease holds until then unless renewed; equal to occurredAt on a release. */
+  validUntil: number;
+  /** The node shut down on purpose and ended its own streams; nothing should remain live on it. */
+  released: boolean;
+}
+
 /** Why a worker announced this ladder. UNKNOWN is what a reader sees for a reason added after its schema. */
 export type LadderReason = 'UNKNOWN' | 'START' | 'BELOW_REAL_TIME' | 'CAPACITY_FREED';
 export const LadderReasonValues = ['UNKNOWN', 'START', 'BELOW_REAL_TIME', 'CAPACITY_FREED'] as const;
@@ -281,14 +295,16 @@ export interface NotificationCreated {
 export type NotificationKind = 'UNKNOWN' | 'STREAM_WENT_LIVE';
 export const NotificationKindValues = ['UNKNOWN', 'STREAM_WENT_LIVE'] as const;
 
-/** Why a stream ended. UNKNOWN is what a reader sees for a reason added after its schema. */
-export type EndReason = 'UNKNOWN' | 'STREAMER_ENDED' | 'PUBLISHER_DISCONNECTED' | 'INGEST_TIMEOUT' | 'ADMIN';
+/** Why a stream ended. UNKNOWN is what a reader sees for a reason added after its schema. INGEST_NODE_LOST: the ingest node the stream was live on stopped renewing its lease (live.ingest.leases) and the encoder did not reconnect elsewhere within the reconnect grace. */
+export type EndReason =
+  'UNKNOWN' | 'STREAMER_ENDED' | 'PUBLISHER_DISCONNECTED' | 'INGEST_TIMEOUT' | 'ADMIN' | 'INGEST_NODE_LOST';
 export const EndReasonValues = [
   'UNKNOWN',
   'STREAMER_ENDED',
   'PUBLISHER_DISCONNECTED',
   'INGEST_TIMEOUT',
   'ADMIN',
+  'INGEST_NODE_LOST',
 ] as const;
 
 /** Delivery latency tier the streamer chose: STANDARD ~3 s (2 s segments), LOW ~1 s (1 s segments, LL-HLS), ULTRA_LOW <500 ms (WebRTC, not built yet). */
