@@ -100,17 +100,25 @@ describe('web page: the demo broadcast', () => {
     };
 
     await page.getByTestId('rewind').click();
-    await waitFor('30 s behind live', async () => ((await rewoundBy()) ?? 0) >= 25, 60_000);
-    await page.getByTestId('rewind').click();
-    const behind = await waitFor(
-      'a minute behind live',
+    // From the frame the live player showed, which is itself some seconds behind live.
+    const first = await waitFor(
+      '30 s behind live',
       async () => {
         const s = await rewoundBy();
-        return s !== null && s >= 55 && s;
+        return s !== null && s >= 25 && s;
       },
       60_000,
     );
-    assert.ok(behind <= 90, `rewound ${behind} s for two presses of 30 s`);
+    await page.getByTestId('rewind').click();
+    const behind = await waitFor(
+      '30 s further back',
+      async () => {
+        const s = await rewoundBy();
+        return s !== null && s >= first + 25 && s;
+      },
+      60_000,
+    );
+    assert.ok(behind >= 55 && behind <= first + 40, `rewound ${first} s, then ${behind} s`);
     const at = await videoTime(page, 0);
     await videoTime(page, at + 2);
     assert.ok(((await rewoundBy()) ?? 0) >= 55, 'it plays from there, not pulled back to live');
@@ -121,8 +129,10 @@ describe('web page: the demo broadcast', () => {
       'back at live',
       async () => {
         const text = (await latency.textContent()) ?? '';
+        // The live player's own label, well short of the minute it was rewound (how short is the
+        // tier's business: the glass benchmark measures it).
         const m = /^([\d.]+) s behind live$/.exec(text);
-        return m !== null && Number(m[1]) < 10;
+        return m !== null && Number(m[1]) < 30;
       },
       60_000,
     );
