@@ -1,4 +1,4 @@
-import { api, ApiError, loadSession, type Channel, type Video } from '../api.ts';
+import { api, loadSession, type Channel, type Video } from '../api.ts';
 import { h, toast } from '../dom.ts';
 import { formatCount } from '../lib/format.ts';
 import { broadcastDate, formatDuration } from '../lib/videos.ts';
@@ -45,9 +45,8 @@ export function channelView(root: HTMLElement, userId: string): () => void {
       followers.textContent = `${formatCount(c.followers)} follower${c.followers === 1 ? '' : 's'}`;
       showLive(live, c.live);
     },
-    (err: unknown) => {
-      // No follows or live status where the users API is not served, or for a user it does not know.
-      if (!(err instanceof ApiError) || err.status !== 404) followers.textContent = '';
+    () => {
+      // No follower count or live status where the users API is not served (or cannot answer now).
       showLive(live, null);
     },
   );
