@@ -9,6 +9,7 @@ import type {
   ViewerCountChanged,
   ViewerHeartbeat,
   ViewerPlayback,
+  VodDeleted,
   VodRecorded,
   WorkerCapacity,
 } from './generated/events.ts';
@@ -129,6 +130,16 @@ export const TOPICS = {
     base: 'live.vod.recordings',
     key: 'streamId',
     valueRecord: 'live.vod.VodRecorded',
+    partitions: 3,
+    retention: 'forever',
+  }),
+  // A streamer's deletions of their videos (issue #26). A topic of its own: live.vod.recordings'
+  // value is the bare VodRecorded record, which no envelope can read (BACKWARD_TRANSITIVE), so
+  // deletions cannot join it; readers treat a deletion as final whichever topic they read first.
+  vodDeletions: spec<VodDeleted>({
+    base: 'live.vod.deletions',
+    key: 'streamId',
+    valueRecord: 'live.vod.VodDeleted',
     partitions: 3,
     retention: 'forever',
   }),

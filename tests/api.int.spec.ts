@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { StreamLifecycleEvent } from '../schemas/generated/events.ts';
+import type { StreamLifecycleEvent, VodRecorded } from '../schemas/generated/events.ts';
 import { testBus } from './support/bus.ts';
 import { endpoints } from './support/endpoints.ts';
 import { uniqueName } from './support/isolation.ts';
@@ -17,6 +17,7 @@ import { DiscoveryIndexer } from '../processors/discovery-indexer/indexer.ts';
 import { discoveryIndex } from '../domain/discovery/index-definition.ts';
 import { deleteIndices, ensureAliasedIndex } from '../platform/elasticsearch/indices.ts';
 import { mintToken, type Principal } from '../platform/auth/tokens.ts';
+import { waitForGroupToReachEnd } from '../platform/kafka/groups.ts';
 import { Cassandra } from '../platform/cassandra.ts';
 import { FollowGraph } from '../domain/follows/graph.ts';
 import { Inbox } from '../domain/notifications/inbox.ts';
@@ -27,6 +28,8 @@ import type {
   searchResponse,
   startedResponse,
   streamResponse,
+  videoResponse,
+  videosResponse,
 } from '../gateways/api/protocol.ts';
 
 const TOKEN = { issuer: 'live-platform', audience: 'live-api' };
@@ -48,6 +51,8 @@ type StreamBody = ReturnType<typeof streamResponse>;
 type Playback = ReturnType<typeof playbackResponse>;
 type SearchBody = ReturnType<typeof searchResponse>;
 type Categories = ReturnType<typeof categoriesResponse>;
+type VideoBody = ReturnType<typeof videoResponse>;
+type VideosBody = ReturnType<typeof videosResponse>;
 interface ErrorBody {
   error: { code: string; message: string; fields: Record<string, string> };
 }
@@ -812,6 +817,153 @@ describe('HTTP API against real Kafka and Elasticsearch', () => {
     });
   });
 
+  describe('the video library (issue #26)', () => {
+    const HOUR = 3_600_000;
+    const t0 = Date.UTC(2026, 10, 2, 18, 0, 0);
+    const vera: Principal = { userId: uniqueName('user_vera'), username: 'vera' };
+    let veraToken: string;
+    const ids: string[] = [];
+    const vodOf = (streamId: string, startedAt: number): VodRecorded => ({
+      eventId: randomUUID(),
+      occurredAt: startedAt + 70_000,
+      streamId,
+      playlistUri: `${streamId}/vod.m3u8`,
+      durationMs: 60_400,
+      segmentCount: 31,
+      startedAt,
+      endedAt: startedAt + 60_500,
+      ladder: null,
+      thumbnail: { uri: 'thumbs/000030.jpg', width: 320, height: 180 },
+    });
+    const videos = (user: string, query = '', at = base) =>
+      call<VideosBody>('GET', `/api/v1/users/${user}/videos${query}`, { at });
+
+    /** A broadcast as ingest, the counter and the packager announce it: live, watched, ended, recorded. */
+    const broadcast = async (title: string, startedAt: number, peak: number, recorded = true): Promise<string> => {
+      const res = await call<Started>('POST', '/api/v1/streams/start', {
+        token: veraToken,
+        body: { title, category: 'Music', tags: ['piano'], enable_recording: recorded },
+      });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      const id = res.body.stream_id;
+      await producer.publish(bus.topic('streamLifecycle'), [streamEvents.wentLive(id, startedAt)]);
+      await producer.publish(bus.topic('viewerCounts'), [streamEvents.viewers(id, 3, peak)]);
+      assert.equal((await call('POST', `/api/v1/streams/${id}/end`, { token: veraToken })).status, 200);
+      await producer.publish(bus.topic('viewerCounts'), [streamEvents.viewers(id, 0, peak)]);
+      if (recorded) await producer.publish(bus.topic('vodRecordings'), [vodOf(id, startedAt)]);
+      return id;
+    };
+
+    before(async () => {
+      await bus.init(['vodRecordings', 'vodDeletions']);
+      veraToken = await mintToken(key, TOKEN, vera, 600);
+      for (const [i, peak] of [41, 7, 12].entries()) ids.push(await broadcast(`Recital ${i}`, t0 + i * HOUR, peak));
+      ids.push(await broadcast('Not recorded', t0 + 4 * HOUR, 5, false));
+      await waitFor('every recording in the catalog', async () => {
+        const res = await videos(vera.userId);
+        return res.body.videos?.length === 3 && res.body.videos.every((v) => v.view_count > 0);
+      });
+    });
+
+    it('GET /videos/:id: title, category, duration, thumbnail and VOD through the CDN, peak viewers, times', async () => {
+      const id = ids[0]!;
+      const res = await call<VideoBody>('GET', `/api/v1/videos/${id}`);
+      assert.equal(res.status, 200);
+      assert.deepEqual(res.body, {
+        video_id: id,
+        stream_id: id,
+        title: 'Recital 0',
+        category: 'Music',
+        tags: ['piano'],
+        streamer: { user_id: vera.userId, username: 'vera', avatar: null },
+        duration_seconds: 60,
+        thumbnail: `https://cdn.example.test/hls/${id}/thumbs/000030.jpg`,
+        view_count: 41,
+        started_at: new Date(t0).toISOString(),
+        ended_at: new Date(t0 + 60_500).toISOString(),
+        created_at: new Date(t0 + 70_000).toISOString(),
+        playback_url: `https://cdn.example.test/hls/${id}/vod.m3u8`,
+        watch_url: `https://example.test/streams/${id}`,
+      });
+      for (const other of [ids[3]!, 'stream_unknown']) {
+        const missing = await call('GET', `/api/v1/videos/${other}`);
+        assert.deepEqual([missing.status, missing.body.error.code], [404, 'video_not_found'], other);
+      }
+    });
+
+    it('GET /users/:id/videos: newest first, cursor paging, only recorded broadcasts; bad paging is 400', async () => {
+      const first = await videos(vera.userId, '?limit=2');
+      assert.equal(first.status, 200);
+      assert.deepEqual(
+        first.body.videos.map((v) => v.video_id),
+        [ids[2], ids[1]],
+      );
+      assert.ok(first.body.next_cursor);
+      const second = await videos(vera.userId, `?limit=2&cursor=${first.body.next_cursor}`);
+      assert.deepEqual(
+        second.body.videos.map((v) => v.video_id),
+        [ids[0]],
+      );
+      assert.equal(second.body.next_cursor, null);
+      assert.deepEqual((await videos('user_nobody')).body, { videos: [], next_cursor: null });
+      for (const q of ['?limit=0', '?limit=101', '?limit=x', '?cursor=forged', '?page=2', '?limit=1&limit=2']) {
+        const bad = await call('GET', `/api/v1/users/${vera.userId}/videos${q}`);
+        assert.deepEqual([bad.status, bad.body.error.code], [400, 'invalid_request'], q);
+      }
+    });
+
+    it('DELETE /videos/:id: owner only; then gone from both reads and from playback, and a replay keeps it gone', async () => {
+      const id = ids[1]!;
+      const path = `/api/v1/videos/${id}`;
+      assert.equal((await call('DELETE', path)).status, 401);
+      const stranger = await call('DELETE', path, { token: tokens.bob });
+      assert.deepEqual([stranger.status, stranger.body.error.code], [403, 'not_video_owner']);
+      const unknown = await call('DELETE', '/api/v1/videos/stream_unknown', { token: veraToken });
+      assert.deepEqual([unknown.status, unknown.body.error.code], [404, 'video_not_found']);
+      assert.equal((await call('GET', path)).status, 200, 'refusals change nothing');
+
+      const deleted = await call('DELETE', path, { token: veraToken });
+      assert.equal(deleted.status, 204);
+      const records = await readTopicUntil(bus, bus.topicName('vodDeletions'), (all) => all.some((r) => r.key === id));
+      const event = await bus.topic('vodDeletions').codec.decode(records.find((r) => r.key === id)!.value);
+      assert.deepEqual([event.streamerId, event.deletedBy], [vera.userId, vera.userId]);
+      // Read-your-writes: the answer came once this instance applied it.
+      assert.equal((await call('GET', path)).status, 404);
+      assert.deepEqual(
+        (await videos(vera.userId)).body.videos.map((v) => v.video_id),
+        [ids[2], ids[0]],
+      );
+      const playback = await call<Playback>('GET', `/api/v1/streams/${id}/playback`);
+      assert.deepEqual(
+        [playback.body.status, playback.body.playback_urls.hls, playback.body.thumbnail],
+        ['ended', null, null],
+      );
+      const again = await call('DELETE', path, { token: veraToken });
+      assert.deepEqual([again.status, again.body.error.code], [404, 'video_not_found']);
+
+      // A packager rebuild announces the recording again; a fresh instance folds every topic from the start.
+      await producer.publish(bus.topic('vodRecordings'), [vodOf(id, t0 + HOUR)]);
+      const fresh = settings();
+      const replayed = apiGateway({ bus, es, signingKey: key, settings: fresh, log: bus.log, metrics: bus.metrics });
+      try {
+        for (const c of replayed.components) await c.start();
+        const at = `http://127.0.0.1:${replayed.server.port}`;
+        const topics = [bus.topicName('vodRecordings'), bus.topicName('vodDeletions')];
+        await waitForGroupToReachEnd(bus, `${fresh.registryGroupId}.media`, topics, { deadlineMs: 30_000 });
+        assert.equal((await call('GET', path, { at })).status, 404);
+        assert.deepEqual(
+          (await videos(vera.userId, '', at)).body.videos.map((v) => v.video_id),
+          [ids[2], ids[0]],
+        );
+        const replayedPlayback = await call<Playback>('GET', `/api/v1/streams/${id}/playback`, { at });
+        assert.equal(replayedPlayback.body.playback_urls.hls, null);
+        assert.equal((await call('GET', path)).status, 404, 'nor on the instance that saw it happen');
+      } finally {
+        for (const c of [...replayed.components].reverse()) await c.stop();
+      }
+    });
+  });
+
   it('fuzz: every HTTP method, real and made up, on every route: no 5xx, no hang, nothing a route does not take is accepted', async () => {
     const id = 'stream_0123456789abcdef0123';
     const read = ['GET', 'HEAD', 'OPTIONS'];
@@ -823,6 +975,8 @@ describe('HTTP API against real Kafka and Elasticsearch', () => {
       { path: '/api/v1/streams/search?q=dark', allowed: read },
       { path: `/api/v1/streams/${id}/playback`, allowed: read },
       { path: '/api/v1/categories', allowed: read },
+      { path: '/api/v1/users/user_alice/videos', allowed: read },
+      { path: `/api/v1/videos/${id}`, allowed: [...read, 'DELETE'] },
       { path: '/api/v1/users/user_alice/follow', allowed: ['POST', 'DELETE', 'OPTIONS'] },
       { path: '/api/v1/users/user_alice', allowed: read },
       { path: '/api/v1/me/notifications', allowed: read },

@@ -412,12 +412,13 @@ describe('packager against real Kafka, real segments and ffmpeg', () => {
     }
   });
 
-  it('deletes the media of an ended stream that was not recorded, after the keep time, and leaves a recorded one alone', async () => {
+  it('deletes the media of an ended stream that was not recorded, and of a deleted recording, each after its keep time; leaves a recorded one alone', async () => {
     const off = uniqueName('norec');
     const on = uniqueName('rec');
-    for (const id of [off, on]) {
+    const gone = uniqueName('deleted');
+    for (const id of [off, on, gone]) {
       await producer.publish(bus.topic('streamLifecycle'), [
-        streamEvents.created(id, { recordingEnabled: id === on }),
+        streamEvents.created(id, { recordingEnabled: id !== off }),
         streamEvents.wentLive(id, T0),
       ]);
       await producer.publish(bus.topic('mediaSegments'), [ladder(id), segment(id, '360p', 0), segment(id, '360p', 1)]);
@@ -428,22 +429,35 @@ describe('packager against real Kafka, real segments and ffmpeg', () => {
       new PackagerStorage(root, root),
       log,
       new Metrics('retention', { defaults: false }),
-      { keepMs: 60_000, everyMs: 3_600_000, clock: () => now },
+      { keepMs: 60_000, deletedKeepMs: 3_600_000, everyMs: 3_600_000, clock: () => now },
     );
     assert.deepEqual(await retention.sweep(), [], 'a live stream keeps its media');
 
-    await producer.publish(bus.topic('streamLifecycle'), [streamEvents.ended(off), streamEvents.ended(on)]);
-    const ended = (id: string) => {
+    await producer.publish(bus.topic('streamLifecycle'), [
+      streamEvents.ended(off),
+      streamEvents.ended(on),
+      streamEvents.ended(gone),
+    ]);
+    const saved = (id: string) => {
       const text = read(id, '.packager/state.json');
-      return text !== '' && (JSON.parse(text) as { status: string }).status === 'ended';
+      return text === '' ? undefined : (JSON.parse(text) as { status: string; deletedAt: number | null });
     };
-    await waitFor('both ended', () => ended(off) && ended(on) && read(on, 'vod.m3u8') !== '');
+    const ended = (id: string) => saved(id)?.status === 'ended';
+    await waitFor('all ended', () => ended(off) && ended(on) && ended(gone) && read(gone, 'vod.m3u8') !== '');
+    // The streamer deletes the recording (the API's VodDeleted).
+    await bus.init(['vodDeletions']);
+    const deletedAt = Date.now();
+    await producer.publish(bus.topic('vodDeletions'), [
+      { eventId: randomUUID(), occurredAt: deletedAt, streamId: gone, streamerId: 'user_1', deletedBy: 'user_1' },
+    ]);
+    await waitFor('the deletion applied', () => saved(gone)?.deletedAt === deletedAt);
     now = Date.now() + 50_000;
     assert.deepEqual(await retention.sweep(), [], 'players that were behind may still finish');
     assert.equal((await fetch(url(off, '360p/000001.ts'))).status, 200);
 
     now = Date.now() + 70_000;
-    assert.deepEqual(await retention.sweep(), [off]);
+    assert.deepEqual(await retention.sweep(), [off], 'a deleted recording stays for its grace period');
+    assert.ok(existsSync(file(gone, 'vod.m3u8')));
     for (const name of ['master.m3u8', '360p.m3u8', '360p/000000.ts', '360p/000001.ts', '360p'])
       assert.equal(existsSync(file(off, name)), false, `${name} deleted`);
     assert.ok(ended(off), "the packager's state stays: the stream is known to have ended");
@@ -452,15 +466,23 @@ describe('packager against real Kafka, real segments and ffmpeg', () => {
     for (const name of ['vod.m3u8', '360p.vod.m3u8', '360p/000000.ts', 'master.m3u8'])
       assert.ok(existsSync(file(on, name)), `the recorded stream keeps ${name}`);
     assert.deepEqual(await retention.sweep(), [], 'nothing left to delete');
+    now = deletedAt + 3_600_000;
+    assert.deepEqual(await retention.sweep(), [gone], 'the grace period is over');
+    for (const name of ['vod.m3u8', '360p.vod.m3u8', '360p/000000.ts', 'master.m3u8'])
+      assert.equal(existsSync(file(gone, name)), false, `${name} deleted`);
+    assert.ok(saved(gone)?.deletedAt === deletedAt, "the packager's state stays: no VOD is written again");
+    for (const name of ['vod.m3u8', '360p/000000.ts'])
+      assert.ok(existsSync(file(on, name)), `the recorded stream still keeps ${name}`);
 
     // A rebuild deletes what the retention deleted, so it still equals the live media root.
     const apart = mkdtempSync(join(tmpdir(), 'packager-rebuild-'));
     try {
       const again = new EventBus(bus.config, new Metrics('rebuild-r', { defaults: false }), log);
-      await again.init(['mediaSegments', 'streamLifecycle']);
-      await rebuildApart(again, apart, { PACKAGER_UNRECORDED_KEEP_S: '0' });
+      await again.init(['mediaSegments', 'streamLifecycle', 'vodDeletions']);
+      await rebuildApart(again, apart, { PACKAGER_UNRECORDED_KEEP_S: '0', PACKAGER_DELETED_KEEP_S: '0' });
       const rebuilt = await dumpPlaylists(apart);
       assert.ok(rebuilt.has(`${off}/.packager/state.json`) && !rebuilt.has(`${off}/master.m3u8`));
+      assert.ok(rebuilt.has(`${gone}/.packager/state.json`) && !rebuilt.has(`${gone}/vod.m3u8`));
       assert.deepEqual(compareDumps(await dumpPlaylists(root), rebuilt), []);
     } finally {
       rmSync(apart, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { MediaEventPayload, VodRecorded } from '../../schemas/generated/events.ts';
+import type { MediaEventPayload, VodDeleted, VodRecorded } from '../../schemas/generated/events.ts';
 import { playbackMedia } from './playback.ts';
 import { MediaCatalog } from './catalog.ts';
 
@@ -113,6 +113,7 @@ describe('media catalog and the playback answer built from it', () => {
       thumbnail: fromVod.thumbnail,
       vod: fromVod,
       refusal: null,
+      deleted: null,
     });
     const both = new MediaCatalog();
     both.applyMedia(ladder(['720p']), 1);
@@ -164,5 +165,46 @@ describe('media catalog and the playback answer built from it', () => {
     assert.equal(playbackMedia(live, c.get('s1'), CDN).media_error, null);
     c.applyMedia(refused('NO_VIDEO', 'redelivered'), 1);
     assert.equal(c.get('s1')?.refusal, null, 'a redelivered refusal does not come back');
+  });
+
+  describe('a deleted recording', () => {
+    const deletion: VodDeleted = {
+      eventId: 'd',
+      occurredAt: 20_000,
+      streamId: 's1',
+      streamerId: 'u1',
+      deletedBy: 'u1',
+    };
+    const ended = { streamId: 's1', status: 'ended' as const, recordingEnabled: true };
+
+    it('offers nothing to play and no thumbnail once deleted', () => {
+      const c = new MediaCatalog();
+      c.applyMedia(thumb('thumbs/000001.jpg'), 0);
+      c.applyVod(vod, 0);
+      assert.equal(playbackMedia(ended, c.get('s1'), CDN).hls, 'https://cdn.example.com/hls/s1/vod.m3u8');
+      c.applyVodDeleted(deletion, 0);
+      assert.deepEqual(c.get('s1'), { ladder: null, thumbnail: null, vod: null, refusal: null, deleted: deletion });
+      const m = playbackMedia(ended, c.get('s1'), CDN);
+      assert.deepEqual([m.hls, m.thumbnail, m.qualities], [null, null, []]);
+    });
+
+    it('stays deleted whatever VodRecorded comes after (another topic, a redelivery, a packager rebuild)', () => {
+      const c = new MediaCatalog();
+      c.applyVodDeleted(deletion, 0);
+      c.applyVod(vod, 0);
+      c.applyVod({ ...vod, eventId: 'again' }, 1);
+      assert.equal(c.get('s1')?.vod, null);
+      assert.equal(playbackMedia(ended, c.get('s1'), CDN).hls, null);
+      c.applyVodDeleted({ ...deletion, eventId: 'd2', occurredAt: 30_000 }, 1);
+      assert.equal(c.get('s1')?.deleted?.eventId, 'd', 'the first deletion stands');
+    });
+
+    it('whenApplied resolves true once the deletion is applied, and false on timeout', async () => {
+      const c = new MediaCatalog();
+      const seen = c.whenApplied('d', 10_000);
+      c.applyVodDeleted(deletion, 0);
+      assert.equal(await seen, true);
+      assert.equal(await c.whenApplied('other', 5), false);
+    });
   });
 });

@@ -5,7 +5,8 @@ import type { Component } from '../../platform/service.ts';
 import type { MediaCatalog } from './catalog.ts';
 
 /**
- * Keeps a MediaCatalog up to date from live.media.segments and live.vod.recordings. The group is
+ * Keeps a MediaCatalog up to date from live.media.segments, live.vod.recordings and
+ * live.vod.deletions. The group is
  * unique to the process instance (every instance needs every partition). Unlike the stream
  * registry, start does not wait to catch up: the media topic is long (every segment of three
  * days), and until it is read a playback answer only lacks its qualities and thumbnail.
@@ -25,7 +26,7 @@ export class MediaCatalogProjection implements Component {
   }
 
   async start(): Promise<void> {
-    await this.bus.init(['mediaSegments', 'vodRecordings']);
+    await this.bus.init(['mediaSegments', 'vodRecordings', 'vodDeletions']);
     this.consumer = this.bus
       .consumer({
         groupId: this.opts.groupId,
@@ -38,6 +39,9 @@ export class MediaCatalogProjection implements Component {
       })
       .on(this.bus.topic('vodRecordings'), async (records) => {
         for (const r of records) this.catalog.applyVod(r.event, Number(r.version));
+      })
+      .on(this.bus.topic('vodDeletions'), async (records) => {
+        for (const r of records) this.catalog.applyVodDeleted(r.event, Number(r.version));
       });
     await this.consumer.start();
   }

@@ -53,6 +53,8 @@ interface Streamer {
   name: string;
   /** Ready and live streams, in creation order. */
   open: Set<string>;
+  /** Their ended streams this instance still holds (the ended cache's share), in order of ending. */
+  ended: Set<string>;
 }
 
 export class StreamRegistry {
@@ -96,6 +98,14 @@ export class StreamRegistry {
   /** A streamer's ready and live streams, in creation order: how many they hold open, and who is live. */
   openStreamsOf(streamerId: string): StreamRecord[] {
     return [...(this.streamers.get(streamerId)?.open ?? [])].map((id) => this.open.get(id)!.record);
+  }
+
+  /**
+   * A streamer's ended streams still held in memory (see the ended cache above), in order of
+   * ending; the video library's source. Reading them does not keep them in the cache longer.
+   */
+  endedStreamsOf(streamerId: string): StreamRecord[] {
+    return [...(this.streamers.get(streamerId)?.ended ?? [])].flatMap((id) => this.ended.get(id)?.record ?? []);
   }
 
   /** The name on the latest stream a user created; undefined for someone who never created one. */
@@ -187,19 +197,22 @@ export class StreamRegistry {
       this.byKeyHash.set(record.streamKeyHash, id);
       const streamer = this.streamers.get(record.streamerId);
       if (streamer) streamer.name = record.streamerName;
-      else this.streamers.set(record.streamerId, { name: record.streamerName, open: new Set() });
+      else this.streamers.set(record.streamerId, { name: record.streamerName, open: new Set(), ended: new Set() });
     }
     entry.record = record;
     entry.offset = offset;
-    const open = this.streamers.get(record.streamerId)?.open;
+    const streamer = this.streamers.get(record.streamerId);
+    const open = streamer?.open;
     if (record.status === 'ended') {
       this.open.delete(id);
       open?.delete(id);
+      streamer?.ended.add(id);
       this.ended.delete(id);
       this.ended.set(id, entry);
       this.trim(this.ended, (gone) => {
         if (this.byKeyHash.get(gone.record.streamKeyHash) === gone.record.streamId)
           this.byKeyHash.delete(gone.record.streamKeyHash);
+        this.streamers.get(gone.record.streamerId)?.ended.delete(gone.record.streamId);
       });
     } else {
       this.open.set(id, entry);

@@ -52,6 +52,12 @@ describe('stream registry store', () => {
     );
     assert.equal(r.get('s997')?.status, 'ended', 'the latest ended are held');
     assert.equal(r.get('s994'), undefined, 'older ended streams have left memory');
+    assert.deepEqual(
+      r.endedStreamsOf('churner').map((s) => s.streamId),
+      ['s995', 's996', 's997'],
+      "the streamer's ended streams are the cache's, and leave with it",
+    );
+    assert.deepEqual(r.endedStreamsOf('nobody'), []);
     assert.equal(r.byStreamKeyHash('h_s0'), undefined, 'and so have their keys');
     assert.equal(r.byStreamKeyHash('h_s997')?.status, 'ended');
     assert.equal(r.viewerCount('s0'), 0, 'counts leave with their stream');

@@ -2,6 +2,7 @@ import { edgeCodeOf } from '../../platform/errors.ts';
 import type { HttpReply, TransportRejection } from '../../platform/http/server.ts';
 import type { FollowErrorCode } from '../../domain/follows/errors.ts';
 import type { StreamErrorCode } from '../../domain/stream/errors.ts';
+import type { VideoErrorCode } from '../../domain/media/video-errors.ts';
 import type { RateLimited } from './rate-limits.ts';
 
 /**
@@ -14,6 +15,7 @@ import type { RateLimited } from './rate-limits.ts';
  */
 export type ErrorCode =
   | StreamErrorCode
+  | VideoErrorCode
   | FollowErrorCode
   | TransportRejection
   | RateLimited['code']
@@ -32,9 +34,11 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   cannot_follow_self: 400,
   unauthorized: 401,
   not_stream_owner: 403,
+  not_video_owner: 403,
   forbidden_origin: 403,
   not_admin: 403,
   stream_not_found: 404,
+  video_not_found: 404,
   route_not_found: 404,
   user_not_found: 404,
   stream_ended: 409,

@@ -20,6 +20,7 @@ import { apiRoutes } from './routes.ts';
 import { StreamArchive } from './archive.ts';
 import { limitWrites, type WriteLimits } from './rate-limits.ts';
 import { userApi, type UserApiDeps } from './user-routes.ts';
+import { videoRoutes } from './video-routes.ts';
 import { devTokenRoutes, type DevTokenSettings } from './dev-token.ts';
 import { webRoutes, type WebSettings } from './web.ts';
 import { revocationRoutes } from './revoke-routes.ts';
@@ -128,6 +129,16 @@ export function apiGateway(deps: {
           media,
           links: s.links,
         }),
+        ...videoRoutes({
+          auth,
+          registry,
+          archive,
+          media,
+          links: s.links,
+          publish: (event) => producer.publish(bus.topic('vodDeletions'), [event]),
+          readYourWritesMs: s.readYourWritesMs,
+          log,
+        }),
         ...(users?.routes ?? []),
         ...revocationRoutes({
           auth,
@@ -160,7 +171,7 @@ export function apiGateway(deps: {
       {
         name: 'lifecycle-producer',
         start: async () => {
-          await bus.init(['streamLifecycle', 'userRevocations']);
+          await bus.init(['streamLifecycle', 'userRevocations', 'vodDeletions']);
           await producer.connect();
         },
         stop: () => producer.disconnect(),

@@ -7,7 +7,8 @@ import type { StreamRecord, StreamStatus } from '../../domain/stream/evolve.ts';
 import type { StreamSearch } from '../../domain/discovery/query.ts';
 import type { CategoryRank, SearchPage } from '../../domain/discovery/search.ts';
 import { decodeCursor, encodeCursor, fingerprintOf } from '../../domain/discovery/search-cursor.ts';
-import { playbackMedia } from '../../domain/media/playback.ts';
+import { cdnThumbnailUrl, cdnVodUrl, playbackMedia } from '../../domain/media/playback.ts';
+import type { Video } from '../../domain/media/videos.ts';
 
 /**
  * The HTTP API's wire shapes (snake_case JSON, timestamps as ISO 8601 UTC) and query parsing.
@@ -122,6 +123,34 @@ export function searchResponse(
     total_results: page.total,
     next_cursor: nextCursor,
   };
+}
+
+/**
+ * A video (domain/media/videos.ts). `view_count` is the broadcast's peak concurrent viewers, from
+ * the viewer counter: the platform counts no total views. `playback_url` is the VOD master through
+ * the CDN; `watch_url` the page that plays it.
+ */
+export function videoResponse(v: Video, links: Links) {
+  return {
+    video_id: v.videoId,
+    stream_id: v.videoId,
+    title: v.title,
+    category: v.category,
+    tags: v.tags,
+    streamer: { user_id: v.streamerId, username: v.streamerName, avatar: null },
+    duration_seconds: Math.round(v.durationMs / 1000),
+    thumbnail: v.thumbnailUri === null ? null : cdnThumbnailUrl(links.cdnBaseUrl, v.videoId, v.thumbnailUri),
+    view_count: v.peakViewers,
+    started_at: iso(v.startedAt),
+    ended_at: iso(v.endedAt),
+    created_at: iso(v.recordedAt),
+    playback_url: cdnVodUrl(links.cdnBaseUrl, v.playlistUri),
+    watch_url: `${base(links.publicBaseUrl)}/streams/${enc(v.videoId)}`,
+  };
+}
+
+export function videosResponse(videos: Video[], nextCursor: string | null, links: Links) {
+  return { videos: videos.map((v) => videoResponse(v, links)), next_cursor: nextCursor };
 }
 
 export function categoriesResponse(ranks: CategoryRank[]) {

@@ -23,6 +23,8 @@ const schema = z.object({
   PACKAGER_DVR_WINDOW_S: env.int(7200, 0),
   /** How long the media of an ended stream that was not recorded stays, for players that were behind. */
   PACKAGER_UNRECORDED_KEEP_S: env.int(300, 0),
+  /** How long the media of a recording its streamer deleted stays (the grace period; default a day). */
+  PACKAGER_DELETED_KEEP_S: env.int(86_400, 0),
   /** How often the media root is swept for such streams. */
   PACKAGER_RETENTION_EVERY_S: env.int(60, 1),
   /** How long a rebuild may take to reach the end of the topics before it gives up. */

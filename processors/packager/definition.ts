@@ -10,12 +10,12 @@ import { Packager } from './packager.ts';
 import { purgeUnrecorded } from './retention.ts';
 import { PackagerStorage, streamsUnder } from './storage.ts';
 
-export const PACKAGER_TOPICS = ['mediaSegments', 'streamLifecycle'] as const;
+export const PACKAGER_TOPICS = ['mediaSegments', 'streamLifecycle', 'vodDeletions'] as const;
 
 /**
  * HLS playlists and the packager's state under MEDIA_ROOT, defined once: the live packager and
- * `npm run replay -- playlists` run the same Packager over live.media.segments and
- * live.stream.lifecycle. A rebuild announces nothing (the VODs were announced when they
+ * `npm run replay -- playlists` run the same Packager over live.media.segments,
+ * live.stream.lifecycle and live.vod.deletions. A rebuild announces nothing (the VODs were announced when they
  * happened), checks segment files under the live media root, and applies the unrecorded-media
  * retention as of its point in time, so it deletes what the live retention deleted.
  *
@@ -63,6 +63,7 @@ export function playlistsStore(cfg: PackagerConfig, deps: { bus: EventBus; log: 
         new PackagerStorage(target, live),
         req.asOf ?? Date.now(),
         cfg.PACKAGER_UNRECORDED_KEEP_S * 1000,
+        cfg.PACKAGER_DELETED_KEEP_S * 1000,
         log,
       );
       return [];

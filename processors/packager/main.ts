@@ -25,6 +25,7 @@ await runStore({ bus, log, metrics }, playlistsStore(cfg, { bus, log }), {
   extra: [
     new UnrecordedMediaRetention(new PackagerStorage(cfg.MEDIA_ROOT, cfg.MEDIA_ROOT), log, metrics, {
       keepMs: cfg.PACKAGER_UNRECORDED_KEEP_S * 1000,
+      deletedKeepMs: cfg.PACKAGER_DELETED_KEEP_S * 1000,
       everyMs: cfg.PACKAGER_RETENTION_EVERY_S * 1000,
     }),
   ],

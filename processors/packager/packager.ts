@@ -140,6 +140,7 @@ export class Packager implements Component {
     await this.bus.init([
       'mediaSegments',
       'streamLifecycle',
+      'vodDeletions',
       ...(this.opts.announce ? (['vodRecordings'] as const) : []),
     ]);
     if (this.opts.announce) {
@@ -159,6 +160,9 @@ export class Packager implements Component {
       )
       .on(this.bus.topic('streamLifecycle'), (records) =>
         this.handle(records.map((r) => ({ source: 'lifecycle', offset: Number(r.offset), event: r.event }))),
+      )
+      .on(this.bus.topic('vodDeletions'), (records) =>
+        this.handle(records.map((r) => ({ source: 'deletion', offset: Number(r.offset), event: r.event }))),
       );
     this.joined = this.consumer.onceJoined();
     await this.consumer.start();
@@ -234,7 +238,8 @@ export class Packager implements Component {
         await this.storage.write(p.streamId, layout.dvrMaster, renderMaster(playable, layout.dvrMedia, cmaf));
       this.writes.inc({ kind: 'master' });
     }
-    if (effects.vod) await this.writeVod(p);
+    // A deleted recording is never written or announced again (a deletion in the same batch included).
+    if (effects.vod && p.deletedAt === null) await this.writeVod(p);
   }
 
   /** Rewrites a live playlist; `fresh` and `freshParts` are what this chunk admitted to it. */

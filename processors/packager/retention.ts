@@ -11,7 +11,10 @@ import { streamsUnder, type PackagerStorage } from './storage.ts';
 /**
  * Media of streams whose streamer turned recording off is deleted once they have ended: nothing
  * may keep, or serve, a broadcast its streamer asked not to record. `keepMs` after the end lets
- * players that were behind finish the last window. Only the packager's own folder stays (its
+ * players that were behind finish the last window. Likewise the media of a recording its
+ * streamer deleted (VodDeleted), `deletedKeepMs` after the deletion: the API stops offering it at
+ * once, and the grace period lets players that had it open finish, and an operator undo a mistake
+ * from the files. Only the packager's own folder stays (its
  * state says the stream ended, so a late event cannot bring playlists back, and replays still
  * find the stream); a recorded stream's media is its VOD and is never touched here.
  *
@@ -19,12 +22,15 @@ import { streamsUnder, type PackagerStorage } from './storage.ts';
  * or another packager instance finishes what one began; deleting what another instance deleted
  * already is harmless.
  */
-export function mediaExpired(state: StreamPackage, now: number, keepMs: number): boolean {
-  return state.status === 'ended' && !state.recording && state.endedAt !== null && now - state.endedAt >= keepMs;
+export function mediaExpired(state: StreamPackage, now: number, keepMs: number, deletedKeepMs: number): boolean {
+  if (state.status !== 'ended' || state.endedAt === null) return false;
+  if (!state.recording) return now - state.endedAt >= keepMs;
+  return state.deletedAt !== null && now - state.deletedAt >= deletedKeepMs;
 }
 
 export interface RetentionOptions {
   keepMs: number;
+  deletedKeepMs: number;
   everyMs: number;
   clock?: () => number;
 }
@@ -43,7 +49,7 @@ export class UnrecordedMediaRetention implements Component {
   ) {
     this.purged = new Counter({
       name: 'live_packager_unrecorded_purged_total',
-      help: 'Ended streams without recording whose segments, thumbnails and playlists were deleted',
+      help: 'Ended streams not recorded, or whose recording was deleted, whose segments, thumbnails and playlists were deleted',
       registers: [metrics.registry],
     });
   }
@@ -63,7 +69,8 @@ export class UnrecordedMediaRetention implements Component {
 
   /** One pass over the media root; resolves with the streams whose media it deleted. */
   async sweep(): Promise<string[]> {
-    const done = await purgeUnrecorded(this.storage, (this.opts.clock ?? Date.now)(), this.opts.keepMs, this.log);
+    const now = (this.opts.clock ?? Date.now)();
+    const done = await purgeUnrecorded(this.storage, now, this.opts.keepMs, this.opts.deletedKeepMs, this.log);
     this.purged.inc(done.length);
     return done;
   }
@@ -78,18 +85,20 @@ export async function purgeUnrecorded(
   storage: PackagerStorage,
   now: number,
   keepMs: number,
+  deletedKeepMs: number,
   log: Logger,
 ): Promise<string[]> {
   const done: string[] = [];
   for (const streamId of await streamsUnder(storage.out)) {
     if (!isSafeName(streamId)) continue;
     const state = await storage.loadState(streamId);
-    if (!state || !mediaExpired(state, now, keepMs)) continue;
+    if (!state || !mediaExpired(state, now, keepMs, deletedKeepMs)) continue;
     const folder = join(storage.out, streamId);
     const media = (await readdir(folder)).filter((name) => name !== PACKAGER_DIR);
     if (media.length === 0) continue;
     for (const name of media) await rm(join(folder, name), { recursive: true, force: true });
-    log.info({ streamId, removed: media.length }, 'deleted the media of an ended stream that was not recorded');
+    const why = state.recording ? 'its recording was deleted' : 'it was not recorded';
+    log.info({ streamId, removed: media.length }, `deleted the media of an ended stream: ${why}`);
     done.push(streamId);
   }
   return done;

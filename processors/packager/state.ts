@@ -4,6 +4,7 @@ import type {
   RenditionLadder,
   StreamLifecycleEvent,
   ThumbnailReady,
+  VodDeleted,
 } from '../../schemas/generated/events.ts';
 import { partsFrom, roundedSeconds, type PartEntry, type SegmentEntry } from './playlists.ts';
 
@@ -53,11 +54,18 @@ export interface StreamPackage {
   firstSegmentAt: number | null;
   mediaOffset: number;
   lifecycleOffset: number;
+  /**
+   * When its streamer deleted the recording (the first VodDeleted's occurredAt): from then on no
+   * VOD is written or announced again, and the retention removes the media after its grace period.
+   */
+  deletedAt: number | null;
+  deletionOffset: number;
 }
 
 export type PackagerInput =
   | { source: 'media'; offset: number; event: MediaEvent }
-  | { source: 'lifecycle'; offset: number; event: StreamLifecycleEvent };
+  | { source: 'lifecycle'; offset: number; event: StreamLifecycleEvent }
+  | { source: 'deletion'; offset: number; event: VodDeleted };
 
 /** What the shell must do after an input: append, rewrite, finalize. */
 export interface Effects {
@@ -87,6 +95,8 @@ export function emptyPackage(streamId: string): StreamPackage {
     firstSegmentAt: null,
     mediaOffset: -1,
     lifecycleOffset: -1,
+    deletedAt: null,
+    deletionOffset: -1,
   };
 }
 
@@ -129,6 +139,11 @@ export function apply(
   if (input.source === 'media') {
     if (input.offset <= p.mediaOffset) return p;
     return applyMedia({ ...p, mediaOffset: input.offset }, input.event, windowSize, effects);
+  }
+  if (input.source === 'deletion') {
+    if (input.offset <= p.deletionOffset) return p;
+    // The first deletion stands; no effect now: the retention's sweep removes the media later.
+    return { ...p, deletionOffset: input.offset, deletedAt: p.deletedAt ?? input.event.occurredAt };
   }
   if (input.offset <= p.lifecycleOffset) return p;
   return applyLifecycle({ ...p, lifecycleOffset: input.offset }, input.event, effects);
@@ -185,7 +200,7 @@ function applyMedia(p: StreamPackage, event: MediaEvent, windowSize: number, eff
       effects.record.push({ rendition: e.rendition, segment });
       changed(p, e.rendition, track, next, effects);
       if (track.segments === 0) effects.master = true;
-      if (p.status === 'ended' && p.recording) effects.vod = true;
+      if (p.status === 'ended' && p.recording && p.deletedAt === null) effects.vod = true;
       return {
         ...p,
         tracks: { ...p.tracks, [e.rendition]: next },
@@ -289,7 +304,7 @@ function applyLifecycle(p: StreamPackage, event: StreamLifecycleEvent, effects: 
       if (p.status === 'ended') return p;
       // The live playlists get ENDLIST, so players stop reloading them.
       for (const name of Object.keys(p.tracks)) effects.media.add(name);
-      if (p.recording) effects.vod = true;
+      if (p.recording && p.deletedAt === null) effects.vod = true;
       return { ...p, status: 'ended', endedAt: event.occurredAt };
     }
     default: {

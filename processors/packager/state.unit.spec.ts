@@ -68,7 +68,7 @@ const created = (recordingEnabled: boolean) =>
     streamKeyHash: 'ab',
   });
 const llLadder = media({
-  ...(ladder.event.payload as MediaEventPayload & { type: 'RenditionLadder' }),
+  ...((ladder.event as { payload: MediaEventPayload }).payload as MediaEventPayload & { type: 'RenditionLadder' }),
   partTargetMs: 334,
   reason: 'START',
   dropped: [],

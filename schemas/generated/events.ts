@@ -499,6 +499,20 @@ export interface ViewerPlayback {
   edge: string;
 }
 
+/** Value of live.vod.deletions, keyed by streamId: the streamer deleted the recording of a broadcast. Final: a VodRecorded of the same stream, read before or after it, never brings the video back. The packager's retention removes the media after a grace period. */
+export interface VodDeleted {
+  /** Unique id of this event. */
+  eventId: string;
+  /** When the API accepted the deletion; the media grace period counts from here. */
+  occurredAt: number;
+  /** The recorded stream (the video's id); also the Kafka key. */
+  streamId: string;
+  /** User id of the stream's owner. */
+  streamerId: string;
+  /** User id of who deleted it (the owner). */
+  deletedBy: string;
+}
+
 /** Value of live.vod.recordings, keyed by streamId: the packager wrote a complete VOD playlist for an ended, recorded stream. */
 export interface VodRecorded {
   /** Unique id of this event. */

@@ -58,6 +58,40 @@ export interface Playback {
   chat_url: string | null;
 }
 
+/** A recorded broadcast (GET /api/v1/videos/:id); its id is the stream's, so /streams/:id plays it. */
+export interface Video {
+  video_id: string;
+  stream_id: string;
+  title: string;
+  category: string;
+  tags: string[];
+  streamer: Streamer;
+  duration_seconds: number;
+  thumbnail: string | null;
+  /** The broadcast's peak concurrent viewers. */
+  view_count: number;
+  started_at: string;
+  ended_at: string;
+  created_at: string;
+  playback_url: string;
+  watch_url: string;
+}
+
+export interface VideoPage {
+  videos: Video[];
+  next_cursor: string | null;
+}
+
+/** GET /api/v1/users/:id: a user's follower counts and live stream, if any. */
+export interface Channel {
+  user_id: string;
+  username: string | null;
+  followers: number;
+  following: number;
+  live: { stream_id: string; title: string; category: string; started_at: string | null; viewer_count: number } | null;
+  is_following: boolean | null;
+}
+
 export interface Started {
   stream_id: string;
   stream_key: string;
@@ -162,11 +196,14 @@ export const api = {
     request<unknown>(`/api/v1/users/${encodeURIComponent(userId)}/follow`, { method: 'POST', auth: true }),
   unfollow: (userId: string) =>
     request<unknown>(`/api/v1/users/${encodeURIComponent(userId)}/follow`, { method: 'DELETE', auth: true }),
-  user: (userId: string) =>
-    request<{ user_id: string; followers: number; is_following: boolean | null }>(
-      `/api/v1/users/${encodeURIComponent(userId)}`,
-      { auth: true },
-    ),
+  user: (userId: string) => request<Channel>(`/api/v1/users/${encodeURIComponent(userId)}`, { auth: true }),
+  videos: (userId: string, q: { cursor?: string; limit: number }, signal?: AbortSignal) => {
+    const qs = new URLSearchParams({ limit: String(q.limit), ...(q.cursor && { cursor: q.cursor }) });
+    return request<VideoPage>(`/api/v1/users/${encodeURIComponent(userId)}/videos?${qs}`, signal ? { signal } : {});
+  },
+  video: (id: string) => request<Video>(`/api/v1/videos/${encodeURIComponent(id)}`),
+  deleteVideo: (id: string) =>
+    request<unknown>(`/api/v1/videos/${encodeURIComponent(id)}`, { method: 'DELETE', auth: true }),
   notifications: () => request<{ notifications: Notification[] }>('/api/v1/me/notifications?limit=20', { auth: true }),
   markRead: (ids: string[]) =>
     request<unknown>('/api/v1/me/notifications/read', { method: 'POST', body: { ids }, auth: true }),

@@ -3,6 +3,7 @@ import { loadSession, saveSession } from './api.ts';
 import { startBell } from './bell.ts';
 import { navigate } from './dom.ts';
 import { browseView } from './views/browse.ts';
+import { channelView } from './views/channel.ts';
 import { goLiveView } from './views/golive.ts';
 import { opsView } from './views/ops.ts';
 import { signInView } from './views/signin.ts';
@@ -10,7 +11,7 @@ import { watchView } from './views/watch.ts';
 
 /**
  * The page's shell: header (search, go live, bell, who is signed in) and a router over
- * /, /streams/:id, /go-live, /ops (operators) and /sign-in. The API serves index.html for every such path.
+ * /, /streams/:id, /users/:id (a channel), /go-live, /ops (operators) and /sign-in. The API serves index.html for every such path.
  */
 const view = document.getElementById('view')!;
 const search = document.getElementById('search') as HTMLInputElement;
@@ -31,8 +32,10 @@ function route(): void {
   const query = new URLSearchParams(location.search);
   const path = location.pathname;
   const watch = /^\/streams\/([^/]+)\/?$/.exec(path);
+  const channel = /^\/users\/([^/]+)\/?$/.exec(path);
   search.value = path === '/' ? (query.get('q') ?? '') : search.value;
   if (watch) leave = watchView(view, decodeURIComponent(watch[1]!));
+  else if (channel) leave = channelView(view, decodeURIComponent(channel[1]!));
   else if (path === '/go-live') leave = goLiveView(view);
   else if (path === '/ops') leave = opsView(view);
   else if (path === '/sign-in') leave = signInView(view, query, renderSession);

@@ -69,7 +69,22 @@ function render(root: HTMLElement, p: Playback): (() => void)[] {
         'div',
         { class: 'grow' },
         h('h1', { 'data-testid': 'stream-title' }, p.title),
-        h('div', {}, h('strong', {}, p.streamer.username), ' · ', h('span', { class: 'category' }, p.category)),
+        h(
+          'div',
+          {},
+          h(
+            'a',
+            {
+              class: 'streamer-link',
+              href: `/users/${encodeURIComponent(p.streamer.user_id)}`,
+              'data-link': true,
+              'data-testid': 'streamer-link',
+            },
+            h('strong', {}, p.streamer.username),
+          ),
+          ' · ',
+          h('span', { class: 'category' }, p.category),
+        ),
         h('div', { class: 'tags' }, ...p.tags.map((t) => h('span', { class: 'tag' }, t))),
       ),
       h('div', { class: 'right' }, p.status === 'live' ? viewers : null, since, follow),
