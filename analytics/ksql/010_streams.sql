@@ -34,5 +34,11 @@ CREATE STREAM IF NOT EXISTS notifications (recipient_key STRING KEY)
 CREATE STREAM IF NOT EXISTS vod_recordings (stream_key STRING KEY)
   WITH (KAFKA_TOPIC = '${TOPIC_PREFIX}live.vod.recordings', KEY_FORMAT = 'KAFKA', VALUE_FORMAT = 'AVRO');
 
+CREATE STREAM IF NOT EXISTS vod_deletions (stream_key STRING KEY)
+  WITH (KAFKA_TOPIC = '${TOPIC_PREFIX}live.vod.deletions', KEY_FORMAT = 'KAFKA', VALUE_FORMAT = 'AVRO');
+
+CREATE STREAM IF NOT EXISTS ingest_leases (node_key STRING KEY)
+  WITH (KAFKA_TOPIC = '${TOPIC_PREFIX}live.ingest.leases', KEY_FORMAT = 'KAFKA', VALUE_FORMAT = 'AVRO');
+
 CREATE STREAM IF NOT EXISTS media_capacity (worker_key STRING KEY)
   WITH (KAFKA_TOPIC = '${TOPIC_PREFIX}live.media.capacity', KEY_FORMAT = 'KAFKA', VALUE_FORMAT = 'AVRO');
