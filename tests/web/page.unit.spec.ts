@@ -18,7 +18,7 @@ import {
   type LatencyMode,
 } from '../../web/src/lib/format.ts';
 import { newPlaybackSession, withPlaybackSession } from '../../web/src/lib/playback-session.ts';
-import { behindLiveLabel, dvrHlsConfig, dvrStartPosition } from '../../web/src/lib/dvr.ts';
+import { behindLiveLabel, dvrFragments, dvrHlsConfig, dvrLevel, dvrStartPosition } from '../../web/src/lib/dvr.ts';
 import { ChatReplay, type ReplayStep } from '../../web/src/lib/chat-replay.ts';
 
 /** The web page's pure parts (web/src/lib): what chat shows and how the player is tuned. */
@@ -281,9 +281,39 @@ describe('rewinding a live stream (DVR)', () => {
   it('plays the DVR playlist as a recording that hls.js never pulls back to live', () => {
     const config = dvrHlsConfig('low');
     assert.equal(config.lowLatencyMode, false);
+    assert.equal(config.autoStartLoad, false, 'it starts where the rewind lands');
     assert.equal(config.liveMaxLatencyDurationCount, Infinity);
     // hls.js takes it as it is.
     new Hls(config).destroy();
+  });
+
+  it('reads a DVR playlist as hls.js places it: from 0, dated by the tag before each segment', () => {
+    const text = [
+      '#EXTM3U',
+      '#EXT-X-TARGETDURATION:2',
+      '#EXT-X-MAP:URI="480p/init-000000.mp4"',
+      `#EXT-X-PROGRAM-DATE-TIME:${new Date(T).toISOString()}`,
+      '#EXTINF:2.000,',
+      '480p/000000.m4s',
+      '#EXT-X-DISCONTINUITY',
+      `#EXT-X-PROGRAM-DATE-TIME:${new Date(T + 60_000).toISOString()}`,
+      '#EXTINF:1.500,',
+      '480p/000035.m4s',
+      '#EXTINF:2.000,',
+      '480p/000036.m4s',
+    ].join('\n');
+    assert.deepEqual(dvrFragments(text), [
+      { start: 0, duration: 2, programDateTime: T },
+      { start: 2, duration: 1.5, programDateTime: T + 60_000 },
+      { start: 3.5, duration: 2, programDateTime: null },
+    ]);
+    assert.equal(dvrStartPosition(dvrFragments(text), T + 61_000), 3, 'after a hole, by the date after it');
+  });
+
+  it('stays on the rendition it was playing live, else the highest', () => {
+    assert.equal(dvrLevel(['480p', '360p', '160p'], '360p'), 1);
+    assert.equal(dvrLevel(['480p', '160p'], '360p'), 0, 'a rung that is gone');
+    assert.equal(dvrLevel(['480p', '360p'], null), 0);
   });
 
   it('says how far behind live a rewound player is', () => {

@@ -2,7 +2,7 @@ import type { Level } from 'hls.js';
 import type HlsType from 'hls.js';
 import type { Playback } from './api.ts';
 import { h } from './dom.ts';
-import { behindLiveLabel, dvrHlsConfig, dvrStartPosition, REWIND_STEP_S } from './lib/dvr.ts';
+import { behindLiveLabel, dvrFragments, dvrHlsConfig, dvrLevel, dvrStartPosition, REWIND_STEP_S } from './lib/dvr.ts';
 import { catchUpRate, followLive, hlsConfig, levelName, liveStatus, liveSyncFallback } from './lib/format.ts';
 import { withPlaybackSession } from './lib/playback-session.ts';
 import { fallbackMessage, linkState, playbackPath, WEBRTC_QUALITY, type WhepFailure } from './lib/webrtc.ts';
@@ -136,7 +136,7 @@ export function createPlayer(p: Playback, session: string): Player {
   };
 
   // hls.js is most of the page's weight: fetched only when a video is to be played.
-  const attach = async (src: string, rewindTo?: number) => {
+  const attach = async (src: string, rewind?: { to: number; rendition: string | null }) => {
     const { default: Hls } = await import('hls.js');
     if (destroyed) return;
     if (!Hls.isSupported()) {
@@ -150,18 +150,34 @@ export function createPlayer(p: Playback, session: string): Player {
       }
       return;
     }
-    rewound = rewindTo !== undefined;
+    rewound = rewind !== undefined;
     hls = new Hls({
       ...(rewound ? dvrHlsConfig(p.latency_mode) : hlsConfig(p.latency_mode, live)),
       // Every playlist, segment and part request names the session: the edge reports the media
       // ones as this page's playback, which is what makes its heartbeats count.
       xhrSetup: (xhr: XMLHttpRequest, url: string) => xhr.open('GET', withPlaybackSession(url, session), true),
     });
-    if (rewindTo !== undefined) {
+    if (rewind !== undefined) {
+      // One rendition, no ABR: a rung the worker dropped for a while has a hole in its DVR
+      // playlist, so the renditions' timelines differ and a switch would land nowhere.
       const instance = hls;
-      hls.once(Hls.Events.LEVEL_LOADED, (_e, data) => {
-        instance.stopLoad();
-        instance.startLoad(dvrStartPosition(data.details.fragments, rewindTo));
+      hls.once(Hls.Events.MANIFEST_PARSED, (_e, data) => {
+        const pinned = dvrLevel(
+          data.levels.map((l, i) => levelName(l, i)),
+          rewind.rendition,
+        );
+        fetch(withPlaybackSession(data.levels[pinned]!.uri, session))
+          .then((r) => (r.ok ? r.text() : Promise.reject(new Error(`the DVR playlist answered ${r.status}`))))
+          .then((text) => {
+            if (hls !== instance) return;
+            instance.startLevel = pinned;
+            instance.loadLevel = pinned;
+            instance.startLoad(dvrStartPosition(dvrFragments(text), rewind.to));
+          })
+          .catch(() => {
+            show('Rewind is not available for this stream.');
+            goLive();
+          });
       });
     } else if (live) {
       // The live sync settings hls.js takes on the instance (the plain-HLS fallback target now, the
@@ -227,7 +243,10 @@ export function createPlayer(p: Playback, session: string): Player {
     hls?.destroy();
     hls = undefined;
     video.playbackRate = 1;
-    attach(dvrSrc, from - seconds * 1000).catch((err: unknown) => show(`Could not rewind: ${(err as Error).message}`));
+    const rendition = current >= 0 ? (levels[current] ?? null) : null;
+    attach(dvrSrc, { to: from - seconds * 1000, rendition }).catch((err: unknown) =>
+      show(`Could not rewind: ${(err as Error).message}`),
+    );
   };
   const followStatus = () => {
     toLive.addEventListener('click', () => {
