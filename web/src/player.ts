@@ -236,7 +236,14 @@ export function createPlayer(p: Playback, session: string): Player {
     const dvrSrc = p.playback_urls.dvr;
     if (!dvrSrc) return;
     if (rewound && hls) {
-      video.currentTime = Math.max(video.seekable.length ? video.seekable.start(0) : 0, video.currentTime - seconds);
+      // By program date time, as the first press: where the rung has a hole, 30 s of the
+      // playlist's timeline is more than 30 s of the broadcast.
+      const at = hls.playingDate?.getTime();
+      const fragments = hls.levels[hls.currentLevel]?.details?.fragments;
+      video.currentTime =
+        at !== undefined && fragments?.length
+          ? dvrStartPosition(fragments, at - seconds * 1000)
+          : Math.max(video.seekable.length ? video.seekable.start(0) : 0, video.currentTime - seconds);
       return;
     }
     const from = hls?.playingDate?.getTime() ?? Date.now();
