@@ -1,3 +1,4 @@
+import { AppliedWaiters } from '../../platform/applied-waiters.ts';
 import type {
   MediaEvent,
   RenditionLadder,
@@ -32,7 +33,7 @@ export class MediaCatalog {
     string,
     StreamMedia & { mediaOffset: number; vodOffset: number; deletionOffset: number }
   >();
-  private readonly waiters = new Map<string, () => void>();
+  private readonly waiters = new AppliedWaiters();
 
   /**
    * The VOD's own ladder and thumbnail stand in for those of live.media.segments, whose events
@@ -114,7 +115,7 @@ export class MediaCatalog {
       e.deletionOffset = offset;
       e.deleted ??= event;
     }
-    this.waiters.get(event.eventId)?.();
+    this.waiters.applied(event.eventId);
   }
 
   /**
@@ -122,14 +123,6 @@ export class MediaCatalog {
    * deletion, false if not within `timeoutMs`. Call it before publishing.
    */
   whenApplied(eventId: string, timeoutMs: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => settle(false), timeoutMs);
-      const settle = (applied: boolean) => {
-        clearTimeout(timer);
-        this.waiters.delete(eventId);
-        resolve(applied);
-      };
-      this.waiters.set(eventId, () => settle(true));
-    });
+    return this.waiters.whenApplied(eventId, timeoutMs);
   }
 }

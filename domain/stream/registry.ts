@@ -1,5 +1,6 @@
 import type { StreamLifecycleEvent, ViewerCountChanged } from '../../schemas/generated/events.ts';
 import { evolve, type StreamRecord } from './evolve.ts';
+import { AppliedWaiters } from '../../platform/applied-waiters.ts';
 
 /**
  * The stream registry: the streams this instance has seen on live.stream.lifecycle, by id and by
@@ -69,7 +70,7 @@ export class StreamRegistry {
   private readonly watchedStrays = new Map<string, Viewers>();
   /** Zero counts for streams not held here, least recently used first. */
   private readonly idleStrays = new Map<string, Viewers>();
-  private readonly waiters = new Map<string, () => void>();
+  private readonly waiters = new AppliedWaiters();
 
   constructor(opts: StreamRegistryOptions = {}) {
     this.endedCacheSize = opts.endedCacheSize ?? DEFAULT_ENDED_CACHE_SIZE;
@@ -129,7 +130,7 @@ export class StreamRegistry {
       const next = evolve(entry?.record, event);
       if (next) this.put(entry, next, offset);
     }
-    this.waiters.get(event.eventId)?.();
+    this.waiters.applied(event.eventId);
   }
 
   applyViewers(event: ViewerCountChanged, offset: number): void {
@@ -155,15 +156,7 @@ export class StreamRegistry {
    * call returns is not missed.
    */
   whenApplied(eventId: string, timeoutMs: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => settle(false), timeoutMs);
-      const settle = (applied: boolean) => {
-        clearTimeout(timer);
-        this.waiters.delete(eventId);
-        resolve(applied);
-      };
-      this.waiters.set(eventId, () => settle(true));
-    });
+    return this.waiters.whenApplied(eventId, timeoutMs);
   }
 
   private viewersOf(streamId: string): Viewers | undefined {
